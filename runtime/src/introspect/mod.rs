@@ -1,0 +1,74 @@
+//! Stage 3, introspect: reading a live database's schema with a fixed number of catalog queries.
+//!
+//! The dialect supplies the queries ([`Dialect::catalog_queries`]) and turns their rows into a
+//! [`Schema`] ([`Dialect::assemble`]); this stage runs them. The number of queries does not
+//! depend on the number of tables: peers that query per table take minutes on large schemas.
+
+use sqlx::{AnyConnection, Executor};
+use thiserror::Error;
+
+use crate::dialect::Dialect;
+use crate::schema::Schema;
+
+/// What to read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IntrospectOptions {
+    /// The PostgreSQL schema to read; `None` reads `current_schema()`. Ignored on SQLite.
+    pub schema: Option<String>,
+}
+
+/// A database whose catalog could not be read.
+#[derive(Debug, Error)]
+pub enum IntrospectError {
+    /// A catalog query failed.
+    #[error("reading the database catalog failed: {source}\n  query: {query}")]
+    Query {
+        /// The query.
+        query: String,
+        /// The driver's error.
+        source: sqlx::Error,
+    },
+    /// A catalog row did not have the expected shape.
+    #[error("unexpected catalog data: {0}")]
+    Decode(String),
+}
+
+/// The result of introspection, with the number of catalog queries it took.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Introspected {
+    /// The schema read, without Strata's own `strata_*` tables.
+    pub schema: Schema,
+    /// How many catalog queries were run.
+    pub queries: usize,
+}
+
+/// Reads the schema of the database behind `conn`.
+pub async fn introspect(
+    conn: &mut AnyConnection,
+    dialect: &dyn Dialect,
+    opts: &IntrospectOptions,
+) -> Result<Introspected, IntrospectError> {
+    let queries = dialect.catalog_queries(opts);
+    let mut results = Vec::with_capacity(queries.len());
+    for query in &queries {
+        let rows =
+            conn.fetch_all(query.as_str())
+                .await
+                .map_err(|source| IntrospectError::Query {
+                    query: query.clone(),
+                    source,
+                })?;
+        results.push(rows);
+    }
+    let mut schema = dialect.assemble(results, opts)?;
+    schema.tables.retain(|name, _| !is_bookkeeping(name));
+    Ok(Introspected {
+        schema,
+        queries: queries.len(),
+    })
+}
+
+/// Whether a table is Strata's own (`strata_version`, `strata_log`, ...), never diffed.
+pub fn is_bookkeeping(table: &str) -> bool {
+    table.starts_with("strata_")
+}

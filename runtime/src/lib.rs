@@ -1,0 +1,36 @@
+//! Strata: schema migrations for Rust.
+//!
+//! Annotate structs with `#[derive(Model)]`; Strata compares them with a live database,
+//! generates reviewable migration files, chains them into a revision graph and applies them.
+//!
+//! The modules follow the pipeline: [`model`] and [`registry`] (what the derive produces),
+//! [`schema`] (the neutral description both sides share), [`introspect`] (reading a database),
+//! [`diff`] (comparing), [`ops`] (the operations), [`render`] (SQL per [`dialect`]), and [`cli`].
+
+pub mod cli;
+pub mod db;
+pub mod dialect;
+pub mod diff;
+pub mod introspect;
+pub mod model;
+pub mod ops;
+pub mod registry;
+pub mod render;
+pub mod schema;
+#[doc(hidden)]
+pub mod testing;
+
+pub use model::Model;
+/// Derives [`Model`] for a struct; see the README for the attributes.
+pub use strata_macros::Model;
+
+/// Paths used by generated code. Not public API: may change in any release.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::model::{
+        CheckDef, ColumnDef, ColumnType, DefaultValue, ForeignKeyDef, IndexDef, Model,
+        ReferentialAction, TableDef, UniqueDef,
+    };
+    pub use crate::registry::Registration;
+    pub use inventory;
+}

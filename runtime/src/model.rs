@@ -1,0 +1,389 @@
+//! Stage 1, model: the compile-time table metadata that `#[derive(Model)]` produces.
+//!
+//! Everything here is `const`-constructible and `'static`, so the derive can emit a
+//! `const TABLE: &'static TableDef` and users can assert their schema in `const` context:
+//!
+//! ```
+//! use strata::Model;
+//!
+//! #[derive(Model)]
+//! #[model(table = "users")]
+//! pub struct User {
+//!     #[model(primary_key)]
+//!     pub id: i32,
+//!     #[model(max_length = 120, unique)]
+//!     pub email: String,
+//! }
+//!
+//! const _: () = assert!(User::TABLE.column("email").unwrap().unique);
+//! const _: () = assert!(User::TABLE.has_column("id"));
+//! ```
+
+/// A struct that maps to a database table. Implemented by `#[derive(Model)]`; never by hand.
+pub trait Model {
+    /// The complete metadata of the table this struct maps to.
+    const TABLE: &'static TableDef;
+}
+
+/// The metadata of one table, as declared by a `#[derive(Model)]` struct.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TableDef {
+    /// The table name (`#[model(table = "...")]`, or the struct name in snake_case).
+    pub name: &'static str,
+    /// The Rust path of the struct (`my_app::models::User`), used in messages.
+    pub rust_path: &'static str,
+    /// The struct's doc comment, used as the table comment.
+    pub comment: Option<&'static str>,
+    /// `#[model(renamed_from = "old")]`: the table's previous name, a rename hint for the diff.
+    pub renamed_from: Option<&'static str>,
+    /// The columns, in field order (fields marked `skip` are absent).
+    pub columns: &'static [ColumnDef],
+    /// Table-level indexes: `#[model(index(columns("a", "b"), name = "...", unique))]`.
+    pub indexes: &'static [IndexDef],
+    /// Table-level unique constraints: `#[model(unique(columns("a", "b"), name = "..."))]`.
+    pub uniques: &'static [UniqueDef],
+    /// Check constraints: `#[model(check(name = "...", expr = "..."))]`.
+    pub checks: &'static [CheckDef],
+}
+
+/// The metadata of one column.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ColumnDef {
+    /// The column name (`#[model(column = "...")]`, or the field name).
+    pub name: &'static str,
+    /// The Rust field name, used in messages.
+    pub field: &'static str,
+    /// The dialect-neutral type.
+    pub ty: ColumnType,
+    /// `true` when the field is an `Option<T>`.
+    pub nullable: bool,
+    /// `#[model(default = ...)]` or `#[model(default_sql = "...")]`.
+    pub default: Option<DefaultValue>,
+    /// Whether the database generates values (integer single-column primary keys, unless
+    /// `autoincrement = false`).
+    pub autoincrement: bool,
+    /// `#[model(primary_key)]`; several such columns make a composite key, in field order.
+    pub primary_key: bool,
+    /// `#[model(unique)]`: a single-column unique constraint.
+    pub unique: bool,
+    /// `#[model(index)]`: a single-column, non-unique index.
+    pub index: bool,
+    /// `#[model(references = "table.column", on_delete = ..., on_update = ...)]`.
+    pub references: Option<ForeignKeyDef>,
+    /// The field's doc comment, used as the column comment.
+    pub comment: Option<&'static str>,
+    /// `#[model(renamed_from = "old")]`: the column's previous name, a rename hint for the diff.
+    pub renamed_from: Option<&'static str>,
+}
+
+/// A dialect-neutral column type. Each dialect maps it to its own spelling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnType {
+    /// `i16`: smallint.
+    SmallInt,
+    /// `i32`: integer.
+    Integer,
+    /// `i64`: bigint.
+    BigInt,
+    /// `f32`: real (4-byte float).
+    Real,
+    /// `f64`: double precision.
+    Double,
+    /// `bool`: boolean.
+    Boolean,
+    /// `String`: unbounded text.
+    Text,
+    /// `String` with `max_length = N`: varchar(N).
+    Varchar(u32),
+    /// `Vec<u8>`: binary data.
+    Bytes,
+    /// A calendar date.
+    Date,
+    /// A time of day.
+    Time,
+    /// A timestamp without time zone.
+    Timestamp,
+    /// A timestamp with time zone.
+    TimestampTz,
+    /// A UUID.
+    Uuid,
+    /// A JSON document.
+    Json,
+    /// An exact decimal; `precision = P, scale = S`.
+    Decimal {
+        /// Total number of digits.
+        precision: Option<u32>,
+        /// Digits after the decimal point.
+        scale: Option<u32>,
+    },
+    /// `#[model(sql_type = "...")]`: a verbatim column type.
+    Custom(&'static str),
+}
+
+/// A column default, as declared on a field.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DefaultValue {
+    /// `default = 42`.
+    Int(i64),
+    /// `default = 1.5`.
+    Float(f64),
+    /// `default = true`.
+    Bool(bool),
+    /// `default = "text"`: a string literal, quoted by the dialect.
+    Str(&'static str),
+    /// `default_sql = "CURRENT_TIMESTAMP"`: a raw SQL expression, written verbatim.
+    Sql(&'static str),
+}
+
+/// What a foreign key does when the referenced row is deleted or updated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReferentialAction {
+    /// `no_action` (the SQL default).
+    #[default]
+    NoAction,
+    /// `restrict`.
+    Restrict,
+    /// `cascade`.
+    Cascade,
+    /// `set_null`.
+    SetNull,
+    /// `set_default`.
+    SetDefault,
+}
+
+/// A single-column foreign key declared with `references`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ForeignKeyDef {
+    /// The referenced table.
+    pub table: &'static str,
+    /// The referenced column; `None` means the referenced table's primary key.
+    pub column: Option<&'static str>,
+    /// `on_delete = ...`.
+    pub on_delete: ReferentialAction,
+    /// `on_update = ...`.
+    pub on_update: ReferentialAction,
+}
+
+/// A table-level index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexDef {
+    /// An explicit name; `None` uses the naming convention (`ix_<table>_<cols>`).
+    pub name: Option<&'static str>,
+    /// The indexed columns (column names, not field names), in order.
+    pub columns: &'static [&'static str],
+    /// Whether the index is unique.
+    pub unique: bool,
+}
+
+/// A table-level unique constraint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UniqueDef {
+    /// An explicit name; `None` uses the naming convention (`uq_<table>_<cols>`).
+    pub name: Option<&'static str>,
+    /// The columns (column names), in order.
+    pub columns: &'static [&'static str],
+}
+
+/// A check constraint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckDef {
+    /// The constraint's name (the convention prefixes it: `ck_<table>_<name>`).
+    pub name: &'static str,
+    /// The SQL boolean expression, written verbatim.
+    pub expr: &'static str,
+}
+
+/// `const` string equality (`==` on `str` is not `const` yet).
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+impl TableDef {
+    /// The column named `name` (the column name, not the field name), usable in `const` context.
+    pub const fn column(&self, name: &str) -> Option<&ColumnDef> {
+        let mut i = 0;
+        while i < self.columns.len() {
+            if str_eq(self.columns[i].name, name) {
+                return Some(&self.columns[i]);
+            }
+            i += 1;
+        }
+        None
+    }
+
+    /// Whether a column named `name` exists, usable in `const` context.
+    pub const fn has_column(&self, name: &str) -> bool {
+        self.column(name).is_some()
+    }
+
+    /// How many primary-key columns the table has, usable in `const` context.
+    pub const fn primary_key_len(&self) -> usize {
+        let mut n = 0;
+        let mut i = 0;
+        while i < self.columns.len() {
+            if self.columns[i].primary_key {
+                n += 1;
+            }
+            i += 1;
+        }
+        n
+    }
+
+    /// Whether a table-level index covers exactly `columns`, in order, usable in `const` context.
+    pub const fn has_index(&self, columns: &[&str]) -> bool {
+        let mut i = 0;
+        while i < self.indexes.len() {
+            if str_slices_eq(self.indexes[i].columns, columns) {
+                return true;
+            }
+            i += 1;
+        }
+        if columns.len() == 1 {
+            if let Some(c) = self.column(columns[0]) {
+                return c.index;
+            }
+        }
+        false
+    }
+
+    /// The primary-key columns, in field order.
+    pub fn primary_key(&self) -> impl Iterator<Item = &ColumnDef> {
+        self.columns.iter().filter(|c| c.primary_key)
+    }
+}
+
+const fn str_slices_eq(a: &[&str], b: &[&str]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if !str_eq(a[i], b[i]) {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+impl ColumnDef {
+    /// Whether the column's type is `ty`, usable in `const` context (`Custom` compares its text).
+    pub const fn is_type(&self, ty: ColumnType) -> bool {
+        match (self.ty, ty) {
+            (ColumnType::SmallInt, ColumnType::SmallInt)
+            | (ColumnType::Integer, ColumnType::Integer)
+            | (ColumnType::BigInt, ColumnType::BigInt)
+            | (ColumnType::Real, ColumnType::Real)
+            | (ColumnType::Double, ColumnType::Double)
+            | (ColumnType::Boolean, ColumnType::Boolean)
+            | (ColumnType::Text, ColumnType::Text)
+            | (ColumnType::Bytes, ColumnType::Bytes)
+            | (ColumnType::Date, ColumnType::Date)
+            | (ColumnType::Time, ColumnType::Time)
+            | (ColumnType::Timestamp, ColumnType::Timestamp)
+            | (ColumnType::TimestampTz, ColumnType::TimestampTz)
+            | (ColumnType::Uuid, ColumnType::Uuid)
+            | (ColumnType::Json, ColumnType::Json) => true,
+            (ColumnType::Varchar(a), ColumnType::Varchar(b)) => a == b,
+            (
+                ColumnType::Decimal {
+                    precision: p1,
+                    scale: s1,
+                },
+                ColumnType::Decimal {
+                    precision: p2,
+                    scale: s2,
+                },
+            ) => opt_eq(p1, p2) && opt_eq(s1, s2),
+            (ColumnType::Custom(a), ColumnType::Custom(b)) => str_eq(a, b),
+            _ => false,
+        }
+    }
+}
+
+const fn opt_eq(a: Option<u32>, b: Option<u32>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a == b,
+        (None, None) => true,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const COLS: &[ColumnDef] = &[
+        ColumnDef {
+            name: "id",
+            field: "id",
+            ty: ColumnType::Integer,
+            nullable: false,
+            default: None,
+            autoincrement: true,
+            primary_key: true,
+            unique: false,
+            index: false,
+            references: None,
+            comment: None,
+            renamed_from: None,
+        },
+        ColumnDef {
+            name: "email",
+            field: "email",
+            ty: ColumnType::Varchar(120),
+            nullable: false,
+            default: None,
+            autoincrement: false,
+            primary_key: false,
+            unique: true,
+            index: true,
+            references: None,
+            comment: Some("Where we write."),
+            renamed_from: None,
+        },
+    ];
+    const T: TableDef = TableDef {
+        name: "users",
+        rust_path: "app::User",
+        comment: None,
+        renamed_from: None,
+        columns: COLS,
+        indexes: &[IndexDef {
+            name: None,
+            columns: &["email", "id"],
+            unique: false,
+        }],
+        uniques: &[],
+        checks: &[],
+    };
+
+    const _: () = assert!(T.has_column("email"));
+    const _: () = assert!(!T.has_column("mail"));
+    const _: () = assert!(T.primary_key_len() == 1);
+    const _: () = assert!(T.has_index(&["email", "id"]));
+    const _: () = assert!(T.has_index(&["email"]));
+    const _: () = assert!(!T.has_index(&["id"]));
+
+    #[test]
+    fn lookups_work_at_run_time_too() {
+        let email = T.column("email").expect("email column");
+        assert!(email.unique);
+        assert!(email.is_type(ColumnType::Varchar(120)));
+        assert!(!email.is_type(ColumnType::Varchar(80)));
+        assert_eq!(T.primary_key().map(|c| c.name).collect::<Vec<_>>(), ["id"]);
+        assert!(T.column("nope").is_none());
+    }
+}

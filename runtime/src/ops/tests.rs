@@ -1,0 +1,214 @@
+use super::*;
+use crate::schema::{PrimaryKey, ReferentialAction};
+
+fn users() -> Table {
+    Table {
+        name: "users".into(),
+        columns: vec![
+            Column {
+                autoincrement: true,
+                ..Column::new("id", SqlType::Integer)
+            },
+            Column::new("email", SqlType::Varchar(120)),
+        ],
+        primary_key: Some(PrimaryKey {
+            name: "pk_users".into(),
+            columns: vec!["id".into()],
+        }),
+        ..Table::default()
+    }
+}
+
+fn posts() -> Table {
+    Table {
+        name: "posts".into(),
+        columns: vec![
+            Column::new("id", SqlType::BigInt),
+            Column::new("user_id", SqlType::Integer),
+        ],
+        foreign_keys: vec![ForeignKey {
+            name: "fk_posts_user_id_users".into(),
+            columns: vec!["user_id".into()],
+            ref_table: "users".into(),
+            ref_columns: vec!["id".into()],
+            on_delete: ReferentialAction::Cascade,
+            on_update: ReferentialAction::NoAction,
+        }],
+        ..Table::default()
+    }
+}
+
+fn every_op() -> Vec<Op> {
+    vec![
+        Op::CreateTable { table: users() },
+        Op::CreateTable { table: posts() },
+        Op::AddColumn {
+            table: "users".into(),
+            column: Column::new("phone", SqlType::Varchar(20)).nullable(),
+        },
+        Op::AlterColumn {
+            table: "users".into(),
+            column: "email".into(),
+            rename: Some("email_address".into()),
+            ty: Some(Change {
+                from: SqlType::Varchar(120),
+                to: SqlType::Varchar(200),
+            }),
+            nullable: Some(Change {
+                from: false,
+                to: true,
+            }),
+            default: Some(DefaultChange {
+                from: None,
+                to: Some(Default::Str("x".into())),
+            }),
+        },
+        Op::CreateIndex {
+            table: "users".into(),
+            index: Index {
+                name: "ix_users_phone".into(),
+                columns: vec!["phone".into()],
+                unique: false,
+            },
+        },
+        Op::AddUnique {
+            table: "users".into(),
+            unique: Unique {
+                name: "uq_users_email_address".into(),
+                columns: vec!["email_address".into()],
+            },
+        },
+        Op::AddCheck {
+            table: "users".into(),
+            check: Check {
+                name: "ck_users_phone".into(),
+                expr: "length(phone) > 3".into(),
+            },
+        },
+        Op::DropForeignKey {
+            table: "posts".into(),
+            foreign_key: posts().foreign_keys[0].clone(),
+        },
+        Op::AlterPrimaryKey {
+            table: "posts".into(),
+            from: None,
+            to: Some(PrimaryKey {
+                name: "pk_posts".into(),
+                columns: vec!["id".into()],
+            }),
+        },
+        Op::RenameTable {
+            from: "posts".into(),
+            to: "articles".into(),
+        },
+        Op::DropColumn {
+            table: "articles".into(),
+            column: Column::new("user_id", SqlType::Integer),
+        },
+        Op::Sql {
+            sql: "UPDATE users SET phone = 'n/a'".into(),
+            reverse: Some("UPDATE users SET phone = NULL".into()),
+            dialect: None,
+        },
+    ]
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+struct File {
+    upgrade: Vec<Op>,
+}
+
+#[test]
+fn ops_round_trip_through_toml() {
+    let file = File {
+        upgrade: every_op(),
+    };
+    let text = toml::to_string(&file).expect("serialize");
+    let back: File = toml::from_str(&text).expect("parse");
+    assert_eq!(back, file, "{text}");
+    assert!(text.contains("op = \"add_column\""), "{text}");
+    assert!(text.contains("type = \"varchar(20)\""), "{text}");
+}
+
+#[test]
+fn unknown_fields_are_errors() {
+    let err = toml::from_str::<File>(
+        "[[upgrade]]\nop = \"rename_table\"\nfrom = \"a\"\nto = \"b\"\ncolour = 1\n",
+    )
+    .expect_err("unknown field");
+    assert!(err.to_string().contains("colour"), "{err}");
+    let err =
+        toml::from_str::<File>("[[upgrade]]\nop = \"explode_table\"\n").expect_err("unknown op");
+    assert!(err.to_string().contains("explode_table"), "{err}");
+}
+
+#[test]
+fn upgrade_then_downgrade_restores_the_schema() {
+    let ops = every_op();
+    let mut s = Schema::new();
+    apply_all(&mut s, &ops).expect("upgrade applies");
+    let articles = s.table("articles").expect("renamed");
+    assert!(articles.foreign_keys.is_empty());
+    let users = s.table("users").expect("users");
+    assert_eq!(
+        users.column("email_address").map(|c| &c.ty),
+        Some(&SqlType::Varchar(200))
+    );
+    let down = reverse_all(&ops).expect("reversible");
+    apply_all(&mut s, &down).expect("downgrade applies");
+    assert_eq!(s, Schema::new());
+}
+
+#[test]
+fn reversal_is_an_involution() {
+    for op in every_op() {
+        assert_eq!(op.reverse().and_then(|r| r.reverse()).as_ref(), Ok(&op));
+    }
+}
+
+#[test]
+fn sql_without_reverse_is_irreversible() {
+    let op = Op::Sql {
+        sql: "DELETE FROM t".into(),
+        reverse: None,
+        dialect: None,
+    };
+    let err = op.reverse().expect_err("irreversible");
+    assert!(err.to_string().contains("add `reverse"));
+}
+
+#[test]
+fn destructive_ops_are_flagged() {
+    assert!(Op::DropTable { table: users() }.destructive().is_some());
+    let narrowing = Op::AlterColumn {
+        table: "users".into(),
+        column: "email".into(),
+        rename: None,
+        ty: Some(Change {
+            from: SqlType::Varchar(120),
+            to: SqlType::Varchar(80),
+        }),
+        nullable: Some(Change {
+            from: true,
+            to: false,
+        }),
+        default: None,
+    };
+    let why = narrowing.destructive().expect("destructive");
+    assert!(why.contains("narrows") && why.contains("NOT NULL"), "{why}");
+    let widening = narrowing.reverse().expect("reversible");
+    assert_eq!(widening.destructive(), None);
+    assert_eq!(every_op()[2].destructive(), None);
+}
+
+#[test]
+fn apply_reports_inconsistent_ops() {
+    let mut s = Schema::new();
+    let err = Op::AddColumn {
+        table: "nope".into(),
+        column: Column::new("x", SqlType::Text),
+    }
+    .apply(&mut s)
+    .expect_err("no table");
+    assert_eq!(err, ApplyError::NoTable("nope".into()));
+}

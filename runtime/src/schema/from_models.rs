@@ -1,0 +1,396 @@
+//! Stage 2, schema: building the target [`Schema`] from the models' compile-time metadata.
+
+use std::collections::BTreeMap;
+
+use thiserror::Error;
+
+use super::{naming, Check, Column, Default, ForeignKey, Index, PrimaryKey, Schema, Table, Unique};
+use crate::model::{DefaultValue, TableDef};
+
+/// A model set that cannot become a schema. Each variant names the Rust items involved.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum SchemaError {
+    /// Two structs map to one table.
+    #[error(
+        "`{first}` and `{second}` both map to table `{table}`; give one of them \
+         `#[model(table = \"...\")]` with another name"
+    )]
+    DuplicateTable {
+        /// The table name.
+        table: String,
+        /// One struct.
+        first: String,
+        /// The other struct.
+        second: String,
+    },
+    /// `references` names a table no model maps to.
+    #[error(
+        "`{model}.{field}` references table `{table}`, which no registered model maps to; \
+         check the spelling, or link the crate that defines it into this binary"
+    )]
+    UnknownTable {
+        /// The referencing struct.
+        model: String,
+        /// The referencing field.
+        field: String,
+        /// The missing table.
+        table: String,
+    },
+    /// `references = "table.column"` names a column the table does not have.
+    #[error(
+        "`{model}.{field}` references `{table}.{column}`, but `{table}` has no column `{column}`"
+    )]
+    UnknownColumn {
+        /// The referencing struct.
+        model: String,
+        /// The referencing field.
+        field: String,
+        /// The referenced table.
+        table: String,
+        /// The missing column.
+        column: String,
+    },
+    /// `references = "table"` on a table whose primary key is not a single column.
+    #[error(
+        "`{model}.{field}` references table `{table}` by its primary key, but that key has \
+         {len} columns; write `references = \"{table}.<column>\"`"
+    )]
+    AmbiguousReference {
+        /// The referencing struct.
+        model: String,
+        /// The referencing field.
+        field: String,
+        /// The referenced table.
+        table: String,
+        /// How many primary-key columns it has.
+        len: usize,
+    },
+    /// A table-level index or unique constraint names a column the table does not have.
+    #[error("`{model}`: {what} names column `{column}`, which the struct does not have")]
+    UnknownIndexColumn {
+        /// The struct.
+        model: String,
+        /// "index(...)" or "unique(...)".
+        what: String,
+        /// The missing column.
+        column: String,
+    },
+}
+
+impl Schema {
+    /// Builds the schema the given models describe, with conventional names for every
+    /// constraint and index that has no explicit name.
+    pub fn from_models<'a>(
+        models: impl IntoIterator<Item = &'a TableDef>,
+    ) -> Result<Schema, SchemaError> {
+        let mut by_name: BTreeMap<&str, &TableDef> = BTreeMap::new();
+        for def in models {
+            if let Some(prev) = by_name.insert(def.name, def) {
+                let (first, second) = if prev.rust_path <= def.rust_path {
+                    (prev.rust_path, def.rust_path)
+                } else {
+                    (def.rust_path, prev.rust_path)
+                };
+                return Err(SchemaError::DuplicateTable {
+                    table: def.name.into(),
+                    first: first.into(),
+                    second: second.into(),
+                });
+            }
+        }
+        let mut schema = Schema::new();
+        for def in by_name.values() {
+            schema.insert(table_from_def(def, &by_name)?);
+        }
+        Ok(schema)
+    }
+}
+
+fn table_from_def(def: &TableDef, all: &BTreeMap<&str, &TableDef>) -> Result<Table, SchemaError> {
+    let t = def.name;
+    let mut table = Table {
+        name: t.into(),
+        comment: def.comment.map(Into::into),
+        renamed_from: def.renamed_from.map(Into::into),
+        ..Table::default()
+    };
+    let pk: Vec<String> = def.primary_key().map(|c| c.name.to_string()).collect();
+    if !pk.is_empty() {
+        table.primary_key = Some(PrimaryKey {
+            name: naming::primary_key(t),
+            columns: pk,
+        });
+    }
+    for c in def.columns {
+        table.columns.push(Column {
+            name: c.name.into(),
+            ty: c.ty.into(),
+            nullable: c.nullable,
+            default: c.default.map(default_from_def),
+            autoincrement: c.autoincrement,
+            comment: c.comment.map(Into::into),
+            renamed_from: c.renamed_from.map(Into::into),
+        });
+        let cols = [c.name];
+        // As SQLAlchemy does: `unique` + `index` is one unique index, not two objects.
+        match (c.unique, c.index) {
+            (true, true) => table.indexes.push(Index {
+                name: naming::index(t, &cols),
+                columns: vec![c.name.into()],
+                unique: true,
+            }),
+            (true, false) => table.uniques.push(Unique {
+                name: naming::unique(t, &cols),
+                columns: vec![c.name.into()],
+            }),
+            (false, true) => table.indexes.push(Index {
+                name: naming::index(t, &cols),
+                columns: vec![c.name.into()],
+                unique: false,
+            }),
+            (false, false) => {}
+        }
+        if let Some(fk) = c.references {
+            let target = all.get(fk.table).ok_or_else(|| SchemaError::UnknownTable {
+                model: def.rust_path.into(),
+                field: c.field.into(),
+                table: fk.table.into(),
+            })?;
+            let ref_column = match fk.column {
+                Some(col) => {
+                    if !target.has_column(col) {
+                        return Err(SchemaError::UnknownColumn {
+                            model: def.rust_path.into(),
+                            field: c.field.into(),
+                            table: fk.table.into(),
+                            column: col.into(),
+                        });
+                    }
+                    col
+                }
+                None => {
+                    let keys: Vec<&'static str> = target.primary_key().map(|k| k.name).collect();
+                    match keys.as_slice() {
+                        [one] => *one,
+                        _ => {
+                            return Err(SchemaError::AmbiguousReference {
+                                model: def.rust_path.into(),
+                                field: c.field.into(),
+                                table: fk.table.into(),
+                                len: keys.len(),
+                            })
+                        }
+                    }
+                }
+            };
+            table.foreign_keys.push(ForeignKey {
+                name: naming::foreign_key(t, &cols, fk.table),
+                columns: vec![c.name.into()],
+                ref_table: fk.table.into(),
+                ref_columns: vec![ref_column.into()],
+                on_delete: fk.on_delete,
+                on_update: fk.on_update,
+            });
+        }
+    }
+    let check_cols = |what: &str, cols: &[&str]| -> Result<Vec<String>, SchemaError> {
+        cols.iter()
+            .map(|col| {
+                if def.has_column(col) {
+                    Ok(col.to_string())
+                } else {
+                    Err(SchemaError::UnknownIndexColumn {
+                        model: def.rust_path.into(),
+                        what: format!("{what}(columns({}))", cols.join(", ")),
+                        column: col.to_string(),
+                    })
+                }
+            })
+            .collect()
+    };
+    for ix in def.indexes {
+        let columns = check_cols("index", ix.columns)?;
+        table.indexes.push(Index {
+            name: ix
+                .name
+                .map_or_else(|| naming::index(t, &columns), Into::into),
+            columns,
+            unique: ix.unique,
+        });
+    }
+    for uq in def.uniques {
+        let columns = check_cols("unique", uq.columns)?;
+        table.uniques.push(Unique {
+            name: uq
+                .name
+                .map_or_else(|| naming::unique(t, &columns), Into::into),
+            columns,
+        });
+    }
+    for ck in def.checks {
+        table.checks.push(Check {
+            name: naming::check(t, ck.name),
+            expr: ck.expr.into(),
+        });
+    }
+    Ok(table)
+}
+
+fn default_from_def(d: DefaultValue) -> Default {
+    match d {
+        DefaultValue::Int(i) => Default::Int(i),
+        DefaultValue::Float(f) => Default::Float(f),
+        DefaultValue::Bool(b) => Default::Bool(b),
+        DefaultValue::Str(s) => Default::Str(s.into()),
+        DefaultValue::Sql(s) => Default::Sql { sql: s.into() },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ColumnDef, ColumnType, ForeignKeyDef, IndexDef, ReferentialAction};
+    use crate::schema::SqlType;
+
+    const fn col(name: &'static str, ty: ColumnType) -> ColumnDef {
+        ColumnDef {
+            name,
+            field: name,
+            ty,
+            nullable: false,
+            default: None,
+            autoincrement: false,
+            primary_key: false,
+            unique: false,
+            index: false,
+            references: None,
+            comment: None,
+            renamed_from: None,
+        }
+    }
+
+    const USERS: TableDef = TableDef {
+        name: "users",
+        rust_path: "app::User",
+        comment: Some("People."),
+        renamed_from: None,
+        columns: &[
+            ColumnDef {
+                primary_key: true,
+                autoincrement: true,
+                ..col("id", ColumnType::Integer)
+            },
+            ColumnDef {
+                unique: true,
+                ..col("email", ColumnType::Varchar(120))
+            },
+            ColumnDef {
+                unique: true,
+                index: true,
+                ..col("username", ColumnType::Varchar(80))
+            },
+            ColumnDef {
+                default: Some(DefaultValue::Sql("CURRENT_TIMESTAMP")),
+                ..col("created_at", ColumnType::Timestamp)
+            },
+        ],
+        indexes: &[],
+        uniques: &[],
+        checks: &[],
+    };
+
+    const POSTS: TableDef = TableDef {
+        name: "posts",
+        rust_path: "app::Post",
+        comment: None,
+        renamed_from: None,
+        columns: &[
+            ColumnDef {
+                primary_key: true,
+                ..col("id", ColumnType::BigInt)
+            },
+            ColumnDef {
+                index: true,
+                references: Some(ForeignKeyDef {
+                    table: "users",
+                    column: None,
+                    on_delete: ReferentialAction::Cascade,
+                    on_update: ReferentialAction::NoAction,
+                }),
+                ..col("user_id", ColumnType::Integer)
+            },
+            col("created_at", ColumnType::Custom("TIMESTAMP")),
+        ],
+        indexes: &[IndexDef {
+            name: None,
+            columns: &["user_id", "created_at"],
+            unique: false,
+        }],
+        uniques: &[],
+        checks: &[CheckDef {
+            name: "recent",
+            expr: "created_at > '2000-01-01'",
+        }],
+    };
+    use crate::model::CheckDef;
+
+    #[test]
+    fn builds_tables_with_conventional_names() {
+        let s = Schema::from_models([&POSTS, &USERS]).expect("valid models");
+        assert_eq!(s.tables.keys().collect::<Vec<_>>(), ["posts", "users"]);
+        let users = s.table("users").expect("users");
+        assert_eq!(
+            users.primary_key.as_ref().map(|p| p.name.as_str()),
+            Some("pk_users")
+        );
+        assert_eq!(users.uniques.len(), 1);
+        assert_eq!(users.uniques[0].name, "uq_users_email");
+        assert_eq!(users.indexes.len(), 1);
+        assert!(users.indexes[0].unique);
+        assert_eq!(users.indexes[0].name, "ix_users_username");
+        assert_eq!(
+            users.column("created_at").and_then(|c| c.default.clone()),
+            Some(Default::Sql {
+                sql: "CURRENT_TIMESTAMP".into()
+            })
+        );
+        let posts = s.table("posts").expect("posts");
+        assert_eq!(posts.foreign_keys[0].name, "fk_posts_user_id_users");
+        assert_eq!(posts.foreign_keys[0].ref_columns, ["id"]);
+        assert_eq!(posts.foreign_keys[0].on_delete, ReferentialAction::Cascade);
+        assert_eq!(
+            posts
+                .indexes
+                .iter()
+                .map(|i| i.name.as_str())
+                .collect::<Vec<_>>(),
+            ["ix_posts_user_id", "ix_posts_user_id_created_at"]
+        );
+        assert_eq!(posts.checks[0].name, "ck_posts_recent");
+        // A verbatim type spelling a neutral one is that neutral type.
+        assert_eq!(
+            posts.column("created_at").map(|c| &c.ty),
+            Some(&SqlType::Timestamp)
+        );
+    }
+
+    #[test]
+    fn duplicate_tables_name_both_structs() {
+        let other = TableDef {
+            rust_path: "app::legacy::Person",
+            ..USERS
+        };
+        let err = Schema::from_models([&USERS, &other]).expect_err("duplicate");
+        assert_eq!(
+            err.to_string(),
+            "`app::User` and `app::legacy::Person` both map to table `users`; give one of them \
+             `#[model(table = \"...\")]` with another name"
+        );
+    }
+
+    #[test]
+    fn unknown_reference_is_reported() {
+        let err = Schema::from_models([&POSTS]).expect_err("users missing");
+        assert!(matches!(err, SchemaError::UnknownTable { ref table, .. } if table == "users"));
+    }
+}

@@ -1,0 +1,227 @@
+//! Stage 2, schema: the dialect-neutral description of a database, built from models or from a live database.
+//!
+//! Both sides of a comparison are a [`Schema`]: [`Schema::from_models`] builds one from the
+//! registered models, and introspection builds one from a database. The diff compares two of
+//! them; operations carry pieces of them (a dropped table keeps its full [`Table`]).
+
+mod from_models;
+pub mod naming;
+mod types;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use crate::model::ReferentialAction;
+pub use from_models::SchemaError;
+pub use types::SqlType;
+
+/// A set of tables, keyed by table name (so iteration is in name order).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Schema {
+    /// The tables, keyed by name.
+    pub tables: BTreeMap<String, Table>,
+}
+
+impl Schema {
+    /// An empty schema.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds (or replaces) a table.
+    pub fn insert(&mut self, table: Table) {
+        self.tables.insert(table.name.clone(), table);
+    }
+
+    /// The table named `name`.
+    pub fn table(&self, name: &str) -> Option<&Table> {
+        self.tables.get(name)
+    }
+
+    /// The table named `name`, mutably.
+    pub fn table_mut(&mut self, name: &str) -> Option<&mut Table> {
+        self.tables.get_mut(name)
+    }
+}
+
+/// One table.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Table {
+    /// The table name.
+    pub name: String,
+    /// The columns, in order.
+    pub columns: Vec<Column>,
+    /// The primary key, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_key: Option<PrimaryKey>,
+    /// Unique constraints.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub uniques: Vec<Unique>,
+    /// Indexes (unique or not) that are not constraints.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub indexes: Vec<Index>,
+    /// Foreign keys.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub foreign_keys: Vec<ForeignKey>,
+    /// Check constraints.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<Check>,
+    /// The table comment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// A rename hint from the models (`renamed_from`); never read from a database, never stored.
+    #[serde(skip)]
+    pub renamed_from: Option<String>,
+}
+
+impl Table {
+    /// The column named `name`.
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// The column named `name`, mutably.
+    pub fn column_mut(&mut self, name: &str) -> Option<&mut Column> {
+        self.columns.iter_mut().find(|c| c.name == name)
+    }
+}
+
+/// One column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Column {
+    /// The column name.
+    pub name: String,
+    /// The neutral type.
+    #[serde(rename = "type")]
+    pub ty: SqlType,
+    /// Whether NULL is allowed.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub nullable: bool,
+    /// The default value, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<Default>,
+    /// Whether the database generates the value (identity / AUTOINCREMENT).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub autoincrement: bool,
+    /// The column comment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// A rename hint from the models (`renamed_from`); never read from a database, never stored.
+    #[serde(skip)]
+    pub renamed_from: Option<String>,
+}
+
+impl Column {
+    /// A NOT NULL column of type `ty` with no default.
+    pub fn new(name: impl Into<String>, ty: SqlType) -> Self {
+        Column {
+            name: name.into(),
+            ty,
+            nullable: false,
+            default: None,
+            autoincrement: false,
+            comment: None,
+            renamed_from: None,
+        }
+    }
+
+    /// This column, nullable.
+    pub fn nullable(mut self) -> Self {
+        self.nullable = true;
+        self
+    }
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// A column default. In migration files: `default = 0`, `default = "text"`,
+/// `default = true`, or `default = { sql = "CURRENT_TIMESTAMP" }` for a raw expression.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Default {
+    /// An integer literal.
+    Int(i64),
+    /// A float literal.
+    Float(f64),
+    /// A boolean literal.
+    Bool(bool),
+    /// A string literal (quoted by the dialect).
+    Str(String),
+    /// A raw SQL expression, written verbatim.
+    Sql {
+        /// The expression.
+        sql: String,
+    },
+}
+
+/// A primary key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrimaryKey {
+    /// The constraint name.
+    pub name: String,
+    /// The columns, in key order.
+    pub columns: Vec<String>,
+}
+
+/// A unique constraint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Unique {
+    /// The constraint name.
+    pub name: String,
+    /// The columns, in order.
+    pub columns: Vec<String>,
+}
+
+/// An index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Index {
+    /// The index name.
+    pub name: String,
+    /// The columns, in order.
+    pub columns: Vec<String>,
+    /// Whether the index is unique.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub unique: bool,
+}
+
+/// A foreign key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForeignKey {
+    /// The constraint name.
+    pub name: String,
+    /// The referencing columns.
+    pub columns: Vec<String>,
+    /// The referenced table.
+    pub ref_table: String,
+    /// The referenced columns.
+    pub ref_columns: Vec<String>,
+    /// What happens on delete of the referenced row.
+    #[serde(default, skip_serializing_if = "is_no_action")]
+    pub on_delete: ReferentialAction,
+    /// What happens on update of the referenced key.
+    #[serde(default, skip_serializing_if = "is_no_action")]
+    pub on_update: ReferentialAction,
+}
+
+fn is_no_action(a: &ReferentialAction) -> bool {
+    *a == ReferentialAction::NoAction
+}
+
+/// A check constraint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Check {
+    /// The constraint name.
+    pub name: String,
+    /// The boolean SQL expression.
+    pub expr: String,
+}

@@ -1,0 +1,22 @@
+//! The test-database support itself: both dialects give a fresh, empty, connectable database.
+
+use sqlx::Executor;
+use strata::dialect::DialectKind;
+use strata::testing::TestDb;
+
+#[tokio::test]
+async fn fresh_databases_on_both_dialects() {
+    for kind in [DialectKind::Sqlite, DialectKind::Postgres] {
+        let db = TestDb::new(kind, "smoke").await;
+        let mut c = db.connect().await;
+        assert_eq!(c.kind, kind);
+        c.conn
+            .execute("CREATE TABLE t (x INTEGER)")
+            .await
+            .expect("create");
+        c.conn
+            .execute("INSERT INTO t VALUES (1)")
+            .await
+            .expect("insert");
+    }
+}
