@@ -7,6 +7,9 @@
 //! [`schema`] (the neutral description both sides share), [`introspect`] (reading a database),
 //! [`diff`] (comparing), [`ops`] (the operations), [`render`] (SQL per [`dialect`]), and [`cli`].
 
+// Lets generated `::strata::...` paths resolve inside this crate's own tests and docs.
+extern crate self as strata;
+
 pub mod cli;
 pub mod db;
 pub mod dialect;

@@ -71,8 +71,9 @@ pub struct Table {
     /// The table comment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
-    /// A rename hint from the models (`renamed_from`); never read from a database, never stored.
-    #[serde(skip)]
+    /// A rename hint from the models (`renamed_from`); never read from a database. The diff
+    /// consumes it and never puts it in an op.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub renamed_from: Option<String>,
 }
 
@@ -109,8 +110,9 @@ pub struct Column {
     /// The column comment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
-    /// A rename hint from the models (`renamed_from`); never read from a database, never stored.
-    #[serde(skip)]
+    /// A rename hint from the models (`renamed_from`); never read from a database. The diff
+    /// consumes it and never puts it in an op.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub renamed_from: Option<String>,
 }
 
