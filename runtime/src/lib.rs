@@ -8,9 +8,11 @@
 //! [`diff`] (comparing), [`ops`] (the operations), [`render`] (SQL per [`dialect`]), and [`cli`].
 
 // Lets generated `::strata::...` paths resolve inside this crate's own tests and docs.
+#[allow(unused_extern_crates)]
 extern crate self as strata;
 
 pub mod cli;
+pub mod config;
 pub mod db;
 pub mod dialect;
 pub mod diff;

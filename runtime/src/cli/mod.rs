@@ -1,5 +1,7 @@
 //! Stage 8, CLI: the `migrate` command line (`init`, `migrate`, `upgrade`, ...).
 
+pub mod args;
+
 use std::process::ExitCode;
 
 /// Runs the `migrate` command line with the process's arguments and returns its exit code.
