@@ -11,6 +11,7 @@
 #[allow(unused_extern_crates)]
 extern crate self as strata;
 
+pub mod apply;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -161,4 +161,105 @@ pub trait Dialect: Send + Sync + fmt::Debug {
     fn normalize(&self, schema: &mut Schema) {
         let _ = schema;
     }
+
+    // --- Applying: transactions, the migration lock, and the bookkeeping tables. ---
+
+    /// Statements run before the migration transaction opens (SQLite: `PRAGMA foreign_keys =
+    /// OFF`, which is a no-op inside a transaction and must be off for table rebuilds).
+    fn run_prologue(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Queries run inside the transaction before COMMIT; any row they return is a violation
+    /// and rolls the transaction back (SQLite: `PRAGMA foreign_key_check`).
+    fn run_epilogue_checks(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Statements run after COMMIT or ROLLBACK (SQLite: `PRAGMA foreign_keys = ON`).
+    fn run_finally(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// The statement that opens a migration transaction.
+    fn begin_sql(&self) -> &'static str {
+        "BEGIN"
+    }
+
+    /// A query returning one boolean: whether the migration lock `key` was taken without
+    /// waiting. `None` when the dialect locks another way (SQLite's `BEGIN IMMEDIATE`).
+    fn try_lock_sql(&self, key: i64) -> Option<String> {
+        let _ = key;
+        None
+    }
+
+    /// The statement that releases the migration lock `key`.
+    fn unlock_sql(&self, key: i64) -> Option<String> {
+        let _ = key;
+        None
+    }
+
+    /// A query returning one text row describing who holds the migration lock `key`.
+    fn lock_holder_sql(&self, key: i64) -> Option<String> {
+        let _ = key;
+        None
+    }
+
+    /// A query returning one int8: 1 when the table named `table` exists, else 0.
+    fn table_exists_sql(&self, table: &str) -> String;
+
+    /// The query that lists the version rows (one text column).
+    fn select_versions_sql(&self, table: &str) -> String {
+        format!("SELECT version_num FROM {}", self.quote_ident(table))
+    }
+
+    /// The statement that records `revision` as a current head.
+    fn insert_version_sql(&self, table: &str, revision: &str) -> String {
+        format!(
+            "INSERT INTO {} (version_num) VALUES ({})",
+            self.quote_ident(table),
+            self.quote_str(revision)
+        )
+    }
+
+    /// The statement that removes `revision` from the current heads.
+    fn delete_version_sql(&self, table: &str, revision: &str) -> String {
+        format!(
+            "DELETE FROM {} WHERE version_num = {}",
+            self.quote_ident(table),
+            self.quote_str(revision)
+        )
+    }
+
+    /// The statement that removes every version row.
+    fn purge_versions_sql(&self, table: &str) -> String {
+        format!("DELETE FROM {}", self.quote_ident(table))
+    }
+
+    /// The statement that appends a row to the audit log; every value is a literal.
+    fn insert_log_sql(&self, table: &str, row: &[(&str, Option<String>)]) -> String {
+        let cols: Vec<String> = row.iter().map(|(c, _)| self.quote_ident(c)).collect();
+        let vals: Vec<String> = row
+            .iter()
+            .map(|(_, v)| {
+                v.as_deref()
+                    .map_or_else(|| "NULL".to_string(), |v| self.quote_str(v))
+            })
+            .collect();
+        format!(
+            "INSERT INTO {} ({}) VALUES ({})",
+            self.quote_ident(table),
+            cols.join(", "),
+            vals.join(", ")
+        )
+    }
+
+    /// The query that reads the audit log's checksum per applied revision: rows of
+    /// (revision text, checksum text), oldest first.
+    fn select_checksums_sql(&self, table: &str) -> String {
+        format!(
+            "SELECT revision, checksum FROM {} WHERE direction IN ('up', 'stamp') ORDER BY seq",
+            self.quote_ident(table)
+        )
+    }
 }

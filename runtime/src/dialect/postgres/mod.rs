@@ -42,4 +42,31 @@ impl Dialect for Postgres {
     fn normalize(&self, schema: &mut Schema) {
         introspect::normalize(schema)
     }
+
+    fn try_lock_sql(&self, key: i64) -> Option<String> {
+        Some(format!("SELECT pg_try_advisory_lock({key})"))
+    }
+
+    fn unlock_sql(&self, key: i64) -> Option<String> {
+        Some(format!("SELECT pg_advisory_unlock({key})::text"))
+    }
+
+    fn lock_holder_sql(&self, key: i64) -> Option<String> {
+        // A bigint advisory key is stored as classid (high 32 bits) and objid (low 32 bits).
+        let (hi, lo) = ((key >> 32) as u32, key as u32);
+        Some(format!(
+            "SELECT coalesce(string_agg(format('backend pid %s (application %L, user %L, client %s, since %s)', \
+             a.pid, a.application_name, a.usename, coalesce(a.client_addr::text, 'local'), \
+             a.backend_start), '; '), '') \
+             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+             WHERE l.locktype = 'advisory' AND l.granted AND l.classid = {hi} AND l.objid = {lo} AND l.objsubid = 1"
+        ))
+    }
+
+    fn table_exists_sql(&self, table: &str) -> String {
+        format!(
+            "SELECT count(*)::int8 FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = {}",
+            self.quote_str(table)
+        )
+    }
 }

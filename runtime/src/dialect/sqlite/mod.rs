@@ -42,4 +42,16 @@ impl Dialect for Sqlite {
     fn normalize(&self, schema: &mut Schema) {
         introspect::normalize(schema)
     }
+
+    fn begin_sql(&self) -> &'static str {
+        // Takes the write lock at once, so concurrent migrators queue instead of failing later.
+        "BEGIN IMMEDIATE"
+    }
+
+    fn table_exists_sql(&self, table: &str) -> String {
+        format!(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = {}",
+            self.quote_str(table)
+        )
+    }
 }

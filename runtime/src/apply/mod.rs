@@ -1,0 +1,351 @@
+//! Stage 7, apply: running planned migration steps against a database, with locking, transactions and bookkeeping.
+//!
+//! The caller plans; this stage executes. [`execute`] takes the migration lock, then loops:
+//! open a transaction, read the version rows, ask the caller's planner for the steps from
+//! there, run the next group of steps (all of them, one, or a non-transactional one alone),
+//! move the version rows and append to the audit log in the same transaction, commit. Because
+//! the plan is recomputed from the rows read under the lock, concurrent migrators apply each
+//! revision exactly once and the late ones find nothing left to do.
+
+pub mod bookkeeping;
+mod lock;
+pub mod offline;
+
+use std::time::{Duration, Instant};
+
+use sqlx::{AnyConnection, Executor, Row};
+use thiserror::Error;
+
+pub use bookkeeping::{LOG_TABLE, VERSION_TABLE};
+pub use lock::LockError;
+
+use crate::dialect::{Dialect, RenderError};
+
+/// Which way a step goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// Applying a revision.
+    Up,
+    /// Reverting a revision.
+    Down,
+    /// Moving the version rows without running anything.
+    Stamp,
+}
+
+impl Direction {
+    /// `up`, `down` or `stamp`, as stored in the audit log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Up => "up",
+            Direction::Down => "down",
+            Direction::Stamp => "stamp",
+        }
+    }
+}
+
+/// One step, rendered for the connected dialect and ready to run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedStep {
+    /// The revision applied or reverted.
+    pub revision: String,
+    /// Its message, for output.
+    pub message: String,
+    /// Up, down or stamp.
+    pub direction: Direction,
+    /// Version rows this step removes.
+    pub remove_heads: Vec<String>,
+    /// Version rows this step adds.
+    pub add_heads: Vec<String>,
+    /// The SQL to run, in order.
+    pub statements: Vec<String>,
+    /// Whether the step may run inside a transaction.
+    pub transactional: bool,
+    /// The SHA-256 of the revision's file (recorded in the audit log).
+    pub checksum: Option<String>,
+    /// For output: the revision(s) the step goes from (`<base>` when none).
+    pub from_label: String,
+    /// For output: the revision(s) the step goes to (`<base>` when none).
+    pub to_label: String,
+}
+
+/// How steps are grouped into transactions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TxMode {
+    /// One transaction for the whole run: all or nothing (the default).
+    #[default]
+    Whole,
+    /// One transaction per migration.
+    PerMigration,
+}
+
+/// What [`execute`] reports as it goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A step is about to run.
+    Started(PlannedStep),
+    /// A statement is about to run (for verbose output).
+    Statement(String),
+    /// A step finished (its transaction may still be open).
+    Finished {
+        /// The revision.
+        revision: String,
+        /// How long its statements took.
+        duration: Duration,
+    },
+    /// The lock is held by someone else; waiting.
+    Waiting(String),
+}
+
+/// A failed run. The database is left as it was before the failing transaction.
+#[derive(Debug, Error)]
+pub enum ApplyError {
+    /// A migration statement failed.
+    #[error(
+        "while applying revision {revision} ({direction}): {message}\n  statement: {statement}\n  \
+         {outcome}"
+    )]
+    Statement {
+        /// The revision.
+        revision: String,
+        /// up/down.
+        direction: &'static str,
+        /// The statement.
+        statement: String,
+        /// The database's message.
+        message: String,
+        /// What happened to the database.
+        outcome: String,
+    },
+    /// A bookkeeping query failed.
+    #[error("while {doing}: {source}")]
+    Database {
+        /// What Strata was doing.
+        doing: String,
+        /// The driver's error.
+        source: sqlx::Error,
+    },
+    /// A SQLite rebuild left rows whose foreign keys point nowhere.
+    #[error(
+        "while applying revision {revision}: foreign key check failed after the table changes: \
+         {violations}; the transaction was rolled back"
+    )]
+    ForeignKeyCheck {
+        /// The last revision of the group.
+        revision: String,
+        /// The violating rows.
+        violations: String,
+    },
+    /// The lock could not be taken.
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    /// Rendering or planning failed.
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    /// The planner refused (for instance a changed migration file).
+    #[error("{0}")]
+    Plan(String),
+}
+
+fn db_err(doing: impl Into<String>) -> impl FnOnce(sqlx::Error) -> ApplyError {
+    let doing = doing.into();
+    move |source| ApplyError::Database { doing, source }
+}
+
+/// Runs one SQL statement with the simple query protocol (DDL and multi-statement `sql` ops).
+pub(crate) async fn run(conn: &mut AnyConnection, sql: &str) -> Result<(), sqlx::Error> {
+    conn.execute(sqlx::raw_sql(sql)).await.map(|_| ())
+}
+
+/// Options for [`execute`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExecuteOptions {
+    /// Transaction grouping.
+    pub tx_mode: TxMode,
+    /// How long to wait for another migrator's lock.
+    pub lock_timeout: Duration,
+    /// The advisory-lock key (PostgreSQL).
+    pub lock_key: i64,
+}
+
+/// Takes the migration lock and runs the steps `planner` returns for the version rows read
+/// under it, until the planner returns none. Returns every step run.
+pub async fn execute<P, E>(
+    conn: &mut AnyConnection,
+    dialect: &dyn Dialect,
+    opts: ExecuteOptions,
+    mut planner: P,
+    events: &mut E,
+) -> Result<Vec<PlannedStep>, ApplyError>
+where
+    P: FnMut(&[String]) -> Result<Vec<PlannedStep>, ApplyError>,
+    E: FnMut(Event),
+{
+    let guard = lock::acquire(conn, dialect, opts.lock_key, opts.lock_timeout, events).await?;
+    let result = execute_locked(conn, dialect, opts, &mut planner, events).await;
+    let released = lock::release(conn, dialect, guard).await;
+    let done = result?;
+    released?;
+    Ok(done)
+}
+
+async fn execute_locked<P, E>(
+    conn: &mut AnyConnection,
+    dialect: &dyn Dialect,
+    opts: ExecuteOptions,
+    planner: &mut P,
+    events: &mut E,
+) -> Result<Vec<PlannedStep>, ApplyError>
+where
+    P: FnMut(&[String]) -> Result<Vec<PlannedStep>, ApplyError>,
+    E: FnMut(Event),
+{
+    let mut done = Vec::new();
+    for sql in dialect.run_prologue() {
+        run(conn, &sql)
+            .await
+            .map_err(db_err("preparing the connection"))?;
+    }
+    let result = async {
+        let mut ensured = false;
+        loop {
+            run(conn, dialect.begin_sql())
+                .await
+                .map_err(db_err("opening the migration transaction"))?;
+            if !ensured {
+                // Inside the transaction: under SQLite's write lock, so racing migrators
+                // never both create the tables.
+                if let Err(e) = bookkeeping::ensure_tables(conn, dialect).await {
+                    let _ = run(conn, "ROLLBACK").await;
+                    return Err(e);
+                }
+                ensured = true;
+            }
+            match run_one_group(conn, dialect, opts, planner, events).await {
+                Ok(None) => {
+                    run(conn, "COMMIT").await.map_err(db_err("committing"))?;
+                    return Ok(());
+                }
+                Ok(Some((group, nontx_pending))) => {
+                    if !nontx_pending {
+                        run(conn, "COMMIT").await.map_err(db_err("committing"))?;
+                    }
+                    done.extend(group);
+                }
+                Err(e) => {
+                    let _ = run(conn, "ROLLBACK").await;
+                    return Err(e);
+                }
+            }
+        }
+    }
+    .await;
+    for sql in dialect.run_finally() {
+        let _ = run(conn, &sql).await;
+    }
+    result.map(|()| done)
+}
+
+/// Plans from the rows read inside the open transaction and runs the next group. Returns
+/// `None` when nothing is left; otherwise the steps run and whether the transaction was
+/// already closed (a non-transactional step commits before it runs).
+async fn run_one_group<P, E>(
+    conn: &mut AnyConnection,
+    dialect: &dyn Dialect,
+    opts: ExecuteOptions,
+    planner: &mut P,
+    events: &mut E,
+) -> Result<Option<(Vec<PlannedStep>, bool)>, ApplyError>
+where
+    P: FnMut(&[String]) -> Result<Vec<PlannedStep>, ApplyError>,
+    E: FnMut(Event),
+{
+    let heads = bookkeeping::read_versions(conn, dialect).await?;
+    let steps = planner(&heads)?;
+    let Some(first) = steps.first() else {
+        return Ok(None);
+    };
+    if !first.transactional {
+        // Runs alone, outside any transaction (CREATE INDEX CONCURRENTLY and friends).
+        run(conn, "COMMIT").await.map_err(db_err("committing"))?;
+        let step = first.clone();
+        run_step(conn, dialect, &step, events, false).await?;
+        return Ok(Some((vec![step], true)));
+    }
+    let group: Vec<PlannedStep> = match opts.tx_mode {
+        TxMode::Whole => steps
+            .iter()
+            .take_while(|s| s.transactional)
+            .cloned()
+            .collect(),
+        TxMode::PerMigration => vec![first.clone()],
+    };
+    for step in &group {
+        run_step(conn, dialect, step, events, true).await?;
+    }
+    let mut violations = Vec::new();
+    for sql in dialect.run_epilogue_checks() {
+        let rows = conn
+            .fetch_all(sqlx::raw_sql(&sql))
+            .await
+            .map_err(db_err("checking foreign keys"))?;
+        for row in rows {
+            let cols: Vec<String> = (0..row.len())
+                .map(|i| {
+                    row.try_get::<String, _>(i)
+                        .or_else(|_| row.try_get::<i64, _>(i).map(|v| v.to_string()))
+                        .unwrap_or_else(|_| "?".into())
+                })
+                .collect();
+            violations.push(format!("({})", cols.join(", ")));
+        }
+    }
+    if !violations.is_empty() {
+        return Err(ApplyError::ForeignKeyCheck {
+            revision: group.last().map(|s| s.revision.clone()).unwrap_or_default(),
+            violations: violations.join(", "),
+        });
+    }
+    Ok(Some((group, false)))
+}
+
+async fn run_step<E: FnMut(Event)>(
+    conn: &mut AnyConnection,
+    dialect: &dyn Dialect,
+    step: &PlannedStep,
+    events: &mut E,
+    in_tx: bool,
+) -> Result<(), ApplyError> {
+    events(Event::Started(step.clone()));
+    let started = bookkeeping::now_utc();
+    let clock = Instant::now();
+    for sql in &step.statements {
+        events(Event::Statement(sql.clone()));
+        if let Err(e) = run(conn, sql).await {
+            return Err(ApplyError::Statement {
+                revision: step.revision.clone(),
+                direction: step.direction.as_str(),
+                statement: sql.clone(),
+                message: e
+                    .as_database_error()
+                    .map_or_else(|| e.to_string(), |d| d.message().to_string()),
+                outcome: if in_tx && dialect.transactional_ddl() {
+                    "the transaction was rolled back; the schema and version rows are as they were"
+                        .into()
+                } else {
+                    "this step ran outside a transaction: statements before it may have taken effect".into()
+                },
+            });
+        }
+    }
+    let duration = clock.elapsed();
+    for sql in bookkeeping::version_and_log_statements(dialect, step, &started, duration) {
+        run(conn, &sql)
+            .await
+            .map_err(db_err(format!("recording revision {}", step.revision)))?;
+    }
+    events(Event::Finished {
+        revision: step.revision.clone(),
+        duration,
+    });
+    Ok(())
+}
