@@ -715,3 +715,93 @@ fn canonical_ignores_list_order_and_hints() {
     tbl(&mut b, "users").indexes[0].unique = true;
     assert_ne!(canonical(&a), canonical(&b));
 }
+
+#[test]
+fn renamed_table_drops_before_and_adds_after_the_rename() {
+    let mut before = schema([users(), posts()]);
+    tbl(&mut before, "posts").indexes.push(Index {
+        name: "ix_posts_user_id".into(),
+        columns: vec!["user_id".into()],
+        unique: false,
+    });
+    let mut articles = before.tables["posts"].clone();
+    articles.name = "articles".into();
+    articles.renamed_from = Some("posts".into());
+    articles.indexes = vec![Index {
+        name: "ix_articles_id".into(),
+        columns: vec!["id".into()],
+        unique: true,
+    }];
+    articles
+        .columns
+        .push(Column::new("body", SqlType::Text).nullable());
+    let after = schema([users(), articles]);
+    assert_eq!(
+        kinds(&plan(&before, &after)),
+        [
+            "drop_index posts",
+            "rename_table articles",
+            "add_column articles",
+            "create_index articles"
+        ]
+    );
+}
+
+#[test]
+fn duplicate_indexes_pair_one_to_one() {
+    let ix = |name: &str| Index {
+        name: name.into(),
+        columns: vec!["email".into()],
+        unique: false,
+    };
+    let mut before = schema([users()]);
+    tbl(&mut before, "users").indexes = vec![ix("a"), ix("b")];
+    let mut after = before.clone();
+    tbl(&mut after, "users").indexes = vec![ix("a")];
+    let p = plan(&before, &after);
+    assert!(
+        matches!(&p.upgrade[..], [Op::DropIndex { index, .. }] if index.name == "b"),
+        "{:?}",
+        p.upgrade
+    );
+}
+
+#[test]
+fn dangling_reports_missing_tables_and_columns() {
+    assert!(dangling(&schema([users(), posts()])).is_empty());
+    let lonely = schema([posts()]);
+    assert_eq!(
+        dangling(&lonely),
+        ["foreign key 'fk_posts_user_id_users' of 'posts' references missing table 'users'"]
+    );
+    let mut s = schema([users(), posts()]);
+    tbl(&mut s, "users").columns.remove(0);
+    tbl(&mut s, "posts").indexes.push(Index {
+        name: "ix".into(),
+        columns: vec!["nope".into()],
+        unique: false,
+    });
+    assert_eq!(
+        dangling(&s),
+        [
+            "index 'ix' of 'posts' uses missing column 'nope'",
+            "foreign key 'fk_posts_user_id_users' of 'posts' references missing column 'users.id'",
+            "primary key 'pk_users' of 'users' uses missing column 'id'",
+        ]
+    );
+}
+
+#[test]
+fn ops_never_carry_hints_even_for_new_tables() {
+    let before = schema([users()]);
+    let mut p = posts();
+    p.renamed_from = Some("nowhere".into());
+    p.columns[1].renamed_from = Some("old_user_id".into());
+    let after = schema([users(), p]);
+    let plan = plan(&before, &after);
+    let Op::CreateTable { table } = &plan.upgrade[0] else {
+        panic!("{:?}", plan.upgrade)
+    };
+    assert_eq!(table.renamed_from, None);
+    assert!(table.columns.iter().all(|c| c.renamed_from.is_none()));
+}
