@@ -1,17 +1,76 @@
 //! Stage 4, diff: comparing two schemas and planning the ops that turn one into the other (no I/O).
+//!
+//! [`diff`] compares `current` (the database, introspected) with `target` (the models), both
+//! already normalised by the caller, and returns a [`Plan`]: the upgrade ops in a safe order and
+//! the downgrade ([`crate::ops::reverse_all`] of the upgrade).
+//!
+//! What is compared, and how:
+//! - tables and columns by name; renames only from `renamed_from` hints on the target (a hint
+//!   whose old name is gone, or whose new name already exists, is ignored: already renamed);
+//! - column type (including length / precision), nullability and default: one
+//!   [`Op::AlterColumn`] per column, combined with the rename when there is one;
+//! - indexes by columns and uniqueness, unique constraints by columns, foreign keys by columns,
+//!   referenced table, referenced columns and actions (an action change is a drop and an add),
+//!   the primary key by columns. Names are not compared: a database's own name is kept, and the
+//!   database's name is the one used when dropping;
+//! - check constraints by name only: databases rewrite check expressions (PostgreSQL adds casts
+//!   and parentheses), so comparing the text would report a change on every run;
+//! - not compared: column order (the diff never reorders columns; added columns go last, as in
+//!   Alembic), comments, and `autoincrement`. No op can change `autoincrement` safely (dropping
+//!   and re-adding an identity column loses data), so a difference is reported in
+//!   [`Plan::notes`] (and [`Plan::warnings`]) instead of looping forever as a change that never
+//!   goes away.
+//!
+//! Order of the upgrade (each step only needs what earlier steps made):
+//! 1. drop foreign keys (those that changed, those pointing at dropped tables, and those that
+//!    close a cycle among dropped tables);
+//! 2. drop indexes, unique and check constraints of kept tables;
+//! 3. drop tables, referencing tables before the tables they reference;
+//! 4. rename tables;
+//! 5. per kept table: alter columns (renames included), add columns, change the primary key,
+//!    drop columns (the key moves off a column before that column goes);
+//! 6. add unique constraints, check constraints and indexes of kept tables;
+//! 7. create tables, each after the tables it references (self-references stay inline); new
+//!    tables come after step 5 and 6 so that their foreign keys can use renamed or new columns
+//!    and new unique constraints of kept tables;
+//! 8. add foreign keys: new ones on kept tables, and those split out of created tables to
+//!    break a cycle.
+//!
+//! The diff refuses two plans that are almost always a setup mistake: an empty target
+//! ([`DiffError::NoModels`]) and a plan dropping every table ([`DiffError::WouldDropEverything`]).
 
+mod columns;
+mod constraints;
+mod filter;
+mod order;
+mod tables;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::ops::Op;
-use crate::schema::Schema;
+use crate::ops::{reverse_all, Irreversible, Op};
+use crate::schema::{Schema, Table};
+
+pub use filter::glob_match;
 
 /// Which tables the diff looks at.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct DiffOptions {
     /// Glob patterns (`*`, `?`) of table names to compare; empty means every table.
     pub include: Vec<String>,
     /// Glob patterns of table names to ignore (`spatial_ref_sys`, `legacy_*`).
     pub exclude: Vec<String>,
+}
+
+impl DiffOptions {
+    /// Whether the diff looks at the table `name`: never for Strata's own `strata_*` tables,
+    /// otherwise when it matches an `include` pattern (or there are none) and no `exclude` one.
+    pub fn covers(&self, name: &str) -> bool {
+        filter::covers(self, name)
+    }
 }
 
 /// The ops that bring `current` to `target`, and those that take it back.
@@ -21,18 +80,305 @@ pub struct Plan {
     pub upgrade: Vec<Op>,
     /// The downgrade: the upgrade reversed.
     pub downgrade: Vec<Op>,
+    /// Differences the diff found but no op expresses (an `autoincrement` change); they need a
+    /// hand-written `sql` step.
+    pub notes: Vec<String>,
+}
+
+impl Plan {
+    /// Whether the schemas already match (no ops; notes may remain).
+    pub fn is_empty(&self) -> bool {
+        self.upgrade.is_empty()
+    }
+
+    /// What a reviewer must look at: every upgrade op that can lose data or fail on existing
+    /// rows ([`Op::destructive`]), then the [`notes`](Plan::notes).
+    pub fn warnings(&self) -> Vec<String> {
+        self.upgrade
+            .iter()
+            .filter_map(Op::destructive)
+            .chain(self.notes.iter().cloned())
+            .collect()
+    }
 }
 
 /// A plan the diff refuses to produce.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum DiffError {
-    /// No models are registered.
-    #[error("no models are registered")]
+    /// The target has no tables (after filtering).
+    #[error(
+        "no models are registered, so the target schema has no tables\n  \
+         likely cause: the crate that defines your models is not linked into the migrate binary; \
+         the linker drops crates nothing refers to. Add `use my_app as _;` (your models' crate) \
+         to src/bin/migrate.rs\n  \
+         also check the `include` / `exclude` table patterns, which may filter out every model"
+    )]
     NoModels,
+    /// The plan would drop every table of a non-empty database.
+    #[error(
+        "refusing to generate a migration that drops every table ({count} tables: {tables})\n  \
+         likely cause: the models are not linked into the migrate binary (add `use my_app as _;` \
+         with your models' crate to src/bin/migrate.rs), or they were all renamed without \
+         `renamed_from` hints\n  \
+         if dropping everything is really intended, write the migration by hand: `revision` \
+         creates an empty migration file to fill in"
+    )]
+    WouldDropEverything {
+        /// How many tables would be dropped.
+        count: usize,
+        /// Their names (the first few), comma separated.
+        tables: String,
+    },
+    /// The planned upgrade cannot be reversed (cannot happen: the diff emits no `sql` steps).
+    #[error(transparent)]
+    Irreversible(#[from] Irreversible),
 }
 
-/// Plans the ops that bring `current` to `target`.
-pub fn diff(current: &Schema, target: &Schema, opts: &DiffOptions) -> Result<Plan, DiffError> {
-    let _ = (current, target, opts);
-    Ok(Plan::default())
+/// Renames decided by the diff, from current (old) names to target (new) names.
+#[derive(Debug, Default)]
+pub(crate) struct Renames {
+    /// Old table name -> new table name.
+    pub tables: BTreeMap<String, String>,
+    /// Old table name -> (old column name -> new column name).
+    pub columns: BTreeMap<String, BTreeMap<String, String>>,
 }
+
+impl Renames {
+    /// The target name of the current table `old`.
+    pub fn table<'a>(&'a self, old: &'a str) -> &'a str {
+        self.tables.get(old).map_or(old, String::as_str)
+    }
+
+    /// The target name of the current column `old_table.old`.
+    pub fn column<'a>(&'a self, old_table: &str, old: &'a str) -> &'a str {
+        self.columns
+            .get(old_table)
+            .and_then(|m| m.get(old))
+            .map_or(old, String::as_str)
+    }
+
+    /// `cols` of the current table `old_table`, in target names.
+    pub fn columns(&self, old_table: &str, cols: &[String]) -> Vec<String> {
+        cols.iter()
+            .map(|c| self.column(old_table, c).to_string())
+            .collect()
+    }
+}
+
+/// The upgrade, step by step (see the module docs for the order and why).
+#[derive(Debug, Default)]
+pub(crate) struct Steps {
+    pub drop_foreign_keys: Vec<Op>,
+    pub drop_constraints: Vec<Op>,
+    pub drop_tables: Vec<Op>,
+    pub rename_tables: Vec<Op>,
+    pub columns: Vec<Op>,
+    pub add_constraints: Vec<Op>,
+    pub create_tables: Vec<Op>,
+    pub add_foreign_keys: Vec<Op>,
+}
+
+impl Steps {
+    fn into_ops(self) -> Vec<Op> {
+        [
+            self.drop_foreign_keys,
+            self.drop_constraints,
+            self.drop_tables,
+            self.rename_tables,
+            self.columns,
+            self.add_constraints,
+            self.create_tables,
+            self.add_foreign_keys,
+        ]
+        .concat()
+    }
+}
+
+/// Plans the ops that bring `current` (the database) to `target` (the models).
+///
+/// Tables outside `opts` and Strata's own `strata_*` tables are neither created, dropped nor
+/// altered. Fails with [`DiffError::NoModels`] when the target has no tables and with
+/// [`DiffError::WouldDropEverything`] when every table of a non-empty `current` would go.
+pub fn diff(current: &Schema, target: &Schema, opts: &DiffOptions) -> Result<Plan, DiffError> {
+    let current = filter::filtered(current, opts);
+    let target = filter::filtered(target, opts);
+    if target.tables.is_empty() {
+        return Err(DiffError::NoModels);
+    }
+    let matched = tables::match_tables(&current, &target);
+    if !current.tables.is_empty() && matched.kept.is_empty() {
+        let names: Vec<&str> = current.tables.keys().map(String::as_str).collect();
+        let mut tables = names
+            .iter()
+            .take(10)
+            .copied()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if names.len() > 10 {
+            tables.push_str(", ...");
+        }
+        return Err(DiffError::WouldDropEverything {
+            count: names.len(),
+            tables,
+        });
+    }
+
+    let mut renames = Renames::default();
+    for (old, new) in &matched.kept {
+        if old != new {
+            renames.tables.insert(old.clone(), new.clone());
+        }
+    }
+    let mut column_matches = Vec::new();
+    for (old, new) in &matched.kept {
+        if let (Some(cur), Some(tgt)) = (current.table(old), target.table(new)) {
+            let m = columns::match_columns(cur, tgt);
+            renames.columns.insert(old.clone(), m.renames.clone());
+            column_matches.push((cur, tgt, m));
+        }
+    }
+
+    let mut steps = Steps::default();
+    let mut notes = Vec::new();
+
+    // Dropped tables: referencing ones first; foreign keys closing a cycle go beforehand.
+    let dropped: Vec<Table> = matched
+        .dropped
+        .iter()
+        .filter_map(|n| current.table(n).cloned())
+        .collect();
+    let (order, cut) = order::creation_order(dropped);
+    for (table, fk) in cut {
+        steps.drop_foreign_keys.push(Op::DropForeignKey {
+            table,
+            foreign_key: fk,
+        });
+    }
+    for table in order.into_iter().rev() {
+        steps.drop_tables.push(Op::DropTable {
+            table: clear_hints(table),
+        });
+    }
+
+    for (old, new) in &renames.tables {
+        steps.rename_tables.push(Op::RenameTable {
+            from: old.clone(),
+            to: new.clone(),
+        });
+    }
+
+    for (cur, tgt, m) in &column_matches {
+        columns::column_ops(cur, tgt, m, &renames, &mut steps.columns, &mut notes);
+        constraints::compare(cur, tgt, &renames, &mut steps);
+    }
+
+    // Created tables: referenced ones first; foreign keys closing a cycle are added afterwards.
+    let created: Vec<Table> = matched
+        .created
+        .iter()
+        .filter_map(|n| target.table(n).cloned())
+        .collect();
+    let (order, cut) = order::creation_order(created);
+    for table in order {
+        steps.create_tables.push(Op::CreateTable {
+            table: clear_hints(table),
+        });
+    }
+    for (table, fk) in cut {
+        steps.add_foreign_keys.push(Op::AddForeignKey {
+            table,
+            foreign_key: fk,
+        });
+    }
+
+    let upgrade = steps.into_ops();
+    let downgrade = reverse_all(&upgrade)?;
+    Ok(Plan {
+        upgrade,
+        downgrade,
+        notes,
+    })
+}
+
+/// `table` without rename hints (ops never carry them).
+fn clear_hints(mut table: Table) -> Table {
+    table.renamed_from = None;
+    for c in &mut table.columns {
+        c.renamed_from = None;
+    }
+    table
+}
+
+/// `schema` in a canonical form for comparing what a plan produces with what was asked for:
+/// rename hints removed, columns sorted by name (the diff never reorders columns) and every
+/// constraint and index list sorted. Names are kept.
+pub fn canonical(schema: &Schema) -> Schema {
+    let mut out = Schema::new();
+    for table in schema.tables.values() {
+        let mut t = clear_hints(table.clone());
+        t.columns.sort_by(|a, b| a.name.cmp(&b.name));
+        t.uniques
+            .sort_by(|a, b| (&a.columns, &a.name).cmp(&(&b.columns, &b.name)));
+        t.indexes
+            .sort_by(|a, b| (&a.columns, a.unique, &a.name).cmp(&(&b.columns, b.unique, &b.name)));
+        t.foreign_keys.sort_by(|a, b| {
+            (&a.columns, &a.ref_table, &a.ref_columns, &a.name).cmp(&(
+                &b.columns,
+                &b.ref_table,
+                &b.ref_columns,
+                &b.name,
+            ))
+        });
+        t.checks.sort_by(|a, b| a.name.cmp(&b.name));
+        out.insert(t);
+    }
+    out
+}
+
+/// What in `schema` refers to something that does not exist: a foreign key to a missing table
+/// or column, a key, constraint or index on a missing column. Empty for a consistent schema.
+/// A plan replayed op by op keeps a consistent schema consistent at every step; tests use this
+/// to check the order of a plan.
+pub fn dangling(schema: &Schema) -> Vec<String> {
+    let mut out = Vec::new();
+    for t in schema.tables.values() {
+        let mut lists: Vec<(String, &Vec<String>)> = Vec::new();
+        if let Some(pk) = &t.primary_key {
+            lists.push((format!("primary key '{}'", pk.name), &pk.columns));
+        }
+        for u in &t.uniques {
+            lists.push((format!("unique constraint '{}'", u.name), &u.columns));
+        }
+        for i in &t.indexes {
+            lists.push((format!("index '{}'", i.name), &i.columns));
+        }
+        for fk in &t.foreign_keys {
+            lists.push((format!("foreign key '{}'", fk.name), &fk.columns));
+        }
+        for (what, cols) in lists {
+            for c in cols.iter().filter(|c| t.column(c).is_none()) {
+                out.push(format!("{what} of '{}' uses missing column '{c}'", t.name));
+            }
+        }
+        for fk in &t.foreign_keys {
+            match schema.table(&fk.ref_table) {
+                None => out.push(format!(
+                    "foreign key '{}' of '{}' references missing table '{}'",
+                    fk.name, t.name, fk.ref_table
+                )),
+                Some(r) => {
+                    for c in fk.ref_columns.iter().filter(|c| r.column(c).is_none()) {
+                        out.push(format!(
+                            "foreign key '{}' of '{}' references missing column '{}.{c}'",
+                            fk.name, t.name, r.name
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -9,6 +9,8 @@
 //! Ops serialize with serde in a readable, tagged form (`op = "add_column"`) that migration
 //! files store.
 
+mod describe;
+
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 

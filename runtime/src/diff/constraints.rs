@@ -1,0 +1,146 @@
+//! Stage 4, diff: comparing the indexes and constraints of a kept table.
+//!
+//! Current constraints are first translated to target names (renamed tables and columns), then
+//! compared by what they do, not by name: indexes by columns and uniqueness, unique constraints
+//! by columns, foreign keys by columns, referenced table and columns and actions. Check
+//! constraints compare by name only, since databases rewrite their expressions. A dropped
+//! constraint is the current one as it is (database name, old table and column names: drops
+//! run before renames); an added one is the target's.
+
+use super::{Renames, Steps};
+use crate::ops::Op;
+use crate::schema::Table;
+
+/// Items of `current` and of `target` that have no counterpart with the same key on the other
+/// side (a multiset difference: two equal items pair with two).
+fn unpaired<'a, 'b, A, B, K: PartialEq>(
+    current: &'a [A],
+    target: &'b [B],
+    key_current: impl Fn(&A) -> K,
+    key_target: impl Fn(&B) -> K,
+) -> (Vec<&'a A>, Vec<&'b B>) {
+    let mut used = vec![false; current.len()];
+    let mut added = Vec::new();
+    for t in target {
+        let k = key_target(t);
+        let found = current
+            .iter()
+            .enumerate()
+            .find(|(i, c)| !used[*i] && key_current(c) == k);
+        match found {
+            Some((i, _)) => used[i] = true,
+            None => added.push(t),
+        }
+    }
+    let removed = current
+        .iter()
+        .zip(used)
+        .filter(|(_, u)| !u)
+        .map(|(c, _)| c)
+        .collect();
+    (removed, added)
+}
+
+/// Adds to `steps` the ops that bring the indexes and constraints of `current` (a kept table,
+/// current names) to those of `target`. The primary key is handled with the columns.
+pub(super) fn compare(current: &Table, target: &Table, renames: &Renames, steps: &mut Steps) {
+    let old = current.name.as_str();
+    let new = &target.name;
+    let cols = |c: &[String]| renames.columns(old, c);
+
+    // Foreign keys.
+    let (removed, added) = unpaired(
+        &current.foreign_keys,
+        &target.foreign_keys,
+        |fk| {
+            (
+                cols(&fk.columns),
+                renames.table(&fk.ref_table).to_string(),
+                renames.columns(&fk.ref_table, &fk.ref_columns),
+                fk.on_delete,
+                fk.on_update,
+            )
+        },
+        |fk| {
+            (
+                fk.columns.clone(),
+                fk.ref_table.clone(),
+                fk.ref_columns.clone(),
+                fk.on_delete,
+                fk.on_update,
+            )
+        },
+    );
+    for fk in removed {
+        steps.drop_foreign_keys.push(Op::DropForeignKey {
+            table: old.to_string(),
+            foreign_key: fk.clone(),
+        });
+    }
+    for fk in added {
+        steps.add_foreign_keys.push(Op::AddForeignKey {
+            table: new.clone(),
+            foreign_key: fk.clone(),
+        });
+    }
+
+    // Unique constraints.
+    let (removed, added) = unpaired(
+        &current.uniques,
+        &target.uniques,
+        |u| cols(&u.columns),
+        |u| u.columns.clone(),
+    );
+    for u in removed {
+        steps.drop_constraints.push(Op::DropUnique {
+            table: old.to_string(),
+            unique: u.clone(),
+        });
+    }
+    for u in added {
+        steps.add_constraints.push(Op::AddUnique {
+            table: new.clone(),
+            unique: u.clone(),
+        });
+    }
+
+    // Check constraints, by name.
+    let (removed, added) = unpaired(
+        &current.checks,
+        &target.checks,
+        |c| c.name.clone(),
+        |c| c.name.clone(),
+    );
+    for c in removed {
+        steps.drop_constraints.push(Op::DropCheck {
+            table: old.to_string(),
+            check: c.clone(),
+        });
+    }
+    for c in added {
+        steps.add_constraints.push(Op::AddCheck {
+            table: new.clone(),
+            check: c.clone(),
+        });
+    }
+
+    // Indexes.
+    let (removed, added) = unpaired(
+        &current.indexes,
+        &target.indexes,
+        |i| (cols(&i.columns), i.unique),
+        |i| (i.columns.clone(), i.unique),
+    );
+    for i in removed {
+        steps.drop_constraints.push(Op::DropIndex {
+            table: old.to_string(),
+            index: i.clone(),
+        });
+    }
+    for i in added {
+        steps.add_constraints.push(Op::CreateIndex {
+            table: new.clone(),
+            index: i.clone(),
+        });
+    }
+}

@@ -1,0 +1,807 @@
+use super::*;
+use crate::ops::{apply_all, Change, DefaultChange};
+use crate::schema::{
+    Check, Column, Default, ForeignKey, Index, PrimaryKey, ReferentialAction, SqlType, Unique,
+};
+
+fn schema(tables: impl IntoIterator<Item = Table>) -> Schema {
+    let mut s = Schema::new();
+    for t in tables {
+        s.insert(t);
+    }
+    s
+}
+
+fn users() -> Table {
+    Table {
+        name: "users".into(),
+        columns: vec![
+            Column {
+                autoincrement: true,
+                ..Column::new("id", SqlType::Integer)
+            },
+            Column::new("username", SqlType::Varchar(80)),
+            Column::new("email", SqlType::Varchar(120)).nullable(),
+        ],
+        primary_key: Some(PrimaryKey {
+            name: "pk_users".into(),
+            columns: vec!["id".into()],
+        }),
+        ..Table::default()
+    }
+}
+
+fn fk(name: &str, col: &str, ref_table: &str) -> ForeignKey {
+    ForeignKey {
+        name: name.into(),
+        columns: vec![col.into()],
+        ref_table: ref_table.into(),
+        ref_columns: vec!["id".into()],
+        on_delete: ReferentialAction::NoAction,
+        on_update: ReferentialAction::NoAction,
+    }
+}
+
+fn posts() -> Table {
+    Table {
+        name: "posts".into(),
+        columns: vec![
+            Column::new("id", SqlType::Integer),
+            Column::new("user_id", SqlType::Integer),
+        ],
+        primary_key: Some(PrimaryKey {
+            name: "pk_posts".into(),
+            columns: vec!["id".into()],
+        }),
+        foreign_keys: vec![fk("fk_posts_user_id_users", "user_id", "users")],
+        ..Table::default()
+    }
+}
+
+fn tbl<'a>(s: &'a mut Schema, name: &str) -> &'a mut Table {
+    s.table_mut(name).expect("table in fixture")
+}
+
+/// Diffs, checks that the upgrade turns `current` into `target` and the downgrade turns it
+/// back, and returns the plan.
+fn plan(current: &Schema, target: &Schema) -> Plan {
+    plan_with(current, target, &DiffOptions::default())
+}
+
+fn plan_with(current: &Schema, target: &Schema, opts: &DiffOptions) -> Plan {
+    let plan = diff(current, target, opts).expect("diff");
+    assert_eq!(dangling(current), Vec::<String>::new(), "fixture");
+    assert_eq!(dangling(target), Vec::<String>::new(), "fixture");
+    let mut s = current.clone();
+    for (i, op) in plan.upgrade.iter().enumerate() {
+        op.apply(&mut s).expect("upgrade replays");
+        assert_eq!(
+            dangling(&s),
+            Vec::<String>::new(),
+            "after upgrade step {i}: {op:?}"
+        );
+    }
+    let mut expected = target.clone();
+    // Tables the options leave out stay as they are in the database.
+    expected.tables.retain(|n, _| opts.covers(n));
+    for t in current.tables.values().filter(|t| !opts.covers(&t.name)) {
+        expected.insert(t.clone());
+    }
+    assert_eq!(canonical(&s), canonical(&expected), "upgrade result");
+    for (i, op) in plan.downgrade.iter().enumerate() {
+        op.apply(&mut s).expect("downgrade replays");
+        assert_eq!(
+            dangling(&s),
+            Vec::<String>::new(),
+            "after downgrade step {i}: {op:?}"
+        );
+    }
+    assert_eq!(canonical(&s), canonical(current), "downgrade result");
+    for op in plan.upgrade.iter().chain(&plan.downgrade) {
+        let text = format!("{op:?}");
+        assert!(!text.contains("renamed_from: Some"), "hint in op: {text}");
+    }
+    // Stable: diffing the result against the target finds nothing more.
+    let mut after = current.clone();
+    apply_all(&mut after, &plan.upgrade).expect("upgrade replays");
+    assert_eq!(
+        diff(&after, target, opts).expect("second diff").upgrade,
+        [],
+        "second diff"
+    );
+    plan
+}
+
+fn kinds(plan: &Plan) -> Vec<String> {
+    plan.upgrade
+        .iter()
+        .map(|op| {
+            let v = serde_json::to_value(op).expect("json");
+            format!(
+                "{} {}",
+                v["op"].as_str().unwrap_or("?"),
+                op.table().unwrap_or("")
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn no_change_is_an_empty_plan() {
+    let s = schema([users(), posts()]);
+    let p = plan(&s, &s);
+    assert!(p.is_empty());
+    assert!(p.downgrade.is_empty());
+    assert!(p.warnings().is_empty());
+}
+
+#[test]
+fn added_and_removed_tables() {
+    let before = schema([users()]);
+    let after = schema([users(), posts()]);
+    let p = plan(&before, &after);
+    assert_eq!(p.upgrade, [Op::CreateTable { table: posts() }]);
+    assert!(p.warnings().is_empty());
+    let p = plan(&after, &before);
+    assert_eq!(p.upgrade, [Op::DropTable { table: posts() }]);
+    assert_eq!(p.warnings(), ["drops table 'posts' and all its rows"]);
+}
+
+#[test]
+fn added_and_removed_columns() {
+    let before = schema([users()]);
+    let mut after = before.clone();
+    let phone = Column::new("phone", SqlType::Varchar(20)).nullable();
+    tbl(&mut after, "users").columns.push(phone.clone());
+    let p = plan(&before, &after);
+    assert_eq!(
+        p.upgrade,
+        [Op::AddColumn {
+            table: "users".into(),
+            column: phone.clone()
+        }]
+    );
+    let p = plan(&after, &before);
+    assert_eq!(
+        p.upgrade,
+        [Op::DropColumn {
+            table: "users".into(),
+            column: phone
+        }]
+    );
+    assert_eq!(p.warnings().len(), 1);
+}
+
+#[test]
+fn type_change_including_length() {
+    let before = schema([users()]);
+    let mut after = before.clone();
+    tbl(&mut after, "users").columns[1].ty = SqlType::Varchar(120);
+    let p = plan(&before, &after);
+    assert_eq!(
+        p.upgrade,
+        [Op::AlterColumn {
+            table: "users".into(),
+            column: "username".into(),
+            rename: None,
+            ty: Some(Change {
+                from: SqlType::Varchar(80),
+                to: SqlType::Varchar(120)
+            }),
+            nullable: None,
+            default: None,
+        }]
+    );
+    assert!(p.warnings().is_empty(), "widening is safe");
+    let p = plan(&after, &before);
+    assert_eq!(p.warnings().len(), 1, "narrowing is flagged");
+
+    let mut dec = before.clone();
+    tbl(&mut dec, "users").columns.push(Column::new(
+        "balance",
+        SqlType::Decimal {
+            precision: Some(10),
+            scale: Some(2),
+        },
+    ));
+    let mut dec2 = dec.clone();
+    tbl(&mut dec2, "users").columns[3].ty = SqlType::Decimal {
+        precision: Some(12),
+        scale: Some(2),
+    };
+    assert_eq!(kinds(&plan(&dec, &dec2)), ["alter_column users"]);
+}
+
+#[test]
+fn nullability_and_default_changes() {
+    let before = schema([users()]);
+    let mut after = before.clone();
+    let email = &mut tbl(&mut after, "users").columns[2];
+    email.nullable = false;
+    email.default = Some(Default::Str(String::new()));
+    let p = plan(&before, &after);
+    assert_eq!(
+        p.upgrade,
+        [Op::AlterColumn {
+            table: "users".into(),
+            column: "email".into(),
+            rename: None,
+            ty: None,
+            nullable: Some(Change {
+                from: true,
+                to: false
+            }),
+            default: Some(DefaultChange {
+                from: None,
+                to: Some(Default::Str(String::new()))
+            }),
+        }]
+    );
+    assert_eq!(p.warnings().len(), 1, "NOT NULL is flagged");
+    let mut other = after.clone();
+    tbl(&mut other, "users").columns[2].default = Some(Default::Sql { sql: "'x'".into() });
+    assert_eq!(kinds(&plan(&after, &other)), ["alter_column users"]);
+}
+
+#[test]
+fn autoincrement_difference_is_a_note_not_an_op() {
+    let before = schema([users()]);
+    let mut after = before.clone();
+    tbl(&mut after, "users").columns[0].autoincrement = false;
+    let p = diff(&before, &after, &DiffOptions::default()).expect("diff");
+    assert!(p.upgrade.is_empty());
+    assert_eq!(p.notes.len(), 1);
+    assert!(p.notes[0].contains("'users.id'"), "{}", p.notes[0]);
+    assert_eq!(p.warnings(), p.notes);
+}
+
+#[test]
+fn indexes_compare_by_columns_and_uniqueness_not_name() {
+    let mut before = schema([users()]);
+    tbl(&mut before, "users").indexes.push(Index {
+        name: "idx_from_db".into(),
+        columns: vec!["email".into()],
+        unique: false,
+    });
+    let mut same = before.clone();
+    tbl(&mut same, "users").indexes[0].name = "ix_users_email".into();
+    let p = diff(&before, &same, &DiffOptions::default()).expect("diff");
+    assert!(p.is_empty(), "{:?}", p.upgrade);
+
+    let mut unique = before.clone();
+    tbl(&mut unique, "users").indexes[0].unique = true;
+    let p = plan(&before, &unique);
+    assert_eq!(kinds(&p), ["drop_index users", "create_index users"]);
+    let mut added = before.clone();
+    tbl(&mut added, "users").indexes.push(Index {
+        name: "ix_users_username".into(),
+        columns: vec!["username".into()],
+        unique: false,
+    });
+    assert_eq!(kinds(&plan(&before, &added)), ["create_index users"]);
+    // Dropping uses the database's name.
+    let mut none = before.clone();
+    tbl(&mut none, "users").indexes.clear();
+    let p = plan(&before, &none);
+    assert!(
+        matches!(&p.upgrade[..], [Op::DropIndex { index, .. }] if index.name == "idx_from_db"),
+        "{:?}",
+        p.upgrade
+    );
+}
+
+#[test]
+fn unique_constraints_compare_by_columns() {
+    let before = schema([users()]);
+    let mut after = before.clone();
+    tbl(&mut after, "users").uniques.push(Unique {
+        name: "uq_users_email".into(),
+        columns: vec!["email".into()],
+    });
+    assert_eq!(kinds(&plan(&before, &after)), ["add_unique users"]);
+    assert_eq!(kinds(&plan(&after, &before)), ["drop_unique users"]);
+    let mut renamed = after.clone();
+    tbl(&mut renamed, "users").uniques[0].name = "users_email_key".into();
+    assert!(diff(&after, &renamed, &DiffOptions::default())
+        .expect("diff")
+        .is_empty());
+    let mut wider = after.clone();
+    tbl(&mut wider, "users").uniques[0]
+        .columns
+        .push("username".into());
+    assert_eq!(
+        kinds(&plan(&after, &wider)),
+        ["drop_unique users", "add_unique users"]
+    );
+}
+
+#[test]
+fn foreign_keys_compare_by_what_they_do() {
+    let mut before = schema([users(), posts()]);
+    tbl(&mut before, "posts").foreign_keys.clear();
+    let after = schema([users(), posts()]);
+    assert_eq!(kinds(&plan(&before, &after)), ["add_foreign_key posts"]);
+    assert_eq!(kinds(&plan(&after, &before)), ["drop_foreign_key posts"]);
+
+    let mut renamed = after.clone();
+    tbl(&mut renamed, "posts").foreign_keys[0].name = "posts_user_id_fkey".into();
+    assert!(diff(&after, &renamed, &DiffOptions::default())
+        .expect("diff")
+        .is_empty());
+
+    let mut cascade = after.clone();
+    tbl(&mut cascade, "posts").foreign_keys[0].on_delete = ReferentialAction::Cascade;
+    assert_eq!(
+        kinds(&plan(&after, &cascade)),
+        ["drop_foreign_key posts", "add_foreign_key posts"]
+    );
+}
+
+#[test]
+fn checks_compare_by_name_only() {
+    let before = schema([users()]);
+    let mut after = before.clone();
+    tbl(&mut after, "users").checks.push(Check {
+        name: "ck_users_username_len".into(),
+        expr: "length(username) > 2".into(),
+    });
+    assert_eq!(kinds(&plan(&before, &after)), ["add_check users"]);
+    assert_eq!(kinds(&plan(&after, &before)), ["drop_check users"]);
+    let mut rewritten = after.clone();
+    tbl(&mut rewritten, "users").checks[0].expr = "(length((username)::text) > 2)".into();
+    assert!(diff(&after, &rewritten, &DiffOptions::default())
+        .expect("diff")
+        .is_empty());
+}
+
+#[test]
+fn primary_key_change() {
+    let mut before = schema([posts()]);
+    tbl(&mut before, "posts").foreign_keys.clear();
+    let mut after = before.clone();
+    tbl(&mut after, "posts").primary_key = Some(PrimaryKey {
+        name: "pk_posts".into(),
+        columns: vec!["id".into(), "user_id".into()],
+    });
+    let p = plan(&before, &after);
+    assert_eq!(
+        p.upgrade,
+        [Op::AlterPrimaryKey {
+            table: "posts".into(),
+            from: before.tables["posts"].primary_key.clone(),
+            to: after.tables["posts"].primary_key.clone(),
+        }]
+    );
+    let mut renamed = before.clone();
+    tbl(&mut renamed, "posts")
+        .primary_key
+        .as_mut()
+        .expect("pk")
+        .name = "posts_pkey".into();
+    assert!(diff(&before, &renamed, &DiffOptions::default())
+        .expect("diff")
+        .is_empty());
+    let mut none = before.clone();
+    tbl(&mut none, "posts").primary_key = None;
+    assert_eq!(kinds(&plan(&before, &none)), ["alter_primary_key posts"]);
+}
+
+#[test]
+fn primary_key_moves_off_a_column_before_it_is_dropped() {
+    let mut before = schema([posts()]);
+    tbl(&mut before, "posts").foreign_keys.clear();
+    let mut after = before.clone();
+    let t = tbl(&mut after, "posts");
+    t.columns.remove(0);
+    t.columns.push(Column::new("uuid", SqlType::Uuid));
+    t.primary_key = Some(PrimaryKey {
+        name: "pk_posts".into(),
+        columns: vec!["uuid".into()],
+    });
+    assert_eq!(
+        kinds(&plan(&before, &after)),
+        [
+            "add_column posts",
+            "alter_primary_key posts",
+            "drop_column posts"
+        ]
+    );
+}
+
+#[test]
+fn table_rename_from_hint() {
+    let before = schema([users(), posts()]);
+    let mut articles = posts();
+    articles.name = "articles".into();
+    articles.renamed_from = Some("posts".into());
+    let after = schema([users(), articles]);
+    let p = plan(&before, &after);
+    assert_eq!(
+        p.upgrade,
+        [Op::RenameTable {
+            from: "posts".into(),
+            to: "articles".into()
+        }]
+    );
+    // Already renamed: the hint's old name is gone, nothing to do.
+    let mut done = after.clone();
+    tbl(&mut done, "articles").renamed_from = None;
+    assert!(diff(&done, &after, &DiffOptions::default())
+        .expect("diff")
+        .is_empty());
+}
+
+#[test]
+fn renaming_a_referenced_table_keeps_foreign_keys() {
+    let before = schema([users(), posts()]);
+    let mut accounts = users();
+    accounts.name = "accounts".into();
+    accounts.renamed_from = Some("users".into());
+    let mut p2 = posts();
+    p2.foreign_keys[0].ref_table = "accounts".into();
+    let after = schema([accounts, p2]);
+    assert_eq!(kinds(&plan(&before, &after)), ["rename_table accounts"]);
+}
+
+#[test]
+fn column_rename_from_hint_combines_with_other_changes() {
+    let mut before = schema([users()]);
+    tbl(&mut before, "users").indexes.push(Index {
+        name: "ix_users_username".into(),
+        columns: vec!["username".into()],
+        unique: false,
+    });
+    let mut after = before.clone();
+    let c = &mut tbl(&mut after, "users").columns[1];
+    c.name = "login".into();
+    c.renamed_from = Some("username".into());
+    c.ty = SqlType::Varchar(100);
+    tbl(&mut after, "users").indexes[0].columns = vec!["login".into()];
+    let p = plan(&before, &after);
+    assert_eq!(
+        p.upgrade,
+        [Op::AlterColumn {
+            table: "users".into(),
+            column: "username".into(),
+            rename: Some("login".into()),
+            ty: Some(Change {
+                from: SqlType::Varchar(80),
+                to: SqlType::Varchar(100)
+            }),
+            nullable: None,
+            default: None,
+        }]
+    );
+    // A hint whose old column is gone is ignored.
+    let mut done = after.clone();
+    tbl(&mut done, "users").columns[1].renamed_from = None;
+    assert!(diff(&done, &after, &DiffOptions::default())
+        .expect("diff")
+        .is_empty());
+}
+
+#[test]
+fn renamed_table_and_column_referenced_by_a_foreign_key() {
+    let before = schema([users(), posts()]);
+    let mut accounts = users();
+    accounts.name = "accounts".into();
+    accounts.renamed_from = Some("users".into());
+    accounts.columns[0].name = "account_id".into();
+    accounts.columns[0].renamed_from = Some("id".into());
+    accounts.primary_key = Some(PrimaryKey {
+        name: "pk_users".into(),
+        columns: vec!["account_id".into()],
+    });
+    let mut p2 = posts();
+    p2.foreign_keys[0].ref_table = "accounts".into();
+    p2.foreign_keys[0].ref_columns = vec!["account_id".into()];
+    let after = schema([accounts, p2]);
+    assert_eq!(
+        kinds(&plan(&before, &after)),
+        ["rename_table accounts", "alter_column accounts"]
+    );
+}
+
+#[test]
+fn stale_hint_with_reused_name() {
+    // `name` renamed to `full_name`, and a new `name` column added: rename then add.
+    let before = schema([users()]);
+    let mut after = before.clone();
+    let t = tbl(&mut after, "users");
+    t.columns[1].name = "full_name".into();
+    t.columns[1].renamed_from = Some("username".into());
+    t.columns
+        .push(Column::new("username", SqlType::Text).nullable());
+    assert_eq!(
+        kinds(&plan(&before, &after)),
+        ["alter_column users", "add_column users"]
+    );
+}
+
+#[test]
+fn dropping_a_referenced_table_drops_the_foreign_key_first() {
+    let mut before = schema([users(), posts()]);
+    tbl(&mut before, "users")
+        .foreign_keys
+        .push(fk("fk_users_x_posts", "id", "posts"));
+    // users stays (without its key to posts), posts goes.
+    let mut after = schema([users()]);
+    tbl(&mut after, "users").foreign_keys.clear();
+    assert_eq!(
+        kinds(&plan(&before, &after)),
+        ["drop_foreign_key users", "drop_table posts"]
+    );
+}
+
+fn chain() -> Vec<Table> {
+    let mut comments = posts();
+    comments.name = "comments".into();
+    comments
+        .columns
+        .push(Column::new("post_id", SqlType::Integer));
+    comments
+        .foreign_keys
+        .push(fk("fk_comments_post_id_posts", "post_id", "posts"));
+    vec![comments, posts(), users()]
+}
+
+#[test]
+fn creates_and_drops_follow_foreign_keys() {
+    let keep = Table {
+        name: "zz_keep".into(),
+        columns: vec![Column::new("id", SqlType::Integer)],
+        ..Table::default()
+    };
+    let before = schema([keep.clone()]);
+    let after = schema(chain().into_iter().chain([keep.clone()]));
+    assert_eq!(
+        kinds(&plan(&before, &after)),
+        [
+            "create_table users",
+            "create_table posts",
+            "create_table comments"
+        ]
+    );
+    assert_eq!(
+        kinds(&plan(&after, &before)),
+        [
+            "drop_table comments",
+            "drop_table posts",
+            "drop_table users"
+        ]
+    );
+}
+
+#[test]
+fn foreign_key_cycles_are_split_out() {
+    let mut a = users();
+    a.name = "a".into();
+    a.columns.push(Column::new("b_id", SqlType::Integer));
+    a.foreign_keys.push(fk("fk_a_b_id_b", "b_id", "b"));
+    let mut b = users();
+    b.name = "b".into();
+    b.columns.push(Column::new("a_id", SqlType::Integer));
+    b.foreign_keys.push(fk("fk_b_a_id_a", "a_id", "a"));
+    b.foreign_keys.push(fk("fk_b_parent_b", "id", "b"));
+    let keep = schema([users()]);
+    let after = schema([a, b, users()]);
+    let p = plan(&keep, &after);
+    assert_eq!(
+        kinds(&p),
+        ["create_table a", "create_table b", "add_foreign_key a"]
+    );
+    let Op::CreateTable { table } = &p.upgrade[1] else {
+        panic!("{:?}", p.upgrade)
+    };
+    assert_eq!(table.foreign_keys.len(), 2, "b keeps its self-reference");
+    assert_eq!(
+        kinds(&plan(&after, &keep)),
+        ["drop_foreign_key a", "drop_table b", "drop_table a"]
+    );
+}
+
+#[test]
+fn new_table_referencing_a_renamed_column_comes_after_the_rename() {
+    let before = schema([users()]);
+    let mut after = before.clone();
+    let t = tbl(&mut after, "users");
+    t.columns[0].name = "uid".into();
+    t.columns[0].renamed_from = Some("id".into());
+    t.primary_key = Some(PrimaryKey {
+        name: "pk_users".into(),
+        columns: vec!["uid".into()],
+    });
+    let mut p = posts();
+    p.foreign_keys[0].ref_columns = vec!["uid".into()];
+    after.insert(p);
+    assert_eq!(
+        kinds(&plan(&before, &after)),
+        ["alter_column users", "create_table posts"]
+    );
+}
+
+#[test]
+fn excluded_and_bookkeeping_tables_are_untouched() {
+    let mut srs = users();
+    srs.name = "spatial_ref_sys".into();
+    let mut version = users();
+    version.name = "strata_version".into();
+    let before = schema([users(), srs, version]);
+    let after = schema([users(), posts()]);
+    let opts = DiffOptions {
+        include: vec![],
+        exclude: vec!["spatial_*".into()],
+    };
+    assert_eq!(
+        kinds(&plan_with(&before, &after, &opts)),
+        ["create_table posts"]
+    );
+    // A model matching an exclude pattern is not created either.
+    let mut legacy = users();
+    legacy.name = "legacy_users".into();
+    let after = schema([users(), legacy]);
+    let opts = DiffOptions {
+        include: vec!["users".into(), "legacy_*".into()],
+        exclude: vec!["legacy_*".into()],
+    };
+    assert!(diff(&schema([users()]), &after, &opts)
+        .expect("diff")
+        .is_empty());
+}
+
+#[test]
+fn refuses_an_empty_target() {
+    for current in [Schema::new(), schema([users()])] {
+        let err = diff(&current, &Schema::new(), &DiffOptions::default()).expect_err("refused");
+        assert_eq!(err, DiffError::NoModels);
+        assert!(err.to_string().contains("use my_app as _;"), "{err}");
+    }
+    let opts = DiffOptions {
+        include: vec![],
+        exclude: vec!["*".into()],
+    };
+    assert_eq!(
+        diff(&Schema::new(), &schema([users()]), &opts),
+        Err(DiffError::NoModels)
+    );
+}
+
+#[test]
+fn refuses_to_drop_everything() {
+    let current = schema([users(), posts()]);
+    let mut other = users();
+    other.name = "accounts".into();
+    let err = diff(&current, &schema([other]), &DiffOptions::default()).expect_err("refused");
+    assert_eq!(
+        err,
+        DiffError::WouldDropEverything {
+            count: 2,
+            tables: "posts, users".into()
+        }
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("use my_app as _;") && text.contains("revision"),
+        "{text}"
+    );
+    // Keeping one table is fine.
+    let p = plan(&current, &schema([users()]));
+    assert_eq!(kinds(&p), ["drop_table posts"]);
+}
+
+#[test]
+fn canonical_ignores_list_order_and_hints() {
+    let mut a = schema([users()]);
+    let t = tbl(&mut a, "users");
+    t.indexes = vec![
+        Index {
+            name: "b".into(),
+            columns: vec!["b".into()],
+            unique: false,
+        },
+        Index {
+            name: "a".into(),
+            columns: vec!["a".into()],
+            unique: false,
+        },
+    ];
+    let mut b = a.clone();
+    let t = tbl(&mut b, "users");
+    t.indexes.reverse();
+    t.columns.reverse();
+    t.renamed_from = Some("x".into());
+    assert_ne!(a, b);
+    assert_eq!(canonical(&a), canonical(&b));
+    tbl(&mut b, "users").indexes[0].unique = true;
+    assert_ne!(canonical(&a), canonical(&b));
+}
+
+#[test]
+fn renamed_table_drops_before_and_adds_after_the_rename() {
+    let mut before = schema([users(), posts()]);
+    tbl(&mut before, "posts").indexes.push(Index {
+        name: "ix_posts_user_id".into(),
+        columns: vec!["user_id".into()],
+        unique: false,
+    });
+    let mut articles = before.tables["posts"].clone();
+    articles.name = "articles".into();
+    articles.renamed_from = Some("posts".into());
+    articles.indexes = vec![Index {
+        name: "ix_articles_id".into(),
+        columns: vec!["id".into()],
+        unique: true,
+    }];
+    articles
+        .columns
+        .push(Column::new("body", SqlType::Text).nullable());
+    let after = schema([users(), articles]);
+    assert_eq!(
+        kinds(&plan(&before, &after)),
+        [
+            "drop_index posts",
+            "rename_table articles",
+            "add_column articles",
+            "create_index articles"
+        ]
+    );
+}
+
+#[test]
+fn duplicate_indexes_pair_one_to_one() {
+    let ix = |name: &str| Index {
+        name: name.into(),
+        columns: vec!["email".into()],
+        unique: false,
+    };
+    let mut before = schema([users()]);
+    tbl(&mut before, "users").indexes = vec![ix("a"), ix("b")];
+    let mut after = before.clone();
+    tbl(&mut after, "users").indexes = vec![ix("a")];
+    let p = plan(&before, &after);
+    assert!(
+        matches!(&p.upgrade[..], [Op::DropIndex { index, .. }] if index.name == "b"),
+        "{:?}",
+        p.upgrade
+    );
+}
+
+#[test]
+fn dangling_reports_missing_tables_and_columns() {
+    assert!(dangling(&schema([users(), posts()])).is_empty());
+    let lonely = schema([posts()]);
+    assert_eq!(
+        dangling(&lonely),
+        ["foreign key 'fk_posts_user_id_users' of 'posts' references missing table 'users'"]
+    );
+    let mut s = schema([users(), posts()]);
+    tbl(&mut s, "users").columns.remove(0);
+    tbl(&mut s, "posts").indexes.push(Index {
+        name: "ix".into(),
+        columns: vec!["nope".into()],
+        unique: false,
+    });
+    assert_eq!(
+        dangling(&s),
+        [
+            "index 'ix' of 'posts' uses missing column 'nope'",
+            "foreign key 'fk_posts_user_id_users' of 'posts' references missing column 'users.id'",
+            "primary key 'pk_users' of 'users' uses missing column 'id'",
+        ]
+    );
+}
+
+#[test]
+fn ops_never_carry_hints_even_for_new_tables() {
+    let before = schema([users()]);
+    let mut p = posts();
+    p.renamed_from = Some("nowhere".into());
+    p.columns[1].renamed_from = Some("old_user_id".into());
+    let after = schema([users(), p]);
+    let plan = plan(&before, &after);
+    let Op::CreateTable { table } = &plan.upgrade[0] else {
+        panic!("{:?}", plan.upgrade)
+    };
+    assert_eq!(table.renamed_from, None);
+    assert!(table.columns.iter().all(|c| c.renamed_from.is_none()));
+}
