@@ -26,6 +26,8 @@ pub(super) fn rebuild(
     after: &Table,
 ) -> Result<Vec<String>, RenderError> {
     let name = &after.name;
+    // Rendered once under the real name first, so that an error names the user's table.
+    d.create_table_sql(after)?;
     let temp = format!("{REBUILD_PREFIX}{name}");
     let mut new = after.clone();
     new.name.clone_from(&temp);
