@@ -863,3 +863,85 @@ async fn identifiers_that_need_quoting() {
         );
     }
 }
+
+#[tokio::test]
+async fn self_reference_and_id_counter_survive_a_rebuild() {
+    let nodes = Table {
+        name: s("nodes"),
+        columns: vec![
+            Column {
+                autoincrement: true,
+                ..col("id", SqlType::Integer)
+            },
+            col("parent_id", SqlType::Integer).nullable(),
+            col("label", SqlType::Varchar(20)),
+        ],
+        primary_key: Some(PrimaryKey {
+            name: s("pk_nodes"),
+            columns: strs(&["id"]),
+        }),
+        foreign_keys: vec![ForeignKey {
+            name: s("fk_nodes_parent_id_nodes"),
+            columns: strs(&["parent_id"]),
+            ref_table: s("nodes"),
+            ref_columns: strs(&["id"]),
+            on_delete: ReferentialAction::Cascade,
+            on_update: ReferentialAction::NoAction,
+        }],
+        ..Table::default()
+    };
+    for kind in DIALECTS {
+        let mut l = Live::new(kind, "render_selfref").await;
+        l.must_migrate(&[Op::CreateTable {
+            table: nodes.clone(),
+        }])
+        .await;
+        l.exec("INSERT INTO nodes (parent_id, label) VALUES (NULL, 'root')")
+            .await;
+        l.exec("INSERT INTO nodes (parent_id, label) VALUES (1, 'child')")
+            .await;
+        l.exec("INSERT INTO nodes (parent_id, label) VALUES (NULL, 'gone')")
+            .await;
+        l.exec("DELETE FROM nodes WHERE id = 3").await;
+        // A change SQLite makes by rebuilding the table.
+        let mut op = alter("nodes", "label");
+        if let Op::AlterColumn { nullable, ty, .. } = &mut op {
+            *nullable = Some(Change {
+                from: false,
+                to: true,
+            });
+            *ty = Some(Change {
+                from: SqlType::Varchar(20),
+                to: SqlType::Varchar(40),
+            });
+        }
+        l.must_migrate(&[op]).await;
+        let all = "SELECT CAST(id AS TEXT), CAST(parent_id AS TEXT), CAST(label AS TEXT) \
+                   FROM nodes ORDER BY id";
+        assert_eq!(
+            l.rows(all).await,
+            [["1", "NULL", "root"], ["2", "1", "child"]],
+            "{kind}"
+        );
+        // The id of the deleted row is not handed out again.
+        l.exec("INSERT INTO nodes (parent_id, label) VALUES (1, NULL)")
+            .await;
+        assert_eq!(
+            l.rows("SELECT CAST(MAX(id) AS TEXT) FROM nodes").await,
+            [["4"]],
+            "{kind}: id counter kept"
+        );
+        // The self-reference is still enforced and still cascades.
+        l.exec_fails(
+            "INSERT INTO nodes (parent_id, label) VALUES (77, 'x')",
+            "self foreign key",
+        )
+        .await;
+        l.exec("DELETE FROM nodes WHERE id = 1").await;
+        assert_eq!(
+            l.rows("SELECT CAST(COUNT(*) AS TEXT) FROM nodes").await,
+            [["0"]],
+            "{kind}: cascade through the self-reference"
+        );
+    }
+}

@@ -15,7 +15,8 @@ pub(crate) const REBUILD_PREFIX: &str = "_strata_new_";
 
 /// The statements that turn table `before` into `after` (same name) while keeping its rows.
 ///
-/// Columns of `after` that exist in `before` (by name) are copied; columns only in `after` are
+/// Columns of `after` that exist in `before` (by name) are copied, and an AUTOINCREMENT
+/// counter is carried over; columns only in `after` are
 /// left out of the copy so their defaults apply. Columns that are renamed must be renamed
 /// natively first (so other tables' foreign keys follow) and `before` given with the new name.
 /// Foreign keys of `after` that point at the table itself keep its final name, which the
@@ -44,6 +45,19 @@ pub(super) fn rebuild(
             "INSERT INTO {} ({cols}) SELECT {cols} FROM {}",
             d.quote_ident(&temp),
             d.quote_ident(name)
+        ));
+    }
+    if after.columns.iter().any(|c| c.autoincrement) {
+        // Keep the AUTOINCREMENT high-water mark, so ids of deleted rows are never reused.
+        out.push(format!(
+            "DELETE FROM sqlite_sequence WHERE name = {}",
+            d.quote_str(&temp)
+        ));
+        out.push(format!(
+            "INSERT INTO sqlite_sequence (name, seq) SELECT {}, seq FROM sqlite_sequence \
+             WHERE name = {}",
+            d.quote_str(&temp),
+            d.quote_str(name)
         ));
     }
     out.push(format!("DROP TABLE {}", d.quote_ident(name)));
