@@ -19,7 +19,10 @@ use thiserror::Error;
 
 use crate::introspect::{IntrospectError, IntrospectOptions};
 use crate::ops::Op;
-use crate::schema::{Default, Schema, SqlType};
+use crate::schema::{
+    Check, Column, Default, ForeignKey, Index, PrimaryKey, ReferentialAction, Schema, SqlType,
+    Table, Unique,
+};
 
 /// Which database a dialect is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -135,7 +138,7 @@ pub trait Dialect: Send + Sync + fmt::Debug {
     fn default_sql(&self, d: &Default) -> String {
         match d {
             Default::Int(i) => i.to_string(),
-            Default::Float(f) => format!("{f:?}"),
+            Default::Float(f) => float_literal(*f, self),
             Default::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
             Default::Str(s) => self.quote_str(s),
             Default::Sql { sql } => sql.clone(),
@@ -162,24 +165,152 @@ pub trait Dialect: Send + Sync + fmt::Debug {
         let _ = schema;
     }
 
-    // --- Applying: transactions, the migration lock, and the bookkeeping tables. ---
+    // ---- Shared DDL pieces (standard SQL; dialects override what they spell differently) ----
 
-    /// Statements run before the migration transaction opens (SQLite: `PRAGMA foreign_keys =
-    /// OFF`, which is a no-op inside a transaction and must be off for table rebuilds).
+    /// A parenthesised, comma-separated list of quoted identifiers: `("a", "b")`.
+    fn ident_list(&self, names: &[String]) -> String {
+        let quoted: Vec<String> = names.iter().map(|n| self.quote_ident(n)).collect();
+        format!("({})", quoted.join(", "))
+    }
+
+    /// One column definition as written in `CREATE TABLE` and `ADD COLUMN`:
+    /// `"name" type [NOT NULL] [DEFAULT value]`. `table` is the table the column belongs to
+    /// (as it is once the statement has run), for dialects whose spelling depends on the key.
+    fn column_sql(&self, table: &Table, column: &Column) -> Result<String, RenderError> {
+        let _ = table;
+        standard_column_sql(self, column)
+    }
+
+    /// The keyword of a referential action: `NO ACTION`, `RESTRICT`, `CASCADE`, `SET NULL`,
+    /// `SET DEFAULT`.
+    fn referential_action_sql(&self, action: ReferentialAction) -> &'static str {
+        match action {
+            ReferentialAction::NoAction => "NO ACTION",
+            ReferentialAction::Restrict => "RESTRICT",
+            ReferentialAction::Cascade => "CASCADE",
+            ReferentialAction::SetNull => "SET NULL",
+            ReferentialAction::SetDefault => "SET DEFAULT",
+        }
+    }
+
+    /// A named primary-key clause: `CONSTRAINT "pk_t" PRIMARY KEY ("id")`.
+    fn primary_key_sql(&self, pk: &PrimaryKey) -> String {
+        format!(
+            "CONSTRAINT {} PRIMARY KEY {}",
+            self.quote_ident(&pk.name),
+            self.ident_list(&pk.columns)
+        )
+    }
+
+    /// The primary-key clause `CREATE TABLE` writes for `table`, if any. The default is the
+    /// named table constraint; SQLite writes none when the key is an AUTOINCREMENT column,
+    /// whose definition carries it.
+    fn table_primary_key_sql(&self, table: &Table) -> Option<String> {
+        table
+            .primary_key
+            .as_ref()
+            .map(|pk| self.primary_key_sql(pk))
+    }
+
+    /// A named unique clause: `CONSTRAINT "uq_t_a" UNIQUE ("a")`.
+    fn unique_sql(&self, unique: &Unique) -> String {
+        format!(
+            "CONSTRAINT {} UNIQUE {}",
+            self.quote_ident(&unique.name),
+            self.ident_list(&unique.columns)
+        )
+    }
+
+    /// A named foreign-key clause:
+    /// `CONSTRAINT "fk" FOREIGN KEY ("a") REFERENCES "t" ("id") [ON DELETE ..] [ON UPDATE ..]`;
+    /// the actions are written only when they are not `NO ACTION`.
+    fn foreign_key_sql(&self, fk: &ForeignKey) -> String {
+        let mut sql = format!(
+            "CONSTRAINT {} FOREIGN KEY {} REFERENCES {} {}",
+            self.quote_ident(&fk.name),
+            self.ident_list(&fk.columns),
+            self.quote_ident(&fk.ref_table),
+            self.ident_list(&fk.ref_columns)
+        );
+        if fk.on_delete != ReferentialAction::NoAction {
+            sql.push_str(" ON DELETE ");
+            sql.push_str(self.referential_action_sql(fk.on_delete));
+        }
+        if fk.on_update != ReferentialAction::NoAction {
+            sql.push_str(" ON UPDATE ");
+            sql.push_str(self.referential_action_sql(fk.on_update));
+        }
+        sql
+    }
+
+    /// A named check clause: `CONSTRAINT "ck_t_x" CHECK (expr)`; the expression is verbatim.
+    fn check_sql(&self, check: &Check) -> String {
+        format!(
+            "CONSTRAINT {} CHECK ({})",
+            self.quote_ident(&check.name),
+            check.expr
+        )
+    }
+
+    /// `CREATE TABLE` with every column and named constraint inline (primary key, uniques,
+    /// foreign keys, checks), one item per line. Indexes and comments are separate statements.
+    fn create_table_sql(&self, table: &Table) -> Result<String, RenderError> {
+        let mut items = Vec::new();
+        for c in &table.columns {
+            items.push(self.column_sql(table, c)?);
+        }
+        items.extend(self.table_primary_key_sql(table));
+        items.extend(table.uniques.iter().map(|u| self.unique_sql(u)));
+        items.extend(table.foreign_keys.iter().map(|f| self.foreign_key_sql(f)));
+        items.extend(table.checks.iter().map(|c| self.check_sql(c)));
+        Ok(format!(
+            "CREATE TABLE {} (\n    {}\n)",
+            self.quote_ident(&table.name),
+            items.join(",\n    ")
+        ))
+    }
+
+    /// `CREATE [UNIQUE] INDEX "name" ON "table" ("a", "b")`.
+    fn create_index_sql(&self, table: &str, index: &Index) -> String {
+        format!(
+            "CREATE {}INDEX {} ON {} {}",
+            if index.unique { "UNIQUE " } else { "" },
+            self.quote_ident(&index.name),
+            self.quote_ident(table),
+            self.ident_list(&index.columns)
+        )
+    }
+
+    /// `DROP INDEX "name"` (index names are per schema on both built-in dialects).
+    fn drop_index_sql(&self, table: &str, index: &Index) -> String {
+        let _ = table;
+        format!("DROP INDEX {}", self.quote_ident(&index.name))
+    }
+
+    // ---- Hooks for the apply stage, around the migration transaction ----
+
+    /// Statements to run on the connection BEFORE the migration transaction begins, for settings
+    /// that cannot change inside a transaction. SQLite: `PRAGMA foreign_keys = OFF`, so a table
+    /// rebuild's `DROP TABLE` neither fails on nor cascades to referencing rows. Default: none.
     fn run_prologue(&self) -> Vec<String> {
         Vec::new()
     }
 
-    /// Queries run inside the transaction before COMMIT; any row they return is a violation
-    /// and rolls the transaction back (SQLite: `PRAGMA foreign_key_check`).
+    /// Queries to run INSIDE the migration transaction after the last migration statement and
+    /// before `COMMIT`; any row one of them returns is a violation, and the transaction must be
+    /// rolled back. SQLite: `PRAGMA foreign_key_check` (foreign keys are not enforced while the
+    /// prologue has them off). Default: none.
     fn run_epilogue_checks(&self) -> Vec<String> {
         Vec::new()
     }
 
-    /// Statements run after COMMIT or ROLLBACK (SQLite: `PRAGMA foreign_keys = ON`).
+    /// Statements to run AFTER the transaction ends, whether it committed or rolled back,
+    /// undoing [`Dialect::run_prologue`]. SQLite: `PRAGMA foreign_keys = ON`. Default: none.
     fn run_finally(&self) -> Vec<String> {
         Vec::new()
     }
+
+    // ---- Applying: the migration lock and the bookkeeping tables ----
 
     /// The statement that opens a migration transaction.
     fn begin_sql(&self) -> &'static str {
@@ -261,5 +392,46 @@ pub trait Dialect: Send + Sync + fmt::Debug {
             "SELECT revision, checksum FROM {} WHERE direction IN ('up', 'stamp') ORDER BY seq",
             self.quote_ident(table)
         )
+    }
+}
+
+/// The standard column definition `"name" type [NOT NULL] [DEFAULT value]`, which
+/// [`Dialect::column_sql`] writes by default; overrides call it for ordinary columns.
+pub fn standard_column_sql<D: Dialect + ?Sized>(
+    dialect: &D,
+    column: &Column,
+) -> Result<String, RenderError> {
+    let mut sql = format!(
+        "{} {}",
+        dialect.quote_ident(&column.name),
+        dialect.type_sql(&column.ty)?
+    );
+    if !column.nullable {
+        sql.push_str(" NOT NULL");
+    }
+    if let Some(d) = &column.default {
+        sql.push_str(" DEFAULT ");
+        sql.push_str(&dialect.default_sql(d));
+    }
+    Ok(sql)
+}
+
+/// A float default as a SQL literal that always has a decimal point (`1.0`, `2.5e20` as
+/// `2.5e20`, `1e20` as `1.0e20`); non-finite values become quoted strings (`'NaN'`,
+/// `'Infinity'`, `'-Infinity'`), which PostgreSQL casts to a float column.
+pub fn float_literal<D: Dialect + ?Sized>(f: f64, dialect: &D) -> String {
+    if f.is_nan() {
+        return dialect.quote_str("NaN");
+    }
+    if f.is_infinite() {
+        return dialect.quote_str(if f > 0.0 { "Infinity" } else { "-Infinity" });
+    }
+    let s = format!("{f:?}");
+    if s.contains('.') {
+        return s;
+    }
+    match s.find(['e', 'E']) {
+        Some(i) => format!("{}.0{}", &s[..i], &s[i..]),
+        None => format!("{s}.0"),
     }
 }

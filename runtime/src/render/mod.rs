@@ -6,7 +6,7 @@
 
 use crate::dialect::{Dialect, RenderError};
 use crate::ops::Op;
-use crate::schema::Schema;
+use crate::schema::{Schema, Table};
 
 /// The statements for one op.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,4 +39,42 @@ pub fn render_ops(
         out.push(Rendered { index, statements });
     }
     Ok((out, schema))
+}
+
+/// An [`RenderError::Inconsistent`] saying what could not be rendered and why.
+pub(crate) fn inconsistent(what: impl std::fmt::Display) -> RenderError {
+    RenderError::Inconsistent(format!(
+        "{what}; the migration does not match the schema it runs on \
+         (was the file edited by hand, or are revisions applied out of order?)"
+    ))
+}
+
+/// The table `name` in `before`, or [`RenderError::Inconsistent`] naming it.
+pub(crate) fn existing_table<'a>(before: &'a Schema, name: &str) -> Result<&'a Table, RenderError> {
+    before
+        .table(name)
+        .ok_or_else(|| inconsistent(format_args!("table `{name}` does not exist at this point")))
+}
+
+/// The table `name` as it is once `op` has run on `before`. The op is replayed with
+/// [`Op::apply`] on a copy of that one table, so an op that does not fit (a missing column,
+/// a constraint that is not there) is [`RenderError::Inconsistent`] naming table and column.
+pub(crate) fn table_after(op: &Op, before: &Schema, name: &str) -> Result<Table, RenderError> {
+    let mut one = Schema::new();
+    one.insert(existing_table(before, name)?.clone());
+    op.apply(&mut one).map_err(inconsistent)?;
+    one.tables
+        .remove(name)
+        .ok_or_else(|| inconsistent(format_args!("table `{name}` disappears in this step")))
+}
+
+/// The statements of a hand-written `sql` step: the text as written, trimmed, without a
+/// trailing semicolon; nothing when it is blank.
+pub(crate) fn sql_statements(sql: &str) -> Vec<String> {
+    let t = sql.trim().trim_end_matches(';').trim_end();
+    if t.is_empty() {
+        Vec::new()
+    } else {
+        vec![t.to_string()]
+    }
 }

@@ -8,7 +8,7 @@ use sqlx::any::AnyRow;
 use super::{Dialect, DialectKind, RenderError};
 use crate::introspect::{IntrospectError, IntrospectOptions};
 use crate::ops::Op;
-use crate::schema::{Schema, SqlType};
+use crate::schema::{Column, Schema, SqlType, Table};
 
 /// The postgres dialect.
 #[derive(Debug, Clone, Copy, Default)]
@@ -25,6 +25,10 @@ impl Dialect for Postgres {
 
     fn render(&self, op: &Op, before: &Schema) -> Result<Vec<String>, RenderError> {
         render::render(self, op, before)
+    }
+
+    fn column_sql(&self, table: &Table, column: &Column) -> Result<String, RenderError> {
+        render::column_sql(self, table, column)
     }
 
     fn catalog_queries(&self, opts: &IntrospectOptions) -> Vec<String> {

@@ -1,6 +1,7 @@
 //! Dialect: sqlite. Quoting, types, DDL rendering and catalog introspection for sqlite.
 
 mod introspect;
+mod rebuild;
 mod render;
 
 use sqlx::any::AnyRow;
@@ -8,7 +9,7 @@ use sqlx::any::AnyRow;
 use super::{Dialect, DialectKind, RenderError};
 use crate::introspect::{IntrospectError, IntrospectOptions};
 use crate::ops::Op;
-use crate::schema::{Schema, SqlType};
+use crate::schema::{Column, Default, Schema, SqlType, Table};
 
 /// The sqlite dialect.
 #[derive(Debug, Clone, Copy, Default)]
@@ -25,6 +26,34 @@ impl Dialect for Sqlite {
 
     fn render(&self, op: &Op, before: &Schema) -> Result<Vec<String>, RenderError> {
         render::render(self, op, before)
+    }
+
+    fn default_sql(&self, d: &Default) -> String {
+        render::default_sql(self, d)
+    }
+
+    fn column_sql(&self, table: &Table, column: &Column) -> Result<String, RenderError> {
+        render::column_sql(self, table, column)
+    }
+
+    fn table_primary_key_sql(&self, table: &Table) -> Option<String> {
+        render::table_primary_key_sql(self, table)
+    }
+
+    /// `PRAGMA foreign_keys = OFF`: the pragma is a no-op inside a transaction, and table
+    /// rebuilds drop tables that other tables reference.
+    fn run_prologue(&self) -> Vec<String> {
+        vec!["PRAGMA foreign_keys = OFF".into()]
+    }
+
+    /// `PRAGMA foreign_key_check`: any row is a foreign key the migration left dangling.
+    fn run_epilogue_checks(&self) -> Vec<String> {
+        vec!["PRAGMA foreign_key_check".into()]
+    }
+
+    /// `PRAGMA foreign_keys = ON` again.
+    fn run_finally(&self) -> Vec<String> {
+        vec!["PRAGMA foreign_keys = ON".into()]
     }
 
     fn catalog_queries(&self, opts: &IntrospectOptions) -> Vec<String> {

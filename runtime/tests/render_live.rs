@@ -1,0 +1,947 @@
+//! Stage 6, render: rendered statements run on real SQLite and PostgreSQL databases, and the
+//! rows survive every alter (renames, type changes, SQLite table rebuilds).
+
+use sqlx::{Connection, Executor, Row};
+use strata::db::Db;
+use strata::dialect::{Dialect, DialectKind};
+use strata::ops::{Change, DefaultChange, Op};
+use strata::render::render_ops;
+use strata::schema::{
+    Check, Column, Default, ForeignKey, Index, PrimaryKey, ReferentialAction, Schema, SqlType,
+    Table, Unique,
+};
+use strata::testing::TestDb;
+
+const DIALECTS: [DialectKind; 2] = [DialectKind::Sqlite, DialectKind::Postgres];
+
+/// A database, its dialect, and the schema the ops run so far have produced.
+struct Live {
+    db: Db,
+    dialect: &'static dyn Dialect,
+    schema: Schema,
+    // Keeps the database alive (dropped with the test).
+    _test: TestDb,
+}
+
+impl Live {
+    async fn new(kind: DialectKind, tag: &str) -> Live {
+        let test = TestDb::new(kind, tag).await;
+        Live {
+            db: test.connect().await,
+            dialect: kind.dialect().expect("dialect built"),
+            schema: Schema::new(),
+            _test: test,
+        }
+    }
+
+    fn kind(&self) -> DialectKind {
+        self.dialect.kind()
+    }
+
+    /// Renders `ops` from the current schema and runs them the way the apply stage will:
+    /// prologue, one transaction, the epilogue checks (any row fails), commit, finally.
+    async fn migrate(&mut self, ops: &[Op]) -> Result<(), String> {
+        let (rendered, after) = render_ops(ops, self.dialect, &self.schema)
+            .map_err(|e| format!("{}: render failed: {e}", self.kind()))?;
+        let statements: Vec<String> = rendered.into_iter().flat_map(|r| r.statements).collect();
+        let conn = &mut self.db.conn;
+        for s in self.dialect.run_prologue() {
+            conn.execute(s.as_str()).await.map_err(|e| e.to_string())?;
+        }
+        let result = async {
+            let mut tx = conn.begin().await.map_err(|e| e.to_string())?;
+            for s in &statements {
+                if let Err(e) = tx.execute(s.as_str()).await {
+                    return Err(format!("{e}\n  statement: {s}"));
+                }
+            }
+            for q in self.dialect.run_epilogue_checks() {
+                let rows = tx.fetch_all(q.as_str()).await.map_err(|e| e.to_string())?;
+                if !rows.is_empty() {
+                    return Err(format!("{q} returned {} violation(s)", rows.len()));
+                }
+            }
+            tx.commit().await.map_err(|e| e.to_string())
+        }
+        .await;
+        for s in self.dialect.run_finally() {
+            conn.execute(s.as_str()).await.map_err(|e| e.to_string())?;
+        }
+        result.map_err(|e| {
+            format!(
+                "{}: {e}\n  all statements:\n{}",
+                self.kind(),
+                statements.join(";\n")
+            )
+        })?;
+        self.schema = after;
+        Ok(())
+    }
+
+    async fn must_migrate(&mut self, ops: &[Op]) {
+        if let Err(e) = self.migrate(ops).await {
+            panic!("migration failed: {e}");
+        }
+    }
+
+    async fn exec(&mut self, sql: &str) {
+        self.db
+            .conn
+            .execute(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {sql}: {e}", self.kind()));
+    }
+
+    async fn exec_fails(&mut self, sql: &str, why: &str) {
+        let r = self.db.conn.execute(sql).await;
+        assert!(
+            r.is_err(),
+            "{}: expected failure ({why}): {sql}",
+            self.kind()
+        );
+    }
+
+    /// Every row of `sql` (whose columns must be text or NULL), as strings; NULL is "NULL".
+    async fn rows(&mut self, sql: &str) -> Vec<Vec<String>> {
+        let rows = self
+            .db
+            .conn
+            .fetch_all(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {sql}: {e}", self.kind()));
+        rows.iter()
+            .map(|r| {
+                (0..r.len())
+                    .map(|i| {
+                        r.try_get::<Option<String>, _>(i)
+                            .unwrap_or_else(|e| panic!("{sql}: column {i}: {e}"))
+                            .unwrap_or_else(|| "NULL".into())
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// How a boolean reads back as text.
+    fn b(&self, v: bool) -> String {
+        match (self.kind(), v) {
+            (DialectKind::Postgres, true) => "true".into(),
+            (DialectKind::Postgres, false) => "false".into(),
+            (_, true) => "1".into(),
+            (_, false) => "0".into(),
+        }
+    }
+}
+
+fn col(name: &str, ty: SqlType) -> Column {
+    Column::new(name, ty)
+}
+
+fn s(v: &str) -> String {
+    v.to_string()
+}
+
+fn strs(v: &[&str]) -> Vec<String> {
+    v.iter().map(|x| x.to_string()).collect()
+}
+
+fn users() -> Table {
+    Table {
+        name: s("users"),
+        columns: vec![
+            Column {
+                autoincrement: true,
+                ..col("id", SqlType::Integer)
+            },
+            Column {
+                comment: Some(s("Where we write.")),
+                ..col("email", SqlType::Varchar(120))
+            },
+            col("name", SqlType::Text).nullable(),
+            Column {
+                default: Some(Default::Bool(true)),
+                ..col("active", SqlType::Boolean)
+            },
+            Column {
+                default: Some(Default::Float(1.5)),
+                ..col("score", SqlType::Double).nullable()
+            },
+            Column {
+                default: Some(Default::Sql {
+                    sql: s("CURRENT_TIMESTAMP"),
+                }),
+                ..col("created_at", SqlType::Timestamp)
+            },
+        ],
+        primary_key: Some(PrimaryKey {
+            name: s("pk_users"),
+            columns: strs(&["id"]),
+        }),
+        uniques: vec![Unique {
+            name: s("uq_users_email"),
+            columns: strs(&["email"]),
+        }],
+        indexes: vec![Index {
+            name: s("ix_users_name"),
+            columns: strs(&["name"]),
+            unique: false,
+        }],
+        checks: vec![Check {
+            name: s("ck_users_score_positive"),
+            expr: s("score >= 0"),
+        }],
+        comment: Some(s("People.")),
+        ..Table::default()
+    }
+}
+
+fn posts_fk() -> ForeignKey {
+    ForeignKey {
+        name: s("fk_posts_user_id_users"),
+        columns: strs(&["user_id"]),
+        ref_table: s("users"),
+        ref_columns: strs(&["id"]),
+        on_delete: ReferentialAction::Cascade,
+        on_update: ReferentialAction::NoAction,
+    }
+}
+
+fn posts() -> Table {
+    Table {
+        name: s("posts"),
+        columns: vec![
+            Column {
+                autoincrement: true,
+                ..col("id", SqlType::BigInt)
+            },
+            col("user_id", SqlType::Integer),
+            col("title", SqlType::Varchar(50)),
+            col("body", SqlType::Text).nullable(),
+        ],
+        primary_key: Some(PrimaryKey {
+            name: s("pk_posts"),
+            columns: strs(&["id"]),
+        }),
+        indexes: vec![Index {
+            name: s("ix_posts_user_id"),
+            columns: strs(&["user_id"]),
+            unique: false,
+        }],
+        foreign_keys: vec![posts_fk()],
+        ..Table::default()
+    }
+}
+
+fn tags() -> Table {
+    Table {
+        name: s("tags"),
+        columns: vec![
+            col("post_id", SqlType::BigInt),
+            col("label", SqlType::Varchar(30)),
+        ],
+        primary_key: Some(PrimaryKey {
+            name: s("pk_tags"),
+            columns: strs(&["post_id", "label"]),
+        }),
+        foreign_keys: vec![ForeignKey {
+            name: s("fk_tags_post_id_posts"),
+            columns: strs(&["post_id"]),
+            ref_table: s("posts"),
+            ref_columns: strs(&["id"]),
+            on_delete: ReferentialAction::Cascade,
+            on_update: ReferentialAction::Cascade,
+        }],
+        ..Table::default()
+    }
+}
+
+fn every_type() -> Table {
+    let types = [
+        ("small", SqlType::SmallInt),
+        ("int", SqlType::Integer),
+        ("big", SqlType::BigInt),
+        ("real", SqlType::Real),
+        ("double", SqlType::Double),
+        ("flag", SqlType::Boolean),
+        ("text", SqlType::Text),
+        ("code", SqlType::Varchar(8)),
+        ("data", SqlType::Bytes),
+        ("day", SqlType::Date),
+        ("at", SqlType::Time),
+        ("ts", SqlType::Timestamp),
+        ("tstz", SqlType::TimestampTz),
+        ("uid", SqlType::Uuid),
+        ("doc", SqlType::Json),
+        (
+            "amount",
+            SqlType::Decimal {
+                precision: None,
+                scale: None,
+            },
+        ),
+        (
+            "amount_p",
+            SqlType::Decimal {
+                precision: Some(12),
+                scale: None,
+            },
+        ),
+        (
+            "amount_ps",
+            SqlType::Decimal {
+                precision: Some(10),
+                scale: Some(2),
+            },
+        ),
+        ("custom", SqlType::Custom(s("varchar(5)"))),
+    ];
+    Table {
+        name: s("every_type"),
+        columns: types
+            .into_iter()
+            .map(|(n, t)| col(n, t).nullable())
+            .collect(),
+        indexes: vec![Index {
+            name: s("ix_every_type_code"),
+            columns: strs(&["code"]),
+            unique: true,
+        }],
+        ..Table::default()
+    }
+}
+
+fn alter(table: &str, column: &str) -> Op {
+    Op::AlterColumn {
+        table: s(table),
+        column: s(column),
+        rename: None,
+        ty: None,
+        nullable: None,
+        default: None,
+    }
+}
+
+async fn build_and_seed(kind: DialectKind, tag: &str) -> Live {
+    let mut l = Live::new(kind, tag).await;
+    l.must_migrate(&[
+        Op::CreateTable { table: users() },
+        Op::CreateTable { table: posts() },
+        Op::CreateTable { table: tags() },
+        Op::CreateTable {
+            table: every_type(),
+        },
+    ])
+    .await;
+    l.exec("INSERT INTO users (email, name, score) VALUES ('a@x.io', 'Ann', 2.5)")
+        .await;
+    l.exec("INSERT INTO users (email, name) VALUES ('b@x.io', 'Bob')")
+        .await;
+    l.exec("INSERT INTO posts (user_id, title, body) VALUES (1, 'Hello', 'first')")
+        .await;
+    l.exec("INSERT INTO posts (user_id, title) VALUES (1, 'Again')")
+        .await;
+    l.exec("INSERT INTO posts (user_id, title, body) VALUES (2, 'Bob''s', 'it''s')")
+        .await;
+    l.exec("INSERT INTO tags (post_id, label) VALUES (1, 'news'), (1, 'intro'), (3, 'misc')")
+        .await;
+    let bytes = if kind == DialectKind::Postgres {
+        "'\\x0102'"
+    } else {
+        "X'0102'"
+    };
+    l.exec(&format!(
+        "INSERT INTO every_type (small, int, big, real, double, flag, text, code, data, day, at, \
+         ts, tstz, uid, doc, amount, amount_p, amount_ps, custom) VALUES (1, 2, 3000000000, 1.5, \
+         2.25, TRUE, 'hello', 'abc', {bytes}, '2024-01-31', '12:34:56', '2024-01-31 12:34:56', \
+         '2024-01-31 12:34:56+00', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{{\"a\": 1}}', 12.5, \
+         123, 10.25, 'xyz')"
+    ))
+    .await;
+    l
+}
+
+const USERS: &str = "SELECT CAST(id AS TEXT), CAST(email AS TEXT), CAST(name AS TEXT), \
+                     CAST(active AS TEXT), CAST(score AS TEXT) FROM users ORDER BY id";
+
+#[tokio::test]
+async fn rows_survive_every_alter() {
+    for kind in DIALECTS {
+        let mut l = build_and_seed(kind, "render_alters").await;
+        let t = l.b(true);
+        let users_before = vec![
+            vec![s("1"), s("a@x.io"), s("Ann"), t.clone(), s("2.5")],
+            vec![s("2"), s("b@x.io"), s("Bob"), t.clone(), s("1.5")],
+        ];
+        assert_eq!(l.rows(USERS).await, users_before, "{kind}");
+
+        // Rename a table that others reference; the foreign keys follow.
+        l.must_migrate(&[Op::RenameTable {
+            from: s("posts"),
+            to: s("articles"),
+        }])
+        .await;
+        // Rename a column, then widen its type (a rebuild of a child table on SQLite).
+        let mut rename = alter("articles", "title");
+        if let Op::AlterColumn { rename: r, .. } = &mut rename {
+            *r = Some(s("headline"));
+        }
+        l.must_migrate(&[rename]).await;
+        let mut widen = alter("articles", "headline");
+        if let Op::AlterColumn { ty, .. } = &mut widen {
+            *ty = Some(Change {
+                from: SqlType::Varchar(50),
+                to: SqlType::Text,
+            });
+        }
+        l.must_migrate(&[widen]).await;
+        let articles = "SELECT CAST(id AS TEXT), CAST(user_id AS TEXT), headline, body \
+                        FROM articles ORDER BY id";
+        let articles_rows = vec![
+            strs(&["1", "1", "Hello", "first"]),
+            strs(&["2", "1", "Again", "NULL"]),
+            strs(&["3", "2", "Bob's", "it's"]),
+        ];
+        assert_eq!(l.rows(articles).await, articles_rows, "{kind}");
+        // The child's foreign key survived its rebuild.
+        l.exec_fails(
+            "INSERT INTO articles (user_id, headline) VALUES (99, 'orphan')",
+            "foreign key after child rebuild",
+        )
+        .await;
+
+        // Rebuild the PARENT table (nullability + default): children keep their rows (no
+        // cascade), and the cascade still works afterwards.
+        let mut nullable = alter("users", "email");
+        if let Op::AlterColumn { nullable: n, .. } = &mut nullable {
+            *n = Some(Change {
+                from: false,
+                to: true,
+            });
+        }
+        let mut default = alter("users", "active");
+        if let Op::AlterColumn { default: d, .. } = &mut default {
+            *d = Some(DefaultChange {
+                from: Some(Default::Bool(true)),
+                to: Some(Default::Bool(false)),
+            });
+        }
+        l.must_migrate(&[nullable, default]).await;
+        assert_eq!(l.rows(USERS).await, users_before, "{kind}");
+        assert_eq!(l.rows(articles).await, articles_rows, "{kind}: no cascade");
+        assert_eq!(
+            l.rows("SELECT CAST(COUNT(*) AS TEXT) FROM tags").await,
+            [["3"]],
+            "{kind}"
+        );
+        l.exec("INSERT INTO users (email, name) VALUES (NULL, 'Cy')")
+            .await;
+        assert_eq!(
+            l.rows("SELECT CAST(active AS TEXT) FROM users WHERE name = 'Cy'")
+                .await,
+            [[l.b(false)]],
+            "{kind}: new default"
+        );
+        // The parent's check, unique and key survived the rebuild.
+        l.exec_fails(
+            "INSERT INTO users (email, score) VALUES ('n@x.io', -1)",
+            "check after rebuild",
+        )
+        .await;
+        l.exec_fails(
+            "INSERT INTO users (email) VALUES ('a@x.io')",
+            "unique after rebuild",
+        )
+        .await;
+        l.exec_fails(
+            "INSERT INTO articles (user_id, headline) VALUES (99, 'orphan')",
+            "foreign key after parent rebuild",
+        )
+        .await;
+
+        // Added columns: nullable (native everywhere) and NOT NULL with a default.
+        l.must_migrate(&[
+            Op::AddColumn {
+                table: s("users"),
+                column: col("phone", SqlType::Varchar(20)).nullable(),
+            },
+            Op::AddColumn {
+                table: s("users"),
+                column: Column {
+                    default: Some(Default::Int(0)),
+                    ..col("logins", SqlType::BigInt)
+                },
+            },
+            Op::AddColumn {
+                table: s("articles"),
+                column: Column {
+                    default: Some(Default::Sql {
+                        sql: s("CURRENT_TIMESTAMP"),
+                    }),
+                    ..col("published_at", SqlType::Timestamp)
+                },
+            },
+        ])
+        .await;
+        assert_eq!(
+            l.rows(
+                "SELECT CAST(phone AS TEXT), CAST(logins AS TEXT) FROM users WHERE id <= 2 \
+                 ORDER BY id"
+            )
+            .await,
+            [["NULL", "0"], ["NULL", "0"]],
+            "{kind}"
+        );
+        assert_eq!(
+            l.rows("SELECT CAST(COUNT(*) AS TEXT) FROM articles WHERE published_at IS NOT NULL")
+                .await,
+            [["3"]],
+            "{kind}"
+        );
+
+        // Constraints added and dropped (rebuilds on SQLite), each enforced or not after.
+        let check = Check {
+            name: s("ck_articles_headline_not_blank"),
+            expr: s("length(headline) > 0"),
+        };
+        let unique = Unique {
+            name: s("uq_users_name"),
+            columns: strs(&["name"]),
+        };
+        l.must_migrate(&[
+            Op::AddCheck {
+                table: s("articles"),
+                check: check.clone(),
+            },
+            Op::AddUnique {
+                table: s("users"),
+                unique: unique.clone(),
+            },
+        ])
+        .await;
+        l.exec_fails(
+            "INSERT INTO articles (user_id, headline) VALUES (1, '')",
+            "added check",
+        )
+        .await;
+        l.exec_fails(
+            "INSERT INTO users (email, name) VALUES ('z@x.io', 'Ann')",
+            "added unique",
+        )
+        .await;
+        l.must_migrate(&[
+            Op::DropCheck {
+                table: s("articles"),
+                check,
+            },
+            Op::DropUnique {
+                table: s("users"),
+                unique,
+            },
+        ])
+        .await;
+        l.exec("INSERT INTO articles (user_id, headline) VALUES (1, '')")
+            .await;
+        l.exec("INSERT INTO users (email, name) VALUES ('z@x.io', 'Ann')")
+            .await;
+        l.exec("DELETE FROM articles WHERE headline = ''").await;
+        l.exec("DELETE FROM users WHERE email = 'z@x.io'").await;
+
+        // Foreign key dropped, then added back.
+        let mut fk = posts_fk();
+        fk.name = s("fk_posts_user_id_users");
+        l.must_migrate(&[Op::DropForeignKey {
+            table: s("articles"),
+            foreign_key: ForeignKey {
+                ref_table: s("users"),
+                ..fk.clone()
+            },
+        }])
+        .await;
+        l.exec("INSERT INTO articles (user_id, headline) VALUES (99, 'orphan')")
+            .await;
+        // Adding it back over an orphan fails (and leaves the database as it was).
+        let add_fk = Op::AddForeignKey {
+            table: s("articles"),
+            foreign_key: ForeignKey {
+                name: s("fk_articles_user_id_users"),
+                ..fk
+            },
+        };
+        let err = l
+            .migrate(std::slice::from_ref(&add_fk))
+            .await
+            .expect_err("orphan row");
+        assert!(!err.is_empty());
+        assert_eq!(
+            l.rows("SELECT CAST(COUNT(*) AS TEXT) FROM articles").await,
+            [["4"]],
+            "{kind}: rolled back"
+        );
+        l.exec("DELETE FROM articles WHERE user_id = 99").await;
+        l.must_migrate(&[add_fk]).await;
+        l.exec_fails(
+            "INSERT INTO articles (user_id, headline) VALUES (99, 'orphan')",
+            "re-added foreign key",
+        )
+        .await;
+        // The cascade still works after all those rebuilds of both tables.
+        l.exec("DELETE FROM users WHERE id = 2").await;
+        assert_eq!(
+            l.rows("SELECT CAST(COUNT(*) AS TEXT) FROM articles WHERE user_id = 2")
+                .await,
+            [["0"]],
+            "{kind}: cascade"
+        );
+
+        // Primary key changed (rebuild on SQLite), rows kept, new key enforced.
+        l.must_migrate(&[Op::AlterPrimaryKey {
+            table: s("tags"),
+            from: tags().primary_key,
+            to: Some(PrimaryKey {
+                name: s("pk_tags_label"),
+                columns: strs(&["label"]),
+            }),
+        }])
+        .await;
+        assert_eq!(
+            l.rows("SELECT CAST(post_id AS TEXT), label FROM tags ORDER BY label")
+                .await,
+            [["1", "intro"], ["1", "news"]],
+            "{kind}: tag of post 3 went with user 2's cascade; the rest survived"
+        );
+        l.exec_fails(
+            "INSERT INTO tags (post_id, label) VALUES (2, 'news')",
+            "new primary key",
+        )
+        .await;
+
+        // Indexes.
+        let ix = Index {
+            name: s("ix_articles_headline"),
+            columns: strs(&["headline"]),
+            unique: true,
+        };
+        l.must_migrate(&[Op::CreateIndex {
+            table: s("articles"),
+            index: ix.clone(),
+        }])
+        .await;
+        l.exec_fails(
+            "INSERT INTO articles (user_id, headline) VALUES (1, 'Hello')",
+            "unique index",
+        )
+        .await;
+        l.must_migrate(&[Op::DropIndex {
+            table: s("articles"),
+            index: ix,
+        }])
+        .await;
+
+        // Columns dropped: natively (no constraint uses it) and by rebuild (an index does).
+        l.must_migrate(&[
+            Op::DropColumn {
+                table: s("every_type"),
+                column: col("small", SqlType::SmallInt).nullable(),
+            },
+            Op::DropColumn {
+                table: s("users"),
+                column: col("name", SqlType::Text).nullable(),
+            },
+        ])
+        .await;
+        assert_eq!(
+            l.rows("SELECT CAST(id AS TEXT), CAST(email AS TEXT) FROM users ORDER BY id")
+                .await,
+            [["1", "a@x.io"], ["3", "NULL"]],
+            "{kind}"
+        );
+
+        // Type widening on every type's table; the values read back the same.
+        let mut widen_int = alter("every_type", "int");
+        if let Op::AlterColumn { ty, .. } = &mut widen_int {
+            *ty = Some(Change {
+                from: SqlType::Integer,
+                to: SqlType::BigInt,
+            });
+        }
+        let mut widen_code = alter("every_type", "code");
+        if let Op::AlterColumn { ty, .. } = &mut widen_code {
+            *ty = Some(Change {
+                from: SqlType::Varchar(8),
+                to: SqlType::Varchar(80),
+            });
+        }
+        l.must_migrate(&[widen_int, widen_code]).await;
+        assert_eq!(
+            l.rows(
+                "SELECT CAST(int AS TEXT), CAST(big AS TEXT), CAST(double AS TEXT), text, \
+                 CAST(code AS TEXT), CAST(day AS TEXT), CAST(uid AS TEXT), CAST(doc AS TEXT), \
+                 CAST(amount_ps AS TEXT), CAST(custom AS TEXT), CAST(flag AS TEXT) \
+                 FROM every_type"
+            )
+            .await,
+            [[
+                s("2"),
+                s("3000000000"),
+                s("2.25"),
+                s("hello"),
+                s("abc"),
+                s("2024-01-31"),
+                s("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"),
+                s("{\"a\": 1}"),
+                s("10.25"),
+                s("xyz"),
+                l.b(true),
+            ]],
+            "{kind}"
+        );
+
+        // The table's unique index was recreated by the rebuild.
+        l.exec_fails(
+            "INSERT INTO every_type (code) VALUES ('abc')",
+            "unique index after rebuild",
+        )
+        .await;
+
+        // Hand-written SQL, then dropping a table.
+        l.must_migrate(&[
+            Op::Sql {
+                sql: s("UPDATE articles SET body = 'none' WHERE body IS NULL;"),
+                reverse: None,
+                dialect: None,
+            },
+            Op::Sql {
+                sql: s("THIS IS NOT SQL FOR THE OTHER DIALECT"),
+                reverse: None,
+                dialect: Some(if kind == DialectKind::Sqlite {
+                    DialectKind::Postgres
+                } else {
+                    DialectKind::Sqlite
+                }),
+            },
+            Op::DropTable { table: tags() },
+        ])
+        .await;
+        assert_eq!(
+            l.rows("SELECT body FROM articles WHERE id = 2").await,
+            [["none"]],
+            "{kind}"
+        );
+        l.exec_fails("SELECT * FROM tags", "dropped").await;
+    }
+}
+
+#[tokio::test]
+async fn identifiers_that_need_quoting() {
+    let table = s("Order Items");
+    let weird = s("Mixed\"Case");
+    let default_text = "say \"hi\" it's";
+    for kind in DIALECTS {
+        let mut l = Live::new(kind, "render_quoting").await;
+        l.must_migrate(&[
+            Op::CreateTable {
+                table: Table {
+                    name: s("Select"),
+                    columns: vec![Column {
+                        autoincrement: true,
+                        ..col("Id", SqlType::Integer)
+                    }],
+                    primary_key: Some(PrimaryKey {
+                        name: s("pk_Select"),
+                        columns: strs(&["Id"]),
+                    }),
+                    ..Table::default()
+                },
+            },
+            Op::CreateTable {
+                table: Table {
+                    name: table.clone(),
+                    columns: vec![
+                        col("order", SqlType::Integer),
+                        Column {
+                            default: Some(Default::Str(s(default_text))),
+                            comment: Some(s("It's \"quoted\".")),
+                            ..col(&weird, SqlType::Text)
+                        },
+                        col("Group Id", SqlType::Integer).nullable(),
+                    ],
+                    primary_key: Some(PrimaryKey {
+                        name: s("pk_Order Items"),
+                        columns: strs(&["order"]),
+                    }),
+                    indexes: vec![Index {
+                        name: s("ix_Order Items_Mixed\"Case"),
+                        columns: vec![weird.clone()],
+                        unique: false,
+                    }],
+                    foreign_keys: vec![ForeignKey {
+                        name: s("fk_Order Items_Group Id_Select"),
+                        columns: strs(&["Group Id"]),
+                        ref_table: s("Select"),
+                        ref_columns: strs(&["Id"]),
+                        on_delete: ReferentialAction::SetNull,
+                        on_update: ReferentialAction::NoAction,
+                    }],
+                    checks: vec![Check {
+                        name: s("ck_Order Items_positive"),
+                        expr: s("\"order\" > 0"),
+                    }],
+                    comment: Some(s("Items in an 'order'.")),
+                    ..Table::default()
+                },
+            },
+        ])
+        .await;
+        l.exec("INSERT INTO \"Select\" DEFAULT VALUES").await;
+        l.exec("INSERT INTO \"Order Items\" (\"order\", \"Group Id\") VALUES (1, 1)")
+            .await;
+        let read = "SELECT CAST(\"order\" AS TEXT), \"Mixed\"\"Case\", \
+                    CAST(\"Group Id\" AS TEXT) FROM \"Order Items\" ORDER BY \"order\"";
+        assert_eq!(
+            l.rows(read).await,
+            [[s("1"), s(default_text), s("1")]],
+            "{kind}"
+        );
+
+        // Rename the odd column, change its default (a rebuild on SQLite), add a nullable
+        // column, rename the table.
+        let new_name = s("Its 'new' \"name\"");
+        l.must_migrate(&[
+            Op::AlterColumn {
+                table: table.clone(),
+                column: weird.clone(),
+                rename: Some(new_name.clone()),
+                ty: None,
+                nullable: None,
+                default: Some(DefaultChange {
+                    from: Some(Default::Str(s(default_text))),
+                    to: Some(Default::Str(s("it's \"new\""))),
+                }),
+            },
+            Op::AddColumn {
+                table: table.clone(),
+                column: Column {
+                    default: Some(Default::Str(s("o'k"))),
+                    ..col("where", SqlType::Varchar(10))
+                },
+            },
+            Op::RenameTable {
+                from: table.clone(),
+                to: s("Order \"Lines\""),
+            },
+        ])
+        .await;
+        l.exec("INSERT INTO \"Order \"\"Lines\"\"\" (\"order\") VALUES (2)")
+            .await;
+        let read = "SELECT CAST(\"order\" AS TEXT), \"Its 'new' \"\"name\"\"\", \"where\", \
+                    CAST(\"Group Id\" AS TEXT) FROM \"Order \"\"Lines\"\"\" ORDER BY \"order\"";
+        assert_eq!(
+            l.rows(read).await,
+            [
+                [s("1"), s(default_text), s("o'k"), s("1")],
+                [s("2"), s("it's \"new\""), s("o'k"), s("NULL")],
+            ],
+            "{kind}"
+        );
+        // The check and the foreign key survived.
+        l.exec_fails(
+            "INSERT INTO \"Order \"\"Lines\"\"\" (\"order\") VALUES (-1)",
+            "check",
+        )
+        .await;
+        l.exec_fails(
+            "INSERT INTO \"Order \"\"Lines\"\"\" (\"order\", \"Group Id\") VALUES (3, 42)",
+            "foreign key",
+        )
+        .await;
+        l.exec("DELETE FROM \"Select\"").await;
+        assert_eq!(
+            l.rows("SELECT CAST(\"Group Id\" AS TEXT) FROM \"Order \"\"Lines\"\"\" WHERE \"order\" = 1")
+                .await,
+            [["NULL"]],
+            "{kind}: ON DELETE SET NULL"
+        );
+    }
+}
+
+#[tokio::test]
+async fn self_reference_and_id_counter_survive_a_rebuild() {
+    let nodes = Table {
+        name: s("nodes"),
+        columns: vec![
+            Column {
+                autoincrement: true,
+                ..col("id", SqlType::Integer)
+            },
+            col("parent_id", SqlType::Integer).nullable(),
+            col("label", SqlType::Varchar(20)),
+        ],
+        primary_key: Some(PrimaryKey {
+            name: s("pk_nodes"),
+            columns: strs(&["id"]),
+        }),
+        foreign_keys: vec![ForeignKey {
+            name: s("fk_nodes_parent_id_nodes"),
+            columns: strs(&["parent_id"]),
+            ref_table: s("nodes"),
+            ref_columns: strs(&["id"]),
+            on_delete: ReferentialAction::Cascade,
+            on_update: ReferentialAction::NoAction,
+        }],
+        ..Table::default()
+    };
+    for kind in DIALECTS {
+        let mut l = Live::new(kind, "render_selfref").await;
+        l.must_migrate(&[Op::CreateTable {
+            table: nodes.clone(),
+        }])
+        .await;
+        l.exec("INSERT INTO nodes (parent_id, label) VALUES (NULL, 'root')")
+            .await;
+        l.exec("INSERT INTO nodes (parent_id, label) VALUES (1, 'child')")
+            .await;
+        l.exec("INSERT INTO nodes (parent_id, label) VALUES (NULL, 'gone')")
+            .await;
+        l.exec("DELETE FROM nodes WHERE id = 3").await;
+        // A change SQLite makes by rebuilding the table.
+        let mut op = alter("nodes", "label");
+        if let Op::AlterColumn { nullable, ty, .. } = &mut op {
+            *nullable = Some(Change {
+                from: false,
+                to: true,
+            });
+            *ty = Some(Change {
+                from: SqlType::Varchar(20),
+                to: SqlType::Varchar(40),
+            });
+        }
+        l.must_migrate(&[op]).await;
+        let all = "SELECT CAST(id AS TEXT), CAST(parent_id AS TEXT), CAST(label AS TEXT) \
+                   FROM nodes ORDER BY id";
+        assert_eq!(
+            l.rows(all).await,
+            [["1", "NULL", "root"], ["2", "1", "child"]],
+            "{kind}"
+        );
+        // The id of the deleted row is not handed out again.
+        l.exec("INSERT INTO nodes (parent_id, label) VALUES (1, NULL)")
+            .await;
+        assert_eq!(
+            l.rows("SELECT CAST(MAX(id) AS TEXT) FROM nodes").await,
+            [["4"]],
+            "{kind}: id counter kept"
+        );
+        // The self-reference is still enforced and still cascades.
+        l.exec_fails(
+            "INSERT INTO nodes (parent_id, label) VALUES (77, 'x')",
+            "self foreign key",
+        )
+        .await;
+        l.exec("DELETE FROM nodes WHERE id = 1").await;
+        assert_eq!(
+            l.rows("SELECT CAST(COUNT(*) AS TEXT) FROM nodes").await,
+            [["0"]],
+            "{kind}: cascade through the self-reference"
+        );
+    }
+}

@@ -1,0 +1,796 @@
+//! Stage 6, render: every op rendered for every dialect, as reviewed SQL snapshots.
+
+use strata::dialect::{Dialect, DialectKind, RenderError};
+use strata::ops::{Change, DefaultChange, Op};
+use strata::render::render_ops;
+use strata::schema::{
+    Check, Column, Default, ForeignKey, Index, PrimaryKey, ReferentialAction, Schema, SqlType,
+    Table, Unique,
+};
+
+const DIALECTS: [DialectKind; 2] = [DialectKind::Sqlite, DialectKind::Postgres];
+
+fn col(name: &str, ty: SqlType) -> Column {
+    Column::new(name, ty)
+}
+
+fn users() -> Table {
+    Table {
+        name: "users".into(),
+        columns: vec![
+            Column {
+                autoincrement: true,
+                ..col("id", SqlType::Integer)
+            },
+            Column {
+                comment: Some("Where we write; it's unique.".into()),
+                ..col("email", SqlType::Varchar(120))
+            },
+            col("name", SqlType::Text).nullable(),
+            Column {
+                default: Some(Default::Bool(true)),
+                ..col("active", SqlType::Boolean)
+            },
+            Column {
+                default: Some(Default::Float(1.5)),
+                ..col("score", SqlType::Double).nullable()
+            },
+            Column {
+                default: Some(Default::Sql {
+                    sql: "CURRENT_TIMESTAMP".into(),
+                }),
+                ..col("created_at", SqlType::TimestampTz)
+            },
+        ],
+        primary_key: Some(PrimaryKey {
+            name: "pk_users".into(),
+            columns: vec!["id".into()],
+        }),
+        uniques: vec![Unique {
+            name: "uq_users_email".into(),
+            columns: vec!["email".into()],
+        }],
+        indexes: vec![Index {
+            name: "ix_users_name".into(),
+            columns: vec!["name".into()],
+            unique: false,
+        }],
+        checks: vec![Check {
+            name: "ck_users_score_positive".into(),
+            expr: "score >= 0".into(),
+        }],
+        comment: Some("People who sign in.".into()),
+        ..Table::default()
+    }
+}
+
+fn posts() -> Table {
+    Table {
+        name: "posts".into(),
+        columns: vec![
+            Column {
+                autoincrement: true,
+                ..col("id", SqlType::BigInt)
+            },
+            col("user_id", SqlType::Integer),
+            col("title", SqlType::Varchar(200)),
+            col("body", SqlType::Text).nullable(),
+        ],
+        primary_key: Some(PrimaryKey {
+            name: "pk_posts".into(),
+            columns: vec!["id".into()],
+        }),
+        indexes: vec![Index {
+            name: "ix_posts_user_id".into(),
+            columns: vec!["user_id".into()],
+            unique: false,
+        }],
+        foreign_keys: vec![ForeignKey {
+            name: "fk_posts_user_id_users".into(),
+            columns: vec!["user_id".into()],
+            ref_table: "users".into(),
+            ref_columns: vec!["id".into()],
+            on_delete: ReferentialAction::Cascade,
+            on_update: ReferentialAction::NoAction,
+        }],
+        ..Table::default()
+    }
+}
+
+fn every_type() -> Table {
+    let types = [
+        ("small", SqlType::SmallInt),
+        ("int", SqlType::Integer),
+        ("big", SqlType::BigInt),
+        ("real", SqlType::Real),
+        ("double", SqlType::Double),
+        ("flag", SqlType::Boolean),
+        ("text", SqlType::Text),
+        ("code", SqlType::Varchar(8)),
+        ("data", SqlType::Bytes),
+        ("day", SqlType::Date),
+        ("at", SqlType::Time),
+        ("ts", SqlType::Timestamp),
+        ("tstz", SqlType::TimestampTz),
+        ("uid", SqlType::Uuid),
+        ("doc", SqlType::Json),
+        (
+            "amount",
+            SqlType::Decimal {
+                precision: None,
+                scale: None,
+            },
+        ),
+        (
+            "amount_p",
+            SqlType::Decimal {
+                precision: Some(12),
+                scale: None,
+            },
+        ),
+        (
+            "amount_ps",
+            SqlType::Decimal {
+                precision: Some(10),
+                scale: Some(2),
+            },
+        ),
+        ("custom", SqlType::Custom("character varying(3)".into())),
+    ];
+    Table {
+        name: "every_type".into(),
+        columns: types
+            .into_iter()
+            .map(|(n, t)| col(n, t).nullable())
+            .collect(),
+        ..Table::default()
+    }
+}
+
+fn tags() -> Table {
+    Table {
+        name: "tags".into(),
+        columns: vec![
+            col("post_id", SqlType::BigInt),
+            col("name", SqlType::Varchar(50)),
+        ],
+        primary_key: Some(PrimaryKey {
+            name: "pk_tags".into(),
+            columns: vec!["post_id".into(), "name".into()],
+        }),
+        foreign_keys: vec![ForeignKey {
+            name: "fk_tags_post_id_posts".into(),
+            columns: vec!["post_id".into()],
+            ref_table: "posts".into(),
+            ref_columns: vec!["id".into()],
+            on_delete: ReferentialAction::Cascade,
+            on_update: ReferentialAction::Cascade,
+        }],
+        ..Table::default()
+    }
+}
+
+/// The schema every alter case starts from: users, posts, tags.
+fn base() -> Schema {
+    let mut s = Schema::new();
+    s.insert(users());
+    s.insert(posts());
+    s.insert(tags());
+    s
+}
+
+/// `(case name, schema before, op)` for every op variant (several cases for ops that SQLite
+/// renders natively or by rebuild depending on the details).
+fn cases() -> Vec<(&'static str, Schema, Op)> {
+    let base = base();
+    let empty = Schema::new();
+    let u = |s: &str| s.to_string();
+    vec![
+        (
+            "create_table",
+            empty.clone(),
+            Op::CreateTable { table: users() },
+        ),
+        (
+            "create_table_with_foreign_key",
+            {
+                let mut s = Schema::new();
+                s.insert(users());
+                s
+            },
+            Op::CreateTable { table: posts() },
+        ),
+        (
+            "create_table_every_type",
+            empty.clone(),
+            Op::CreateTable {
+                table: every_type(),
+            },
+        ),
+        (
+            "create_table_composite_key",
+            empty.clone(),
+            Op::CreateTable {
+                table: Table {
+                    name: "memberships".into(),
+                    columns: vec![
+                        col("user_id", SqlType::Integer),
+                        col("group_id", SqlType::Integer),
+                        Column {
+                            default: Some(Default::Str("member".into())),
+                            ..col("role", SqlType::Varchar(20))
+                        },
+                    ],
+                    primary_key: Some(PrimaryKey {
+                        name: "pk_memberships".into(),
+                        columns: vec![u("user_id"), u("group_id")],
+                    }),
+                    foreign_keys: vec![ForeignKey {
+                        name: "fk_memberships_user_id_users".into(),
+                        columns: vec![u("user_id")],
+                        ref_table: "users".into(),
+                        ref_columns: vec![u("id")],
+                        on_delete: ReferentialAction::SetNull,
+                        on_update: ReferentialAction::Restrict,
+                    }],
+                    ..Table::default()
+                },
+            },
+        ),
+        ("drop_table", base.clone(), Op::DropTable { table: posts() }),
+        (
+            "rename_table",
+            base.clone(),
+            Op::RenameTable {
+                from: u("posts"),
+                to: u("articles"),
+            },
+        ),
+        (
+            "add_column_nullable",
+            base.clone(),
+            Op::AddColumn {
+                table: u("users"),
+                column: Column {
+                    comment: Some("Optional.".into()),
+                    ..col("phone", SqlType::Varchar(20)).nullable()
+                },
+            },
+        ),
+        (
+            "add_column_not_null_with_default",
+            base.clone(),
+            Op::AddColumn {
+                table: u("users"),
+                column: Column {
+                    default: Some(Default::Int(0)),
+                    ..col("logins", SqlType::BigInt)
+                },
+            },
+        ),
+        (
+            "add_column_expression_default",
+            base.clone(),
+            Op::AddColumn {
+                table: u("posts"),
+                column: Column {
+                    default: Some(Default::Sql {
+                        sql: "CURRENT_TIMESTAMP".into(),
+                    }),
+                    ..col("published_at", SqlType::Timestamp)
+                },
+            },
+        ),
+        (
+            "drop_column",
+            base.clone(),
+            Op::DropColumn {
+                table: u("posts"),
+                column: col("body", SqlType::Text).nullable(),
+            },
+        ),
+        (
+            "drop_column_indexed",
+            base.clone(),
+            Op::DropColumn {
+                table: u("posts"),
+                column: col("user_id", SqlType::Integer),
+            },
+        ),
+        (
+            "alter_column_rename",
+            base.clone(),
+            Op::AlterColumn {
+                table: u("posts"),
+                column: u("title"),
+                rename: Some(u("headline")),
+                ty: None,
+                nullable: None,
+                default: None,
+            },
+        ),
+        (
+            "alter_column_type",
+            base.clone(),
+            Op::AlterColumn {
+                table: u("posts"),
+                column: u("title"),
+                rename: None,
+                ty: Some(Change {
+                    from: SqlType::Varchar(200),
+                    to: SqlType::Text,
+                }),
+                nullable: None,
+                default: None,
+            },
+        ),
+        (
+            "alter_column_nullable",
+            base.clone(),
+            Op::AlterColumn {
+                table: u("users"),
+                column: u("email"),
+                rename: None,
+                ty: None,
+                nullable: Some(Change {
+                    from: false,
+                    to: true,
+                }),
+                default: None,
+            },
+        ),
+        (
+            "alter_column_default",
+            base.clone(),
+            Op::AlterColumn {
+                table: u("users"),
+                column: u("active"),
+                rename: None,
+                ty: None,
+                nullable: None,
+                default: Some(DefaultChange {
+                    from: Some(Default::Bool(true)),
+                    to: Some(Default::Bool(false)),
+                }),
+            },
+        ),
+        (
+            "alter_column_drop_default",
+            base.clone(),
+            Op::AlterColumn {
+                table: u("users"),
+                column: u("score"),
+                rename: None,
+                ty: None,
+                nullable: None,
+                default: Some(DefaultChange {
+                    from: Some(Default::Float(1.5)),
+                    to: None,
+                }),
+            },
+        ),
+        (
+            "alter_column_everything",
+            base.clone(),
+            Op::AlterColumn {
+                table: u("users"),
+                column: u("name"),
+                rename: Some(u("full_name")),
+                ty: Some(Change {
+                    from: SqlType::Text,
+                    to: SqlType::Varchar(300),
+                }),
+                nullable: Some(Change {
+                    from: true,
+                    to: false,
+                }),
+                default: Some(DefaultChange {
+                    from: None,
+                    to: Some(Default::Str("anonymous".into())),
+                }),
+            },
+        ),
+        (
+            "alter_primary_key",
+            base.clone(),
+            Op::AlterPrimaryKey {
+                table: u("tags"),
+                from: tags().primary_key,
+                to: Some(PrimaryKey {
+                    name: "pk_tags_name_post_id".into(),
+                    columns: vec![u("name"), u("post_id")],
+                }),
+            },
+        ),
+        (
+            "alter_primary_key_drop",
+            base.clone(),
+            Op::AlterPrimaryKey {
+                table: u("tags"),
+                from: tags().primary_key,
+                to: None,
+            },
+        ),
+        (
+            "create_index",
+            base.clone(),
+            Op::CreateIndex {
+                table: u("posts"),
+                index: Index {
+                    name: "ix_posts_title_body".into(),
+                    columns: vec![u("title"), u("body")],
+                    unique: false,
+                },
+            },
+        ),
+        (
+            "create_unique_index",
+            base.clone(),
+            Op::CreateIndex {
+                table: u("posts"),
+                index: Index {
+                    name: "ix_posts_title".into(),
+                    columns: vec![u("title")],
+                    unique: true,
+                },
+            },
+        ),
+        (
+            "drop_index",
+            base.clone(),
+            Op::DropIndex {
+                table: u("posts"),
+                index: posts().indexes[0].clone(),
+            },
+        ),
+        (
+            "add_unique",
+            base.clone(),
+            Op::AddUnique {
+                table: u("posts"),
+                unique: Unique {
+                    name: "uq_posts_user_id_title".into(),
+                    columns: vec![u("user_id"), u("title")],
+                },
+            },
+        ),
+        (
+            "drop_unique",
+            base.clone(),
+            Op::DropUnique {
+                table: u("users"),
+                unique: users().uniques[0].clone(),
+            },
+        ),
+        (
+            "add_foreign_key",
+            {
+                let mut s = base.clone();
+                if let Some(t) = s.table_mut("posts") {
+                    t.foreign_keys.clear();
+                }
+                s
+            },
+            Op::AddForeignKey {
+                table: u("posts"),
+                foreign_key: posts().foreign_keys[0].clone(),
+            },
+        ),
+        (
+            "drop_foreign_key",
+            base.clone(),
+            Op::DropForeignKey {
+                table: u("posts"),
+                foreign_key: posts().foreign_keys[0].clone(),
+            },
+        ),
+        (
+            "add_check",
+            base.clone(),
+            Op::AddCheck {
+                table: u("posts"),
+                check: Check {
+                    name: "ck_posts_title_not_blank".into(),
+                    expr: "length(title) > 0".into(),
+                },
+            },
+        ),
+        (
+            "drop_check",
+            base.clone(),
+            Op::DropCheck {
+                table: u("users"),
+                check: users().checks[0].clone(),
+            },
+        ),
+        (
+            "sql",
+            base.clone(),
+            Op::Sql {
+                sql: "UPDATE users SET name = 'n/a' WHERE name IS NULL;\n".into(),
+                reverse: None,
+                dialect: None,
+            },
+        ),
+        (
+            "sql_postgres_only",
+            base.clone(),
+            Op::Sql {
+                sql: "CREATE EXTENSION IF NOT EXISTS citext".into(),
+                reverse: None,
+                dialect: Some(DialectKind::Postgres),
+            },
+        ),
+        (
+            "awkward_identifiers",
+            empty,
+            Op::CreateTable {
+                table: Table {
+                    name: "Order Items".into(),
+                    columns: vec![
+                        col("order", SqlType::Integer),
+                        Column {
+                            default: Some(Default::Str("say \"hi\" it's".into())),
+                            ..col("Mixed\"Case", SqlType::Text)
+                        },
+                    ],
+                    primary_key: Some(PrimaryKey {
+                        name: "pk_Order Items".into(),
+                        columns: vec![u("order")],
+                    }),
+                    indexes: vec![Index {
+                        name: "ix_Order Items_Mixed\"Case".into(),
+                        columns: vec![u("Mixed\"Case")],
+                        unique: false,
+                    }],
+                    ..Table::default()
+                },
+            },
+        ),
+    ]
+}
+
+/// The statements of one op as a readable script.
+fn script(d: &dyn Dialect, before: &Schema, op: &Op) -> String {
+    let (rendered, _) = render_ops(std::slice::from_ref(op), d, before)
+        .unwrap_or_else(|e| panic!("{} cannot render {op:?}: {e}", d.kind()));
+    let stmts = &rendered[0].statements;
+    for s in stmts {
+        assert!(!s.trim_end().ends_with(';'), "trailing semicolon: {s}");
+    }
+    if stmts.is_empty() {
+        "-- (nothing to run on this dialect)".into()
+    } else {
+        stmts
+            .iter()
+            .map(|s| format!("{s};"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+#[test]
+fn every_op_on_every_dialect() {
+    let cases = cases();
+    // Every variant of Op is covered (the names below are checked by the compiler through
+    // `variant`, so a new variant fails here until it gets a case).
+    fn variant(op: &Op) -> usize {
+        match op {
+            Op::CreateTable { .. } => 0,
+            Op::DropTable { .. } => 1,
+            Op::RenameTable { .. } => 2,
+            Op::AddColumn { .. } => 3,
+            Op::DropColumn { .. } => 4,
+            Op::AlterColumn { .. } => 5,
+            Op::AlterPrimaryKey { .. } => 6,
+            Op::CreateIndex { .. } => 7,
+            Op::DropIndex { .. } => 8,
+            Op::AddUnique { .. } => 9,
+            Op::DropUnique { .. } => 10,
+            Op::AddForeignKey { .. } => 11,
+            Op::DropForeignKey { .. } => 12,
+            Op::AddCheck { .. } => 13,
+            Op::DropCheck { .. } => 14,
+            Op::Sql { .. } => 15,
+        }
+    }
+    let mut seen = [false; 16];
+    for (_, _, op) in &cases {
+        seen[variant(op)] = true;
+    }
+    assert!(seen.iter().all(|s| *s), "a variant has no case: {seen:?}");
+
+    for kind in DIALECTS {
+        let d = kind.dialect().expect("dialect built");
+        for (name, before, op) in &cases {
+            insta::assert_snapshot!(format!("{kind}__{name}"), script(d, before, op));
+        }
+    }
+}
+
+#[test]
+fn hooks_around_the_transaction() {
+    let sqlite = DialectKind::Sqlite.dialect().expect("sqlite");
+    assert_eq!(sqlite.run_prologue(), ["PRAGMA foreign_keys = OFF"]);
+    assert_eq!(sqlite.run_epilogue_checks(), ["PRAGMA foreign_key_check"]);
+    assert_eq!(sqlite.run_finally(), ["PRAGMA foreign_keys = ON"]);
+    let pg = DialectKind::Postgres.dialect().expect("postgres");
+    assert!(pg.run_prologue().is_empty());
+    assert!(pg.run_epilogue_checks().is_empty());
+    assert!(pg.run_finally().is_empty());
+}
+
+#[test]
+fn type_spellings_follow_the_introspection_contract() {
+    let pg = DialectKind::Postgres.dialect().expect("postgres");
+    let sqlite = DialectKind::Sqlite.dialect().expect("sqlite");
+    let expect = [
+        (SqlType::SmallInt, "smallint", "SMALLINT"),
+        (SqlType::Integer, "integer", "INTEGER"),
+        (SqlType::BigInt, "bigint", "BIGINT"),
+        (SqlType::Real, "real", "REAL"),
+        (SqlType::Double, "double precision", "DOUBLE"),
+        (SqlType::Boolean, "boolean", "BOOLEAN"),
+        (SqlType::Text, "text", "TEXT"),
+        (SqlType::Varchar(80), "varchar(80)", "VARCHAR(80)"),
+        (SqlType::Bytes, "bytea", "BLOB"),
+        (SqlType::Date, "date", "DATE"),
+        (SqlType::Time, "time", "TIME"),
+        (SqlType::Timestamp, "timestamp", "TIMESTAMP"),
+        (SqlType::TimestampTz, "timestamptz", "TIMESTAMPTZ"),
+        (SqlType::Uuid, "uuid", "UUID"),
+        (SqlType::Json, "json", "JSON"),
+        (
+            SqlType::Decimal {
+                precision: None,
+                scale: None,
+            },
+            "numeric",
+            "NUMERIC",
+        ),
+        (
+            SqlType::Decimal {
+                precision: Some(9),
+                scale: None,
+            },
+            "numeric(9)",
+            "NUMERIC(9)",
+        ),
+        (
+            SqlType::Decimal {
+                precision: Some(9),
+                scale: Some(3),
+            },
+            "numeric(9,3)",
+            "NUMERIC(9,3)",
+        ),
+        (SqlType::Custom("citext".into()), "citext", "citext"),
+    ];
+    for (ty, p, s) in expect {
+        assert_eq!(pg.type_sql(&ty).as_deref(), Ok(p));
+        assert_eq!(sqlite.type_sql(&ty).as_deref(), Ok(s));
+    }
+}
+
+#[test]
+fn defaults_per_dialect() {
+    let pg = DialectKind::Postgres.dialect().expect("postgres");
+    let sqlite = DialectKind::Sqlite.dialect().expect("sqlite");
+    let cases = [
+        (Default::Bool(true), "TRUE", "1"),
+        (Default::Bool(false), "FALSE", "0"),
+        (Default::Int(-5), "-5", "-5"),
+        (Default::Float(2.0), "2.0", "2.0"),
+        (Default::Float(1e20), "1.0e20", "1.0e20"),
+        (Default::Float(-0.25), "-0.25", "-0.25"),
+        (Default::Str("it's".into()), "'it''s'", "'it''s'"),
+        (
+            Default::Sql {
+                sql: "now()".into(),
+            },
+            "now()",
+            "(now())",
+        ),
+    ];
+    for (d, p, s) in cases {
+        assert_eq!(pg.default_sql(&d), p, "{d:?}");
+        assert_eq!(sqlite.default_sql(&d), s, "{d:?}");
+    }
+}
+
+#[test]
+fn ops_that_do_not_fit_the_schema_are_inconsistent() {
+    let missing_column = Op::AlterColumn {
+        table: "users".into(),
+        column: "nickname".into(),
+        rename: None,
+        ty: Some(Change {
+            from: SqlType::Text,
+            to: SqlType::Varchar(10),
+        }),
+        nullable: None,
+        default: None,
+    };
+    let missing_table = Op::AddColumn {
+        table: "ghosts".into(),
+        column: col("x", SqlType::Text).nullable(),
+    };
+    let existing_table = Op::CreateTable { table: users() };
+    for kind in DIALECTS {
+        let d = kind.dialect().expect("dialect");
+        let err = d.render(&missing_column, &base()).expect_err("no column");
+        assert!(
+            matches!(&err, RenderError::Inconsistent(m) if m.contains("users") && m.contains("nickname")),
+            "{kind}: {err}"
+        );
+        let err = d.render(&missing_table, &base()).expect_err("no table");
+        assert!(
+            matches!(&err, RenderError::Inconsistent(m) if m.contains("ghosts")),
+            "{kind}: {err}"
+        );
+        let err = d.render(&existing_table, &base()).expect_err("exists");
+        assert!(
+            matches!(&err, RenderError::Inconsistent(m) if m.contains("users")),
+            "{kind}: {err}"
+        );
+    }
+}
+
+#[test]
+fn impossible_autoincrement_is_unsupported_not_a_panic() {
+    // An autoincrement column that is not the whole key: SQLite has no way to generate it.
+    let table = Table {
+        name: "t".into(),
+        columns: vec![
+            Column {
+                autoincrement: true,
+                ..col("id", SqlType::Integer)
+            },
+            col("k", SqlType::Integer),
+        ],
+        primary_key: Some(PrimaryKey {
+            name: "pk_t".into(),
+            columns: vec!["id".into(), "k".into()],
+        }),
+        ..Table::default()
+    };
+    let sqlite = DialectKind::Sqlite.dialect().expect("sqlite");
+    let err = sqlite
+        .render(&Op::CreateTable { table }, &Schema::new())
+        .expect_err("unsupported");
+    assert!(
+        matches!(&err, RenderError::Unsupported { what, .. } if what.contains("t.id")),
+        "{err}"
+    );
+    // The same through a rebuild: the message names the table, not the temporary one.
+    let widen_key = Op::AlterPrimaryKey {
+        table: "posts".into(),
+        from: posts().primary_key,
+        to: Some(PrimaryKey {
+            name: "pk_posts".into(),
+            columns: vec!["id".into(), "user_id".into()],
+        }),
+    };
+    let err = sqlite.render(&widen_key, &base()).expect_err("unsupported");
+    assert!(
+        matches!(&err, RenderError::Unsupported { what, .. } if what.contains("`posts.id`")),
+        "{err}"
+    );
+    // Identity needs an integer type on PostgreSQL.
+    let table = Table {
+        name: "t".into(),
+        columns: vec![Column {
+            autoincrement: true,
+            ..col("id", SqlType::Uuid)
+        }],
+        ..Table::default()
+    };
+    let pg = DialectKind::Postgres.dialect().expect("postgres");
+    let err = pg
+        .render(&Op::CreateTable { table }, &Schema::new())
+        .expect_err("unsupported");
+    assert!(
+        matches!(&err, RenderError::Unsupported { what, .. } if what.contains("t.id")),
+        "{err}"
+    );
+}
