@@ -423,35 +423,55 @@ fn parse_error(path: &Path, text: &str, e: &toml::de::Error) -> ScriptError {
     let span = e.span().unwrap_or(0..0);
     let mut message = e.message().trim_end().to_string();
     let mut at = span.start;
-    if let Some((section, index, range)) = op_section(text, span.start) {
-        let op = toml::from_str::<toml::Table>(text)
-            .ok()
-            .and_then(|t| {
-                let v = t.get(section)?.as_array()?.get(index)?.get("op")?.clone();
-                v.as_str().map(str::to_string)
-            })
-            .map(|name| format!(" (`{name}`)"))
-            .unwrap_or_default();
-        let key = message
-            .strip_prefix("unknown field `")
-            .and_then(|m| m.split('`').next())
-            .map(str::to_string);
-        if let Some(pos) = key.and_then(|k| find_key(text, range.clone(), &k)) {
-            at = pos;
+    if let Some((section, index, name)) = failing_op(text, &message) {
+        if let Some(range) = op_ranges(text)
+            .into_iter()
+            .filter(|(s, _)| *s == section)
+            .nth(index)
+            .map(|(_, r)| r)
+        {
+            if !range.contains(&at) {
+                at = range.start;
+            }
+            let key = message
+                .strip_prefix("unknown field `")
+                .and_then(|m| m.split('`').next());
+            if let Some(pos) = key.and_then(|k| find_key(text, range, k)) {
+                at = pos;
+            }
         }
-        message = format!("in {section} op #{}{op}: {message}", index + 1);
-        if message.contains("unknown variant") {
-            message.push_str("; see the `op` list in the docs of `strata::ops::Op`");
-        }
+        let name = name.map(|n| format!(" (`{n}`)")).unwrap_or_default();
+        message = format!("in {section} op #{}{name}: {message}", index + 1);
     }
     located(path, text, at, message)
 }
 
-/// When `offset` is inside an `[[upgrade]]` / `[[downgrade]]` op: the section, the op's
-/// 0-based index, and the byte range of its text (up to the next `[[...]]` header).
-fn op_section(text: &str, offset: usize) -> Option<(&'static str, usize, Range<usize>)> {
-    let mut counts = [0usize; 2];
-    let mut current: Option<(usize, usize)> = None; // (section, start)
+/// Which op fails to deserialize with `message`: its section, 0-based index and `op` name.
+/// `None` when the file is not valid TOML or the problem is not in an op.
+fn failing_op(text: &str, message: &str) -> Option<(&'static str, usize, Option<String>)> {
+    let table: toml::Table = toml::from_str(text).ok()?;
+    let mut first = None;
+    for section in ["upgrade", "downgrade"] {
+        let Some(ops) = table.get(section).and_then(toml::Value::as_array) else {
+            continue;
+        };
+        for (i, v) in ops.iter().enumerate() {
+            if let Err(err) = Op::deserialize(v.clone()) {
+                let name = v.get("op").and_then(|o| o.as_str()).map(str::to_string);
+                if err.message().trim_end() == message {
+                    return Some((section, i, name));
+                }
+                first.get_or_insert((section, i, name));
+            }
+        }
+    }
+    first
+}
+
+/// The byte ranges of the `[[upgrade]]` / `[[downgrade]]` blocks, each from its header to the
+/// next `[[...]]` header, with its section name.
+fn op_ranges(text: &str) -> Vec<(&'static str, Range<usize>)> {
+    let mut out: Vec<(&'static str, Range<usize>)> = Vec::new();
     let mut pos = 0;
     for line in text.split_inclusive('\n') {
         let compact: String = line
@@ -461,33 +481,21 @@ fn op_section(text: &str, offset: usize) -> Option<(&'static str, usize, Range<u
             .chars()
             .filter(|c| !c.is_whitespace())
             .collect();
-        let header = match compact.as_str() {
-            "[[upgrade]]" => Some(0),
-            "[[downgrade]]" => Some(1),
-            c if c.starts_with("[[") => Some(2),
-            _ => None,
-        };
-        if let Some(h) = header {
-            if pos > offset {
-                break;
+        if compact.starts_with("[[") {
+            if let Some(last) = out.last_mut() {
+                if last.1.end == text.len() {
+                    last.1.end = pos;
+                }
             }
-            current = (h < 2).then(|| {
-                counts[h] += 1;
-                (h, pos)
-            });
+            match compact.as_str() {
+                "[[upgrade]]" => out.push(("upgrade", pos..text.len())),
+                "[[downgrade]]" => out.push(("downgrade", pos..text.len())),
+                _ => {}
+            }
         }
         pos += line.len();
     }
-    let (section, start) = current?;
-    if start > offset {
-        return None;
-    }
-    let end = text
-        .get(start + 1..)
-        .and_then(|rest| rest.find("\n[["))
-        .map_or(text.len(), |i| start + 1 + i + 1);
-    let name = ["upgrade", "downgrade"][section];
-    Some((name, counts[section] - 1, start..end))
+    out
 }
 
 /// The byte offset of `key` used as a key (`key =`, at a line start or after `{` / `,`)
