@@ -31,10 +31,13 @@ fn users() -> Table {
             },
             Column {
                 default: Some(Default::Float(1.5)),
-                ..Column::new("score", SqlType::Decimal {
-                    precision: Some(10),
-                    scale: Some(2),
-                })
+                ..Column::new(
+                    "score",
+                    SqlType::Decimal {
+                        precision: Some(10),
+                        scale: Some(2),
+                    },
+                )
             },
         ],
         primary_key: Some(PrimaryKey {
@@ -232,8 +235,8 @@ fn every_op_round_trips_alone_in_both_sections() {
         )
         .expect("script");
         round_trip(&up);
-        let down = Script::new(header("a1b2c3d4e5f6", &[], "down"), vec![], vec![op])
-            .expect("script");
+        let down =
+            Script::new(header("a1b2c3d4e5f6", &[], "down"), vec![], vec![op]).expect("script");
         round_trip(&down);
     }
 }
@@ -243,8 +246,8 @@ fn every_op_round_trips_together() {
     let ops = every_op();
     let mut downgrade = ops.clone();
     downgrade.reverse();
-    let script = Script::new(header("abc123", &["p1", "p2"], "all"), ops, downgrade)
-        .expect("script");
+    let script =
+        Script::new(header("abc123", &["p1", "p2"], "all"), ops, downgrade).expect("script");
     let text = round_trip(&script);
     assert!(text.contains("down_revision = [\"p1\", \"p2\"]"), "{text}");
 }
@@ -267,7 +270,11 @@ fn header_options_round_trip() {
 #[test]
 fn the_layout_reads_well() {
     let script = Script::new(
-        header("a1b2c3d4e5f6", &["9f8e7d6c5b4a"], "Add phone column to users"),
+        header(
+            "a1b2c3d4e5f6",
+            &["9f8e7d6c5b4a"],
+            "Add phone column to users",
+        ),
         vec![
             every_op()[4].clone(),
             Op::CreateTable { table: users() },
@@ -293,9 +300,7 @@ fn the_layout_reads_well() {
         "{text}"
     );
     assert!(
-        text.contains(
-            "column = { name = \"phone\", type = \"varchar(20)\", nullable = true }\n"
-        ),
+        text.contains("column = { name = \"phone\", type = \"varchar(20)\", nullable = true }\n"),
         "{text}"
     );
     assert!(
@@ -310,8 +315,7 @@ fn the_layout_reads_well() {
 
 #[test]
 fn an_empty_revision_explains_how_to_write_ops() {
-    let script =
-        Script::new(header("e1", &["d0"], "empty"), vec![], vec![]).expect("script");
+    let script = Script::new(header("e1", &["d0"], "empty"), vec![], vec![]).expect("script");
     let text = round_trip(&script);
     assert!(text.contains("# [[upgrade]]"), "{text}");
     // The commented examples are real: uncommented, they parse.
@@ -335,7 +339,13 @@ fn an_empty_revision_explains_how_to_write_ops() {
         .unwrap_or_else(|e| panic!("{e}\n{uncommented}"));
     assert_eq!(parsed.upgrade.len(), 2, "{uncommented}");
     assert_eq!(parsed.downgrade.len(), 2, "{uncommented}");
-    assert!(matches!(parsed.upgrade[1], Op::Sql { dialect: Some(DialectKind::Postgres), .. }));
+    assert!(matches!(
+        parsed.upgrade[1],
+        Op::Sql {
+            dialect: Some(DialectKind::Postgres),
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -434,19 +444,34 @@ fn unknown_ops_list_the_valid_ones() {
 #[test]
 fn header_errors_point_at_the_header() {
     let e = parse_err("abc_m.toml", &format!("{HEAD}colour = 1\n"));
-    assert!(e.starts_with("versions/abc_m.toml:3:1: unknown field `colour`, expected one of `revision`"), "{e}");
+    assert!(
+        e.starts_with(
+            "versions/abc_m.toml:3:1: unknown field `colour`, expected one of `revision`"
+        ),
+        "{e}"
+    );
     let e = parse_err("abc_m.toml", &format!("{HEAD}transactional = \"no\"\n"));
-    assert!(e.starts_with("versions/abc_m.toml:3:17: invalid type: string"), "{e}");
+    assert!(
+        e.starts_with("versions/abc_m.toml:3:17: invalid type: string"),
+        "{e}"
+    );
     let e = parse_err("abc_m.toml", "message = \"m\"\n");
     assert!(e.contains("missing field `revision`"), "{e}");
     let e = parse_err("abc_m.toml", &format!("{HEAD}down_revision = 7\n"));
-    assert!(e.starts_with("versions/abc_m.toml:3:17:") && e.contains("a revision id string or an array of them"), "{e}");
+    assert!(
+        e.starts_with("versions/abc_m.toml:3:17:")
+            && e.contains("a revision id string or an array of them"),
+        "{e}"
+    );
 }
 
 #[test]
 fn bad_revision_ids_in_files_are_located() {
     let e = parse_err("ABC_m.toml", "message = \"m\"\n\nrevision = \"ABC\"\n");
-    assert!(e.starts_with("versions/ABC_m.toml:3:1: invalid revision id `ABC`: it contains 'A'"), "{e}");
+    assert!(
+        e.starts_with("versions/ABC_m.toml:3:1: invalid revision id `ABC`: it contains 'A'"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -454,7 +479,13 @@ fn the_file_name_must_match_the_revision() {
     let e = Script::parse("versions/abd_m.toml", HEAD).expect_err("mismatch");
     assert!(matches!(e, ScriptError::NameMismatch { .. }));
     let e = e.to_string();
-    assert!(e.contains("versions/abd_m.toml") && e.contains("`abd`") && e.contains("revision = \"abc\"") && e.contains("rename the file to start with `abc_`"), "{e}");
+    assert!(
+        e.contains("versions/abd_m.toml")
+            && e.contains("`abd`")
+            && e.contains("revision = \"abc\"")
+            && e.contains("rename the file to start with `abc_`"),
+        "{e}"
+    );
     // `abcd_...` must not pass for `abc`.
     assert!(Script::parse("abcd_m.toml", HEAD).is_err());
     assert!(Script::parse("abc.toml", HEAD).is_ok());
@@ -468,7 +499,10 @@ fn checksums_ignore_line_endings_only() {
     let cr = lf.replace('\n', "\r");
     assert_eq!(Script::checksum(&lf), Script::checksum(&crlf));
     assert_eq!(Script::checksum(&lf), Script::checksum(&cr));
-    assert_ne!(Script::checksum(&lf), Script::checksum(&lf.replace("\"x\"", "\"y\"")));
+    assert_ne!(
+        Script::checksum(&lf),
+        Script::checksum(&lf.replace("\"x\"", "\"y\""))
+    );
     // The SHA-256 test vector for "abc".
     assert_eq!(
         Script::checksum("abc"),
@@ -494,18 +528,28 @@ fn temp_dir(tag: &str) -> PathBuf {
 #[test]
 fn write_then_load_dir() {
     let dir = temp_dir("load").join("versions");
-    let mut first = Script::new(header("aaa111", &[], "Create users"), vec![every_op()[0].clone()], vec![])
-        .expect("script");
+    let mut first = Script::new(
+        header("aaa111", &[], "Create users"),
+        vec![every_op()[0].clone()],
+        vec![],
+    )
+    .expect("script");
     let path = first.write(&dir).expect("write");
     assert_eq!(path, dir.join("aaa111_create_users.toml"));
     assert_eq!(first.path, path);
-    let mut second =
-        Script::new(header("bbb222", &["aaa111"], "Add phone!"), vec![every_op()[4].clone()], vec![every_op()[5].clone()])
-            .expect("script");
+    let mut second = Script::new(
+        header("bbb222", &["aaa111"], "Add phone!"),
+        vec![every_op()[4].clone()],
+        vec![every_op()[5].clone()],
+    )
+    .expect("script");
     second.write(&dir).expect("write");
     // Not overwritten.
     let again = second.write(&dir).expect_err("exists");
-    assert!(again.to_string().contains("bbb222_add_phone.toml"), "{again}");
+    assert!(
+        again.to_string().contains("bbb222_add_phone.toml"),
+        "{again}"
+    );
     // Ignored: other extensions, hidden files, directories.
     std::fs::write(dir.join("README.md"), "not a migration").expect("write");
     std::fs::write(dir.join(".aaa111_backup.toml"), "not toml at all [").expect("write");
@@ -524,7 +568,10 @@ fn load_dir_rejects_duplicate_ids_naming_both_files() {
     let e = Script::load_dir(&dir).expect_err("duplicate");
     assert!(matches!(e, ScriptError::DuplicateRevision { .. }));
     let e = e.to_string();
-    assert!(e.contains("abc_one.toml") && e.contains("abc_two.toml") && e.contains("`abc`"), "{e}");
+    assert!(
+        e.contains("abc_one.toml") && e.contains("abc_two.toml") && e.contains("`abc`"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -533,16 +580,24 @@ fn load_dir_reports_the_broken_file_and_missing_dirs() {
     std::fs::write(dir.join("abc_m.toml"), format!("{HEAD}oops\n")).expect("write");
     let e = Script::load_dir(&dir).expect_err("broken").to_string();
     assert!(e.contains("abc_m.toml:3:"), "{e}");
-    let e = Script::load_dir(dir.join("nope")).expect_err("missing").to_string();
+    let e = Script::load_dir(dir.join("nope"))
+        .expect_err("missing")
+        .to_string();
     assert!(e.starts_with("cannot list ") && e.contains("nope"), "{e}");
 }
 
 #[test]
 fn slugs() {
-    assert_eq!(slug("Add phone column to users"), "add_phone_column_to_users");
+    assert_eq!(
+        slug("Add phone column to users"),
+        "add_phone_column_to_users"
+    );
     assert_eq!(slug("  --Hello,   World!--  "), "hello_world");
     assert_eq!(slug("Café crème"), "caf_cr_me");
-    assert_eq!(slug("v2: rename `users` -> `people`"), "v2_rename_users_people");
+    assert_eq!(
+        slug("v2: rename `users` -> `people`"),
+        "v2_rename_users_people"
+    );
     assert_eq!(slug("!!!"), "");
     let long = slug("a very long message that keeps going on and on and on");
     assert_eq!(long, "a_very_long_message_that_keeps_going_on");
@@ -558,7 +613,11 @@ fn revision_ids() {
     let a = new_revision_id().expect("random");
     let b = new_revision_id().expect("random");
     assert_eq!(a.len(), 12);
-    assert!(a.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()), "{a}");
+    assert!(
+        a.chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()),
+        "{a}"
+    );
     assert_ne!(a, b);
     assert!(validate_revision_id(&a).is_ok());
     for ok in ["a", "0001", "add_users", &"x".repeat(32)] {
@@ -577,4 +636,16 @@ fn revision_ids() {
         assert!(e.contains(why), "{e}");
         assert!(e.contains("1 to 32 characters of a-z, 0-9 and _"), "{e}");
     }
+}
+
+#[test]
+fn missing_op_fields_point_at_the_op() {
+    let text = format!(
+        "{HEAD}\n[[upgrade]]\nop = \"sql\"\nsql = \"x\"\n\n[[upgrade]]\nop = \"add_column\"\ntable = \"t\"\n"
+    );
+    let e = parse_err("abc_m.toml", &text);
+    assert_eq!(
+        e,
+        "versions/abc_m.toml:8:1: in upgrade op #2 (`add_column`): missing field `column`"
+    );
 }

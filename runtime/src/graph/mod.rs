@@ -54,13 +54,19 @@ pub enum GraphError {
         hint: String,
     },
     /// A prefix matches several revisions.
-    #[error("`{prefix}` is ambiguous: it starts {}; give more characters", list(candidates))]
+    #[error(
+        "`{prefix}` is ambiguous: it starts {}; give more characters",
+        list(candidates)
+    )]
     AmbiguousPrefix {
         /// The prefix.
         prefix: String,
         /// The revisions it matches.
         candidates: Vec<String>,
     },
+    /// The operation needs a revision and there are none.
+    #[error("there are no revisions yet; create one with `revision`")]
+    NoRevisions,
     /// Two scripts have the same revision id.
     #[error("revision `{revision}` is defined twice, in {} and in {}; give one of them a new id (its file name and `revision`)", first.display(), second.display())]
     DuplicateRevision {
@@ -169,7 +175,9 @@ pub enum GraphError {
         revision: String,
     },
     /// A history range that does not parse.
-    #[error("invalid range `{range}`: expected `[start]:[end]`, e.g. `base:head`, `ae10:`, `:current`")]
+    #[error(
+        "invalid range `{range}`: expected `[start]:[end]`, e.g. `base:head`, `ae10:`, `:current`"
+    )]
     InvalidRange {
         /// The range.
         range: String,
@@ -387,10 +395,12 @@ impl RevisionGraph {
         self.ids(|n| n.children.is_empty())
     }
 
-    /// The single head; an error naming them all when there are several.
+    /// The single head; an error naming them all when there are several, or saying there
+    /// are none.
     pub fn head(&self) -> Result<&str, GraphError> {
         match self.heads().as_slice() {
             [one] => Ok(one),
+            [] => Err(GraphError::NoRevisions),
             heads => Err(GraphError::MultipleHeads {
                 heads: heads.iter().map(|s| s.to_string()).collect(),
                 context: String::new(),

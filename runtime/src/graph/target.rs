@@ -79,7 +79,9 @@ impl RevisionGraph {
             why: why.to_string(),
         };
         if t.is_empty() {
-            return Err(invalid("it is empty; use `head`, `base`, a revision id, ..."));
+            return Err(invalid(
+                "it is empty; use `head`, `base`, a revision id, ...",
+            ));
         }
         let (label, rest) = match t.split_once('@') {
             Some((l, r)) => {

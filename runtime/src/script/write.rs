@@ -58,7 +58,8 @@ pub(super) fn render(
         out.push('\n');
     }
     let string = |s: &str| Value::String(s.to_string()).to_string();
-    let strings = |v: &[String]| inline(&Value::Array(v.iter().cloned().map(Value::from).collect()));
+    let strings =
+        |v: &[String]| inline(&Value::Array(v.iter().cloned().map(Value::from).collect()));
     let _ = writeln!(out, "revision = {}", basic(&header.revision));
     match header.down_revision.as_slice() {
         [] => {}
@@ -171,8 +172,7 @@ fn inline(v: &Value) -> String {
 /// A key, bare when TOML allows it, quoted otherwise.
 fn key(k: &str) -> String {
     let bare = !k.is_empty()
-        && k
-            .chars()
+        && k.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if bare {
         k.to_string()
