@@ -17,12 +17,14 @@ pub mod config;
 pub mod db;
 pub mod dialect;
 pub mod diff;
+pub mod graph;
 pub mod introspect;
 pub mod model;
 pub mod ops;
 pub mod registry;
 pub mod render;
 pub mod schema;
+pub mod script;
 #[doc(hidden)]
 pub mod testing;
 

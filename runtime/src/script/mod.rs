@@ -1,0 +1,516 @@
+//! Stage 9, scripts: migration files (`migrations/versions/<revision>_<slug>.toml`), written and parsed.
+//!
+//! A migration file is declarative TOML, never executed as code: a header (the revision id,
+//! its parent(s), the message, ...) and two lists of [`Op`]s, `[[upgrade]]` and
+//! `[[downgrade]]`:
+//!
+//! ```toml
+//! # Add phone column to users
+//! revision = "a1b2c3d4e5f6"
+//! down_revision = "9f8e7d6c5b4a"   # absent for the first revision; an array for a merge
+//! message = "Add phone column to users"
+//! created = 2026-11-21T15:30:00Z
+//! # optional: branch_labels = ["..."], depends_on = ["..."], transactional = false
+//!
+//! [[upgrade]]
+//! op = "add_column"
+//! table = "users"
+//! column = { name = "phone", type = "varchar(20)", nullable = true }
+//!
+//! [[downgrade]]
+//! op = "drop_column"
+//! table = "users"
+//! column = { name = "phone", type = "varchar(20)", nullable = true }
+//! ```
+//!
+//! [`Script::render`] writes that layout, [`Script::parse`] reads it back (also after hand
+//! edits), and [`Script::load_dir`] reads a whole `versions` directory. Errors name the file,
+//! line and column. The revision graph ([`crate::graph`]) chains the scripts together.
+
+mod id;
+mod write;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+pub use id::{
+    file_name, new_revision_id, slug, validate_revision_id, MAX_REVISION_LEN, MAX_SLUG_LEN,
+    RESERVED,
+};
+/// A TOML date-time, as stored in `created`.
+pub use toml::value::Datetime;
+
+use crate::ops::Op;
+
+/// The header of a migration file: everything but the ops.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Header {
+    /// The revision id (`revision = "..."`), also the file name's prefix.
+    pub revision: String,
+    /// The parent revisions (`down_revision`): none for a first revision, one normally,
+    /// several for a merge point.
+    pub down_revision: Vec<String>,
+    /// The message given to `revision -m` (`message = "..."`).
+    pub message: String,
+    /// When the file was generated (`created = 2026-11-21T15:30:00Z`); optional in
+    /// hand-written files.
+    pub created: Option<Datetime>,
+    /// Branch labels this revision starts or carries (`branch_labels = [...]`).
+    pub branch_labels: Vec<String>,
+    /// Revisions that must be applied before this one without being its parents
+    /// (`depends_on = [...]`).
+    pub depends_on: Vec<String>,
+    /// Whether the revision runs inside one transaction (`transactional = false` to opt out,
+    /// e.g. for `CREATE INDEX CONCURRENTLY`). Defaults to true.
+    pub transactional: bool,
+}
+
+impl Header {
+    /// A header for a new revision created now (UTC, to the second), transactional, with no
+    /// branch labels or dependencies.
+    pub fn new(
+        revision: impl Into<String>,
+        down_revision: Vec<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Header {
+            revision: revision.into(),
+            down_revision,
+            message: message.into(),
+            created: now(),
+            branch_labels: Vec::new(),
+            depends_on: Vec::new(),
+            transactional: true,
+        }
+    }
+}
+
+/// The current time as a TOML date-time (UTC, whole seconds).
+fn now() -> Option<Datetime> {
+    chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+        .parse()
+        .ok()
+}
+
+/// One migration file: its header and its ops.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Script {
+    /// Where the file is (or will be, relative to the versions directory, for a script built
+    /// in memory with [`Script::new`]).
+    pub path: PathBuf,
+    /// The header.
+    pub header: Header,
+    /// The ops that apply this revision, in order.
+    pub upgrade: Vec<Op>,
+    /// The ops that undo it, in order.
+    pub downgrade: Vec<Op>,
+    /// SHA-256 (lowercase hex) of the file text with line endings normalised to LF; see
+    /// [`Script::checksum`].
+    pub checksum: String,
+}
+
+/// What can go wrong reading or writing migration files.
+#[derive(Debug, Error)]
+pub enum ScriptError {
+    /// The file is not valid TOML or not a valid migration file.
+    #[error("{}:{line}:{column}: {message}", file.display())]
+    Parse {
+        /// The file.
+        file: PathBuf,
+        /// The line (1-based).
+        line: usize,
+        /// The column (1-based, in characters).
+        column: usize,
+        /// What is wrong and what was expected.
+        message: String,
+    },
+    /// The revision id inside the file does not match the file name.
+    #[error("{}: the file declares `revision = \"{declared}\"` but its name starts with `{from_name}`; rename the file to start with `{declared}_` or fix `revision` (and any `down_revision` that points at it)", file.display())]
+    NameMismatch {
+        /// The file.
+        file: PathBuf,
+        /// The id in `revision = ...`.
+        declared: String,
+        /// The start of the file name.
+        from_name: String,
+    },
+    /// A revision id that is not allowed.
+    #[error("invalid revision id `{id}`: {why}; a revision id is 1 to 32 characters of a-z, 0-9 and _, and not head, heads, base or current")]
+    InvalidRevisionId {
+        /// The id.
+        id: String,
+        /// Why it is refused.
+        why: String,
+    },
+    /// Two files define the same revision id.
+    #[error("revision `{revision}` is defined twice, in {} and in {}; give one of them a new id (its file name and `revision`) and fix the `down_revision` that should point at it", first.display(), second.display())]
+    DuplicateRevision {
+        /// The id.
+        revision: String,
+        /// The first file.
+        first: PathBuf,
+        /// The second file.
+        second: PathBuf,
+    },
+    /// A file or directory cannot be read or written.
+    #[error("cannot {action} {}: {source}", path.display())]
+    Io {
+        /// "read", "write", "list", "create"...
+        action: &'static str,
+        /// The path.
+        path: PathBuf,
+        /// The system error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The operating system could not provide random bytes for a revision id.
+    #[error("cannot generate a random revision id ({0}); pass an id explicitly")]
+    Random(String),
+    /// The ops cannot be written as TOML (should not happen for ops built by Strata).
+    #[error("cannot write revision `{revision}` as TOML: {message}")]
+    Render {
+        /// The revision.
+        revision: String,
+        /// The serializer's message.
+        message: String,
+    },
+}
+
+/// The file layout as serde reads it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    revision: String,
+    #[serde(default, deserialize_with = "one_or_many")]
+    down_revision: Vec<String>,
+    message: String,
+    #[serde(default)]
+    created: Option<Datetime>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    branch_labels: Vec<String>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    depends_on: Vec<String>,
+    #[serde(default = "yes")]
+    transactional: bool,
+    #[serde(default)]
+    upgrade: Vec<Op>,
+    #[serde(default)]
+    downgrade: Vec<Op>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A string or an array of strings (`down_revision = "a"`, `down_revision = ["a", "b"]`).
+fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    struct V;
+    impl<'de> Visitor<'de> for V {
+        type Value = Vec<String>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a revision id string or an array of them")
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(vec![v.to_string()])
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(s) = seq.next_element::<String>()? {
+                out.push(s);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_any(V)
+}
+
+impl Script {
+    /// A script built in memory (by `revision` / `autogenerate`, or by tests): its path is its
+    /// [`file_name`] and its checksum that of [`Script::render`]'s text.
+    pub fn new(header: Header, upgrade: Vec<Op>, downgrade: Vec<Op>) -> Result<Self, ScriptError> {
+        let mut script = Script {
+            path: PathBuf::from(file_name(&header.revision, &header.message)),
+            header,
+            upgrade,
+            downgrade,
+            checksum: String::new(),
+        };
+        script.checksum = Self::checksum(&script.render()?);
+        Ok(script)
+    }
+
+    /// The revision id.
+    pub fn revision(&self) -> &str {
+        &self.header.revision
+    }
+
+    /// The parent revision ids (none, one, or several for a merge).
+    pub fn down_revision(&self) -> &[String] {
+        &self.header.down_revision
+    }
+
+    /// The file text: header keys first, then each `[[upgrade]]` and `[[downgrade]]` op; a
+    /// script with no ops gets commented examples instead. Parses back to an equal script.
+    pub fn render(&self) -> Result<String, ScriptError> {
+        write::render(&self.header, &self.upgrade, &self.downgrade).map_err(|e| {
+            ScriptError::Render {
+                revision: self.header.revision.clone(),
+                message: e.to_string(),
+            }
+        })
+    }
+
+    /// Writes this script as a new file in `versions_dir` (created if missing), named by its
+    /// [`file_name`], and points [`Script::path`] at it. Refuses to overwrite a file.
+    pub fn write(&mut self, versions_dir: &Path) -> Result<PathBuf, ScriptError> {
+        use std::io::Write as _;
+        let io = |action, path: &Path| {
+            let path = path.to_path_buf();
+            move |source| ScriptError::Io {
+                action,
+                path,
+                source,
+            }
+        };
+        let text = self.render()?;
+        std::fs::create_dir_all(versions_dir).map_err(io("create", versions_dir))?;
+        let path = versions_dir.join(file_name(&self.header.revision, &self.header.message));
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(io("create", &path))?;
+        f.write_all(text.as_bytes()).map_err(io("write", &path))?;
+        self.checksum = Self::checksum(&text);
+        self.path = path.clone();
+        Ok(path)
+    }
+
+    /// SHA-256 (lowercase hex) of `text` with CRLF and CR line endings turned into LF, so a
+    /// checkout with other line endings keeps the same checksum.
+    pub fn checksum(text: &str) -> String {
+        let normalised = text.replace("\r\n", "\n").replace('\r', "\n");
+        Sha256::digest(normalised.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// Parses the text of the migration file at `path` (the path is used for messages and to
+    /// check that the file name starts with the revision id). Nothing in it is executed.
+    pub fn parse(path: impl AsRef<Path>, text: &str) -> Result<Self, ScriptError> {
+        let path = path.as_ref();
+        let raw: RawFile = toml::from_str(text).map_err(|e| parse_error(path, text, &e))?;
+        if let Err(e) = validate_revision_id(&raw.revision) {
+            let at = find_key(text, 0..text.len(), "revision").unwrap_or(0);
+            return Err(located(path, text, at, e.to_string()));
+        }
+        let stem = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_suffix(".toml"))
+            .unwrap_or("");
+        let matches = stem == raw.revision
+            || stem
+                .strip_prefix(raw.revision.as_str())
+                .is_some_and(|rest| rest.starts_with('_'));
+        if !matches {
+            return Err(ScriptError::NameMismatch {
+                file: path.to_path_buf(),
+                declared: raw.revision,
+                from_name: stem.split('_').next().unwrap_or(stem).to_string(),
+            });
+        }
+        Ok(Script {
+            path: path.to_path_buf(),
+            header: Header {
+                revision: raw.revision,
+                down_revision: raw.down_revision,
+                message: raw.message,
+                created: raw.created,
+                branch_labels: raw.branch_labels,
+                depends_on: raw.depends_on,
+                transactional: raw.transactional,
+            },
+            upgrade: raw.upgrade,
+            downgrade: raw.downgrade,
+            checksum: Self::checksum(text),
+        })
+    }
+
+    /// Reads and parses the file at `path`.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, ScriptError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| ScriptError::Io {
+            action: "read",
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(path, &text)
+    }
+
+    /// Reads every `*.toml` file in `versions_dir` (other files and hidden files are
+    /// ignored), in file-name order. Two files with the same revision id are an error.
+    pub fn load_dir(versions_dir: impl AsRef<Path>) -> Result<Vec<Self>, ScriptError> {
+        let dir = versions_dir.as_ref();
+        let list = |source| ScriptError::Io {
+            action: "list",
+            path: dir.to_path_buf(),
+            source,
+        };
+        let mut paths = Vec::new();
+        for entry in std::fs::read_dir(dir).map_err(list)? {
+            let path = entry.map_err(list)?.path();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if name.starts_with('.') || !name.ends_with(".toml") || !path.is_file() {
+                continue;
+            }
+            paths.push(path);
+        }
+        paths.sort();
+        let mut seen: BTreeMap<String, PathBuf> = BTreeMap::new();
+        let mut scripts = Vec::with_capacity(paths.len());
+        for path in paths {
+            let script = Self::load(&path)?;
+            if let Some(first) = seen.get(script.revision()) {
+                return Err(ScriptError::DuplicateRevision {
+                    revision: script.header.revision,
+                    first: first.clone(),
+                    second: path,
+                });
+            }
+            seen.insert(script.header.revision.clone(), path);
+            scripts.push(script);
+        }
+        Ok(scripts)
+    }
+}
+
+/// The 1-based line and column (in characters) of byte `offset` in `text`.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[start..].chars().count() + 1)
+}
+
+fn located(path: &Path, text: &str, offset: usize, message: String) -> ScriptError {
+    let (line, column) = line_col(text, offset);
+    ScriptError::Parse {
+        file: path.to_path_buf(),
+        line,
+        column,
+        message,
+    }
+}
+
+/// Turns a toml error into one that points at the exact key when it can and says which op
+/// the problem is in.
+fn parse_error(path: &Path, text: &str, e: &toml::de::Error) -> ScriptError {
+    let span = e.span().unwrap_or(0..0);
+    let mut message = e.message().trim_end().to_string();
+    let mut at = span.start;
+    if let Some((section, index, name)) = failing_op(text, &message) {
+        if let Some(range) = op_ranges(text)
+            .into_iter()
+            .filter(|(s, _)| *s == section)
+            .nth(index)
+            .map(|(_, r)| r)
+        {
+            if !range.contains(&at) {
+                at = range.start;
+            }
+            let key = message
+                .strip_prefix("unknown field `")
+                .and_then(|m| m.split('`').next());
+            if let Some(pos) = key.and_then(|k| find_key(text, range, k)) {
+                at = pos;
+            }
+        }
+        let name = name.map(|n| format!(" (`{n}`)")).unwrap_or_default();
+        message = format!("in {section} op #{}{name}: {message}", index + 1);
+    }
+    located(path, text, at, message)
+}
+
+/// Which op fails to deserialize with `message`: its section, 0-based index and `op` name.
+/// `None` when the file is not valid TOML or the problem is not in an op.
+fn failing_op(text: &str, message: &str) -> Option<(&'static str, usize, Option<String>)> {
+    let table: toml::Table = toml::from_str(text).ok()?;
+    let mut first = None;
+    for section in ["upgrade", "downgrade"] {
+        let Some(ops) = table.get(section).and_then(toml::Value::as_array) else {
+            continue;
+        };
+        for (i, v) in ops.iter().enumerate() {
+            if let Err(err) = Op::deserialize(v.clone()) {
+                let name = v.get("op").and_then(|o| o.as_str()).map(str::to_string);
+                if err.message().trim_end() == message {
+                    return Some((section, i, name));
+                }
+                first.get_or_insert((section, i, name));
+            }
+        }
+    }
+    first
+}
+
+/// The byte ranges of the `[[upgrade]]` / `[[downgrade]]` blocks, each from its header to the
+/// next `[[...]]` header, with its section name.
+fn op_ranges(text: &str) -> Vec<(&'static str, Range<usize>)> {
+    let mut out: Vec<(&'static str, Range<usize>)> = Vec::new();
+    let mut pos = 0;
+    for line in text.split_inclusive('\n') {
+        let compact: String = line
+            .split('#')
+            .next()
+            .unwrap_or("")
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        if compact.starts_with("[[") {
+            if let Some(last) = out.last_mut() {
+                if last.1.end == text.len() {
+                    last.1.end = pos;
+                }
+            }
+            match compact.as_str() {
+                "[[upgrade]]" => out.push(("upgrade", pos..text.len())),
+                "[[downgrade]]" => out.push(("downgrade", pos..text.len())),
+                _ => {}
+            }
+        }
+        pos += line.len();
+    }
+    out
+}
+
+/// The byte offset of `key` used as a key (`key =`, at a line start or after `{` / `,`)
+/// inside `range` of `text`.
+fn find_key(text: &str, range: Range<usize>, key: &str) -> Option<usize> {
+    let hay = text.get(range.clone())?;
+    let mut from = 0;
+    while let Some(i) = hay[from..].find(key) {
+        let at = from + i;
+        let before = hay[..at].trim_end_matches([' ', '\t']);
+        let after = hay[at + key.len()..].trim_start_matches([' ', '\t']);
+        if (before.is_empty() || before.ends_with(['\n', '{', ','])) && after.starts_with('=') {
+            return Some(range.start + at);
+        }
+        from = at + key.len();
+    }
+    None
+}
