@@ -50,7 +50,7 @@ pub(super) fn catalog_queries(opts: &IntrospectOptions) -> Vec<String> {
         ),
         format!(
             "SELECT a.attrelid::int8 AS oid, a.attname::text AS name, \
-             format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS notnull, \
+             format_type(a.atttypid, a.atttypmod) AS col_type, a.attnotnull AS not_null, \
              pg_get_expr(d.adbin, d.adrelid) AS dflt, a.attidentity::text AS identity, \
              a.attgenerated::text AS generated, \
              col_description(a.attrelid, a.attnum::int4) AS comment \
@@ -152,7 +152,7 @@ pub(super) fn assemble(
         let Some(table) = by_oid.get_mut(&r.int("oid")?) else {
             continue;
         };
-        let ty = parse_pg_type(&r.text("type")?);
+        let ty = parse_pg_type(&r.text("col_type")?);
         let identity = r.opt_text("identity")?.unwrap_or_default();
         let generated = r.opt_text("generated")?.unwrap_or_default();
         let parsed = match r.opt_text("dflt")? {
@@ -163,7 +163,7 @@ pub(super) fn assemble(
             None => ParsedDefault::default(),
         };
         table.columns.push(Column {
-            nullable: !r.flag("notnull")?,
+            nullable: !r.flag("not_null")?,
             default: parsed.default,
             autoincrement: parsed.autoincrement || matches!(identity.as_str(), "a" | "d"),
             comment: r.opt_text("comment")?,

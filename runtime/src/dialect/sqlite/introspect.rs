@@ -36,8 +36,8 @@ pub(super) fn catalog_queries(_opts: &IntrospectOptions) -> Vec<String> {
              WHERE {USER_TABLES} ORDER BY m.name"
         ),
         format!(
-            "SELECT m.name AS tbl, p.cid AS cid, p.name AS name, p.type AS type, \
-             p.\"notnull\" AS notnull, p.dflt_value AS dflt, p.pk AS pk \
+            "SELECT m.name AS tbl, p.cid AS cid, p.name AS name, p.type AS col_type, \
+             p.\"notnull\" AS not_null, p.dflt_value AS dflt, p.pk AS pk \
              FROM sqlite_master m JOIN pragma_table_info(m.name) p \
              WHERE {USER_TABLES} ORDER BY m.name, p.cid"
         ),
@@ -129,7 +129,7 @@ pub(super) fn assemble(
             continue;
         };
         let name = r.text("name")?;
-        let declared = r.opt_text("type")?.unwrap_or_default();
+        let declared = r.opt_text("col_type")?.unwrap_or_default();
         let ty = column_type(&declared);
         let default = r
             .opt_text("dflt")?
@@ -140,7 +140,7 @@ pub(super) fn assemble(
         }
         d.declared.insert(name.clone(), declared);
         d.table.columns.push(Column {
-            nullable: !r.flag("notnull")?,
+            nullable: !r.flag("not_null")?,
             default,
             ..Column::new(name, ty)
         });
