@@ -330,6 +330,10 @@ async fn reads_every_feature_exactly() {
         assert_eq!(got.schema.table(name), Some(table), "table {name}");
     }
     assert_eq!(got.schema, want);
+    // What introspection reads is already in normal form.
+    let mut normal = got.schema.clone();
+    Sqlite.normalize(&mut normal);
+    assert_eq!(normal, got.schema);
     assert_eq!(
         got.queries,
         Sqlite.catalog_queries(&IntrospectOptions::default()).len()

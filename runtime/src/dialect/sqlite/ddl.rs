@@ -60,10 +60,7 @@ fn tokenize(sql: &str) -> Vec<Token> {
             let close = if c == '[' { ']' } else { c };
             let mut text = String::new();
             let mut j = i + 1;
-            loop {
-                let Some(d) = sql[j..].chars().next() else {
-                    break;
-                };
+            while let Some(d) = sql[j..].chars().next() {
                 j += d.len_utf8();
                 if d == close {
                     // A doubled quote is an escaped quote (not inside brackets).
