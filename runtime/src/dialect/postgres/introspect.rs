@@ -5,6 +5,13 @@
 //! (`pg_constraint`, one row per key column in key order) and indexes that back no constraint
 //! (`pg_index`, one row per key column in order). Every value is cast to `text`, `int8` or
 //! `bool` because the `Any` driver cannot decode `name`, `oid`, `"char"` or arrays.
+//!
+//! What the neutral schema cannot hold is read as closely as it can be, or left out:
+//! expression and partial indexes are left out (so a diff never drops them); an index's
+//! `DESC`, operator classes, method and `INCLUDE` columns are ignored (its key columns are
+//! read in order); a generated column is read as a plain column without default; a foreign key
+//! to a table of another schema names the table without its schema. Needs PostgreSQL 12 or
+//! later (`attgenerated`).
 
 use std::collections::BTreeMap;
 

@@ -5,7 +5,12 @@
 //! `pragma_index_list` + `pragma_index_info`, and `pragma_foreign_key_list`. What the pragmas
 //! do not report (constraint names, check constraints, `AUTOINCREMENT`) is read from the
 //! `CREATE TABLE` text ([`super::ddl`]); an unnamed constraint gets its conventional name
-//! ([`crate::schema::naming`]), which is the name Strata gives it in models too.
+//! ([`crate::schema::naming`]), which is the name Strata gives it in models too; an unnamed
+//! check constraint, which has no columns to name it after, is `ck_<table>_<n>` (n counting
+//! the table's unnamed checks from 1, in declaration order).
+//!
+//! Partial and expression indexes are left out (the neutral schema cannot describe them, and
+//! leaving them out means a diff never drops them), as are virtual tables.
 
 use std::collections::BTreeMap;
 
@@ -398,6 +403,9 @@ pub(super) fn parse_default(text: &str, ty: &SqlType) -> Option<SqlDefault> {
 ///   AUTOINCREMENT`): a `bigint` or `smallint` autoincrement key becomes `integer` (a rowid
 ///   alias must be declared INTEGER), and autoincrement anywhere else is dropped;
 /// - the single `integer` primary-key column is NOT NULL (a rowid alias never holds NULL);
+/// - a unique constraint repeating an earlier one's columns, or the primary key's columns
+///   (unless the key is a rowid alias), is dropped: SQLite creates no index for it, so it
+///   cannot be read back;
 /// - comments are dropped: SQLite has none;
 /// - constraint and index lists are sorted by name, as introspection lists them.
 pub(super) fn normalize(schema: &mut Schema) {
@@ -428,8 +436,35 @@ pub(super) fn normalize(schema: &mut Schema) {
                 None => None,
             };
         }
+        drop_redundant_uniques(table);
         sort_constraints(table);
     }
+}
+
+/// SQLite keeps one index per distinct unique column list, and none for a unique constraint on
+/// exactly the primary-key columns (the key's own index serves), except for a rowid alias,
+/// whose key has no index. Keeps the first declared of duplicates, as SQLite does.
+fn drop_redundant_uniques(table: &mut Table) {
+    let key = |cols: &[String]| -> Vec<String> { cols.iter().map(|c| c.to_lowercase()).collect() };
+    let mut seen: Vec<Vec<String>> = Vec::new();
+    if let Some(pk) = &table.primary_key {
+        let rowid_alias = match pk.columns.as_slice() {
+            [one] => table.column(one).is_some_and(|c| c.ty == SqlType::Integer),
+            _ => false,
+        };
+        if !rowid_alias {
+            seen.push(key(&pk.columns));
+        }
+    }
+    table.uniques.retain(|u| {
+        let k = key(&u.columns);
+        if seen.contains(&k) {
+            false
+        } else {
+            seen.push(k);
+            true
+        }
+    });
 }
 
 #[cfg(test)]
@@ -525,5 +560,39 @@ mod tests {
         assert_eq!(t.columns[2].ty, SqlType::Boolean);
         assert_eq!(t.columns[2].default, Some(SqlDefault::Bool(true)));
         assert_eq!(t.indexes[0].name, "a");
+    }
+
+    #[test]
+    fn redundant_uniques_are_dropped() {
+        let uq = |name: &str, cols: &[&str]| Unique {
+            name: name.into(),
+            columns: cols.iter().map(|c| c.to_string()).collect(),
+        };
+        let mut t = Table {
+            name: "t".into(),
+            columns: vec![
+                Column::new("a", SqlType::Text),
+                Column::new("b", SqlType::Text),
+            ],
+            primary_key: Some(PrimaryKey {
+                name: "pk_t".into(),
+                columns: vec!["a".into()],
+            }),
+            uniques: vec![
+                uq("z", &["B"]),
+                uq("y", &["b"]),
+                uq("x", &["a"]),
+                uq("w", &["a", "b"]),
+            ],
+            ..Table::default()
+        };
+        drop_redundant_uniques(&mut t);
+        let names: Vec<&str> = t.uniques.iter().map(|u| u.name.as_str()).collect();
+        assert_eq!(names, ["z", "w"]);
+        // A rowid alias has no index of its own: a unique on it is kept.
+        t.columns[0].ty = SqlType::Integer;
+        t.uniques = vec![uq("x", &["a"])];
+        drop_redundant_uniques(&mut t);
+        assert_eq!(t.uniques.len(), 1);
     }
 }
