@@ -174,7 +174,7 @@ fn column_list(tokens: &[Token], open: usize) -> (Vec<String>, usize) {
         return (Vec::new(), open);
     }
     let close = matching(tokens, open);
-    let cols = split_commas(&tokens[open + 1..close])
+    let cols = split_commas(tokens.get(open + 1..close).unwrap_or_default())
         .into_iter()
         .filter_map(|part| ident(part.first()))
         .collect();
@@ -189,7 +189,7 @@ pub(super) fn parse_create_table(sql: &str) -> CreateTable {
         return out;
     };
     let close = matching(&tokens, open);
-    for item in split_commas(&tokens[open + 1..close]) {
+    for item in split_commas(tokens.get(open + 1..close).unwrap_or_default()) {
         let first = item.first();
         let table_level = ["CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN"]
             .iter()
@@ -343,6 +343,28 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn never_panics_on_cut_or_odd_text() {
+        let sql = r#"CREATE TABLE "a""b" (x INT CONSTRAINT "k" PRIMARY KEY AUTOINCREMENT, [y z] TEXT CHECK (y > ')'), `w` INT REFERENCES t(x), CONSTRAINT c FOREIGN KEY (x) REFERENCES t (x), UNIQUE (x, [y z])) -- é /* é"#;
+        for (i, _) in sql.char_indices() {
+            let _ = parse_create_table(&sql[..i]);
+        }
+        for odd in [
+            "",
+            "(",
+            ")",
+            "((",
+            "CREATE TABLE t (",
+            "CREATE TABLE t (a CHECK",
+            "\"",
+            "'",
+            "[",
+            "/*",
+        ] {
+            let _ = parse_create_table(odd);
+        }
     }
 
     #[test]
