@@ -515,6 +515,8 @@ fn truncate_ident(s: &mut String) {
 ///   `x`, `Sql("(-1)")` the integer -1, `current_timestamp` is `CURRENT_TIMESTAMP`,
 ///   `nextval(...)` is autoincrement without a default); an integer default on a boolean
 ///   column is a boolean; a numeric string default on a numeric column is the number;
+/// - only `smallint`, `integer` and `bigint` columns autoincrement (identity columns), and an
+///   autoincrement column has no default (an identity column cannot have one);
 /// - primary-key columns are NOT NULL (PostgreSQL forces it);
 /// - table, column, constraint and index names longer than 63 bytes are cut to 63 bytes, as
 ///   the server does;
@@ -559,6 +561,15 @@ pub(super) fn normalize(schema: &mut Schema) {
                 Some(d) => Some(bool_default(&col.ty, d)),
                 None => None,
             };
+            if !matches!(
+                col.ty,
+                SqlType::SmallInt | SqlType::Integer | SqlType::BigInt
+            ) {
+                col.autoincrement = false;
+            }
+            if col.autoincrement {
+                col.default = None;
+            }
             truncate_ident(&mut col.name);
         }
         if let Some(pk) = &mut table.primary_key {
@@ -706,6 +717,15 @@ mod tests {
                     ..Column::new("i", SqlType::Integer)
                 },
                 Column::new("x".repeat(70), SqlType::Text),
+                Column {
+                    autoincrement: true,
+                    ..Column::new("not_int", SqlType::Text)
+                },
+                Column {
+                    autoincrement: true,
+                    default: Some(SqlDefault::Int(1)),
+                    ..Column::new("ident", SqlType::BigInt)
+                },
             ],
             ..Table::default()
         });
@@ -730,5 +750,8 @@ mod tests {
         );
         assert_eq!(t.columns[3].default, Some(SqlDefault::Int(7)));
         assert_eq!(t.columns[4].name.len(), 63);
+        assert!(!t.columns[5].autoincrement);
+        assert!(t.columns[6].autoincrement);
+        assert_eq!(t.columns[6].default, None);
     }
 }
