@@ -4,6 +4,9 @@
 //! [`Schema`] ([`Dialect::assemble`]); this stage runs them. The number of queries does not
 //! depend on the number of tables: peers that query per table take minutes on large schemas.
 
+pub(crate) mod rows;
+pub(crate) mod sql_text;
+
 use sqlx::{AnyConnection, Executor};
 use thiserror::Error;
 
@@ -38,7 +41,7 @@ pub enum IntrospectError {
 pub struct Introspected {
     /// The schema read, without Strata's own `strata_*` tables.
     pub schema: Schema,
-    /// How many catalog queries were run.
+    /// How many catalog queries were run (counted as they are executed).
     pub queries: usize,
 }
 
@@ -50,7 +53,9 @@ pub async fn introspect(
 ) -> Result<Introspected, IntrospectError> {
     let queries = dialect.catalog_queries(opts);
     let mut results = Vec::with_capacity(queries.len());
+    let mut executed = 0;
     for query in &queries {
+        executed += 1;
         let rows =
             conn.fetch_all(query.as_str())
                 .await
@@ -64,7 +69,7 @@ pub async fn introspect(
     schema.tables.retain(|name, _| !is_bookkeeping(name));
     Ok(Introspected {
         schema,
-        queries: queries.len(),
+        queries: executed,
     })
 }
 

@@ -1,19 +1,757 @@
 //! Dialect: postgres, catalog queries and schema assembly.
+//!
+//! Four bulk queries over `pg_catalog`, whatever the number of tables: tables (with comments),
+//! columns (type via `format_type`, default via `pg_get_expr`, identity, comment), constraints
+//! (`pg_constraint`, one row per key column in key order) and indexes that back no constraint
+//! (`pg_index`, one row per key column in order). Every value is cast to `text`, `int8` or
+//! `bool` because the `Any` driver cannot decode `name`, `oid`, `"char"` or arrays.
+//!
+//! What the neutral schema cannot hold is read as closely as it can be, or left out:
+//! expression and partial indexes are left out (so a diff never drops them); an index's
+//! `DESC`, operator classes, method and `INCLUDE` columns are ignored (its key columns are
+//! read in order); a generated column is read as a plain column without default; a foreign key
+//! to a table of another schema names the table without its schema. Needs PostgreSQL 12 or
+//! later (`attgenerated`).
+
+use std::collections::BTreeMap;
 
 use sqlx::any::AnyRow;
 
+use super::Postgres;
+use crate::dialect::Dialect;
+use crate::introspect::rows::{expect_results, CatalogRow};
+use crate::introspect::sql_text::{
+    bool_default, is_numeric, number, parse_type, sort_constraints, string_literal,
+    strip_outer_parens,
+};
 use crate::introspect::{IntrospectError, IntrospectOptions};
-use crate::schema::Schema;
+use crate::schema::{
+    Check, Column, Default as SqlDefault, ForeignKey, Index, PrimaryKey, ReferentialAction, Schema,
+    SqlType, Table, Unique,
+};
 
-pub(super) fn catalog_queries(_opts: &IntrospectOptions) -> Vec<String> {
-    Vec::new()
+const QUERY_NAMES: [&str; 4] = ["tables", "columns", "constraints", "indexes"];
+
+/// The longest identifier PostgreSQL keeps (NAMEDATALEN - 1); longer ones are cut.
+const MAX_IDENT: usize = 63;
+
+/// The tables read: ordinary and partitioned tables of the schema (partitions are part of
+/// their parent and not listed).
+fn tables_of(opts: &IntrospectOptions) -> String {
+    let schema = opts
+        .schema
+        .as_deref()
+        .map_or_else(|| "current_schema()".to_string(), |s| Postgres.quote_str(s));
+    format!("n.nspname = {schema} AND c.relkind IN ('r', 'p') AND NOT c.relispartition")
+}
+
+pub(super) fn catalog_queries(opts: &IntrospectOptions) -> Vec<String> {
+    let tables = tables_of(opts);
+    vec![
+        format!(
+            "SELECT c.oid::int8 AS oid, c.relname::text AS name, \
+             obj_description(c.oid, 'pg_class') AS comment \
+             FROM pg_catalog.pg_class c \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             WHERE {tables} ORDER BY c.relname"
+        ),
+        format!(
+            "SELECT a.attrelid::int8 AS oid, a.attname::text AS name, \
+             format_type(a.atttypid, a.atttypmod) AS col_type, a.attnotnull AS not_null, \
+             pg_get_expr(d.adbin, d.adrelid) AS dflt, a.attidentity::text AS identity, \
+             a.attgenerated::text AS generated, \
+             col_description(a.attrelid, a.attnum::int4) AS comment \
+             FROM pg_catalog.pg_attribute a \
+             JOIN pg_catalog.pg_class c ON c.oid = a.attrelid \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+             WHERE {tables} AND a.attnum > 0 AND NOT a.attisdropped \
+             ORDER BY a.attrelid, a.attnum"
+        ),
+        format!(
+            "SELECT con.oid::int8 AS con_oid, con.conrelid::int8 AS oid, \
+             con.conname::text AS name, con.contype::text AS kind, k.ord::int8 AS ord, \
+             a.attname::text AS col, fa.attname::text AS ref_col, \
+             ft.relname::text AS ref_table, con.confdeltype::text AS on_delete, \
+             con.confupdtype::text AS on_update, \
+             CASE WHEN con.contype = 'c' THEN pg_get_constraintdef(con.oid) END AS def \
+             FROM pg_catalog.pg_constraint con \
+             JOIN pg_catalog.pg_class c ON c.oid = con.conrelid \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             LEFT JOIN LATERAL unnest(con.conkey, con.confkey) WITH ORDINALITY \
+               AS k(attnum, fattnum, ord) ON con.contype <> 'c' \
+             LEFT JOIN pg_catalog.pg_attribute a \
+               ON a.attrelid = con.conrelid AND a.attnum = k.attnum \
+             LEFT JOIN pg_catalog.pg_attribute fa \
+               ON fa.attrelid = con.confrelid AND fa.attnum = k.fattnum \
+             LEFT JOIN pg_catalog.pg_class ft ON ft.oid = con.confrelid \
+             WHERE {tables} AND con.contype IN ('p', 'u', 'f', 'c') \
+             ORDER BY con.conrelid, con.conname, con.oid, k.ord"
+        ),
+        format!(
+            "SELECT i.indrelid::int8 AS oid, ic.relname::text AS name, \
+             i.indisunique AS is_unique, \
+             (i.indexprs IS NOT NULL OR i.indpred IS NOT NULL) AS special, \
+             k.ord::int8 AS ord, a.attname::text AS col \
+             FROM pg_catalog.pg_index i \
+             JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid \
+             JOIN pg_catalog.pg_class c ON c.oid = i.indrelid \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) \
+             LEFT JOIN pg_catalog.pg_attribute a \
+               ON a.attrelid = i.indrelid AND a.attnum = k.attnum \
+             WHERE {tables} AND k.ord <= i.indnkeyatts \
+             AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint con \
+               WHERE con.conrelid = i.indrelid AND con.conindid = i.indexrelid \
+               AND con.contype IN ('p', 'u', 'x')) \
+             ORDER BY i.indrelid, ic.relname, k.ord"
+        ),
+    ]
+}
+
+/// A constraint's rows gathered.
+struct RawConstraint {
+    table_oid: i64,
+    name: String,
+    kind: String,
+    columns: Vec<String>,
+    ref_columns: Vec<String>,
+    ref_table: Option<String>,
+    on_delete: String,
+    on_update: String,
+    def: Option<String>,
+}
+
+/// An index's rows gathered.
+struct RawIndex {
+    table_oid: i64,
+    name: String,
+    unique: bool,
+    special: bool,
+    /// `None` for an expression column.
+    columns: Vec<Option<String>>,
 }
 
 pub(super) fn assemble(
-    _results: Vec<Vec<AnyRow>>,
+    results: Vec<Vec<AnyRow>>,
     _opts: &IntrospectOptions,
 ) -> Result<Schema, IntrospectError> {
-    Ok(Schema::new())
+    let results = expect_results(results, QUERY_NAMES.len())?;
+    let [tables, columns, constraints, indexes]: [Vec<AnyRow>; 4] = results
+        .try_into()
+        .map_err(|_| IntrospectError::Decode("wrong number of catalog results".into()))?;
+
+    let mut by_oid: BTreeMap<i64, Table> = BTreeMap::new();
+    for row in &tables {
+        let r = CatalogRow::new(QUERY_NAMES[0], row);
+        by_oid.insert(
+            r.int("oid")?,
+            Table {
+                name: r.text("name")?,
+                comment: r.opt_text("comment")?,
+                ..Table::default()
+            },
+        );
+    }
+
+    for row in &columns {
+        let r = CatalogRow::new(QUERY_NAMES[1], row);
+        let Some(table) = by_oid.get_mut(&r.int("oid")?) else {
+            continue;
+        };
+        let ty = parse_pg_type(&r.text("col_type")?);
+        let identity = r.opt_text("identity")?.unwrap_or_default();
+        let generated = r.opt_text("generated")?.unwrap_or_default();
+        let parsed = match r.opt_text("dflt")? {
+            // A generated column's expression is not a default; the neutral schema has no
+            // generated columns, so it is read as a plain column.
+            Some(_) if !generated.is_empty() => ParsedDefault::default(),
+            Some(text) => parse_default(&text, &ty),
+            None => ParsedDefault::default(),
+        };
+        table.columns.push(Column {
+            nullable: !r.flag("not_null")?,
+            default: parsed.default,
+            autoincrement: parsed.autoincrement || matches!(identity.as_str(), "a" | "d"),
+            comment: r.opt_text("comment")?,
+            ..Column::new(r.text("name")?, ty)
+        });
+    }
+
+    let mut raw: Vec<RawConstraint> = Vec::new();
+    let mut last_oid = None;
+    for row in &constraints {
+        let r = CatalogRow::new(QUERY_NAMES[2], row);
+        let con_oid = r.int("con_oid")?;
+        if last_oid != Some(con_oid) {
+            last_oid = Some(con_oid);
+            raw.push(RawConstraint {
+                table_oid: r.int("oid")?,
+                name: r.text("name")?,
+                kind: r.text("kind")?,
+                columns: Vec::new(),
+                ref_columns: Vec::new(),
+                ref_table: r.opt_text("ref_table")?,
+                on_delete: r.opt_text("on_delete")?.unwrap_or_default(),
+                on_update: r.opt_text("on_update")?.unwrap_or_default(),
+                def: r.opt_text("def")?,
+            });
+        }
+        if let Some(c) = raw.last_mut() {
+            c.columns.extend(r.opt_text("col")?);
+            c.ref_columns.extend(r.opt_text("ref_col")?);
+        }
+    }
+    for c in raw {
+        let Some(table) = by_oid.get_mut(&c.table_oid) else {
+            continue;
+        };
+        add_constraint(table, c)?;
+    }
+
+    let mut raw_ix: Vec<RawIndex> = Vec::new();
+    for row in &indexes {
+        let r = CatalogRow::new(QUERY_NAMES[3], row);
+        let table_oid = r.int("oid")?;
+        let name = r.text("name")?;
+        let same = raw_ix
+            .last()
+            .is_some_and(|ix| ix.table_oid == table_oid && ix.name == name);
+        if !same {
+            raw_ix.push(RawIndex {
+                table_oid,
+                name,
+                unique: r.flag("is_unique")?,
+                special: r.flag("special")?,
+                columns: Vec::new(),
+            });
+        }
+        if let Some(ix) = raw_ix.last_mut() {
+            ix.columns.push(r.opt_text("col")?);
+        }
+    }
+    for ix in raw_ix {
+        // Expression and partial indexes are left out: the neutral schema cannot describe
+        // them, and leaving them out means a diff never drops them.
+        if ix.special || ix.columns.iter().any(Option::is_none) {
+            continue;
+        }
+        if let Some(table) = by_oid.get_mut(&ix.table_oid) {
+            table.indexes.push(Index {
+                name: ix.name,
+                columns: ix.columns.into_iter().flatten().collect(),
+                unique: ix.unique,
+            });
+        }
+    }
+
+    let mut schema = Schema::new();
+    for (_, mut table) in by_oid {
+        sort_constraints(&mut table);
+        schema.insert(table);
+    }
+    Ok(schema)
 }
 
-pub(super) fn normalize(_schema: &mut Schema) {}
+fn add_constraint(table: &mut Table, c: RawConstraint) -> Result<(), IntrospectError> {
+    match c.kind.as_str() {
+        "p" => {
+            table.primary_key = Some(PrimaryKey {
+                name: c.name,
+                columns: c.columns,
+            })
+        }
+        "u" => table.uniques.push(Unique {
+            name: c.name,
+            columns: c.columns,
+        }),
+        "f" => {
+            let action = |what: &str, code: &str| {
+                referential_action(code).ok_or_else(|| {
+                    IntrospectError::Decode(format!(
+                        "table `{}`, foreign key `{}`: unknown ON {what} action code `{code}`",
+                        table.name, c.name
+                    ))
+                })
+            };
+            let on_delete = action("DELETE", &c.on_delete)?;
+            let on_update = action("UPDATE", &c.on_update)?;
+            let ref_table = c.ref_table.ok_or_else(|| {
+                IntrospectError::Decode(format!(
+                    "table `{}`, foreign key `{}`: the referenced table was not found",
+                    table.name, c.name
+                ))
+            })?;
+            table.foreign_keys.push(ForeignKey {
+                name: c.name,
+                columns: c.columns,
+                ref_table,
+                ref_columns: c.ref_columns,
+                on_delete,
+                on_update,
+            });
+        }
+        "c" => table.checks.push(Check {
+            expr: check_expr(c.def.as_deref().unwrap_or_default()),
+            name: c.name,
+        }),
+        _ => {}
+    }
+    Ok(())
+}
+
+fn referential_action(code: &str) -> Option<ReferentialAction> {
+    Some(match code {
+        "a" | "" => ReferentialAction::NoAction,
+        "r" => ReferentialAction::Restrict,
+        "c" => ReferentialAction::Cascade,
+        "n" => ReferentialAction::SetNull,
+        "d" => ReferentialAction::SetDefault,
+        _ => return None,
+    })
+}
+
+/// The expression of a `pg_get_constraintdef` check (`CHECK ((a > 0)) NOT VALID` -> `a > 0`).
+fn check_expr(def: &str) -> String {
+    let d = def.trim();
+    let d = d.strip_suffix("NOT VALID").map_or(d, str::trim_end);
+    let d = d.strip_suffix("NO INHERIT").map_or(d, str::trim_end);
+    let d = d.strip_prefix("CHECK").map_or(d, str::trim_start);
+    strip_outer_parens(d).to_string()
+}
+
+/// A PostgreSQL type name as `format_type` spells it, as a neutral type. Besides the shared
+/// synonyms: `float(p)` is `real` up to 24 binary digits and `double` above.
+fn parse_pg_type(s: &str) -> SqlType {
+    match parse_type(s, false) {
+        SqlType::Custom(c) => {
+            let lower = c.to_ascii_lowercase();
+            let float_digits = lower
+                .strip_prefix("float(")
+                .and_then(|r| r.strip_suffix(')'))
+                .and_then(|p| p.trim().parse::<u32>().ok());
+            match float_digits {
+                Some(p) if p <= 24 => SqlType::Real,
+                Some(_) => SqlType::Double,
+                None => SqlType::Custom(c),
+            }
+        }
+        t => t,
+    }
+}
+
+/// How `format_type` spells a neutral type (for the element of an array type).
+fn pg_spelling(t: &SqlType) -> String {
+    match t {
+        SqlType::Double => "double precision".into(),
+        SqlType::Varchar(n) => format!("character varying({n})"),
+        SqlType::Bytes => "bytea".into(),
+        SqlType::Time => "time without time zone".into(),
+        SqlType::Timestamp => "timestamp without time zone".into(),
+        SqlType::TimestampTz => "timestamp with time zone".into(),
+        SqlType::Decimal {
+            precision: Some(p),
+            scale,
+        } => format!("numeric({p},{})", scale.unwrap_or(0)),
+        other => other.to_string(),
+    }
+}
+
+/// A custom type as `format_type` would report it: unquoted names in lower case, and the
+/// common SQL spellings PostgreSQL rewrites (`varchar` -> `character varying`, `char(n)` ->
+/// `character(n)`, `timestamp(3)` -> `timestamp(3) without time zone`, `int[]` ->
+/// `integer[]`, ...). Returns the type and whether it is a `serial` pseudo-type (an
+/// autoincrement integer).
+fn canonical_custom(s: &str) -> (SqlType, bool) {
+    let t = s.trim();
+    if t.contains('"') {
+        return (SqlType::Custom(t.to_string()), false);
+    }
+    let lower = t
+        .to_ascii_lowercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if let Some(elem) = lower.strip_suffix("[]") {
+        let (inner, _) = canonical_custom(elem);
+        let inner = match inner {
+            SqlType::Custom(c) => c,
+            neutral => pg_spelling(&neutral),
+        };
+        return (SqlType::Custom(format!("{inner}[]")), false);
+    }
+    match lower.as_str() {
+        "serial" | "serial4" => return (SqlType::Integer, true),
+        "bigserial" | "serial8" => return (SqlType::BigInt, true),
+        "smallserial" | "serial2" => return (SqlType::SmallInt, true),
+        _ => {}
+    }
+    let neutral = parse_pg_type(&lower);
+    if !matches!(neutral, SqlType::Custom(_)) {
+        return (neutral, false);
+    }
+    let (head, args) = match lower.find('(') {
+        Some(i) if lower.ends_with(')') => (&lower[..i], Some(&lower[i..])),
+        _ => (lower.as_str(), None),
+    };
+    let spelled = match (head.trim(), args) {
+        ("varchar", None) => "character varying".to_string(),
+        ("char" | "character" | "bpchar", None) => "character(1)".to_string(),
+        ("char" | "bpchar", Some(a)) => format!("character{a}"),
+        ("timestamp", Some(a)) => format!("timestamp{a} without time zone"),
+        ("timestamptz", Some(a)) => format!("timestamp{a} with time zone"),
+        ("time", Some(a)) => format!("time{a} without time zone"),
+        ("timetz", None) => "time with time zone".to_string(),
+        ("timetz", Some(a)) => format!("time{a} with time zone"),
+        ("decimal", Some(a)) => format!("numeric{a}"),
+        _ => lower.clone(),
+    };
+    (SqlType::Custom(spelled), false)
+}
+
+/// A default read from `pg_get_expr`.
+#[derive(Debug, Default, PartialEq)]
+pub(super) struct ParsedDefault {
+    /// The default, if it is one.
+    pub(super) default: Option<SqlDefault>,
+    /// Whether it was a sequence (`nextval(...)`): a serial column.
+    pub(super) autoincrement: bool,
+}
+
+/// The SQL value functions PostgreSQL deparses in upper case, whatever the spelling.
+const VALUE_FUNCTIONS: [&str; 9] = [
+    "CURRENT_TIMESTAMP",
+    "CURRENT_DATE",
+    "CURRENT_TIME",
+    "LOCALTIMESTAMP",
+    "LOCALTIME",
+    "CURRENT_USER",
+    "CURRENT_ROLE",
+    "SESSION_USER",
+    "CURRENT_CATALOG",
+];
+
+/// A column default as `pg_get_expr` deparses it: `nextval(...)` is a serial column (no
+/// default, autoincrement); `NULL` is no default; `true`/`false` are booleans; numbers
+/// (`42`, `(-1)`, `1.5`) and numeric literals cast to the column's numeric type (`'-1'::integer`)
+/// are numbers; other string literals with casts (`'abc'::character varying`) are strings;
+/// `current_timestamp` and the other SQL value functions are upper-cased as PostgreSQL prints
+/// them; anything else is a raw SQL expression, verbatim.
+pub(super) fn parse_default(text: &str, ty: &SqlType) -> ParsedDefault {
+    let t = text.trim();
+    let default = |d| ParsedDefault {
+        default: d,
+        autoincrement: false,
+    };
+    if t.to_ascii_lowercase().starts_with("nextval(") {
+        return ParsedDefault {
+            default: None,
+            autoincrement: true,
+        };
+    }
+    let inner = strip_outer_parens(t);
+    let lower = inner.to_ascii_lowercase();
+    if lower == "null" || lower.starts_with("null::") {
+        return default(None);
+    }
+    if lower == "true" || lower == "false" {
+        return default(Some(SqlDefault::Bool(lower == "true")));
+    }
+    if let Some(n) = number(inner) {
+        return default(Some(bool_default(ty, n)));
+    }
+    if let Some((s, rest)) = string_literal(inner) {
+        let only_casts = rest.is_empty()
+            || (rest.starts_with("::")
+                && rest.chars().all(|c| {
+                    c.is_alphanumeric()
+                        || matches!(c, '_' | ' ' | '"' | '(' | ')' | ',' | '[' | ']' | '.' | ':')
+                }));
+        if only_casts {
+            if is_numeric(ty) {
+                if let Some(n) = number(&s) {
+                    return default(Some(n));
+                }
+            }
+            if *ty == SqlType::Boolean {
+                match s.to_ascii_lowercase().as_str() {
+                    "true" | "t" => return default(Some(SqlDefault::Bool(true))),
+                    "false" | "f" => return default(Some(SqlDefault::Bool(false))),
+                    _ => {}
+                }
+            }
+            return default(Some(SqlDefault::Str(s)));
+        }
+    }
+    if let Some(f) = VALUE_FUNCTIONS
+        .iter()
+        .find(|f| f.eq_ignore_ascii_case(inner))
+    {
+        return default(Some(SqlDefault::Sql { sql: f.to_string() }));
+    }
+    default(Some(SqlDefault::Sql { sql: t.to_string() }))
+}
+
+/// Cuts an identifier to PostgreSQL's 63 bytes, as the server does.
+fn truncate_ident(s: &mut String) {
+    if s.len() > MAX_IDENT {
+        let mut cut = MAX_IDENT;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+    }
+}
+
+/// Rewrites a model-built schema into what introspecting PostgreSQL yields:
+///
+/// - a `Custom` type is re-read as `format_type` reports it: neutral when it spells one
+///   (`int4` is `integer`, `float8` is `double`, `float(10)` is `real`), else lower-cased
+///   with PostgreSQL's own spelling (`varchar` -> `character varying`, `timestamp(3)` ->
+///   `timestamp(3) without time zone`, `int[]` -> `integer[]`); `serial`, `bigserial` and
+///   `smallserial` are the integer type with autoincrement;
+/// - `numeric(P)` is `numeric(P,0)` (PostgreSQL stores the scale);
+/// - a raw SQL default is re-read as `pg_get_expr` reports it (`Sql("'x'")` is the string
+///   `x`, `Sql("(-1)")` the integer -1, `current_timestamp` is `CURRENT_TIMESTAMP`,
+///   `nextval(...)` is autoincrement without a default); an integer default on a boolean
+///   column is a boolean; a numeric string default on a numeric column is the number;
+/// - only `smallint`, `integer` and `bigint` columns autoincrement (identity columns), and an
+///   autoincrement column has no default (an identity column cannot have one);
+/// - primary-key columns are NOT NULL (PostgreSQL forces it);
+/// - table, column, constraint and index names longer than 63 bytes are cut to 63 bytes, as
+///   the server does;
+/// - constraint and index lists are sorted by name, as introspection lists them.
+///
+/// Check expressions are not rewritten: PostgreSQL stores them deparsed (`a > 0` reads back as
+/// `a > 0`, but `x > '2000-01-01'` reads back with casts), which only the server can compute.
+pub(super) fn normalize(schema: &mut Schema) {
+    let tables = std::mem::take(&mut schema.tables);
+    for (_, mut table) in tables {
+        truncate_ident(&mut table.name);
+        let pk_cols: Vec<String> = table
+            .primary_key
+            .as_ref()
+            .map(|p| p.columns.clone())
+            .unwrap_or_default();
+        for col in &mut table.columns {
+            if let SqlType::Custom(s) = &col.ty {
+                let (ty, serial) = canonical_custom(s);
+                col.ty = ty;
+                col.autoincrement |= serial;
+            }
+            if let SqlType::Decimal {
+                precision: Some(_),
+                scale: scale @ None,
+            } = &mut col.ty
+            {
+                *scale = Some(0);
+            }
+            if pk_cols.contains(&col.name) {
+                col.nullable = false;
+            }
+            col.default = match col.default.take() {
+                Some(SqlDefault::Sql { sql }) => {
+                    let parsed = parse_default(&sql, &col.ty);
+                    col.autoincrement |= parsed.autoincrement;
+                    parsed.default
+                }
+                Some(SqlDefault::Str(s)) if is_numeric(&col.ty) && number(&s).is_some() => {
+                    number(&s)
+                }
+                Some(d) => Some(bool_default(&col.ty, d)),
+                None => None,
+            };
+            if !matches!(
+                col.ty,
+                SqlType::SmallInt | SqlType::Integer | SqlType::BigInt
+            ) {
+                col.autoincrement = false;
+            }
+            if col.autoincrement {
+                col.default = None;
+            }
+            truncate_ident(&mut col.name);
+        }
+        if let Some(pk) = &mut table.primary_key {
+            truncate_ident(&mut pk.name);
+            pk.columns.iter_mut().for_each(truncate_ident);
+        }
+        for u in &mut table.uniques {
+            truncate_ident(&mut u.name);
+            u.columns.iter_mut().for_each(truncate_ident);
+        }
+        for ix in &mut table.indexes {
+            truncate_ident(&mut ix.name);
+            ix.columns.iter_mut().for_each(truncate_ident);
+        }
+        for fk in &mut table.foreign_keys {
+            truncate_ident(&mut fk.name);
+            truncate_ident(&mut fk.ref_table);
+            fk.columns.iter_mut().for_each(truncate_ident);
+            fk.ref_columns.iter_mut().for_each(truncate_ident);
+        }
+        for ck in &mut table.checks {
+            truncate_ident(&mut ck.name);
+        }
+        sort_constraints(&mut table);
+        schema.insert(table);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::naming;
+
+    fn d(text: &str, ty: &SqlType) -> Option<SqlDefault> {
+        parse_default(text, ty).default
+    }
+
+    #[test]
+    fn defaults_as_pg_get_expr_prints_them() {
+        let int = SqlType::Integer;
+        assert_eq!(
+            d("'x''y'::character varying", &SqlType::Varchar(3)),
+            Some(SqlDefault::Str("x'y".into()))
+        );
+        assert_eq!(d("'-1'::integer", &int), Some(SqlDefault::Int(-1)));
+        assert_eq!(d("(-1)", &int), Some(SqlDefault::Int(-1)));
+        assert_eq!(d("42", &int), Some(SqlDefault::Int(42)));
+        assert_eq!(
+            d("'-2.5'::numeric", &SqlType::Double),
+            Some(SqlDefault::Float(-2.5))
+        );
+        assert_eq!(
+            d("'5'::character varying", &SqlType::Varchar(3)),
+            Some(SqlDefault::Str("5".into()))
+        );
+        assert_eq!(d("true", &SqlType::Boolean), Some(SqlDefault::Bool(true)));
+        assert_eq!(d("NULL::text", &SqlType::Text), None);
+        assert_eq!(
+            d("current_timestamp", &SqlType::Timestamp),
+            Some(SqlDefault::Sql {
+                sql: "CURRENT_TIMESTAMP".into()
+            })
+        );
+        assert_eq!(
+            d("('a'::text || 'b'::text)", &SqlType::Text),
+            Some(SqlDefault::Sql {
+                sql: "('a'::text || 'b'::text)".into()
+            })
+        );
+        assert_eq!(
+            parse_default("nextval('t_id_seq'::regclass)", &int),
+            ParsedDefault {
+                default: None,
+                autoincrement: true
+            }
+        );
+    }
+
+    #[test]
+    fn custom_types_take_pg_spelling() {
+        assert_eq!(canonical_custom("int4"), (SqlType::Integer, false));
+        assert_eq!(canonical_custom("BIGSERIAL"), (SqlType::BigInt, true));
+        assert_eq!(canonical_custom("float(10)"), (SqlType::Real, false));
+        assert_eq!(
+            canonical_custom("VARCHAR"),
+            (SqlType::Custom("character varying".into()), false)
+        );
+        assert_eq!(
+            canonical_custom("char(3)"),
+            (SqlType::Custom("character(3)".into()), false)
+        );
+        assert_eq!(
+            canonical_custom("timestamp(3)"),
+            (
+                SqlType::Custom("timestamp(3) without time zone".into()),
+                false
+            )
+        );
+        assert_eq!(
+            canonical_custom("int[]"),
+            (SqlType::Custom("integer[]".into()), false)
+        );
+        assert_eq!(
+            canonical_custom("JSONB"),
+            (SqlType::Custom("jsonb".into()), false)
+        );
+    }
+
+    #[test]
+    fn check_definitions() {
+        assert_eq!(check_expr("CHECK ((a > 0))"), "a > 0");
+        assert_eq!(
+            check_expr("CHECK (((a > 0) AND (b > 0))) NOT VALID"),
+            "(a > 0) AND (b > 0)"
+        );
+        assert_eq!(check_expr("CHECK (flag)"), "flag");
+    }
+
+    #[test]
+    fn normalize_rules() {
+        let mut s = Schema::new();
+        s.insert(Table {
+            name: "t".into(),
+            primary_key: Some(PrimaryKey {
+                name: naming::primary_key("t"),
+                columns: vec!["id".into()],
+            }),
+            columns: vec![
+                Column::new("id", SqlType::Custom("serial".into())).nullable(),
+                Column {
+                    default: Some(SqlDefault::Sql {
+                        sql: "current_timestamp".into(),
+                    }),
+                    ..Column::new("at", SqlType::Custom("timestamp".into()))
+                },
+                Column::new(
+                    "n",
+                    SqlType::Decimal {
+                        precision: Some(10),
+                        scale: None,
+                    },
+                ),
+                Column {
+                    default: Some(SqlDefault::Str("7".into())),
+                    ..Column::new("i", SqlType::Integer)
+                },
+                Column::new("x".repeat(70), SqlType::Text),
+                Column {
+                    autoincrement: true,
+                    ..Column::new("not_int", SqlType::Text)
+                },
+                Column {
+                    autoincrement: true,
+                    default: Some(SqlDefault::Int(1)),
+                    ..Column::new("ident", SqlType::BigInt)
+                },
+            ],
+            ..Table::default()
+        });
+        normalize(&mut s);
+        let t = s.table("t").expect("t");
+        assert_eq!(t.columns[0].ty, SqlType::Integer);
+        assert!(t.columns[0].autoincrement);
+        assert!(!t.columns[0].nullable);
+        assert_eq!(t.columns[1].ty, SqlType::Timestamp);
+        assert_eq!(
+            t.columns[1].default,
+            Some(SqlDefault::Sql {
+                sql: "CURRENT_TIMESTAMP".into()
+            })
+        );
+        assert_eq!(
+            t.columns[2].ty,
+            SqlType::Decimal {
+                precision: Some(10),
+                scale: Some(0)
+            }
+        );
+        assert_eq!(t.columns[3].default, Some(SqlDefault::Int(7)));
+        assert_eq!(t.columns[4].name.len(), 63);
+        assert!(!t.columns[5].autoincrement);
+        assert!(t.columns[6].autoincrement);
+        assert_eq!(t.columns[6].default, None);
+    }
+}

@@ -1,19 +1,598 @@
 //! Dialect: sqlite, catalog queries and schema assembly.
+//!
+//! Four queries, whatever the number of tables: `sqlite_master` itself (names and `CREATE TABLE`
+//! text), then `sqlite_master` joined with the table-valued pragmas `pragma_table_info`,
+//! `pragma_index_list` + `pragma_index_info`, and `pragma_foreign_key_list`. What the pragmas
+//! do not report (constraint names, check constraints, `AUTOINCREMENT`) is read from the
+//! `CREATE TABLE` text ([`super::ddl`]); an unnamed constraint gets its conventional name
+//! ([`crate::schema::naming`]), which is the name Strata gives it in models too; an unnamed
+//! check constraint, which has no columns to name it after, is `ck_<table>_<n>` (n counting
+//! the table's unnamed checks from 1, in declaration order).
+//!
+//! Partial and expression indexes are left out (the neutral schema cannot describe them, and
+//! leaving them out means a diff never drops them), as are virtual tables.
+
+use std::collections::BTreeMap;
 
 use sqlx::any::AnyRow;
 
+use super::ddl::{parse_create_table, CreateTable};
+use crate::introspect::rows::{expect_results, CatalogRow};
+use crate::introspect::sql_text::{
+    bool_default, number, parse_type, sort_constraints, string_literal, strip_outer_parens,
+};
 use crate::introspect::{IntrospectError, IntrospectOptions};
-use crate::schema::Schema;
+use crate::schema::{
+    naming, Check, Column, Default as SqlDefault, ForeignKey, Index, PrimaryKey, ReferentialAction,
+    Schema, SqlType, Table, Unique,
+};
+
+/// The user tables: no `sqlite_*` internals (`sqlite_sequence`, `sqlite_stat1`), no virtual
+/// tables (their shadow tables are ordinary tables and are kept).
+const USER_TABLES: &str = "m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
+     AND coalesce(m.sql, '') NOT LIKE 'CREATE VIRTUAL%'";
+
+const QUERY_NAMES: [&str; 4] = ["tables", "columns", "indexes", "foreign keys"];
 
 pub(super) fn catalog_queries(_opts: &IntrospectOptions) -> Vec<String> {
-    Vec::new()
+    vec![
+        format!(
+            "SELECT m.name AS tbl, m.sql AS sql FROM sqlite_master m \
+             WHERE {USER_TABLES} ORDER BY m.name"
+        ),
+        format!(
+            "SELECT m.name AS tbl, p.cid AS cid, p.name AS name, p.type AS col_type, \
+             p.\"notnull\" AS not_null, p.dflt_value AS dflt, p.pk AS pk \
+             FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+             WHERE {USER_TABLES} ORDER BY m.name, p.cid"
+        ),
+        format!(
+            "SELECT m.name AS tbl, il.name AS name, il.\"unique\" AS is_unique, \
+             il.origin AS origin, il.partial AS partial, ii.seqno AS seqno, ii.name AS col \
+             FROM sqlite_master m JOIN pragma_index_list(m.name) il \
+             JOIN pragma_index_info(il.name) ii \
+             WHERE {USER_TABLES} ORDER BY m.name, il.name, ii.seqno"
+        ),
+        format!(
+            "SELECT m.name AS tbl, f.id AS id, f.seq AS seq, f.\"table\" AS ref_table, \
+             f.\"from\" AS col, f.\"to\" AS ref_col, f.on_update AS on_update, \
+             f.on_delete AS on_delete \
+             FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f \
+             WHERE {USER_TABLES} ORDER BY m.name, f.id, f.seq"
+        ),
+    ]
+}
+
+/// A table being assembled, with what its `CREATE TABLE` text declares.
+struct Draft {
+    table: Table,
+    ddl: CreateTable,
+    /// Primary-key columns with their key position.
+    pk: Vec<(i64, String)>,
+    /// Declared type text of each column, for the rowid-alias rule.
+    declared: BTreeMap<String, String>,
+}
+
+/// An index or unique constraint from the pragmas.
+struct RawIndex {
+    name: String,
+    unique: bool,
+    origin: String,
+    partial: bool,
+    /// `None` for an expression column.
+    columns: Vec<Option<String>>,
+}
+
+/// A foreign key from the pragmas.
+struct RawFk {
+    ref_table: String,
+    columns: Vec<String>,
+    ref_columns: Vec<Option<String>>,
+    on_update: String,
+    on_delete: String,
+}
+
+fn same(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
+}
+
+fn same_list(a: &[String], b: &[String]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same(x, y))
 }
 
 pub(super) fn assemble(
-    _results: Vec<Vec<AnyRow>>,
+    results: Vec<Vec<AnyRow>>,
     _opts: &IntrospectOptions,
 ) -> Result<Schema, IntrospectError> {
-    Ok(Schema::new())
+    let results = expect_results(results, QUERY_NAMES.len())?;
+    let [tables, columns, indexes, fks]: [Vec<AnyRow>; 4] = results
+        .try_into()
+        .map_err(|_| IntrospectError::Decode("wrong number of catalog results".into()))?;
+
+    let mut drafts: BTreeMap<String, Draft> = BTreeMap::new();
+    for row in &tables {
+        let r = CatalogRow::new(QUERY_NAMES[0], row);
+        let name = r.text("tbl")?;
+        let sql = r.opt_text("sql")?.unwrap_or_default();
+        drafts.insert(
+            name.clone(),
+            Draft {
+                table: Table {
+                    name,
+                    ..Table::default()
+                },
+                ddl: parse_create_table(&sql),
+                pk: Vec::new(),
+                declared: BTreeMap::new(),
+            },
+        );
+    }
+
+    for row in &columns {
+        let r = CatalogRow::new(QUERY_NAMES[1], row);
+        let Some(d) = drafts.get_mut(&r.text("tbl")?) else {
+            continue;
+        };
+        let name = r.text("name")?;
+        let declared = r.opt_text("col_type")?.unwrap_or_default();
+        let ty = column_type(&declared);
+        let default = r
+            .opt_text("dflt")?
+            .and_then(|text| parse_default(&text, &ty));
+        let pk = r.int("pk")?;
+        if pk > 0 {
+            d.pk.push((pk, name.clone()));
+        }
+        d.declared.insert(name.clone(), declared);
+        d.table.columns.push(Column {
+            nullable: !r.flag("not_null")?,
+            default,
+            ..Column::new(name, ty)
+        });
+    }
+
+    for d in drafts.values_mut() {
+        primary_key(d);
+    }
+
+    let mut raw_indexes: BTreeMap<(String, String), RawIndex> = BTreeMap::new();
+    for row in &indexes {
+        let r = CatalogRow::new(QUERY_NAMES[2], row);
+        let tbl = r.text("tbl")?;
+        let name = r.text("name")?;
+        let entry = raw_indexes.entry((tbl, name.clone())).or_insert(RawIndex {
+            name,
+            unique: r.flag("is_unique")?,
+            origin: r.text("origin")?,
+            partial: r.flag("partial")?,
+            columns: Vec::new(),
+        });
+        entry.columns.push(r.opt_text("col")?);
+    }
+    for ((tbl, _), ix) in raw_indexes {
+        if let Some(d) = drafts.get_mut(&tbl) {
+            add_index(d, ix);
+        }
+    }
+
+    let mut raw_fks: BTreeMap<(String, i64), RawFk> = BTreeMap::new();
+    for row in &fks {
+        let r = CatalogRow::new(QUERY_NAMES[3], row);
+        let entry = raw_fks
+            .entry((r.text("tbl")?, r.int("id")?))
+            .or_insert(RawFk {
+                ref_table: r.text("ref_table")?,
+                columns: Vec::new(),
+                ref_columns: Vec::new(),
+                on_update: r.text("on_update")?,
+                on_delete: r.text("on_delete")?,
+            });
+        entry.columns.push(r.text("col")?);
+        entry
+            .ref_columns
+            .push(r.opt_text("ref_col")?.filter(|c| !c.is_empty()));
+    }
+    // Referenced tables and columns are spelled as the REFERENCES clause wrote them: resolve
+    // them to the names the tables really have (SQLite identifiers ignore case).
+    let lookup: BTreeMap<String, (String, Vec<String>, Vec<String>)> = drafts
+        .values()
+        .map(|d| {
+            let cols = d.table.columns.iter().map(|c| c.name.clone()).collect();
+            let pk = d
+                .table
+                .primary_key
+                .as_ref()
+                .map(|p| p.columns.clone())
+                .unwrap_or_default();
+            (
+                d.table.name.to_lowercase(),
+                (d.table.name.clone(), cols, pk),
+            )
+        })
+        .collect();
+    for ((tbl, _), fk) in raw_fks {
+        let Some(d) = drafts.get_mut(&tbl) else {
+            continue;
+        };
+        add_foreign_key(d, fk, &lookup)?;
+    }
+
+    let mut schema = Schema::new();
+    for (_, mut d) in drafts {
+        let mut unnamed = 0;
+        for (name, expr) in std::mem::take(&mut d.ddl.checks) {
+            let name = name.unwrap_or_else(|| {
+                unnamed += 1;
+                naming::check(&d.table.name, &unnamed.to_string())
+            });
+            d.table.checks.push(Check { name, expr });
+        }
+        sort_constraints(&mut d.table);
+        schema.insert(d.table);
+    }
+    Ok(schema)
 }
 
-pub(super) fn normalize(_schema: &mut Schema) {}
+/// The neutral type of a declared column type; a column declared without a type has BLOB
+/// affinity (stores values as given), which is [`SqlType::Bytes`].
+fn column_type(declared: &str) -> SqlType {
+    if declared.trim().is_empty() {
+        SqlType::Bytes
+    } else {
+        parse_type(declared, true)
+    }
+}
+
+/// Sets the primary key (name from the DDL, else `pk_<table>`) and the rowid-alias facts:
+/// the single `INTEGER PRIMARY KEY` column never holds NULL, and is autoincrement when declared
+/// `AUTOINCREMENT`.
+fn primary_key(d: &mut Draft) {
+    if d.pk.is_empty() {
+        return;
+    }
+    d.pk.sort();
+    let columns: Vec<String> = d.pk.iter().map(|(_, c)| c.clone()).collect();
+    if let [only] = columns.as_slice() {
+        let rowid_alias = d
+            .declared
+            .get(only)
+            .is_some_and(|t| t.trim().eq_ignore_ascii_case("INTEGER"));
+        let auto = d.ddl.autoincrement.iter().any(|c| same(c, only));
+        if let Some(col) = d.table.column_mut(only) {
+            if rowid_alias {
+                col.nullable = false;
+                col.autoincrement = auto;
+            }
+        }
+    }
+    d.table.primary_key = Some(PrimaryKey {
+        name: d
+            .ddl
+            .pk_name
+            .clone()
+            .unwrap_or_else(|| naming::primary_key(&d.table.name)),
+        columns,
+    });
+}
+
+/// Adds a unique constraint (origin `u`) or a plain index (origin `c`). Primary-key indexes
+/// (origin `pk`) are the key itself. Partial and expression indexes are left out: the neutral
+/// schema cannot describe them, and leaving them out means a diff never drops them.
+fn add_index(d: &mut Draft, ix: RawIndex) {
+    if ix.partial || ix.columns.iter().any(Option::is_none) {
+        return;
+    }
+    let columns: Vec<String> = ix.columns.into_iter().flatten().collect();
+    match ix.origin.as_str() {
+        "u" => {
+            let declared = d
+                .ddl
+                .uniques
+                .iter()
+                .position(|(_, cols)| same_list(cols, &columns));
+            let name = declared
+                .map(|i| d.ddl.uniques.remove(i))
+                .and_then(|(name, _)| name)
+                .unwrap_or_else(|| naming::unique(&d.table.name, &columns));
+            d.table.uniques.push(Unique { name, columns });
+        }
+        "c" => d.table.indexes.push(Index {
+            name: ix.name,
+            columns,
+            unique: ix.unique,
+        }),
+        _ => {}
+    }
+}
+
+fn add_foreign_key(
+    d: &mut Draft,
+    fk: RawFk,
+    lookup: &BTreeMap<String, (String, Vec<String>, Vec<String>)>,
+) -> Result<(), IntrospectError> {
+    let target = lookup.get(&fk.ref_table.to_lowercase());
+    let ref_table = target.map_or_else(|| fk.ref_table.clone(), |(name, _, _)| name.clone());
+    let ref_columns: Vec<String> = if fk.ref_columns.iter().all(Option::is_none) {
+        // `REFERENCES parent` without columns means the parent's primary key.
+        target.map(|(_, _, pk)| pk.clone()).unwrap_or_default()
+    } else {
+        fk.ref_columns
+            .iter()
+            .flatten()
+            .map(|c| {
+                target
+                    .and_then(|(_, cols, _)| cols.iter().find(|x| same(x, c)))
+                    .cloned()
+                    .unwrap_or_else(|| c.clone())
+            })
+            .collect()
+    };
+    let declared = d
+        .ddl
+        .foreign_keys
+        .iter()
+        .position(|(_, cols, t)| same_list(cols, &fk.columns) && same(t, &fk.ref_table));
+    let name = declared
+        .map(|i| d.ddl.foreign_keys.remove(i))
+        .and_then(|(name, _, _)| name)
+        .unwrap_or_else(|| naming::foreign_key(&d.table.name, &fk.columns, &ref_table));
+    let action = |what: &str, s: &str| {
+        referential_action(s).ok_or_else(|| {
+            IntrospectError::Decode(format!(
+                "table `{}`, foreign key `{name}`: unknown ON {what} action `{s}`",
+                d.table.name
+            ))
+        })
+    };
+    let on_delete = action("DELETE", &fk.on_delete)?;
+    let on_update = action("UPDATE", &fk.on_update)?;
+    d.table.foreign_keys.push(ForeignKey {
+        name,
+        columns: fk.columns,
+        ref_table,
+        ref_columns,
+        on_delete,
+        on_update,
+    });
+    Ok(())
+}
+
+fn referential_action(s: &str) -> Option<ReferentialAction> {
+    Some(match s.to_ascii_uppercase().as_str() {
+        "NO ACTION" | "NONE" | "" => ReferentialAction::NoAction,
+        "RESTRICT" => ReferentialAction::Restrict,
+        "CASCADE" => ReferentialAction::Cascade,
+        "SET NULL" => ReferentialAction::SetNull,
+        "SET DEFAULT" => ReferentialAction::SetDefault,
+        _ => return None,
+    })
+}
+
+/// A column default as SQLite keeps it (`dflt_value`, the expression text as written, outer
+/// parentheses removed): `NULL` is no default; `'abc'` is a string; `TRUE`/`FALSE` are
+/// booleans; numbers are numbers (and `0`/`1` on a BOOLEAN column are booleans); anything
+/// else (`CURRENT_TIMESTAMP`, `datetime('now')`) is a raw SQL expression.
+pub(super) fn parse_default(text: &str, ty: &SqlType) -> Option<SqlDefault> {
+    let t = strip_outer_parens(text);
+    if t.is_empty() || t.eq_ignore_ascii_case("NULL") {
+        return None;
+    }
+    if t.eq_ignore_ascii_case("TRUE") {
+        return Some(SqlDefault::Bool(true));
+    }
+    if t.eq_ignore_ascii_case("FALSE") {
+        return Some(SqlDefault::Bool(false));
+    }
+    if let Some((s, "")) = string_literal(t) {
+        return Some(SqlDefault::Str(s));
+    }
+    if let Some(n) = number(t) {
+        return Some(bool_default(ty, n));
+    }
+    Some(SqlDefault::Sql { sql: t.to_string() })
+}
+
+/// Rewrites a model-built schema into what introspecting SQLite yields:
+///
+/// - a `Custom` type is re-read as SQLite would report it (`Custom("INT")` is `integer`,
+///   `Custom("DATETIME")` is `timestamp`);
+/// - a raw SQL default is re-read as SQLite reports it (`Sql("'x'")` is the string `x`,
+///   `Sql("(1)")` the integer 1, outer parentheses dropped), and an integer default on a
+///   boolean column is a boolean;
+/// - only the single-column primary key can autoincrement (SQLite's `INTEGER PRIMARY KEY
+///   AUTOINCREMENT`): a `bigint` or `smallint` autoincrement key becomes `integer` (a rowid
+///   alias must be declared INTEGER), and autoincrement anywhere else is dropped;
+/// - the single `integer` primary-key column is NOT NULL (a rowid alias never holds NULL);
+/// - a unique constraint repeating an earlier one's columns, or the primary key's columns
+///   (unless the key is a rowid alias), is dropped: SQLite creates no index for it, so it
+///   cannot be read back;
+/// - comments are dropped: SQLite has none;
+/// - constraint and index lists are sorted by name, as introspection lists them.
+pub(super) fn normalize(schema: &mut Schema) {
+    for table in schema.tables.values_mut() {
+        table.comment = None;
+        let single_pk = match table.primary_key.as_ref().map(|p| p.columns.as_slice()) {
+            Some([one]) => Some(one.clone()),
+            _ => None,
+        };
+        for col in &mut table.columns {
+            col.comment = None;
+            if let SqlType::Custom(s) = &col.ty {
+                col.ty = column_type(s);
+            }
+            let is_pk = single_pk.as_deref() == Some(col.name.as_str());
+            if col.autoincrement && is_pk && matches!(col.ty, SqlType::BigInt | SqlType::SmallInt) {
+                col.ty = SqlType::Integer;
+            }
+            if col.autoincrement && !(is_pk && col.ty == SqlType::Integer) {
+                col.autoincrement = false;
+            }
+            if is_pk && col.ty == SqlType::Integer {
+                col.nullable = false;
+            }
+            col.default = match col.default.take() {
+                Some(SqlDefault::Sql { sql }) => parse_default(&sql, &col.ty),
+                Some(d) => Some(bool_default(&col.ty, d)),
+                None => None,
+            };
+        }
+        drop_redundant_uniques(table);
+        sort_constraints(table);
+    }
+}
+
+/// SQLite keeps one index per distinct unique column list, and none for a unique constraint on
+/// exactly the primary-key columns (the key's own index serves), except for a rowid alias,
+/// whose key has no index. Keeps the first declared of duplicates, as SQLite does.
+fn drop_redundant_uniques(table: &mut Table) {
+    let key = |cols: &[String]| -> Vec<String> { cols.iter().map(|c| c.to_lowercase()).collect() };
+    let mut seen: Vec<Vec<String>> = Vec::new();
+    if let Some(pk) = &table.primary_key {
+        let rowid_alias = match pk.columns.as_slice() {
+            [one] => table.column(one).is_some_and(|c| c.ty == SqlType::Integer),
+            _ => false,
+        };
+        if !rowid_alias {
+            seen.push(key(&pk.columns));
+        }
+    }
+    table.uniques.retain(|u| {
+        let k = key(&u.columns);
+        if seen.contains(&k) {
+            false
+        } else {
+            seen.push(k);
+            true
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults() {
+        let int = SqlType::Integer;
+        assert_eq!(parse_default("NULL", &int), None);
+        assert_eq!(
+            parse_default("'it''s'", &SqlType::Text),
+            Some(SqlDefault::Str("it's".into()))
+        );
+        assert_eq!(parse_default("-1", &int), Some(SqlDefault::Int(-1)));
+        assert_eq!(parse_default("(7)", &int), Some(SqlDefault::Int(7)));
+        assert_eq!(
+            parse_default("1.5", &SqlType::Real),
+            Some(SqlDefault::Float(1.5))
+        );
+        assert_eq!(
+            parse_default("1", &SqlType::Boolean),
+            Some(SqlDefault::Bool(true))
+        );
+        assert_eq!(
+            parse_default("false", &SqlType::Boolean),
+            Some(SqlDefault::Bool(false))
+        );
+        assert_eq!(
+            parse_default("CURRENT_TIMESTAMP", &SqlType::Timestamp),
+            Some(SqlDefault::Sql {
+                sql: "CURRENT_TIMESTAMP".into()
+            })
+        );
+        assert_eq!(
+            parse_default("'a' || 'b'", &SqlType::Text),
+            Some(SqlDefault::Sql {
+                sql: "'a' || 'b'".into()
+            })
+        );
+    }
+
+    #[test]
+    fn normalize_rules() {
+        let mut t = Table {
+            name: "t".into(),
+            comment: Some("gone".into()),
+            primary_key: Some(PrimaryKey {
+                name: "pk_t".into(),
+                columns: vec!["id".into()],
+            }),
+            columns: vec![
+                Column {
+                    autoincrement: true,
+                    comment: Some("gone".into()),
+                    ..Column::new("id", SqlType::BigInt)
+                },
+                Column {
+                    autoincrement: true,
+                    default: Some(SqlDefault::Sql { sql: "'x'".into() }),
+                    ..Column::new("other", SqlType::Custom("VARCHAR(3)".into()))
+                },
+                Column {
+                    default: Some(SqlDefault::Int(1)),
+                    ..Column::new("flag", SqlType::Custom("BOOL".into()))
+                },
+            ],
+            ..Table::default()
+        };
+        t.indexes = vec![
+            Index {
+                name: "b".into(),
+                columns: vec!["flag".into()],
+                unique: false,
+            },
+            Index {
+                name: "a".into(),
+                columns: vec!["other".into()],
+                unique: false,
+            },
+        ];
+        let mut s = Schema::new();
+        s.insert(t);
+        normalize(&mut s);
+        let t = s.table("t").expect("t");
+        assert_eq!(t.comment, None);
+        assert_eq!(t.columns[0].ty, SqlType::Integer);
+        assert!(t.columns[0].autoincrement);
+        assert_eq!(t.columns[0].comment, None);
+        assert_eq!(t.columns[1].ty, SqlType::Varchar(3));
+        assert!(!t.columns[1].autoincrement);
+        assert_eq!(t.columns[1].default, Some(SqlDefault::Str("x".into())));
+        assert_eq!(t.columns[2].ty, SqlType::Boolean);
+        assert_eq!(t.columns[2].default, Some(SqlDefault::Bool(true)));
+        assert_eq!(t.indexes[0].name, "a");
+    }
+
+    #[test]
+    fn redundant_uniques_are_dropped() {
+        let uq = |name: &str, cols: &[&str]| Unique {
+            name: name.into(),
+            columns: cols.iter().map(|c| c.to_string()).collect(),
+        };
+        let mut t = Table {
+            name: "t".into(),
+            columns: vec![
+                Column::new("a", SqlType::Text),
+                Column::new("b", SqlType::Text),
+            ],
+            primary_key: Some(PrimaryKey {
+                name: "pk_t".into(),
+                columns: vec!["a".into()],
+            }),
+            uniques: vec![
+                uq("z", &["B"]),
+                uq("y", &["b"]),
+                uq("x", &["a"]),
+                uq("w", &["a", "b"]),
+            ],
+            ..Table::default()
+        };
+        drop_redundant_uniques(&mut t);
+        let names: Vec<&str> = t.uniques.iter().map(|u| u.name.as_str()).collect();
+        assert_eq!(names, ["z", "w"]);
+        // A rowid alias has no index of its own: a unique on it is kept.
+        t.columns[0].ty = SqlType::Integer;
+        t.uniques = vec![uq("x", &["a"])];
+        drop_redundant_uniques(&mut t);
+        assert_eq!(t.uniques.len(), 1);
+    }
+}

@@ -1,5 +1,6 @@
 //! Dialect: sqlite. Quoting, types, DDL rendering and catalog introspection for sqlite.
 
+mod ddl;
 mod introspect;
 mod rebuild;
 mod render;

@@ -1,0 +1,237 @@
+//! Stage 3, introspect: reading SQL text the catalogs hand back (type names, default literals).
+//!
+//! Shared by the dialects' introspection and normalisation, so a spelling read from a database
+//! and the same spelling written in a model become the same neutral value.
+
+use crate::schema::{Default as SqlDefault, SqlType, Table};
+
+/// Parses a type name the way both dialects spell it, with the common synonyms:
+/// `int`/`int4`/`integer`, `int2`/`smallint`, `int8`/`bigint`, `float4`/`real`,
+/// `float`/`float8`/`double`/`double precision`, `bool`/`boolean`, `varchar(N)`/
+/// `character varying(N)`, `bytea`/`blob`, `time [without time zone]`,
+/// `timestamp [without time zone]`, `timestamptz`/`timestamp with time zone`,
+/// `numeric`/`decimal` with optional precision and scale. `datetime` is a timestamp only when
+/// `datetime_is_timestamp` (SQLite). Anything else is [`SqlType::Custom`], verbatim.
+pub(crate) fn parse_type(s: &str, datetime_is_timestamp: bool) -> SqlType {
+    let verbatim = s.trim();
+    let lower = verbatim
+        .to_ascii_lowercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let (head, args) = match lower.find('(') {
+        Some(i) if lower.ends_with(')') => {
+            let args: Vec<&str> = lower[i + 1..lower.len() - 1]
+                .split(',')
+                .map(str::trim)
+                .collect();
+            (lower[..i].trim(), Some(args))
+        }
+        _ => (lower.as_str(), None),
+    };
+    let num = |a: &str| a.parse::<u32>().ok();
+    match (head, args.as_deref()) {
+        ("smallint" | "int2", None) => SqlType::SmallInt,
+        ("integer" | "int" | "int4", None) => SqlType::Integer,
+        ("bigint" | "int8", None) => SqlType::BigInt,
+        ("real" | "float4", None) => SqlType::Real,
+        ("double" | "double precision" | "float8" | "float", None) => SqlType::Double,
+        ("boolean" | "bool", None) => SqlType::Boolean,
+        ("text", None) => SqlType::Text,
+        ("varchar" | "character varying", Some([n])) => match num(n) {
+            Some(n) => SqlType::Varchar(n),
+            None => SqlType::Custom(verbatim.into()),
+        },
+        ("bytea" | "blob" | "bytes", None) => SqlType::Bytes,
+        ("date", None) => SqlType::Date,
+        ("time" | "time without time zone", None) => SqlType::Time,
+        ("timestamp" | "timestamp without time zone", None) => SqlType::Timestamp,
+        ("datetime", None) if datetime_is_timestamp => SqlType::Timestamp,
+        ("timestamptz" | "timestamp with time zone", None) => SqlType::TimestampTz,
+        ("uuid", None) => SqlType::Uuid,
+        ("json", None) => SqlType::Json,
+        ("numeric" | "decimal", None) => SqlType::Decimal {
+            precision: None,
+            scale: None,
+        },
+        ("numeric" | "decimal", Some([p])) if num(p).is_some() => SqlType::Decimal {
+            precision: num(p),
+            scale: None,
+        },
+        ("numeric" | "decimal", Some([p, s])) if num(p).is_some() && num(s).is_some() => {
+            SqlType::Decimal {
+                precision: num(p),
+                scale: num(s),
+            }
+        }
+        _ => SqlType::Custom(verbatim.into()),
+    }
+}
+
+/// A whole single-quoted SQL string literal at the start of `s` (`'it''s'`), unescaped, and
+/// the text after it.
+pub(crate) fn string_literal(s: &str) -> Option<(String, &str)> {
+    let rest = s.strip_prefix('\'')?;
+    let mut out = String::new();
+    let mut chars = rest.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c == '\'' {
+            if let Some((_, '\'')) = chars.peek() {
+                out.push('\'');
+                chars.next();
+            } else {
+                return Some((out, &rest[i + 1..]));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    None
+}
+
+/// An integer or float literal (`42`, `-1`, `+3`, `1.5`, `1e20`), as a default.
+pub(crate) fn number(s: &str) -> Option<SqlDefault> {
+    let s = s.trim();
+    if s.is_empty()
+        || !s
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | '.' | 'e' | 'E'))
+        || !s.chars().any(|c| c.is_ascii_digit())
+    {
+        return None;
+    }
+    if let Ok(i) = s.parse::<i64>() {
+        return Some(SqlDefault::Int(i));
+    }
+    s.parse::<f64>()
+        .ok()
+        .filter(|f| f.is_finite())
+        .map(SqlDefault::Float)
+}
+
+/// `s` without the parentheses around all of it (`((-1))` -> `-1`); quotes are respected,
+/// so `(a) + (b)` is left alone.
+pub(crate) fn strip_outer_parens(s: &str) -> &str {
+    let mut s = s.trim();
+    while s.starts_with('(') && s.ends_with(')') && closes_at_end(s) {
+        s = s[1..s.len() - 1].trim();
+    }
+    s
+}
+
+/// Whether the `(` at the start of `s` is closed by its last character.
+fn closes_at_end(s: &str) -> bool {
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    let last = s.len() - 1;
+    for (i, c) in s.char_indices() {
+        if let Some(q) = quote {
+            if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' => quote = Some(c),
+            '(' => depth += 1,
+            ')' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return i == last;
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Whether `ty` is an integer or floating type (a default on it reads back as a number).
+pub(crate) fn is_numeric(ty: &SqlType) -> bool {
+    matches!(
+        ty,
+        SqlType::SmallInt
+            | SqlType::Integer
+            | SqlType::BigInt
+            | SqlType::Real
+            | SqlType::Double
+            | SqlType::Decimal { .. }
+    )
+}
+
+/// A boolean column's integer default is the boolean it means (`0` false, anything else true).
+pub(crate) fn bool_default(ty: &SqlType, d: SqlDefault) -> SqlDefault {
+    match (ty, d) {
+        (SqlType::Boolean, SqlDefault::Int(i)) => SqlDefault::Bool(i != 0),
+        (_, d) => d,
+    }
+}
+
+/// Sorts a table's constraint and index lists by name: their order carries no meaning, and
+/// both sides of a comparison must list them the same way.
+pub(crate) fn sort_constraints(table: &mut Table) {
+    table.uniques.sort_by(|a, b| a.name.cmp(&b.name));
+    table.indexes.sort_by(|a, b| a.name.cmp(&b.name));
+    table.foreign_keys.sort_by(|a, b| a.name.cmp(&b.name));
+    table.checks.sort_by(|a, b| a.name.cmp(&b.name));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn types_and_synonyms() {
+        for (s, t) in [
+            ("int", SqlType::Integer),
+            ("INT4", SqlType::Integer),
+            ("int8", SqlType::BigInt),
+            ("Int2", SqlType::SmallInt),
+            ("float4", SqlType::Real),
+            ("FLOAT", SqlType::Double),
+            ("double  precision", SqlType::Double),
+            ("bool", SqlType::Boolean),
+            ("character varying(12)", SqlType::Varchar(12)),
+            ("VARCHAR( 3 )", SqlType::Varchar(3)),
+            ("bytea", SqlType::Bytes),
+            ("BLOB", SqlType::Bytes),
+            ("time without time zone", SqlType::Time),
+            ("timestamp with time zone", SqlType::TimestampTz),
+            (
+                "DECIMAL(8, 2)",
+                SqlType::Decimal {
+                    precision: Some(8),
+                    scale: Some(2),
+                },
+            ),
+            ("char(3)", SqlType::Custom("char(3)".into())),
+            ("jsonb", SqlType::Custom("jsonb".into())),
+            ("varchar", SqlType::Custom("varchar".into())),
+        ] {
+            assert_eq!(parse_type(s, false), t, "{s}");
+        }
+        assert_eq!(parse_type("DATETIME", true), SqlType::Timestamp);
+        assert_eq!(
+            parse_type("DATETIME", false),
+            SqlType::Custom("DATETIME".into())
+        );
+    }
+
+    #[test]
+    fn literals() {
+        assert_eq!(
+            string_literal("'it''s'::text"),
+            Some(("it's".to_string(), "::text"))
+        );
+        assert_eq!(string_literal("'open"), None);
+        assert_eq!(number("-1"), Some(SqlDefault::Int(-1)));
+        assert_eq!(number("1.5"), Some(SqlDefault::Float(1.5)));
+        assert_eq!(number("1e20"), Some(SqlDefault::Float(1e20)));
+        assert_eq!(number("inf"), None);
+        assert_eq!(number("e"), None);
+        assert_eq!(number("1+2"), None);
+        assert_eq!(strip_outer_parens("((-1))"), "-1");
+        assert_eq!(strip_outer_parens("(a) + (b)"), "(a) + (b)");
+        assert_eq!(strip_outer_parens("(')')"), "')'");
+    }
+}

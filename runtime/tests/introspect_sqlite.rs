@@ -1,0 +1,425 @@
+//! Introspection of real SQLite databases built with hand-written DDL.
+
+use sqlx::{AnyConnection, Executor};
+use strata::dialect::sqlite::Sqlite;
+use strata::dialect::Dialect;
+use strata::introspect::{introspect, IntrospectOptions, Introspected};
+use strata::schema::{
+    Check, Column, Default, ForeignKey, Index, PrimaryKey, ReferentialAction, Schema, SqlType,
+    Table, Unique,
+};
+use strata::testing::TestDb;
+
+async fn run(conn: &mut AnyConnection, ddl: &str) {
+    for stmt in ddl.split(";\n").map(str::trim).filter(|s| !s.is_empty()) {
+        conn.execute(stmt)
+            .await
+            .unwrap_or_else(|e| panic!("{e}\n{stmt}"));
+    }
+}
+
+async fn read(conn: &mut AnyConnection) -> Introspected {
+    introspect(conn, &Sqlite, &IntrospectOptions::default())
+        .await
+        .expect("introspection succeeds")
+}
+
+fn c(name: &str, ty: SqlType) -> Column {
+    Column::new(name, ty)
+}
+
+fn n(name: &str, ty: SqlType) -> Column {
+    Column::new(name, ty).nullable()
+}
+
+fn with_default(mut col: Column, d: Default) -> Column {
+    col.default = Some(d);
+    col
+}
+
+fn strs(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+fn pk(name: &str, cols: &[&str]) -> Option<PrimaryKey> {
+    Some(PrimaryKey {
+        name: name.into(),
+        columns: strs(cols),
+    })
+}
+
+fn fk(
+    name: &str,
+    cols: &[&str],
+    ref_table: &str,
+    ref_cols: &[&str],
+    on_delete: ReferentialAction,
+    on_update: ReferentialAction,
+) -> ForeignKey {
+    ForeignKey {
+        name: name.into(),
+        columns: strs(cols),
+        ref_table: ref_table.into(),
+        ref_columns: strs(ref_cols),
+        on_delete,
+        on_update,
+    }
+}
+
+fn ix(name: &str, cols: &[&str], unique: bool) -> Index {
+    Index {
+        name: name.into(),
+        columns: strs(cols),
+        unique,
+    }
+}
+
+const DDL: &str = r#"
+CREATE TABLE "users" (
+  "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+  "email" VARCHAR(120) NOT NULL,
+  "name" TEXT,
+  "age" SMALLINT DEFAULT 18,
+  "score" REAL DEFAULT 1.5,
+  "ratio" DOUBLE DEFAULT -2.5,
+  "big" BIGINT DEFAULT -1,
+  "active" BOOLEAN NOT NULL DEFAULT TRUE,
+  "legacy_flag" BOOLEAN DEFAULT 0,
+  "avatar" BLOB,
+  "born" DATE,
+  "wakes" TIME,
+  "created_at" TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+  "seen_at" TIMESTAMPTZ,
+  "token" UUID,
+  "prefs" JSON DEFAULT '{}',
+  "balance" NUMERIC(10,2) DEFAULT 0,
+  "amount" NUMERIC(8),
+  "any_num" NUMERIC,
+  "nick" TEXT DEFAULT 'it''s',
+  "hand" DATETIME,
+  "code" CHAR(3),
+  "untyped",
+  "expr" TEXT DEFAULT (lower('ABC')),
+  "nul" TEXT DEFAULT NULL,
+  "syn" INT8 DEFAULT FALSE,
+  CONSTRAINT "uq_users_email" UNIQUE ("email"),
+  CONSTRAINT "ck_users_age" CHECK (age >= 0)
+);
+CREATE TABLE "memberships" (
+  "user_id" INTEGER NOT NULL,
+  "group_id" INTEGER NOT NULL,
+  "role" TEXT NOT NULL DEFAULT 'member',
+  "inviter_id" INTEGER,
+  CONSTRAINT "pk_memberships" PRIMARY KEY ("user_id", "group_id"),
+  UNIQUE ("role", "inviter_id"),
+  CONSTRAINT "fk_m_user" FOREIGN KEY ("user_id") REFERENCES "users" ("id")
+    ON DELETE CASCADE ON UPDATE RESTRICT,
+  FOREIGN KEY ("inviter_id") REFERENCES "USERS" ON DELETE SET NULL,
+  CHECK (role <> '')
+);
+CREATE TABLE "nodes" (
+  "id" INTEGER PRIMARY KEY, -- a rowid alias, NOT NULL in effect
+  "parent_id" INTEGER REFERENCES "nodes" ("id") ON DELETE SET DEFAULT,
+  "m_user" INTEGER,
+  "m_group" INTEGER,
+  CONSTRAINT "fk_nodes_membership" FOREIGN KEY ("m_user", "m_group")
+    REFERENCES "memberships" ("user_id", "group_id") ON UPDATE CASCADE
+);
+CREATE TABLE "Mixed Case" (
+  "Id" BIGINT NOT NULL,
+  "order" INTEGER NOT NULL,
+  "we""ird" TEXT UNIQUE,
+  "has space" TEXT,
+  CONSTRAINT "pk Mixed" PRIMARY KEY ("Id")
+);
+CREATE TABLE "order" (
+  "id" INTEGER NOT NULL,
+  CONSTRAINT "pk_order" PRIMARY KEY ("id")
+);
+CREATE INDEX "ix_users_name_age" ON "users" ("name", "age");
+CREATE INDEX "ix_users_age_name" ON "users" ("age", "name");
+CREATE UNIQUE INDEX "ix_users_token" ON "users" ("token");
+CREATE INDEX "ix mixed ""order""" ON "Mixed Case" ("order", "we""ird");
+CREATE INDEX "ix_partial" ON "users" ("name") WHERE "name" IS NOT NULL;
+CREATE INDEX "ix_expr" ON "users" (lower("name"));
+"#;
+
+fn expected() -> Schema {
+    use ReferentialAction::*;
+    use SqlType::*;
+    let mut s = Schema::new();
+    s.insert(Table {
+        name: "users".into(),
+        columns: vec![
+            Column {
+                autoincrement: true,
+                ..c("id", Integer)
+            },
+            c("email", Varchar(120)),
+            n("name", Text),
+            with_default(n("age", SmallInt), Default::Int(18)),
+            with_default(n("score", Real), Default::Float(1.5)),
+            with_default(n("ratio", Double), Default::Float(-2.5)),
+            with_default(n("big", BigInt), Default::Int(-1)),
+            with_default(c("active", Boolean), Default::Bool(true)),
+            with_default(n("legacy_flag", Boolean), Default::Bool(false)),
+            n("avatar", Bytes),
+            n("born", Date),
+            n("wakes", Time),
+            with_default(
+                c("created_at", Timestamp),
+                Default::Sql {
+                    sql: "CURRENT_TIMESTAMP".into(),
+                },
+            ),
+            n("seen_at", TimestampTz),
+            n("token", Uuid),
+            with_default(n("prefs", Json), Default::Str("{}".into())),
+            with_default(
+                n(
+                    "balance",
+                    Decimal {
+                        precision: Some(10),
+                        scale: Some(2),
+                    },
+                ),
+                Default::Int(0),
+            ),
+            n(
+                "amount",
+                Decimal {
+                    precision: Some(8),
+                    scale: None,
+                },
+            ),
+            n(
+                "any_num",
+                Decimal {
+                    precision: None,
+                    scale: None,
+                },
+            ),
+            with_default(n("nick", Text), Default::Str("it's".into())),
+            n("hand", Timestamp),
+            n("code", Custom("CHAR(3)".into())),
+            n("untyped", Bytes),
+            with_default(
+                n("expr", Text),
+                Default::Sql {
+                    sql: "lower('ABC')".into(),
+                },
+            ),
+            n("nul", Text),
+            with_default(n("syn", BigInt), Default::Bool(false)),
+        ],
+        primary_key: pk("pk_users", &["id"]),
+        uniques: vec![Unique {
+            name: "uq_users_email".into(),
+            columns: strs(&["email"]),
+        }],
+        indexes: vec![
+            ix("ix_users_age_name", &["age", "name"], false),
+            ix("ix_users_name_age", &["name", "age"], false),
+            ix("ix_users_token", &["token"], true),
+        ],
+        checks: vec![Check {
+            name: "ck_users_age".into(),
+            expr: "age >= 0".into(),
+        }],
+        ..Table::default()
+    });
+    s.insert(Table {
+        name: "memberships".into(),
+        columns: vec![
+            c("user_id", Integer),
+            c("group_id", Integer),
+            with_default(c("role", Text), Default::Str("member".into())),
+            n("inviter_id", Integer),
+        ],
+        primary_key: pk("pk_memberships", &["user_id", "group_id"]),
+        uniques: vec![Unique {
+            name: "uq_memberships_role_inviter_id".into(),
+            columns: strs(&["role", "inviter_id"]),
+        }],
+        foreign_keys: vec![
+            fk(
+                "fk_m_user",
+                &["user_id"],
+                "users",
+                &["id"],
+                Cascade,
+                Restrict,
+            ),
+            fk(
+                "fk_memberships_inviter_id_users",
+                &["inviter_id"],
+                "users",
+                &["id"],
+                SetNull,
+                NoAction,
+            ),
+        ],
+        checks: vec![Check {
+            name: "ck_memberships_1".into(),
+            expr: "role <> ''".into(),
+        }],
+        ..Table::default()
+    });
+    s.insert(Table {
+        name: "nodes".into(),
+        columns: vec![
+            c("id", Integer),
+            n("parent_id", Integer),
+            n("m_user", Integer),
+            n("m_group", Integer),
+        ],
+        primary_key: pk("pk_nodes", &["id"]),
+        foreign_keys: vec![
+            fk(
+                "fk_nodes_membership",
+                &["m_user", "m_group"],
+                "memberships",
+                &["user_id", "group_id"],
+                NoAction,
+                Cascade,
+            ),
+            fk(
+                "fk_nodes_parent_id_nodes",
+                &["parent_id"],
+                "nodes",
+                &["id"],
+                SetDefault,
+                NoAction,
+            ),
+        ],
+        ..Table::default()
+    });
+    s.insert(Table {
+        name: "Mixed Case".into(),
+        columns: vec![
+            c("Id", BigInt),
+            c("order", Integer),
+            n("we\"ird", Text),
+            n("has space", Text),
+        ],
+        primary_key: pk("pk Mixed", &["Id"]),
+        uniques: vec![Unique {
+            name: "uq_Mixed Case_we\"ird".into(),
+            columns: strs(&["we\"ird"]),
+        }],
+        indexes: vec![ix("ix mixed \"order\"", &["order", "we\"ird"], false)],
+        ..Table::default()
+    });
+    s.insert(Table {
+        name: "order".into(),
+        columns: vec![c("id", Integer)],
+        primary_key: pk("pk_order", &["id"]),
+        ..Table::default()
+    });
+    s
+}
+
+#[tokio::test]
+async fn reads_every_feature_exactly() {
+    let db = TestDb::sqlite("introspect_all");
+    let mut conn = db.connect().await.conn;
+    run(&mut conn, DDL).await;
+    let got = read(&mut conn).await;
+    let want = expected();
+    for (name, table) in &want.tables {
+        assert_eq!(got.schema.table(name), Some(table), "table {name}");
+    }
+    assert_eq!(got.schema, want);
+    // What introspection reads is already in normal form.
+    let mut normal = got.schema.clone();
+    Sqlite.normalize(&mut normal);
+    assert_eq!(normal, got.schema);
+    assert_eq!(
+        got.queries,
+        Sqlite.catalog_queries(&IntrospectOptions::default()).len()
+    );
+}
+
+#[tokio::test]
+async fn empty_database_and_bookkeeping_tables() {
+    let db = TestDb::sqlite("introspect_strata");
+    let mut conn = db.connect().await.conn;
+    assert_eq!(read(&mut conn).await.schema, Schema::new());
+    run(
+        &mut conn,
+        r#"CREATE TABLE "strata_version" ("version" TEXT NOT NULL PRIMARY KEY);
+CREATE TABLE "strata_log" ("id" INTEGER PRIMARY KEY AUTOINCREMENT, "at" TEXT);
+CREATE TABLE "kept" ("id" INTEGER PRIMARY KEY AUTOINCREMENT)"#,
+    )
+    .await;
+    // AUTOINCREMENT created sqlite_sequence: an internal table, never read.
+    let got = read(&mut conn).await.schema;
+    assert_eq!(got.tables.keys().collect::<Vec<_>>(), ["kept"]);
+}
+
+/// Generates `count` tables, each with a foreign key to the previous one, a unique constraint
+/// and two indexes.
+fn generated(count: usize) -> String {
+    let mut ddl = String::from("BEGIN;\n");
+    for i in 0..count {
+        let fk = if i == 0 {
+            String::new()
+        } else {
+            format!(
+                ",\n  CONSTRAINT \"fk_t{i}_prev\" FOREIGN KEY (\"prev_id\") REFERENCES \"t{}\" (\"id\")",
+                i - 1
+            )
+        };
+        ddl.push_str(&format!(
+            "CREATE TABLE \"t{i}\" (\n  \"id\" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,\n  \
+             \"prev_id\" INTEGER,\n  \"name\" VARCHAR(40) NOT NULL DEFAULT 'x',\n  \
+             \"n\" BIGINT,\n  CONSTRAINT \"uq_t{i}_name\" UNIQUE (\"name\"){fk}\n);\n\
+             CREATE INDEX \"ix_t{i}_prev_id\" ON \"t{i}\" (\"prev_id\");\n\
+             CREATE INDEX \"ix_t{i}_n_name\" ON \"t{i}\" (\"n\", \"name\");\n"
+        ));
+    }
+    ddl.push_str("COMMIT;\n");
+    ddl
+}
+
+#[tokio::test]
+async fn query_count_does_not_depend_on_table_count() {
+    let small = TestDb::sqlite("introspect_small");
+    let mut conn = small.connect().await.conn;
+    run(&mut conn, &generated(3)).await;
+    let three = read(&mut conn).await;
+
+    let large = TestDb::sqlite("introspect_large");
+    let mut conn = large.connect().await.conn;
+    run(&mut conn, &generated(300)).await;
+    let many = read(&mut conn).await;
+
+    assert_eq!(three.schema.tables.len(), 3);
+    assert_eq!(many.schema.tables.len(), 300);
+    assert_eq!(three.queries, many.queries);
+    assert_eq!(three.queries, 4);
+    for (name, t) in &many.schema.tables {
+        assert_eq!(t.columns.len(), 4, "{name}");
+        assert_eq!(t.indexes.len(), 2, "{name}");
+        assert_eq!(t.uniques.len(), 1, "{name}");
+        assert_eq!(t.foreign_keys.len(), usize::from(name != "t0"), "{name}");
+        assert!(t.columns[0].autoincrement, "{name}");
+    }
+    assert_eq!(
+        many.schema.table("t7"),
+        {
+            let mut t = three.schema.table("t2").cloned().expect("t2");
+            let rename = |s: &mut String| *s = s.replace("t2", "t7").replace("t1", "t6");
+            rename(&mut t.name);
+            rename(&mut t.primary_key.as_mut().expect("pk").name);
+            t.uniques.iter_mut().for_each(|u| rename(&mut u.name));
+            t.indexes.iter_mut().for_each(|i| rename(&mut i.name));
+            for f in &mut t.foreign_keys {
+                rename(&mut f.name);
+                rename(&mut f.ref_table);
+            }
+            Some(t)
+        }
+        .as_ref()
+    );
+}
