@@ -85,8 +85,8 @@ impl TestDb {
     /// the server when it is unreachable.
     pub async fn postgres(tag: &str) -> TestDb {
         let server = postgres_server_url();
+        install_drivers();
         let mut admin = AnyConnection::connect(&server).await.unwrap_or_else(|e| {
-            install_drivers();
             panic!("PostgreSQL is not reachable at {server}: {e}\n{START_POSTGRES}")
         });
         let name = unique_name(tag);
@@ -138,6 +138,7 @@ impl Drop for TestDb {
                 .build();
             if let Ok(rt) = rt {
                 rt.block_on(async move {
+                    install_drivers();
                     if let Ok(mut admin) = AnyConnection::connect(&postgres_server_url()).await {
                         let _ = admin
                             .execute(
