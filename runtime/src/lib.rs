@@ -17,8 +17,11 @@ pub mod config;
 pub mod db;
 pub mod dialect;
 pub mod diff;
+pub mod embed;
+mod error;
 pub mod graph;
 pub mod introspect;
+pub mod migrator;
 pub mod model;
 pub mod ops;
 pub mod registry;
@@ -28,6 +31,8 @@ pub mod script;
 #[doc(hidden)]
 pub mod testing;
 
+pub use error::Error;
+pub use migrator::{Migrator, NewRevision, RunOptions};
 pub use model::Model;
 /// Derives [`Model`] for a struct; see the README for the attributes.
 pub use strata_macros::Model;

@@ -169,35 +169,39 @@ pub struct ExecuteOptions {
 
 /// Takes the migration lock and runs the steps `planner` returns for the version rows read
 /// under it, until the planner returns none. Returns every step run.
-pub async fn execute<P, E>(
+pub async fn execute<P, E, Err>(
     conn: &mut AnyConnection,
     dialect: &dyn Dialect,
     opts: ExecuteOptions,
     mut planner: P,
     events: &mut E,
-) -> Result<Vec<PlannedStep>, ApplyError>
+) -> Result<Vec<PlannedStep>, Err>
 where
-    P: FnMut(&[String]) -> Result<Vec<PlannedStep>, ApplyError>,
+    P: AsyncFnMut(&mut AnyConnection, &[String]) -> Result<Vec<PlannedStep>, Err>,
     E: FnMut(Event),
+    Err: From<ApplyError>,
 {
-    let guard = lock::acquire(conn, dialect, opts.lock_key, opts.lock_timeout, events).await?;
+    let guard = lock::acquire(conn, dialect, opts.lock_key, opts.lock_timeout, events)
+        .await
+        .map_err(ApplyError::from)?;
     let result = execute_locked(conn, dialect, opts, &mut planner, events).await;
     let released = lock::release(conn, dialect, guard).await;
     let done = result?;
-    released?;
+    released.map_err(ApplyError::from)?;
     Ok(done)
 }
 
-async fn execute_locked<P, E>(
+async fn execute_locked<P, E, Err>(
     conn: &mut AnyConnection,
     dialect: &dyn Dialect,
     opts: ExecuteOptions,
     planner: &mut P,
     events: &mut E,
-) -> Result<Vec<PlannedStep>, ApplyError>
+) -> Result<Vec<PlannedStep>, Err>
 where
-    P: FnMut(&[String]) -> Result<Vec<PlannedStep>, ApplyError>,
+    P: AsyncFnMut(&mut AnyConnection, &[String]) -> Result<Vec<PlannedStep>, Err>,
     E: FnMut(Event),
+    Err: From<ApplyError>,
 {
     let mut done = Vec::new();
     for sql in dialect.run_prologue() {
@@ -216,7 +220,7 @@ where
                 // never both create the tables.
                 if let Err(e) = bookkeeping::ensure_tables(conn, dialect).await {
                     let _ = run(conn, "ROLLBACK").await;
-                    return Err(e);
+                    return Err(e.into());
                 }
                 ensured = true;
             }
@@ -248,19 +252,20 @@ where
 /// Plans from the rows read inside the open transaction and runs the next group. Returns
 /// `None` when nothing is left; otherwise the steps run and whether the transaction was
 /// already closed (a non-transactional step commits before it runs).
-async fn run_one_group<P, E>(
+async fn run_one_group<P, E, Err>(
     conn: &mut AnyConnection,
     dialect: &dyn Dialect,
     opts: ExecuteOptions,
     planner: &mut P,
     events: &mut E,
-) -> Result<Option<(Vec<PlannedStep>, bool)>, ApplyError>
+) -> Result<Option<(Vec<PlannedStep>, bool)>, Err>
 where
-    P: FnMut(&[String]) -> Result<Vec<PlannedStep>, ApplyError>,
+    P: AsyncFnMut(&mut AnyConnection, &[String]) -> Result<Vec<PlannedStep>, Err>,
     E: FnMut(Event),
+    Err: From<ApplyError>,
 {
     let heads = bookkeeping::read_versions(conn, dialect).await?;
-    let steps = planner(&heads)?;
+    let steps = planner(conn, &heads).await?;
     let Some(first) = steps.first() else {
         return Ok(None);
     };
@@ -303,7 +308,8 @@ where
         return Err(ApplyError::ForeignKeyCheck {
             revision: group.last().map(|s| s.revision.clone()).unwrap_or_default(),
             violations: violations.join(", "),
-        });
+        }
+        .into());
     }
     Ok(Some((group, false)))
 }

@@ -312,6 +312,13 @@ pub trait Dialect: Send + Sync + fmt::Debug {
 
     // ---- Applying: the migration lock and the bookkeeping tables ----
 
+    /// The statement that makes `schema` the default for unqualified names; `None` where the
+    /// dialect has no schemas.
+    fn use_schema_sql(&self, schema: &str) -> Option<String> {
+        let _ = schema;
+        None
+    }
+
     /// The statement that opens a migration transaction.
     fn begin_sql(&self) -> &'static str {
         "BEGIN"

@@ -156,6 +156,13 @@ impl RevisionGraph {
         Ok(self.id_list(self.heads_of(&after)))
     }
 
+    /// Every revision applied when the version table holds `current` (the rows and all their
+    /// ancestors and dependencies).
+    pub fn applied<S: AsRef<str>>(&self, current: &[S]) -> Result<BTreeSet<String>, GraphError> {
+        let applied = self.ancestors(&self.current_rows(current)?, true);
+        Ok(self.id_list(applied).into_iter().collect())
+    }
+
     /// The scripts in `range`, newest first (children before parents). `None` is every
     /// script. A range is `[start]:[end]` with targets on each side (an empty start is
     /// `base`, an empty end `heads`), both ends included: the ancestors of `end` that are

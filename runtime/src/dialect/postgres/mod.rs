@@ -47,6 +47,10 @@ impl Dialect for Postgres {
         introspect::normalize(schema)
     }
 
+    fn use_schema_sql(&self, schema: &str) -> Option<String> {
+        Some(format!("SET search_path TO {}", self.quote_ident(schema)))
+    }
+
     fn try_lock_sql(&self, key: i64) -> Option<String> {
         Some(format!("SELECT pg_try_advisory_lock({key})"))
     }

@@ -1,0 +1,62 @@
+//! Errors: the one error type of the programmatic API, wrapping each stage's own.
+
+use thiserror::Error;
+
+/// Anything the [`Migrator`](crate::migrator::Migrator) API can fail with.
+#[derive(Debug, Error)]
+pub enum Error {
+    /// `strata.toml` is unreadable or invalid.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// A migration file is unreadable or invalid.
+    #[error(transparent)]
+    Script(#[from] crate::script::ScriptError),
+    /// The revision graph is broken, or a target does not resolve.
+    #[error(transparent)]
+    Graph(#[from] crate::graph::GraphError),
+    /// The database cannot be reached.
+    #[error(transparent)]
+    Connect(#[from] crate::db::ConnectError),
+    /// The database catalog cannot be read.
+    #[error(transparent)]
+    Introspect(#[from] crate::introspect::IntrospectError),
+    /// The models do not form a valid schema.
+    #[error(transparent)]
+    Schema(#[from] crate::schema::SchemaError),
+    /// The diff refused to plan (no models, or a plan that drops everything).
+    #[error(transparent)]
+    Diff(#[from] crate::diff::DiffError),
+    /// An op cannot be rendered for the dialect.
+    #[error(transparent)]
+    Render(#[from] crate::dialect::RenderError),
+    /// Applying failed; the database is as it was before the failing transaction.
+    #[error(transparent)]
+    Apply(#[from] crate::apply::ApplyError),
+    /// The database is not at the head revision(s) when it must be.
+    #[error(
+        "Target database is not up to date: it is at {current}, the head is {heads}. Run \
+         `upgrade` first"
+    )]
+    NotUpToDate {
+        /// The database's revisions.
+        current: String,
+        /// The graph's heads.
+        heads: String,
+    },
+    /// The migrations directory is missing.
+    #[error("no migrations directory at {0}; run `init` first (or pass -d/--directory)")]
+    NoDirectory(std::path::PathBuf),
+    /// A file system operation failed.
+    #[error("{what} {}: {source}", path.display())]
+    Io {
+        /// What was being done.
+        what: &'static str,
+        /// The path.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A command was used in a way that cannot work; the message says how to fix it.
+    #[error("{0}")]
+    Usage(String),
+}

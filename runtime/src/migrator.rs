@@ -1,0 +1,617 @@
+//! Stage 7, apply (programmatic API): [`Migrator`] ties files, graph, introspection, diff, rendering and the executor together.
+//!
+//! Applications use it to migrate at start-up or to refuse to start when the database is
+//! behind; the `migrate` command line is a thin layer over it.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), strata::Error> {
+//! let migrator = strata::Migrator::open("migrations")?;
+//! let mut db = migrator.connect("sqlite://app.db").await?;
+//! migrator.upgrade(&mut db, "head", &Default::default(), |_| {}).await?;
+//! assert!(migrator.is_up_to_date(&mut db).await?);
+//! # Ok(()) }
+//! ```
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use sqlx::AnyConnection;
+
+use crate::apply::{self, bookkeeping, Direction, Event, ExecuteOptions, PlannedStep, TxMode};
+use crate::config::Settings;
+use crate::db::{self, Db};
+use crate::dialect::{Dialect, DialectKind};
+use crate::diff::{self, DiffOptions, Plan};
+use crate::error::Error;
+use crate::graph::{self, RevisionGraph};
+use crate::introspect::{self, IntrospectOptions};
+use crate::model::TableDef;
+use crate::ops::{self, Op};
+use crate::render::render_ops;
+use crate::schema::Schema;
+use crate::script::{self, Header, Script};
+
+/// The advisory-lock key every Strata process agrees on (PostgreSQL): "strata" in ASCII.
+pub const LOCK_KEY: i64 = 0x7374_7261_7461;
+
+/// How `upgrade` and `downgrade` run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Run even when an applied migration's file changed since it ran.
+    pub allow_changed: bool,
+    /// Transaction grouping; `None` takes `transaction_per_migration` from strata.toml.
+    pub tx_mode: Option<TxMode>,
+}
+
+/// A new revision to write (`revision`, `migrate`, `merge`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NewRevision {
+    /// The message.
+    pub message: String,
+    /// The parent: a target (default: the single head).
+    pub head: Option<String>,
+    /// Allow a parent that is not a head.
+    pub splice: bool,
+    /// A branch label for the revision.
+    pub branch_label: Option<String>,
+    /// Revisions this one depends on.
+    pub depends_on: Vec<String>,
+    /// An explicit revision id.
+    pub rev_id: Option<String>,
+    /// Upgrade ops.
+    pub upgrade: Vec<Op>,
+    /// Downgrade ops.
+    pub downgrade: Vec<Op>,
+}
+
+/// A migrations directory (or embedded files), loaded and checked.
+#[derive(Debug)]
+pub struct Migrator {
+    dir: PathBuf,
+    settings: Settings,
+    graph: RevisionGraph,
+}
+
+impl Migrator {
+    /// Loads `dir/strata.toml` and every file in `dir/versions`, and builds the graph.
+    pub fn open(dir: impl AsRef<Path>) -> Result<Migrator, Error> {
+        let dir = dir.as_ref().to_path_buf();
+        if !dir.is_dir() {
+            return Err(Error::NoDirectory(dir));
+        }
+        let settings = Settings::load(&dir)?;
+        let versions = dir.join("versions");
+        let scripts = if versions.is_dir() {
+            Script::load_dir(&versions)?
+        } else {
+            Vec::new()
+        };
+        let graph = RevisionGraph::new(scripts)?;
+        Ok(Migrator {
+            dir,
+            settings,
+            graph,
+        })
+    }
+
+    /// Builds a migrator from files embedded in the binary with [`crate::embed_migrations!`].
+    pub fn from_embedded(embedded: &crate::embed::Embedded) -> Result<Migrator, Error> {
+        let settings = match embedded.settings {
+            Some(text) => toml::from_str(text).map_err(|e| crate::config::ConfigError::Parse {
+                path: PathBuf::from(embedded.dir).join(crate::config::SETTINGS_FILE),
+                message: crate::config::describe_toml_error(text, &e),
+            })?,
+            None => Settings::default(),
+        };
+        let mut scripts = Vec::with_capacity(embedded.files.len());
+        for f in embedded.files {
+            scripts.push(Script::parse(
+                PathBuf::from(embedded.dir).join("versions").join(f.name),
+                f.text,
+            )?);
+        }
+        let graph = RevisionGraph::new(scripts)?;
+        Ok(Migrator {
+            dir: PathBuf::from(embedded.dir),
+            settings,
+            graph,
+        })
+    }
+
+    /// The revision graph.
+    pub fn graph(&self) -> &RevisionGraph {
+        &self.graph
+    }
+
+    /// The settings from strata.toml.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The migrations directory.
+    pub fn directory(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The versions directory, where revision files live.
+    pub fn versions_dir(&self) -> PathBuf {
+        self.dir.join("versions")
+    }
+
+    fn introspect_options(&self) -> IntrospectOptions {
+        IntrospectOptions {
+            schema: self.settings.schema.clone(),
+        }
+    }
+
+    /// Connects to `url` (and selects the configured PostgreSQL schema).
+    pub async fn connect(&self, url: &str) -> Result<Db, Error> {
+        let mut db = db::connect(url).await?;
+        if let Some(schema) = &self.settings.schema {
+            if let Some(sql) = db.kind.dialect()?.use_schema_sql(schema) {
+                apply::run(&mut db.conn, &sql).await.map_err(|source| {
+                    apply::ApplyError::Database {
+                        doing: format!("selecting schema {schema}"),
+                        source,
+                    }
+                })?;
+            }
+        }
+        Ok(db)
+    }
+
+    /// The database's current revisions (its version rows), sorted.
+    pub async fn current(&self, db: &mut Db) -> Result<Vec<String>, Error> {
+        let dialect = db.kind.dialect()?;
+        Ok(bookkeeping::read_versions(&mut db.conn, dialect).await?)
+    }
+
+    /// Whether the database is at every head of the graph.
+    pub async fn is_up_to_date(&self, db: &mut Db) -> Result<bool, Error> {
+        let current: BTreeSet<String> = self.current(db).await?.into_iter().collect();
+        let heads: BTreeSet<String> = self.graph.heads().into_iter().map(String::from).collect();
+        Ok(current == heads)
+    }
+
+    /// Fails with [`Error::NotUpToDate`] unless the database is at every head.
+    pub async fn ensure_up_to_date(&self, db: &mut Db) -> Result<(), Error> {
+        if self.is_up_to_date(db).await? {
+            return Ok(());
+        }
+        let current = self.current(db).await?;
+        Err(Error::NotUpToDate {
+            current: label(&current),
+            heads: label(&self.graph.heads()),
+        })
+    }
+
+    /// Upgrades the database to `target` (`head`, `heads`, a revision, `+1`, ...). Returns
+    /// the steps run; `events` sees each step as it starts and finishes.
+    pub async fn upgrade(
+        &self,
+        db: &mut Db,
+        target: &str,
+        opts: &RunOptions,
+        events: impl FnMut(Event),
+    ) -> Result<Vec<PlannedStep>, Error> {
+        self.run(db, graph::Direction::Up, target, opts, events)
+            .await
+    }
+
+    /// Downgrades the database to `target` (`-1`, `base`, a revision, ...).
+    pub async fn downgrade(
+        &self,
+        db: &mut Db,
+        target: &str,
+        opts: &RunOptions,
+        events: impl FnMut(Event),
+    ) -> Result<Vec<PlannedStep>, Error> {
+        self.run(db, graph::Direction::Down, target, opts, events)
+            .await
+    }
+
+    fn execute_options(&self, opts: &RunOptions) -> ExecuteOptions {
+        let per = self.settings.transaction_per_migration;
+        ExecuteOptions {
+            tx_mode: opts.tx_mode.unwrap_or(if per {
+                TxMode::PerMigration
+            } else {
+                TxMode::Whole
+            }),
+            lock_timeout: Duration::from_secs(self.settings.lock_timeout_seconds),
+            lock_key: LOCK_KEY,
+        }
+    }
+
+    async fn run(
+        &self,
+        db: &mut Db,
+        direction: graph::Direction,
+        target: &str,
+        opts: &RunOptions,
+        mut events: impl FnMut(Event),
+    ) -> Result<Vec<PlannedStep>, Error> {
+        let dialect = db.kind.dialect()?;
+        let exec = self.execute_options(opts);
+        // The steps are computed once, from the rows read under the lock; later transactions
+        // (one per migration) only drop the steps already done, so `-1` never walks twice.
+        let mut plan: Option<Vec<graph::Step>> = None;
+        let iopts = self.introspect_options();
+        let planner =
+            async |conn: &mut AnyConnection, heads: &[String]| -> Result<Vec<PlannedStep>, Error> {
+                let steps = match &plan {
+                    Some(steps) => {
+                        let applied = self.graph.applied(heads)?;
+                        steps
+                            .iter()
+                            .filter(|s| match s.direction {
+                                graph::Direction::Up => !applied.contains(&s.revision),
+                                graph::Direction::Down => applied.contains(&s.revision),
+                            })
+                            .cloned()
+                            .collect()
+                    }
+                    None => {
+                        self.check_files(conn, dialect, heads, opts.allow_changed)
+                            .await?;
+                        let steps = match direction {
+                            graph::Direction::Up => self.graph.upgrade_steps(heads, target)?,
+                            graph::Direction::Down => self.graph.downgrade_steps(heads, target)?,
+                        };
+                        plan = Some(steps.clone());
+                        steps
+                    }
+                };
+                if steps.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let schema = introspect::introspect(conn, dialect, &iopts).await?.schema;
+                self.plan_steps(dialect, &steps, schema)
+            };
+        apply::execute(&mut db.conn, dialect, exec, planner, &mut events).await
+    }
+
+    /// Refuses when an applied revision's file changed since it ran (unless `allow_changed`).
+    async fn check_files(
+        &self,
+        conn: &mut AnyConnection,
+        dialect: &dyn Dialect,
+        heads: &[String],
+        allow_changed: bool,
+    ) -> Result<(), Error> {
+        let applied = self.graph.applied(heads)?;
+        if allow_changed {
+            return Ok(());
+        }
+        let recorded: HashMap<String, String> = bookkeeping::read_checksums(conn, dialect).await?;
+        for rev in &applied {
+            let (Some(sum), Ok(script)) = (recorded.get(rev), self.graph.get(rev)) else {
+                continue;
+            };
+            if *sum != script.checksum {
+                return Err(Error::Usage(format!(
+                    "migration file {} (revision {rev}) changed after it was applied to this \
+                     database; editing applied migrations makes environments diverge. Restore the \
+                     file (git diff / git checkout), put the change in a new revision, or pass \
+                     --allow-changed if the edit is harmless (comments, formatting)",
+                    script.path.display()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Renders graph steps for `dialect`, starting from `schema`.
+    fn plan_steps(
+        &self,
+        dialect: &dyn Dialect,
+        steps: &[graph::Step],
+        mut schema: Schema,
+    ) -> Result<Vec<PlannedStep>, Error> {
+        let mut out = Vec::with_capacity(steps.len());
+        for step in steps {
+            let script = self.graph.get(&step.revision)?;
+            let (ops, dir) = match step.direction {
+                graph::Direction::Up => (&script.upgrade, Direction::Up),
+                graph::Direction::Down => (&script.downgrade, Direction::Down),
+            };
+            let (rendered, after) = render_ops(ops, dialect, &schema).map_err(|e| {
+                Error::Usage(format!(
+                    "while rendering revision {} ({}): {e}",
+                    step.revision,
+                    script.path.display()
+                ))
+            })?;
+            schema = after;
+            let parents = label_or_empty(script.down_revision());
+            let (from_label, to_label) = match dir {
+                Direction::Down => (step.revision.clone(), parents),
+                _ => (parents, step.revision.clone()),
+            };
+            out.push(PlannedStep {
+                revision: step.revision.clone(),
+                message: script.header.message.clone(),
+                direction: dir,
+                remove_heads: step.from_heads.clone(),
+                add_heads: step.to_heads.clone(),
+                statements: rendered.into_iter().flat_map(|r| r.statements).collect(),
+                transactional: script.header.transactional,
+                checksum: Some(script.checksum.clone()),
+                from_label,
+                to_label,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Marks the database as being at `targets` without running anything. Returns the version
+    /// rows before and after.
+    pub async fn stamp(
+        &self,
+        db: &mut Db,
+        targets: &[String],
+        purge: bool,
+        mut events: impl FnMut(Event),
+    ) -> Result<(Vec<String>, Vec<String>), Error> {
+        let dialect = db.kind.dialect()?;
+        let exec = self.execute_options(&RunOptions::default());
+        let mut seen: Option<(Vec<String>, Vec<String>)> = None;
+        let planner = async |_conn: &mut AnyConnection,
+                             heads: &[String]|
+               -> Result<Vec<PlannedStep>, Error> {
+            if seen.is_some() {
+                return Ok(Vec::new());
+            }
+            let step = self.stamp_step(heads, targets, purge)?;
+            seen = Some((heads.to_vec(), step.add_heads_after.clone()));
+            Ok(step.planned.into_iter().collect())
+        };
+        apply::execute(&mut db.conn, dialect, exec, planner, &mut events).await?;
+        Ok(seen.unwrap_or_default())
+    }
+
+    fn stamp_step(
+        &self,
+        heads: &[String],
+        targets: &[String],
+        purge: bool,
+    ) -> Result<StampPlan, Error> {
+        let after = if purge {
+            self.graph.stamp(&[] as &[String], targets, true)?
+        } else {
+            self.graph.stamp(heads, targets, false)?
+        };
+        let before: BTreeSet<&String> = heads.iter().collect();
+        let after_set: BTreeSet<&String> = after.iter().collect();
+        let remove: Vec<String> = before
+            .difference(&after_set)
+            .map(|s| s.to_string())
+            .collect();
+        let add: Vec<String> = after_set
+            .difference(&before)
+            .map(|s| s.to_string())
+            .collect();
+        let planned = (!remove.is_empty() || !add.is_empty()).then(|| PlannedStep {
+            revision: if after.is_empty() {
+                "base".into()
+            } else {
+                after.join(",")
+            },
+            message: format!("stamp {}", targets.join(" ")),
+            direction: Direction::Stamp,
+            remove_heads: remove,
+            add_heads: add,
+            statements: Vec::new(),
+            transactional: true,
+            checksum: None,
+            from_label: label_or_empty(heads),
+            to_label: label_or_empty(&after),
+        });
+        Ok(StampPlan {
+            planned,
+            add_heads_after: after,
+        })
+    }
+
+    /// The SQL script for an upgrade (`target` or `start:target`; default start: base) or a
+    /// downgrade (`start:target`), for `dialect`, without connecting.
+    pub fn offline_sql(
+        &self,
+        kind: DialectKind,
+        direction: graph::Direction,
+        range: &str,
+        tx_mode: Option<TxMode>,
+    ) -> Result<String, Error> {
+        let dialect = kind.dialect()?;
+        let (start, target) = match range.split_once(':') {
+            Some((s, t)) => (s.trim(), t.trim()),
+            None if direction == graph::Direction::Up => ("base", range.trim()),
+            None => return Err(Error::Usage(format!(
+                "downgrade --sql needs a range `<from>:<to>` (for example `head:{range}`), since \
+                     there is no database to read the current revision from"
+            ))),
+        };
+        let start_heads = if start.is_empty() || start == "base" {
+            Vec::new()
+        } else {
+            self.graph.resolve(&[] as &[String], start)?
+        };
+        // Offline, the schema before the first step is the replay of every applied revision.
+        let mut schema = Schema::new();
+        for step in self.graph.upgrade_steps(
+            &[] as &[String],
+            if start_heads.is_empty() {
+                "base"
+            } else {
+                start
+            },
+        )? {
+            let script = self.graph.get(&step.revision)?;
+            ops::apply_all(&mut schema, &script.upgrade).map_err(|e| {
+                Error::Usage(format!(
+                    "revision {} ({}) does not replay: {e}",
+                    step.revision,
+                    script.path.display()
+                ))
+            })?;
+        }
+        let steps = match direction {
+            graph::Direction::Up => self.graph.upgrade_steps(&start_heads, target)?,
+            graph::Direction::Down => self.graph.downgrade_steps(&start_heads, target)?,
+        };
+        let planned = self.plan_steps(dialect, &steps, schema)?;
+        let mode = tx_mode.unwrap_or(if self.settings.transaction_per_migration {
+            TxMode::PerMigration
+        } else {
+            TxMode::Whole
+        });
+        Ok(apply::offline::script(
+            dialect,
+            &planned,
+            start_heads.is_empty() && direction == graph::Direction::Up,
+            mode,
+        )?)
+    }
+
+    /// The SQL for `stamp` without connecting: the version-row changes from `start`.
+    pub fn offline_stamp_sql(
+        &self,
+        kind: DialectKind,
+        targets: &[String],
+        purge: bool,
+    ) -> Result<String, Error> {
+        let dialect = kind.dialect()?;
+        let step = self.stamp_step(&[], targets, purge)?;
+        let steps: Vec<PlannedStep> = step.planned.into_iter().collect();
+        Ok(apply::offline::script(
+            dialect,
+            &steps,
+            true,
+            TxMode::Whole,
+        )?)
+    }
+
+    /// Compares `models` with the database, which must be at the head: the plan that brings
+    /// the database to the models (empty when they agree).
+    pub async fn compare(&self, db: &mut Db, models: &[&'static TableDef]) -> Result<Plan, Error> {
+        self.ensure_up_to_date(db).await?;
+        let dialect = db.kind.dialect()?;
+        let current = introspect::introspect(&mut db.conn, dialect, &self.introspect_options())
+            .await?
+            .schema;
+        let mut target = Schema::from_models(models.iter().copied())?;
+        dialect.normalize(&mut target);
+        let opts = DiffOptions {
+            include: self.settings.include.clone(),
+            exclude: self.settings.exclude.clone(),
+        };
+        Ok(diff::diff(&current, &target, &opts)?)
+    }
+
+    /// Writes a new revision file and reloads the graph; returns the new script.
+    pub fn write_revision(&mut self, new: NewRevision) -> Result<Script, Error> {
+        let parents = match &new.head {
+            Some(head) => {
+                let revs = self.graph.resolve(&[] as &[String], head)?;
+                for r in &revs {
+                    if !self.graph.is_head(r) && !new.splice {
+                        return Err(Error::Usage(format!(
+                            "revision {r} is not a head; pass --splice to start a branch from it"
+                        )));
+                    }
+                }
+                revs
+            }
+            None if self.graph.is_empty() => Vec::new(),
+            None => vec![self.graph.head()?.to_string()],
+        };
+        let mut depends_on = Vec::new();
+        for d in &new.depends_on {
+            depends_on.extend(self.graph.resolve(&[] as &[String], d)?);
+        }
+        self.write_script(parents, new, depends_on)
+    }
+
+    /// Writes a merge revision whose parents are `revisions` (default: every head).
+    pub fn merge(&mut self, revisions: &[String], new: NewRevision) -> Result<Script, Error> {
+        let parents: Vec<String> = if revisions.is_empty() {
+            self.graph.heads().into_iter().map(String::from).collect()
+        } else {
+            let mut out = Vec::new();
+            for r in revisions {
+                out.extend(self.graph.resolve(&[] as &[String], r)?);
+            }
+            out
+        };
+        if parents.len() < 2 {
+            return Err(Error::Usage(format!(
+                "merge needs two or more revisions to merge, got {}; `heads` lists the heads",
+                if parents.is_empty() {
+                    "none".to_string()
+                } else {
+                    parents.join(", ")
+                }
+            )));
+        }
+        self.write_script(parents, new, Vec::new())
+    }
+
+    fn write_script(
+        &mut self,
+        parents: Vec<String>,
+        new: NewRevision,
+        depends_on: Vec<String>,
+    ) -> Result<Script, Error> {
+        let id = match &new.rev_id {
+            Some(id) => {
+                script::validate_revision_id(id)?;
+                if self.graph.script(id).is_some() {
+                    return Err(Error::Usage(format!(
+                        "revision id {id} already exists; choose another --rev-id"
+                    )));
+                }
+                id.clone()
+            }
+            None => script::new_revision_id()?,
+        };
+        let mut header = Header::new(id, parents, new.message.clone());
+        header.branch_labels = new.branch_label.iter().cloned().collect();
+        header.depends_on = depends_on;
+        let mut script = Script::new(header, new.upgrade, new.downgrade)?;
+        let path = script.write(&self.versions_dir())?;
+        let mut scripts: Vec<Script> = self.graph.scripts().cloned().collect();
+        scripts.push(script.clone());
+        match RevisionGraph::new(scripts) {
+            Ok(g) => self.graph = g,
+            Err(e) => {
+                let _ = std::fs::remove_file(&path);
+                return Err(e.into());
+            }
+        }
+        Ok(script)
+    }
+}
+
+struct StampPlan {
+    planned: Option<PlannedStep>,
+    add_heads_after: Vec<String>,
+}
+
+fn label(revs: &[impl AsRef<str>]) -> String {
+    if revs.is_empty() {
+        "base".into()
+    } else {
+        revs.iter()
+            .map(AsRef::as_ref)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+fn label_or_empty(revs: &[impl AsRef<str>]) -> String {
+    revs.iter()
+        .map(AsRef::as_ref)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
