@@ -64,8 +64,6 @@ pub struct ContainerAttrs {
 
 /// `index(columns("a", "b"), name = "...", unique)` on the struct.
 pub struct IndexAttr {
-    /// The `index` keyword, for errors about the whole attribute.
-    pub path: syn::Path,
     /// `columns(...)`.
     pub columns: Vec<LitStr>,
     /// `name = "..."`.
@@ -76,8 +74,6 @@ pub struct IndexAttr {
 
 /// `unique(columns("a", "b"), name = "...")` on the struct.
 pub struct UniqueAttr {
-    /// The `unique` keyword.
-    pub path: syn::Path,
     /// `columns(...)`.
     pub columns: Vec<LitStr>,
     /// `name = "..."`.
@@ -156,6 +152,9 @@ pub struct FieldAttrs {
     pub skip: Option<syn::Path>,
     /// Every attribute given, in order (to report the ones that conflict with `skip`).
     pub given: Vec<syn::Path>,
+    /// An unknown attribute looked like a misspelled `primary_key` (already reported, so a
+    /// "no primary key" error would only repeat it).
+    pub misspelled_primary_key: bool,
 }
 
 impl<'a> Container<'a> {
@@ -246,7 +245,7 @@ pub fn doc_comment(attrs: &[syn::Attribute]) -> Option<String> {
             }) = &nv.value
             {
                 let text = s.value();
-                lines.extend(text.lines().map(|l| l.trim().to_owned()));
+                lines.extend(text.split('\n').map(|l| l.trim().to_owned()));
             }
         }
     }
@@ -320,7 +319,8 @@ fn flag(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<bool> {
             format!("`{name}` is a flag and takes no value; write just `{name}`"),
         );
         skip_value(meta)?;
-        return Ok(false);
+        // Reported; treat it as given so no follow-on error ("no primary key") appears.
+        return Ok(true);
     }
     Ok(true)
 }
@@ -495,6 +495,12 @@ fn columns_list(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<Vec<LitStr
     let content;
     syn::parenthesized!(content in meta.input);
     let items = content.parse_terminated(Expr::parse, Token![,])?;
+    if items.is_empty() {
+        cx.error_spanned_by(
+            &meta.path,
+            "`columns(...)` needs at least one column: write `columns(\"a\", \"b\")`",
+        );
+    }
     let mut out = Vec::new();
     for item in items {
         match item {
@@ -541,7 +547,6 @@ fn parse_container_attrs(cx: &Ctxt, attrs: &[syn::Attribute]) -> ContainerAttrs 
                         return skip_value(&meta);
                     }
                     let mut ix = IndexAttr {
-                        path: meta.path.clone(),
                         columns: Vec::new(),
                         name: None,
                         unique: false,
@@ -598,7 +603,6 @@ fn parse_container_attrs(cx: &Ctxt, attrs: &[syn::Attribute]) -> ContainerAttrs 
                         return skip_value(&meta);
                     }
                     let mut uq = UniqueAttr {
-                        path: meta.path.clone(),
                         columns: Vec::new(),
                         name: None,
                     };
@@ -790,6 +794,9 @@ fn parse_field_attrs(cx: &Ctxt, attrs: &[syn::Attribute]) -> FieldAttrs {
                     }
                 }
                 _ => {
+                    if did_you_mean(&name, FIELD_ATTRS) == Some("primary_key") {
+                        out.misspelled_primary_key = true;
+                    }
                     unknown(cx, &meta, FIELD_ATTRS, STRUCT_ATTRS, "field");
                     skip_value(&meta)?;
                 }
@@ -801,4 +808,59 @@ fn parse_field_attrs(cx: &Ctxt, attrs: &[syn::Attribute]) -> FieldAttrs {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn doc_comments_keep_paragraphs_and_trim_lines() {
+        let item: syn::DeriveInput = syn::parse_quote! {
+            ///
+            /// First line.
+            ///    Indented.
+            ///
+            /// Second paragraph.
+            ///
+            #[doc(hidden)]
+            struct S;
+        };
+        assert_eq!(
+            doc_comment(&item.attrs).as_deref(),
+            Some("First line.\nIndented.\n\nSecond paragraph.")
+        );
+        let item: syn::DeriveInput = syn::parse_quote! {
+            /** Block
+                comment. */
+            struct S;
+        };
+        assert_eq!(doc_comment(&item.attrs).as_deref(), Some("Block\ncomment."));
+        let item: syn::DeriveInput = syn::parse_quote!(
+            struct S;
+        );
+        assert_eq!(doc_comment(&item.attrs), None);
+    }
+
+    #[test]
+    fn default_literals() {
+        let lit = |e: Expr| default_lit(&e);
+        assert_eq!(lit(syn::parse_quote!(42)), Ok(DefaultLit::Int(42)));
+        assert_eq!(lit(syn::parse_quote!(-42)), Ok(DefaultLit::Int(-42)));
+        assert_eq!(
+            lit(syn::parse_quote!(-9223372036854775808)),
+            Ok(DefaultLit::Int(i64::MIN))
+        );
+        assert!(lit(syn::parse_quote!(9223372036854775808)).is_err());
+        assert_eq!(lit(syn::parse_quote!(1.5)), Ok(DefaultLit::Float(1.5)));
+        assert_eq!(lit(syn::parse_quote!(-0.25)), Ok(DefaultLit::Float(-0.25)));
+        assert_eq!(lit(syn::parse_quote!(false)), Ok(DefaultLit::Bool(false)));
+        assert_eq!(
+            lit(syn::parse_quote!("draft")),
+            Ok(DefaultLit::Str("draft".into()))
+        );
+        assert!(lit(syn::parse_quote!(ZERO)).is_err());
+        assert!(lit(syn::parse_quote!(-true)).is_err());
+        assert!(lit(syn::parse_quote!(1 + 2)).is_err());
+    }
 }

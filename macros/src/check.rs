@@ -181,15 +181,6 @@ pub fn split_reference(value: &str) -> Option<(&str, Option<&str>)> {
     Some((table, column))
 }
 
-fn type_label(t: &ColumnType) -> String {
-    match t {
-        ColumnType::Known(ty) => format!("{ty:?}"),
-        ColumnType::Varchar(_) => "Varchar".to_owned(),
-        ColumnType::Decimal(..) => "Decimal".to_owned(),
-        ColumnType::Custom(_) => "Custom".to_owned(),
-    }
-}
-
 /// Whether a `default = <literal>` fits the column's type (a custom type accepts anything).
 fn default_fits(lit: &DefaultLit, t: &ColumnType) -> bool {
     use ColumnType as C;
@@ -345,7 +336,8 @@ pub fn check(cx: &Ctxt, cont: &Container<'_>) -> Table {
         .iter()
         .filter(|f| f.attrs.primary_key.is_some() && f.attrs.skip.is_none())
         .count();
-    if pk_count == 0 {
+    let misspelled = cont.fields.iter().any(|f| f.attrs.misspelled_primary_key);
+    if pk_count == 0 && !misspelled {
         cx.error_spanned_by(
             cont.ident,
             format!(
@@ -470,12 +462,15 @@ pub fn check(cx: &Ctxt, cont: &Container<'_>) -> Table {
             (Some((expr, lit)), None) => {
                 if let Some((t, _)) = &resolved {
                     if !default_fits(lit, t) {
+                        let shown = match t {
+                            ColumnType::Custom(_) => ty::type_name(f.ty),
+                            _ => ty::type_name(ty::nullable(f.ty).map_or(f.ty, |v| v.0)),
+                        };
                         cx.error_spanned_by(
                             expr,
                             format!(
-                                "this default does not fit the column's type ({}); give a \
-                                 literal of the field's type, or use `default_sql = \"...\"`",
-                                type_label(t)
+                                "this default does not fit the field's type `{shown}`; give a \
+                                 literal of that type, or use `default_sql = \"...\"`"
                             ),
                         );
                     }
@@ -539,18 +534,17 @@ pub fn check(cx: &Ctxt, cont: &Container<'_>) -> Table {
                         }
                         Some(variant) => variant,
                         None => {
-                            let mut msg = format!("unknown referential action `\"{v}\"`");
-                            if let Some(s) = did_you_mean(&v, ACTIONS) {
-                                msg.push_str(&format!("; did you mean `\"{s}\"`?"));
-                            }
-                            msg.push_str(&format!(
-                                " Use one of: {}",
+                            let mut msg = format!(
+                                "unknown referential action `\"{v}\"`; `{what}` takes one of: {}",
                                 ACTIONS
                                     .iter()
                                     .map(|a| format!("\"{a}\""))
                                     .collect::<Vec<_>>()
                                     .join(", ")
-                            ));
+                            );
+                            if let Some(s) = did_you_mean(&v, ACTIONS) {
+                                msg.push_str(&format!("; did you mean `\"{s}\"`?"));
+                            }
                             cx.error_spanned_by(lit, msg);
                             "NoAction"
                         }
@@ -600,13 +594,7 @@ pub fn check(cx: &Ctxt, cont: &Container<'_>) -> Table {
     }
 
     let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
-    let check_columns = |cols: &[LitStr], path: &syn::Path, what: &str| -> Vec<String> {
-        if cols.is_empty() {
-            cx.error_spanned_by(
-                path,
-                format!("`{what}(...)` needs at least one column: `columns(\"a\", \"b\")`"),
-            );
-        }
+    let check_columns = |cols: &[LitStr], what: &str| -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for lit in cols {
             let v = lit.value();
@@ -637,7 +625,7 @@ pub fn check(cx: &Ctxt, cont: &Container<'_>) -> Table {
         .iter()
         .map(|ix| Index {
             name: ix.name.as_ref().map(|l| check_name(cx, l, "index name")),
-            columns: check_columns(&ix.columns, &ix.path, "index"),
+            columns: check_columns(&ix.columns, "index"),
             unique: ix.unique,
         })
         .collect();
@@ -650,7 +638,7 @@ pub fn check(cx: &Ctxt, cont: &Container<'_>) -> Table {
                 .name
                 .as_ref()
                 .map(|l| check_name(cx, l, "unique constraint name")),
-            columns: check_columns(&uq.columns, &uq.path, "unique"),
+            columns: check_columns(&uq.columns, "unique"),
         })
         .collect();
     let mut check_names: Vec<String> = Vec::new();
