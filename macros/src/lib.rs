@@ -13,6 +13,7 @@ use syn::{parse_macro_input, DeriveInput};
 mod ast;
 mod check;
 mod ctxt;
+mod embed;
 mod expand;
 mod ty;
 mod util;
@@ -115,4 +116,21 @@ fn derive(input: &DeriveInput) -> proc_macro2::TokenStream {
             syn::Error::new_spanned(&input.ident, "`#[derive(Model)]` could not read this item"),
         ),
     }
+}
+
+/// Embeds a migrations directory in the binary: `strata::embed_migrations!("migrations")`
+/// (the path relative to the crate's Cargo.toml) is a `strata::embed::Embedded` holding
+/// `strata.toml` and every file of `versions/`, for `strata::Migrator::from_embedded`.
+///
+/// Edits to embedded files rebuild the crate (they are `include_str!`ed). Cargo does not
+/// watch the directory for new files by itself, so add this `build.rs` to pick up a new
+/// migration on the next build:
+///
+/// ```ignore
+/// fn main() { println!("cargo:rerun-if-changed=migrations"); }
+/// ```
+#[proc_macro]
+pub fn embed_migrations(input: TokenStream) -> TokenStream {
+    let lit = parse_macro_input!(input as syn::LitStr);
+    embed::expand(&lit).into()
 }

@@ -36,6 +36,8 @@ pub use migrator::{Migrator, NewRevision, RunOptions};
 pub use model::Model;
 /// Derives [`Model`] for a struct; see the README for the attributes.
 pub use strata_macros::Model;
+/// Embeds a migrations directory in the binary; see [`embed`].
+pub use strata_macros::embed_migrations;
 
 /// Paths used by generated code. Not public API: may change in any release.
 #[doc(hidden)]
