@@ -242,6 +242,8 @@ async fn python(script: &str, args: &[&str]) -> (std::process::Output, String) {
     let out = tokio::process::Command::new(&python)
         .arg(&path)
         .args(args)
+        // No __pycache__ in the source tree.
+        .env("PYTHONDONTWRITEBYTECODE", "1")
         .output()
         .await
         .unwrap_or_else(|e| {
