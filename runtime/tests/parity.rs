@@ -804,8 +804,8 @@ async fn parity(kind: DialectKind, via: Via) {
 
     // The peer's own verdict: Alembic's autogenerate comparison (what `flask db migrate`
     // runs), with type and server-default comparison on, reports on Strata's database exactly
-    // the deliberate differences of docs/parity.md ("Seen by Alembic"), and nothing on its own
-    // database (the control).
+    // the deliberate differences of docs/parity.md ("Seen by Alembic"). (create.py already
+    // checked that it reports nothing on the peer's own database, the control.)
     let _ = peer_conn.close().await;
     let _ = ours_conn.close().await;
     let expected: &[&str] = match kind {
@@ -830,12 +830,6 @@ async fn parity(kind: DialectKind, via: Via) {
         on_ours, expected,
         "{kind}: Alembic autogenerate on Strata's database reports other differences than the \
          documented ones"
-    );
-    let on_peer = peer_finds(&peer_db.url).await;
-    assert!(
-        on_peer.is_empty(),
-        "{kind}: control failed, Alembic finds differences on its own database:\n{}",
-        on_peer.join("\n")
     );
 }
 

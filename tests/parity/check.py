@@ -63,10 +63,10 @@ def summary(diff, dialect) -> str:
     return f"{op} {diff[1:]!r}"
 
 
-def main() -> int:
-    if len(sys.argv) != 2:
-        sys.exit(__doc__)
-    engine = sqlalchemy.create_engine(sqlalchemy_url(sys.argv[1]))
+def differences(url: str) -> list:
+    """Alembic's findings between the database at `url` (SQLAlchemy spelling) and the models,
+    one summary line each."""
+    engine = sqlalchemy.create_engine(url)
     try:
         with engine.connect() as conn:
             ctx = MigrationContext.configure(
@@ -78,9 +78,15 @@ def main() -> int:
                 },
             )
             diffs = compare_metadata(ctx, models.metadata)
-            lines = [summary(d, conn.dialect) for d in diffs]
+            return [summary(d, conn.dialect) for d in diffs]
     finally:
         engine.dispose()
+
+
+def main() -> int:
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    lines = differences(sqlalchemy_url(sys.argv[1]))
     for line in lines:
         print(line)
     return 1 if lines else 0
