@@ -114,9 +114,9 @@ def package(name, deps, bins=()):
     return text
 
 
-def gen_workspace(out, repo, sizes, derive_n):
+def gen_workspace(out, repo, sizes, derive_n, runtime=None):
     ws = os.path.join(out, "ws")
-    runtime = os.path.join(repo, "runtime")
+    runtime = runtime or os.path.join(repo, "runtime")
     strata = f'strata = {{ path = "{runtime}" }}'
     members = []
     for n in sizes:
@@ -244,8 +244,10 @@ def main():
     p.add_argument("--sizes", type=ints, default=[100, 1000, 5000])
     p.add_argument("--chains", type=ints, default=[1000, 10000])
     p.add_argument("--derive", type=int, default=500)
+    p.add_argument("--runtime", help="the strata package to build against (default: REPO/runtime)")
     a = p.parse_args()
-    gen_workspace(a.out, os.path.abspath(a.repo), a.sizes, a.derive)
+    runtime = os.path.abspath(a.runtime) if a.runtime else None
+    gen_workspace(a.out, os.path.abspath(a.repo), a.sizes, a.derive, runtime)
     for k in a.chains:
         gen_chain(a.out, k)
     return 0
