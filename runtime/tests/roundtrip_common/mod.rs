@@ -309,7 +309,17 @@ pub fn literal(d: &dyn Dialect, ty: &SqlType, name: &str, i: usize) -> String {
         SqlType::TimestampTz => d.quote_str(&format!("2024-01-0{i} 12:34:56+00:00")),
         SqlType::Uuid => d.quote_str(&format!("00000000-0000-4000-8000-00000000000{i}")),
         SqlType::Json => d.quote_str(&format!("{{\"n\": {i}}}")),
-        SqlType::Custom(_) => d.quote_str(&i.to_string()),
+        SqlType::Custom(c) => {
+            let c = c.to_ascii_lowercase();
+            let like = if c.starts_with("timestamp") {
+                SqlType::Timestamp
+            } else if c.contains("json") {
+                SqlType::Json
+            } else {
+                SqlType::Varchar(1)
+            };
+            literal(d, &like, name, i)
+        }
     }
 }
 
