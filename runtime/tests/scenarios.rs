@@ -196,6 +196,19 @@ fn check_snapshots(s: &Scenario) {
     }
 }
 
+/// `schema` in [`canonical`] form, with check expressions unquoted: a replayed column rename
+/// rewrites the checks that use the column with the new name quoted (`length("login") > 2`),
+/// as the databases do, where the models may have written `length(login) > 2`.
+fn replayed(schema: &Schema) -> Schema {
+    let mut s = canonical(schema);
+    for t in s.tables.values_mut() {
+        for c in &mut t.checks {
+            c.expr = c.expr.replace('"', "");
+        }
+    }
+    s
+}
+
 /// Replays the plan: upgrade gives `to`, downgrade gives `from`, no dangling reference on the
 /// way, and a second diff finds nothing.
 fn check_replay(s: &Scenario) {
@@ -221,8 +234,8 @@ fn check_replay(s: &Scenario) {
         expected.insert(t.clone());
     }
     assert_eq!(
-        canonical(&db),
-        canonical(&expected),
+        replayed(&db),
+        replayed(&expected),
         "upgrade does not give to.toml"
     );
     let again = diff(&db, &s.to, &s.options).expect("second diff");
@@ -238,13 +251,13 @@ fn check_replay(s: &Scenario) {
         );
     }
     assert_eq!(
-        canonical(&db),
-        canonical(&s.from),
+        replayed(&db),
+        replayed(&s.from),
         "downgrade does not give from.toml back"
     );
     let mut direct = s.from.clone();
     apply_all(&mut direct, &plan.upgrade).expect("upgrade");
-    assert_eq!(canonical(&direct), canonical(&expected));
+    assert_eq!(replayed(&direct), replayed(&expected));
 }
 
 /// The statements of `ops` rendered for `kind` from `before`, joined with `;\n`, or the error.
