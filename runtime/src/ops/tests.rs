@@ -220,9 +220,18 @@ fn a_column_rename_rewrites_check_expressions() {
     assert_eq!(r("length(username) > 2"), r#"length("login") > 2"#);
     assert_eq!(r(r#"length("username") > 2"#), r#"length("login") > 2"#);
     assert_eq!(r("USERNAME <> 'username'"), r#""login" <> 'username'"#);
-    assert_eq!(r("users.username = username_2"), r#"users."login" = username_2"#);
-    assert_eq!(r("username(x) or x::username"), "username(x) or x::username");
-    assert_eq!(r(r#""it's ""username""" = 'a''username'"#), r#""it's ""username""" = 'a''username'"#);
+    assert_eq!(
+        r("users.username = username_2"),
+        r#"users."login" = username_2"#
+    );
+    assert_eq!(
+        r("username(x) or x::username"),
+        "username(x) or x::username"
+    );
+    assert_eq!(
+        r(r#""it's ""username""" = 'a''username'"#),
+        r#""it's ""username""" = 'a''username'"#
+    );
     assert_eq!(r("1e5 > 0"), "1e5 > 0");
     assert_eq!(
         rename_in_expr(r#""order" >= 0 AND "Order" < 5"#, "order", "say \"hi\""),
@@ -249,6 +258,12 @@ fn a_column_rename_rewrites_check_expressions() {
     };
     op.apply(&mut s).expect("applies");
     assert_eq!(s.tables["users"].checks[0].expr, r#"length("login") > 2"#);
-    op.reverse().expect("reversible").apply(&mut s).expect("applies back");
-    assert_eq!(s.tables["users"].checks[0].expr, r#"length("username") > 2"#);
+    op.reverse()
+        .expect("reversible")
+        .apply(&mut s)
+        .expect("applies back");
+    assert_eq!(
+        s.tables["users"].checks[0].expr,
+        r#"length("username") > 2"#
+    );
 }
