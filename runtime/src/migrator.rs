@@ -427,10 +427,12 @@ impl Migrator {
         let (start, target) = match range.split_once(':') {
             Some((s, t)) => (s.trim(), t.trim()),
             None if direction == graph::Direction::Up => ("base", range.trim()),
-            None => return Err(Error::Usage(format!(
+            None => {
+                return Err(Error::Usage(format!(
                 "downgrade --sql needs a range `<from>:<to>` (for example `head:{range}`), since \
                      there is no database to read the current revision from"
-            ))),
+            )))
+            }
         };
         let start_heads = if start.is_empty() || start == "base" {
             Vec::new()
