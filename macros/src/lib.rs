@@ -1,10 +1,118 @@
-//! The `#[derive(Model)]` macro of Strata (placeholder until the derive lands).
+//! Stage 1, model: the `#[derive(Model)]` macro of Strata. Depend on `strata`, which
+//! re-exports it; the generated code only names `::strata::__private::...`.
+//!
+//! The derive runs in three steps, like `serde_derive`: `ast` parses the struct and its
+//! `#[model(...)]` attributes, `check` validates them together and resolves the table, and
+//! `expand` writes the `impl Model` and the registry entry. Every mistake is collected in a
+//! `ctxt::Ctxt` and reported in one compile, each on the token to change; when there is any,
+//! the derive emits the errors plus an empty `impl Model`, so one mistake gives one error.
 
 use proc_macro::TokenStream;
+use syn::{parse_macro_input, DeriveInput};
 
-/// Derives `strata::Model`.
+mod ast;
+mod check;
+mod ctxt;
+mod expand;
+mod ty;
+mod util;
+
+/// Derives `strata::Model`: the struct's table metadata as a `const`, registered so that
+/// `strata::registry::models()` (and the `migrate` command) finds it.
+///
+/// ```ignore
+/// // (compiled as a doctest of `strata::model`; this crate cannot depend on `strata`)
+/// use strata::Model;
+///
+/// /// A registered user.
+/// #[derive(Model)]
+/// #[model(table = "users")]
+/// pub struct User {
+///     #[model(primary_key)]
+///     pub id: i32,
+///     #[model(max_length = 120, unique)]
+///     pub email: String,
+///     pub bio: Option<String>,
+/// }
+///
+/// const _: () = assert!(User::TABLE.column("email").unwrap().unique);
+/// ```
+///
+/// # Struct attributes: `#[model(...)]` on the struct
+///
+/// | attribute | meaning |
+/// | --- | --- |
+/// | `table = "users"` | the table name; default: the struct name in snake_case (`BlogPost` -> `blog_post`) |
+/// | `index(columns("a", "b"))` | a multi-column index; add `name = "ix_..."` for an explicit name, `unique` for a unique index; repeatable |
+/// | `unique(columns("a", "b"))` | a multi-column unique constraint; add `name = "uq_..."`; repeatable |
+/// | `check(name = "positive_price", expr = "price > 0")` | a check constraint (the SQL is written verbatim); repeatable |
+/// | `renamed_from = "old_table"` | the table's previous name: the diff renames instead of dropping and creating |
+///
+/// Column names in `columns(...)` are column names (after `column = ...`), not field names.
+///
+/// # Field attributes: `#[model(...)]` on a field
+///
+/// | attribute | meaning |
+/// | --- | --- |
+/// | `primary_key` | part of the primary key; several fields make a composite key, in field order |
+/// | `autoincrement = false` | an integer (`i16`/`i32`/`i64`) single-column primary key is autoincrement by default; this turns it off (`= true` is allowed only where it applies) |
+/// | `column = "name"` | the column name; default: the field name |
+/// | `max_length = 80` | `String` only: `varchar(80)` instead of unbounded text |
+/// | `unique` | a single-column unique constraint |
+/// | `index` | a single-column index |
+/// | `default = 0` | a literal default: integer (also negative), float, bool or string |
+/// | `default_sql = "CURRENT_TIMESTAMP"` | an SQL expression default, written verbatim; not together with `default` |
+/// | `references = "users.id"` | a foreign key; `references = "users"` references the table's primary key |
+/// | `on_delete = "cascade"`, `on_update = "..."` | with `references` only: `"cascade"`, `"set_null"` (nullable fields), `"set_default"`, `"restrict"` or `"no_action"` (the default) |
+/// | `sql_type = "citext"` | the column's SQL type, verbatim: the escape hatch for any Rust type |
+/// | `precision = 10, scale = 2` | decimals only: `numeric(10, 2)`; `scale <= precision` |
+/// | `renamed_from = "old"` | the column's previous name: the diff renames instead of dropping and adding |
+/// | `skip` | the field is not a column (no other attribute is allowed with it) |
+///
+/// Doc comments on the struct and its fields become table and column comments.
+///
+/// # Types
+///
+/// Recognised by the last segment of the path (with or without the crate prefix); the
+/// derive does not depend on these crates. `Option<T>` makes the column nullable.
+///
+/// | Rust type | column type |
+/// | --- | --- |
+/// | `i16`, `i32`, `i64` | smallint, integer, bigint |
+/// | `f32`, `f64` | real, double |
+/// | `bool` | boolean |
+/// | `String` | text (varchar with `max_length`) |
+/// | `Vec<u8>` | bytes |
+/// | `chrono::NaiveDate`, `time::Date` | date |
+/// | `chrono::NaiveTime`, `time::Time` | time |
+/// | `chrono::NaiveDateTime`, `time::PrimitiveDateTime` | timestamp |
+/// | `chrono::DateTime<Utc / FixedOffset / Local>`, `time::OffsetDateTime` | timestamp with time zone |
+/// | `uuid::Uuid` | uuid |
+/// | `serde_json::Value` (spelled so, or `JsonValue`), `sqlx::types::Json<T>` | json |
+/// | `rust_decimal::Decimal`, `bigdecimal::BigDecimal` | decimal (`precision`, `scale`) |
+///
+/// Anything else (unsigned integers included) needs `#[model(sql_type = "...")]`; a bare
+/// `Value` is rejected as ambiguous (write `serde_json::Value`).
+///
+/// # Shape
+///
+/// Only structs with named fields and no generic parameters. Attributes other than
+/// `#[model(...)]` (serde's, sqlx's, ...) are ignored, so the derive sits next to others.
 #[proc_macro_derive(Model, attributes(model))]
 pub fn derive_model(input: TokenStream) -> TokenStream {
-    let _ = input;
-    TokenStream::new()
+    let input = parse_macro_input!(input as DeriveInput);
+    derive(&input).into()
+}
+
+fn derive(input: &DeriveInput) -> proc_macro2::TokenStream {
+    let cx = ctxt::Ctxt::new();
+    let table = ast::Container::from_ast(&cx, input).map(|cont| check::check(&cx, &cont));
+    match (cx.check(), table) {
+        (Ok(()), Some(table)) => expand::expand(input, &table),
+        (Err(errors), _) => expand::stub(input, errors),
+        (Ok(()), None) => expand::stub(
+            input,
+            syn::Error::new_spanned(&input.ident, "`#[derive(Model)]` could not read this item"),
+        ),
+    }
 }

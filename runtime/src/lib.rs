@@ -8,7 +8,7 @@
 //! [`diff`] (comparing), [`ops`] (the operations), [`render`] (SQL per [`dialect`]), and [`cli`].
 
 // Lets generated `::strata::...` paths resolve inside this crate's own tests and docs.
-#[allow(unused_extern_crates)]
+#[allow(unused_extern_crates)] // used only when a doctest or unit test derives a model
 extern crate self as strata;
 
 pub mod apply;

@@ -348,14 +348,19 @@ pub trait Dialect: Send + Sync + fmt::Debug {
 
     /// The query that lists the version rows (one text column).
     fn select_versions_sql(&self, table: &str) -> String {
-        format!("SELECT version_num FROM {}", self.quote_ident(table))
+        format!(
+            "SELECT {} FROM {}",
+            self.quote_ident("version_num"),
+            self.quote_ident(table)
+        )
     }
 
     /// The statement that records `revision` as a current head.
     fn insert_version_sql(&self, table: &str, revision: &str) -> String {
         format!(
-            "INSERT INTO {} (version_num) VALUES ({})",
+            "INSERT INTO {} ({}) VALUES ({})",
             self.quote_ident(table),
+            self.quote_ident("version_num"),
             self.quote_str(revision)
         )
     }
@@ -363,8 +368,9 @@ pub trait Dialect: Send + Sync + fmt::Debug {
     /// The statement that removes `revision` from the current heads.
     fn delete_version_sql(&self, table: &str, revision: &str) -> String {
         format!(
-            "DELETE FROM {} WHERE version_num = {}",
+            "DELETE FROM {} WHERE {} = {}",
             self.quote_ident(table),
+            self.quote_ident("version_num"),
             self.quote_str(revision)
         )
     }
@@ -396,8 +402,12 @@ pub trait Dialect: Send + Sync + fmt::Debug {
     /// (revision text, checksum text), oldest first.
     fn select_checksums_sql(&self, table: &str) -> String {
         format!(
-            "SELECT revision, checksum FROM {} WHERE direction IN ('up', 'stamp') ORDER BY seq",
-            self.quote_ident(table)
+            "SELECT {}, {} FROM {} WHERE {} IN ('up', 'stamp') ORDER BY {}",
+            self.quote_ident("revision"),
+            self.quote_ident("checksum"),
+            self.quote_ident(table),
+            self.quote_ident("direction"),
+            self.quote_ident("seq")
         )
     }
 }

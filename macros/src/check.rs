@@ -1,0 +1,738 @@
+//! Stage 1, model (derive): checking the parsed attributes together and resolving them into
+//! the table description that `expand` turns into code.
+//!
+//! Every problem is recorded in the [`Ctxt`], spanned on the token the user should change.
+
+use std::collections::BTreeMap;
+
+use quote::ToTokens;
+use syn::ext::IdentExt;
+use syn::LitStr;
+
+use crate::ast::{Container, DefaultLit, Field};
+use crate::ctxt::Ctxt;
+use crate::ty::{self, Ty};
+use crate::util::{did_you_mean, snake_case};
+
+/// PostgreSQL's identifier limit, in bytes (longer names are silently cut there).
+pub const MAX_IDENT_LEN: usize = 63;
+
+/// The valid `on_delete` / `on_update` values.
+pub const ACTIONS: &[&str] = &[
+    "cascade",
+    "set_null",
+    "set_default",
+    "restrict",
+    "no_action",
+];
+
+/// The resolved table (mirrors `strata::model::TableDef`).
+pub struct Table {
+    /// Table name.
+    pub name: String,
+    /// Doc comment.
+    pub comment: Option<String>,
+    /// Previous table name.
+    pub renamed_from: Option<String>,
+    /// Columns in field order.
+    pub columns: Vec<Column>,
+    /// Table-level indexes.
+    pub indexes: Vec<Index>,
+    /// Table-level unique constraints.
+    pub uniques: Vec<Unique>,
+    /// Check constraints.
+    pub checks: Vec<Check>,
+}
+
+/// A resolved column type (mirrors `strata::model::ColumnType`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ColumnType {
+    /// A recognised Rust type.
+    Known(Ty),
+    /// `String` with `max_length`.
+    Varchar(u32),
+    /// A decimal with optional precision and scale.
+    Decimal(Option<u32>, Option<u32>),
+    /// `sql_type = "..."`.
+    Custom(String),
+}
+
+/// A resolved default (mirrors `strata::model::DefaultValue`).
+pub enum Default {
+    /// `default = <literal>`.
+    Lit(DefaultLit),
+    /// `default_sql = "..."`.
+    Sql(String),
+}
+
+/// A resolved foreign key.
+pub struct ForeignKey {
+    /// Referenced table.
+    pub table: String,
+    /// Referenced column, `None` for the primary key.
+    pub column: Option<String>,
+    /// `on_delete`, as a variant name of `ReferentialAction`.
+    pub on_delete: &'static str,
+    /// `on_update`, as a variant name of `ReferentialAction`.
+    pub on_update: &'static str,
+}
+
+/// A resolved column (mirrors `strata::model::ColumnDef`).
+pub struct Column {
+    /// Column name.
+    pub name: String,
+    /// Rust field name.
+    pub field: String,
+    /// Type.
+    pub ty: ColumnType,
+    /// `Option<T>`.
+    pub nullable: bool,
+    /// Default.
+    pub default: Option<Default>,
+    /// Database-generated.
+    pub autoincrement: bool,
+    /// Part of the primary key.
+    pub primary_key: bool,
+    /// Single-column unique.
+    pub unique: bool,
+    /// Single-column index.
+    pub index: bool,
+    /// Foreign key.
+    pub references: Option<ForeignKey>,
+    /// Doc comment.
+    pub comment: Option<String>,
+    /// Previous column name.
+    pub renamed_from: Option<String>,
+}
+
+/// A resolved table-level index.
+pub struct Index {
+    /// Explicit name.
+    pub name: Option<String>,
+    /// Column names.
+    pub columns: Vec<String>,
+    /// Unique index.
+    pub unique: bool,
+}
+
+/// A resolved table-level unique constraint.
+pub struct Unique {
+    /// Explicit name.
+    pub name: Option<String>,
+    /// Column names.
+    pub columns: Vec<String>,
+}
+
+/// A resolved check constraint.
+pub struct Check {
+    /// Name.
+    pub name: String,
+    /// SQL expression.
+    pub expr: String,
+}
+
+/// Checks a name given in a string literal: not empty, at most [`MAX_IDENT_LEN`] bytes.
+fn check_name(cx: &Ctxt, lit: &LitStr, what: &str) -> String {
+    let value = lit.value();
+    if let Some(msg) = name_problem(&value, what) {
+        cx.error_spanned_by(lit, msg);
+    }
+    value
+}
+
+/// What is wrong with `name` as an SQL identifier, if anything.
+pub fn name_problem(name: &str, what: &str) -> Option<String> {
+    if name.trim().is_empty() {
+        return Some(format!("the {what} is empty; write a name"));
+    }
+    if name.len() > MAX_IDENT_LEN {
+        return Some(format!(
+            "the {what} `{name}` is {} bytes long; databases cut identifiers at \
+             {MAX_IDENT_LEN} bytes (PostgreSQL), so use a name of at most {MAX_IDENT_LEN}",
+            name.len()
+        ));
+    }
+    if name.contains('\0') {
+        return Some(format!("the {what} contains a NUL character; remove it"));
+    }
+    None
+}
+
+/// Maps an `on_delete`/`on_update` string to a `ReferentialAction` variant name.
+pub fn action_variant(value: &str) -> Option<&'static str> {
+    Some(match value {
+        "cascade" => "Cascade",
+        "set_null" => "SetNull",
+        "set_default" => "SetDefault",
+        "restrict" => "Restrict",
+        "no_action" => "NoAction",
+        _ => return None,
+    })
+}
+
+/// Splits `references = "table"` / `"table.column"`.
+pub fn split_reference(value: &str) -> Option<(&str, Option<&str>)> {
+    let mut parts = value.split('.');
+    let table = parts.next()?;
+    let column = parts.next();
+    if parts.next().is_some() || table.is_empty() || column == Some("") {
+        return None;
+    }
+    Some((table, column))
+}
+
+/// Whether a `default = <literal>` fits the column's type (a custom type accepts anything).
+fn default_fits(lit: &DefaultLit, t: &ColumnType) -> bool {
+    use ColumnType as C;
+    match (lit, t) {
+        (_, C::Custom(_)) => true,
+        (DefaultLit::Int(_), C::Known(ty)) => {
+            ty.is_integer() || matches!(ty, Ty::Real | Ty::Double | Ty::Decimal)
+        }
+        (DefaultLit::Int(_) | DefaultLit::Float(_), C::Decimal(..)) => true,
+        (DefaultLit::Float(_), C::Known(ty)) => matches!(ty, Ty::Real | Ty::Double | Ty::Decimal),
+        (DefaultLit::Bool(_), C::Known(ty)) => *ty == Ty::Boolean,
+        (DefaultLit::Str(_), C::Known(ty)) => {
+            !ty.is_integer() && !matches!(ty, Ty::Real | Ty::Double | Ty::Boolean | Ty::Bytes)
+        }
+        (DefaultLit::Str(_), C::Varchar(_) | C::Decimal(..)) => true,
+        _ => false,
+    }
+}
+
+/// Resolves one field's type, reporting unsupported ones. `None` when it has an error.
+fn field_type(cx: &Ctxt, f: &Field<'_>) -> Option<(ColumnType, bool)> {
+    let a = &f.attrs;
+    let (inner, nullable) = match ty::nullable(f.ty) {
+        Ok(v) => v,
+        Err(msg) => {
+            cx.error_spanned_by(f.ty, msg);
+            return None;
+        }
+    };
+    if let Some(sql) = &a.sql_type {
+        if sql.value().trim().is_empty() {
+            cx.error_spanned_by(
+                sql,
+                "`sql_type` is empty; write the SQL type, like `\"citext\"`",
+            );
+        }
+        for (given, name) in [
+            (
+                a.max_length.as_ref().map(|v| v.0.to_token_stream()),
+                "max_length",
+            ),
+            (
+                a.precision.as_ref().map(|v| v.0.to_token_stream()),
+                "precision",
+            ),
+            (a.scale.as_ref().map(|v| v.0.to_token_stream()), "scale"),
+        ] {
+            if let Some(tokens) = given {
+                cx.error_spanned_by(
+                    tokens,
+                    format!(
+                        "`{name}` has no effect with `sql_type`; write it in the SQL type \
+                         itself (for example `sql_type = \"varchar(80)\"`)"
+                    ),
+                );
+            }
+        }
+        return Some((ColumnType::Custom(sql.value()), nullable));
+    }
+    let recognized = match ty::recognize(inner) {
+        Ok(t) => t,
+        Err(msg) => {
+            cx.error_spanned_by(inner, msg);
+            return None;
+        }
+    };
+    let mut out = ColumnType::Known(recognized);
+    if let Some((lit, n)) = &a.max_length {
+        if recognized != Ty::Text {
+            cx.error_spanned_by(
+                lit,
+                format!(
+                    "`max_length` applies to `String` fields only, and `{}` is not one; \
+                     remove it",
+                    ty::type_name(inner)
+                ),
+            );
+        } else if *n == 0 {
+            cx.error_spanned_by(
+                lit,
+                "`max_length = 0` allows no text at all; give the maximum length in \
+                 characters (at least 1), or remove it for unbounded text",
+            );
+        } else {
+            out = ColumnType::Varchar(*n);
+        }
+    }
+    let precision = a.precision.as_ref();
+    let scale = a.scale.as_ref();
+    if recognized == Ty::Decimal {
+        if let Some((lit, 0)) = precision {
+            cx.error_spanned_by(
+                lit,
+                "`precision` must be at least 1 (the total number of digits)",
+            );
+        }
+        match (precision, scale) {
+            (None, Some((lit, _))) => cx.error_spanned_by(
+                lit,
+                "`scale` needs `precision`: write `precision = 10, scale = 2`",
+            ),
+            (Some((_, p)), Some((lit, s))) if s > p => cx.error_spanned_by(
+                lit,
+                format!(
+                    "`scale = {s}` is larger than `precision = {p}`; the scale counts digits \
+                     after the point among the precision's total, so it must be at most {p}"
+                ),
+            ),
+            _ => {}
+        }
+        out = ColumnType::Decimal(precision.map(|v| v.1), scale.map(|v| v.1));
+    } else {
+        for (given, name) in [(precision, "precision"), (scale, "scale")] {
+            if let Some((lit, _)) = given {
+                cx.error_spanned_by(
+                    lit,
+                    format!(
+                        "`{name}` applies to decimal fields only (`rust_decimal::Decimal`), and \
+                         `{}` is not one; remove it",
+                        ty::type_name(inner)
+                    ),
+                );
+            }
+        }
+    }
+    Some((out, nullable))
+}
+
+/// Checks the container and resolves it. Errors are recorded in `cx`; the returned table is
+/// only meaningful when `cx` has none.
+pub fn check(cx: &Ctxt, cont: &Container<'_>) -> Table {
+    let table_name = match &cont.attrs.table {
+        Some(lit) => check_name(cx, lit, "table name"),
+        None => {
+            let name = snake_case(&cont.ident.unraw().to_string());
+            if let Some(msg) = name_problem(&name, "table name") {
+                cx.error_spanned_by(
+                    cont.ident,
+                    format!("{msg}; set one with `#[model(table = \"...\")]`"),
+                );
+            }
+            name
+        }
+    };
+    let renamed_from = cont
+        .attrs
+        .renamed_from
+        .as_ref()
+        .map(|l| check_name(cx, l, "previous table name"));
+
+    let pk_count = cont
+        .fields
+        .iter()
+        .filter(|f| f.attrs.primary_key.is_some() && f.attrs.skip.is_none())
+        .count();
+    let misspelled = cont.fields.iter().any(|f| f.attrs.misspelled_primary_key);
+    if pk_count == 0 && !misspelled {
+        cx.error_spanned_by(
+            cont.ident,
+            format!(
+                "`{}` has no primary key; mark its key field with `#[model(primary_key)]` \
+                 (several fields make a composite key)",
+                cont.ident
+            ),
+        );
+    }
+
+    let mut columns = Vec::new();
+    // column name -> (field name)
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    for f in &cont.fields {
+        let a = &f.attrs;
+        if let Some(skip) = &a.skip {
+            for p in a.given.iter().filter(|p| !p.is_ident("skip")) {
+                cx.error_spanned_by(
+                    p,
+                    format!(
+                        "`{}` has no effect on a `skip` field (it is not a column); remove \
+                         it, or remove `skip`",
+                        p.to_token_stream()
+                    ),
+                );
+            }
+            let _ = skip;
+            continue;
+        }
+        let field_name = f.ident.unraw().to_string();
+        let name = match &a.column {
+            Some(lit) => check_name(cx, lit, "column name"),
+            None => {
+                if let Some(msg) = name_problem(&field_name, "column name") {
+                    cx.error_spanned_by(
+                        f.ident,
+                        format!("{msg}; set one with `#[model(column = \"...\")]`"),
+                    );
+                }
+                field_name.clone()
+            }
+        };
+        if let Some(first) = seen.get(&name) {
+            let tokens = match &a.column {
+                Some(lit) => lit.to_token_stream(),
+                None => f.ident.to_token_stream(),
+            };
+            cx.error_spanned_by(
+                tokens,
+                format!(
+                    "column `{name}` is already used by field `{first}`; give one of them \
+                     another name with `#[model(column = \"...\")]`"
+                ),
+            );
+        } else {
+            seen.insert(name.clone(), field_name.clone());
+        }
+        let renamed = a
+            .renamed_from
+            .as_ref()
+            .map(|l| check_name(cx, l, "previous column name"));
+
+        let resolved = field_type(cx, f);
+        let nullable = resolved.as_ref().is_some_and(|r| r.1);
+        let primary_key = a.primary_key.is_some();
+        if primary_key && nullable {
+            cx.error_spanned_by(
+                f.ty,
+                "a primary key column cannot be NULL; remove the `Option<...>` (or drop \
+                 `primary_key`)",
+            );
+        }
+
+        // autoincrement
+        let is_integer = matches!(&resolved, Some((ColumnType::Known(t), _)) if t.is_integer());
+        let autoincrement = match &a.autoincrement {
+            Some(b) if b.value => {
+                if !primary_key {
+                    cx.error_spanned_by(
+                        b,
+                        "`autoincrement` applies to a primary key only; add `primary_key` or \
+                         remove it",
+                    );
+                } else if pk_count > 1 {
+                    cx.error_spanned_by(
+                        b,
+                        "`autoincrement` needs a single-column primary key, and this key has \
+                         several columns; remove it",
+                    );
+                } else if resolved.is_some() && !is_integer {
+                    cx.error_spanned_by(
+                        b,
+                        "`autoincrement` needs an integer key (`i16`, `i32` or `i64`); \
+                         remove it",
+                    );
+                }
+                true
+            }
+            Some(b) => {
+                if !primary_key {
+                    cx.error_spanned_by(
+                        b,
+                        "`autoincrement` applies to a primary key only; remove it",
+                    );
+                }
+                false
+            }
+            None => primary_key && pk_count == 1 && is_integer,
+        };
+
+        // defaults
+        let default = match (&a.default, &a.default_sql) {
+            (Some((expr, _)), Some(sql)) => {
+                let _ = expr;
+                cx.error_spanned_by(
+                    sql,
+                    "give either `default` (a literal value) or `default_sql` (an SQL \
+                     expression), not both; remove one",
+                );
+                None
+            }
+            (Some((expr, lit)), None) => {
+                if let Some((t, _)) = &resolved {
+                    if !default_fits(lit, t) {
+                        let shown = match t {
+                            ColumnType::Custom(_) => ty::type_name(f.ty),
+                            _ => ty::type_name(ty::nullable(f.ty).map_or(f.ty, |v| v.0)),
+                        };
+                        cx.error_spanned_by(
+                            expr,
+                            format!(
+                                "this default does not fit the field's type `{shown}`; give a \
+                                 literal of that type, or use `default_sql = \"...\"`"
+                            ),
+                        );
+                    }
+                }
+                Some(Default::Lit(lit.clone()))
+            }
+            (None, Some(sql)) => {
+                if sql.value().trim().is_empty() {
+                    cx.error_spanned_by(
+                        sql,
+                        "`default_sql` is empty; write an SQL expression such as \
+                         `\"CURRENT_TIMESTAMP\"`",
+                    );
+                }
+                Some(Default::Sql(sql.value()))
+            }
+            (None, None) => None,
+        };
+
+        // references
+        let references = match &a.references {
+            Some(lit) => {
+                let value = lit.value();
+                let (table, column) = match split_reference(&value) {
+                    Some((t, c)) => {
+                        for (part, what) in
+                            [(Some(t), "referenced table"), (c, "referenced column")]
+                        {
+                            if let Some(msg) = part.and_then(|p| name_problem(p, what)) {
+                                cx.error_spanned_by(lit, msg);
+                            }
+                        }
+                        (t.to_owned(), c.map(str::to_owned))
+                    }
+                    None => {
+                        cx.error_spanned_by(
+                            lit,
+                            format!(
+                                "`references` takes `\"table\"` (its primary key) or \
+                                 `\"table.column\"`, not `\"{value}\"`"
+                            ),
+                        );
+                        (String::new(), None)
+                    }
+                };
+                let action = |lit: &Option<LitStr>, what: &str| -> &'static str {
+                    let Some(lit) = lit else {
+                        return "NoAction";
+                    };
+                    let v = lit.value();
+                    match action_variant(&v) {
+                        Some("SetNull") if !nullable && resolved.is_some() => {
+                            cx.error_spanned_by(
+                                lit,
+                                format!(
+                                    "`{what} = \"set_null\"` needs a nullable column; make the \
+                                     field an `Option<...>` or choose another action"
+                                ),
+                            );
+                            "SetNull"
+                        }
+                        Some(variant) => variant,
+                        None => {
+                            let mut msg = format!(
+                                "unknown referential action `\"{v}\"`; `{what}` takes one of: {}",
+                                ACTIONS
+                                    .iter()
+                                    .map(|a| format!("\"{a}\""))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            );
+                            if let Some(s) = did_you_mean(&v, ACTIONS) {
+                                msg.push_str(&format!("; did you mean `\"{s}\"`?"));
+                            }
+                            cx.error_spanned_by(lit, msg);
+                            "NoAction"
+                        }
+                    }
+                };
+                let on_delete = action(&a.on_delete, "on_delete");
+                let on_update = action(&a.on_update, "on_update");
+                Some(ForeignKey {
+                    table,
+                    column,
+                    on_delete,
+                    on_update,
+                })
+            }
+            None => {
+                for (given, name) in [(&a.on_delete, "on_delete"), (&a.on_update, "on_update")] {
+                    if let Some(lit) = given {
+                        cx.error_spanned_by(
+                            lit,
+                            format!(
+                                "`{name}` needs `references`; add `references = \"table.column\"` \
+                                 to make this field a foreign key, or remove `{name}`"
+                            ),
+                        );
+                    }
+                }
+                None
+            }
+        };
+
+        columns.push(Column {
+            name,
+            field: field_name,
+            ty: resolved
+                .map(|r| r.0)
+                .unwrap_or(ColumnType::Custom(String::new())),
+            nullable,
+            default,
+            autoincrement,
+            primary_key,
+            unique: a.unique.is_some(),
+            index: a.index.is_some(),
+            references,
+            comment: f.doc.clone(),
+            renamed_from: renamed,
+        });
+    }
+
+    let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+    let check_columns = |cols: &[LitStr], what: &str| -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for lit in cols {
+            let v = lit.value();
+            if out.contains(&v) {
+                cx.error_spanned_by(
+                    lit,
+                    format!("column `{v}` is listed twice in this {what}; remove one"),
+                );
+            } else if !names.contains(&v.as_str()) {
+                let mut msg = format!("`{}` has no column `{v}`", cont.ident);
+                if let Some(s) = did_you_mean(&v, &names) {
+                    msg.push_str(&format!("; did you mean `{s}`?"));
+                } else {
+                    msg.push_str(&format!(
+                        "; list column names (not field names) among: {}",
+                        names.join(", ")
+                    ));
+                }
+                cx.error_spanned_by(lit, msg);
+            }
+            out.push(v);
+        }
+        out
+    };
+    let indexes = cont
+        .attrs
+        .indexes
+        .iter()
+        .map(|ix| Index {
+            name: ix.name.as_ref().map(|l| check_name(cx, l, "index name")),
+            columns: check_columns(&ix.columns, "index"),
+            unique: ix.unique,
+        })
+        .collect();
+    let uniques = cont
+        .attrs
+        .uniques
+        .iter()
+        .map(|uq| Unique {
+            name: uq
+                .name
+                .as_ref()
+                .map(|l| check_name(cx, l, "unique constraint name")),
+            columns: check_columns(&uq.columns, "unique"),
+        })
+        .collect();
+    let mut check_names: Vec<String> = Vec::new();
+    let checks = cont
+        .attrs
+        .checks
+        .iter()
+        .filter_map(|ck| {
+            let (name, expr) = (ck.name.as_ref()?, ck.expr.as_ref()?);
+            let n = check_name(cx, name, "check constraint name");
+            if check_names.contains(&n) {
+                cx.error_spanned_by(
+                    name,
+                    format!("a check named `{n}` is already declared; give this one another name"),
+                );
+            }
+            check_names.push(n.clone());
+            if expr.value().trim().is_empty() {
+                cx.error_spanned_by(
+                    expr,
+                    "the check expression is empty; write an SQL condition such as `\"price > 0\"`",
+                );
+            }
+            Some(Check {
+                name: n,
+                expr: expr.value(),
+            })
+        })
+        .collect();
+
+    Table {
+        name: table_name,
+        comment: cont.doc.clone(),
+        renamed_from,
+        columns,
+        indexes,
+        uniques,
+        checks,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_split() {
+        assert_eq!(split_reference("users"), Some(("users", None)));
+        assert_eq!(split_reference("users.id"), Some(("users", Some("id"))));
+        assert_eq!(split_reference("a.b.c"), None);
+        assert_eq!(split_reference(".id"), None);
+        assert_eq!(split_reference("users."), None);
+        assert_eq!(split_reference(""), None);
+    }
+
+    #[test]
+    fn actions_map_to_variants() {
+        for a in ACTIONS {
+            assert!(action_variant(a).is_some(), "{a}");
+        }
+        assert_eq!(action_variant("cascade"), Some("Cascade"));
+        assert_eq!(action_variant("CASCADE"), None);
+    }
+
+    #[test]
+    fn name_limits() {
+        assert!(name_problem("users", "table name").is_none());
+        assert!(name_problem("", "table name").is_some());
+        assert!(name_problem(" ", "table name").is_some());
+        assert!(name_problem(&"a".repeat(63), "table name").is_none());
+        assert!(name_problem(&"a".repeat(64), "table name").is_some());
+    }
+
+    #[test]
+    fn defaults_must_fit() {
+        let int = ColumnType::Known(Ty::Integer);
+        assert!(default_fits(&DefaultLit::Int(1), &int));
+        assert!(!default_fits(&DefaultLit::Str("x".into()), &int));
+        assert!(!default_fits(&DefaultLit::Float(1.5), &int));
+        assert!(default_fits(
+            &DefaultLit::Int(1),
+            &ColumnType::Known(Ty::Double)
+        ));
+        assert!(default_fits(
+            &DefaultLit::Bool(true),
+            &ColumnType::Known(Ty::Boolean)
+        ));
+        assert!(default_fits(
+            &DefaultLit::Str("x".into()),
+            &ColumnType::Varchar(3)
+        ));
+        assert!(default_fits(
+            &DefaultLit::Bool(true),
+            &ColumnType::Custom("x".into())
+        ));
+    }
+}

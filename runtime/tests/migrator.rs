@@ -1,0 +1,466 @@
+//! Applying and reverting migrations on real SQLite and PostgreSQL: the Migrator API end to end.
+
+use std::path::PathBuf;
+
+use sqlx::{Executor, Row};
+use strata::apply::{Event, TxMode};
+use strata::dialect::DialectKind;
+use strata::graph::Direction;
+use strata::introspect::{introspect, IntrospectOptions};
+use strata::ops::Op;
+use strata::schema::{Column, PrimaryKey, SqlType, Table};
+use strata::testing::TestDb;
+use strata::{Migrator, NewRevision, RunOptions};
+
+const BOTH: [DialectKind; 2] = [DialectKind::Sqlite, DialectKind::Postgres];
+
+struct Dir(PathBuf);
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn temp_dir(tag: &str) -> Dir {
+    let d = std::env::temp_dir().join(format!(
+        "strata-migrator-{tag}-{}-{:?}",
+        std::process::id(),
+        std::time::SystemTime::now()
+    ));
+    let d = PathBuf::from(d.to_string_lossy().replace([' ', ':', '{', '}', ','], "_"));
+    std::fs::create_dir_all(d.join("versions")).expect("temp dir");
+    Dir(d)
+}
+
+fn users() -> Table {
+    Table {
+        name: "users".into(),
+        columns: vec![
+            Column {
+                autoincrement: true,
+                ..Column::new("id", SqlType::Integer)
+            },
+            Column::new("username", SqlType::Varchar(80)),
+        ],
+        primary_key: Some(PrimaryKey {
+            name: "pk_users".into(),
+            columns: vec!["id".into()],
+        }),
+        ..Table::default()
+    }
+}
+
+fn rev(message: &str, id: &str, upgrade: Vec<Op>) -> NewRevision {
+    let downgrade = strata::ops::reverse_all(&upgrade).expect("reversible");
+    NewRevision {
+        message: message.into(),
+        rev_id: Some(id.into()),
+        upgrade,
+        downgrade,
+        ..NewRevision::default()
+    }
+}
+
+/// Three revisions: create users, add phone, add an index.
+fn three_revisions(dir: &Dir) -> Migrator {
+    let mut m = Migrator::open(&dir.0).expect("open");
+    m.write_revision(rev(
+        "create users",
+        "aaaa00000001",
+        vec![Op::CreateTable { table: users() }],
+    ))
+    .expect("rev 1");
+    m.write_revision(rev(
+        "add phone",
+        "bbbb00000002",
+        vec![Op::AddColumn {
+            table: "users".into(),
+            column: Column::new("phone", SqlType::Varchar(20)).nullable(),
+        }],
+    ))
+    .expect("rev 2");
+    m.write_revision(rev(
+        "index username",
+        "cccc00000003",
+        vec![Op::CreateIndex {
+            table: "users".into(),
+            index: strata::schema::Index {
+                name: "ix_users_username".into(),
+                columns: vec!["username".into()],
+                unique: true,
+            },
+        }],
+    ))
+    .expect("rev 3");
+    Migrator::open(&dir.0).expect("reopen")
+}
+
+async fn tables(db: &mut strata::db::Db) -> Vec<String> {
+    let d = db.kind.dialect().expect("dialect");
+    let s = introspect(&mut db.conn, d, &IntrospectOptions::default())
+        .await
+        .expect("introspect")
+        .schema;
+    s.tables.keys().cloned().collect()
+}
+
+#[tokio::test]
+async fn upgrade_downgrade_and_relative_targets() {
+    for kind in BOTH {
+        let dir = temp_dir("updown");
+        let m = three_revisions(&dir);
+        let tdb = TestDb::new(kind, "updown").await;
+        let mut db = m.connect(&tdb.url).await.expect("connect");
+        assert!(m.current(&mut db).await.expect("current").is_empty());
+
+        let mut lines = Vec::new();
+        let steps = m
+            .upgrade(&mut db, "head", &RunOptions::default(), |e| {
+                if let Event::Started(s) = e {
+                    lines.push(format!("{} -> {}, {}", s.from_label, s.to_label, s.message))
+                }
+            })
+            .await
+            .expect("upgrade");
+        assert_eq!(steps.len(), 3, "{kind}");
+        assert_eq!(
+            lines,
+            [
+                " -> aaaa00000001, create users",
+                "aaaa00000001 -> bbbb00000002, add phone",
+                "bbbb00000002 -> cccc00000003, index username"
+            ]
+        );
+        assert_eq!(m.current(&mut db).await.expect("current"), ["cccc00000003"]);
+        assert!(m.is_up_to_date(&mut db).await.expect("check"));
+        assert_eq!(tables(&mut db).await, ["users"]);
+
+        // Nothing left: a second upgrade is a no-op.
+        let again = m
+            .upgrade(&mut db, "head", &RunOptions::default(), |_| {})
+            .await
+            .expect("again");
+        assert!(again.is_empty());
+
+        // -1 walks back exactly one revision, in both transaction modes.
+        for mode in [TxMode::Whole, TxMode::PerMigration] {
+            let opts = RunOptions {
+                tx_mode: Some(mode),
+                ..RunOptions::default()
+            };
+            let down = m.downgrade(&mut db, "-1", &opts, |_| {}).await.expect("-1");
+            assert_eq!(down.len(), 1, "{kind} {mode:?}");
+            m.upgrade(&mut db, "+1", &opts, |_| {}).await.expect("+1");
+            assert_eq!(m.current(&mut db).await.expect("current"), ["cccc00000003"]);
+        }
+
+        // Downgrade by prefix, then to base: the schema is empty again.
+        m.downgrade(&mut db, "aaaa", &RunOptions::default(), |_| {})
+            .await
+            .expect("to aaaa");
+        assert_eq!(m.current(&mut db).await.expect("current"), ["aaaa00000001"]);
+        let cols = column_names(&mut db, "users").await;
+        assert_eq!(cols, ["id", "username"], "{kind}");
+        m.downgrade(&mut db, "base", &RunOptions::default(), |_| {})
+            .await
+            .expect("base");
+        assert!(m.current(&mut db).await.expect("current").is_empty());
+        assert!(tables(&mut db).await.is_empty(), "{kind}");
+
+        // The audit log saw every step, with checksums.
+        let n: i64 = db
+            .conn
+            .fetch_one("SELECT count(*) FROM strata_log WHERE checksum IS NOT NULL")
+            .await
+            .expect("log")
+            .get(0);
+        // 3 up; per mode one down and one up; two down to aaaa; one down to base.
+        assert_eq!(n, 3 + 2 * 2 + 2 + 1, "{kind}: {n} log rows");
+    }
+}
+
+async fn column_names(db: &mut strata::db::Db, table: &str) -> Vec<String> {
+    let d = db.kind.dialect().expect("dialect");
+    let s = introspect(&mut db.conn, d, &IntrospectOptions::default())
+        .await
+        .expect("introspect")
+        .schema;
+    s.table(table)
+        .map(|t| t.columns.iter().map(|c| c.name.clone()).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_failing_step_rolls_everything_back() {
+    for kind in BOTH {
+        let dir = temp_dir("fail");
+        let mut m = three_revisions(&dir);
+        m.write_revision(rev(
+            "broken",
+            "dddd00000004",
+            vec![
+                Op::AddColumn {
+                    table: "users".into(),
+                    column: Column::new("age", SqlType::Integer).nullable(),
+                },
+                Op::Sql {
+                    sql: "INSERT INTO no_such_table VALUES (1)".into(),
+                    reverse: Some("SELECT 1".into()),
+                    dialect: None,
+                },
+            ],
+        ))
+        .expect("rev 4");
+        let tdb = TestDb::new(kind, "fail").await;
+        let mut db = m.connect(&tdb.url).await.expect("connect");
+
+        // One transaction for the run: nothing at all is applied.
+        let err = m
+            .upgrade(&mut db, "head", &RunOptions::default(), |_| {})
+            .await
+            .expect_err("must fail")
+            .to_string();
+        assert!(err.contains("dddd00000004"), "{err}");
+        assert!(err.contains("INSERT INTO no_such_table"), "{err}");
+        assert!(err.contains("no_such_table"), "{err}");
+        assert!(err.contains("rolled back"), "{err}");
+        assert!(
+            m.current(&mut db).await.expect("current").is_empty(),
+            "{kind}"
+        );
+        assert!(tables(&mut db).await.is_empty(), "{kind}: schema untouched");
+
+        // One transaction per migration: the three good revisions stay, the broken one does not.
+        let per = RunOptions {
+            tx_mode: Some(TxMode::PerMigration),
+            ..RunOptions::default()
+        };
+        m.upgrade(&mut db, "head", &per, |_| {})
+            .await
+            .expect_err("must fail");
+        assert_eq!(m.current(&mut db).await.expect("current"), ["cccc00000003"]);
+        assert!(
+            !column_names(&mut db, "users")
+                .await
+                .contains(&"age".to_string()),
+            "{kind}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn edited_applied_migrations_are_refused() {
+    for kind in BOTH {
+        let dir = temp_dir("checksum");
+        let m = three_revisions(&dir);
+        let tdb = TestDb::new(kind, "checksum").await;
+        let mut db = m.connect(&tdb.url).await.expect("connect");
+        m.upgrade(&mut db, "bbbb", &RunOptions::default(), |_| {})
+            .await
+            .expect("up");
+
+        let path = m.graph().get("bbbb").expect("script").path.clone();
+        let text = std::fs::read_to_string(&path).expect("read");
+        std::fs::write(&path, text.replace("varchar(20)", "varchar(30)")).expect("edit");
+        let m = Migrator::open(&dir.0).expect("reopen");
+        let err = m
+            .upgrade(&mut db, "head", &RunOptions::default(), |_| {})
+            .await
+            .expect_err("edited file")
+            .to_string();
+        assert!(err.contains(&path.display().to_string()), "{err}");
+        assert!(err.contains("--allow-changed"), "{err}");
+        assert_eq!(m.current(&mut db).await.expect("current"), ["bbbb00000002"]);
+
+        let allow = RunOptions {
+            allow_changed: true,
+            ..RunOptions::default()
+        };
+        m.upgrade(&mut db, "head", &allow, |_| {})
+            .await
+            .expect("override");
+        assert_eq!(m.current(&mut db).await.expect("current"), ["cccc00000003"]);
+    }
+}
+
+#[tokio::test]
+async fn crlf_checkouts_keep_the_checksum() {
+    let dir = temp_dir("crlf");
+    let m = three_revisions(&dir);
+    let tdb = TestDb::sqlite("crlf");
+    let mut db = m.connect(&tdb.url).await.expect("connect");
+    m.upgrade(&mut db, "bbbb", &RunOptions::default(), |_| {})
+        .await
+        .expect("up");
+    let path = m.graph().get("aaaa").expect("script").path.clone();
+    let text = std::fs::read_to_string(&path).expect("read");
+    std::fs::write(&path, text.replace('\n', "\r\n")).expect("crlf");
+    let m = Migrator::open(&dir.0).expect("reopen");
+    m.upgrade(&mut db, "head", &RunOptions::default(), |_| {})
+        .await
+        .expect("a CRLF checkout is the same file");
+}
+
+#[tokio::test]
+async fn unknown_recorded_revision_is_an_error() {
+    for kind in BOTH {
+        let dir = temp_dir("missing");
+        let m = three_revisions(&dir);
+        let tdb = TestDb::new(kind, "missing").await;
+        let mut db = m.connect(&tdb.url).await.expect("connect");
+        m.stamp(&mut db, &["head".into()], false, |_| {})
+            .await
+            .expect("stamp");
+        db.conn
+            .execute("UPDATE strata_version SET version_num = 'ffff99999999'")
+            .await
+            .expect("corrupt");
+        let err = m
+            .upgrade(&mut db, "head", &RunOptions::default(), |_| {})
+            .await
+            .expect_err("unknown")
+            .to_string();
+        assert!(err.contains("ffff99999999"), "{err}");
+        assert!(err.contains("stamp"), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn stamp_moves_rows_without_running_anything() {
+    for kind in BOTH {
+        let dir = temp_dir("stamp");
+        let m = three_revisions(&dir);
+        let tdb = TestDb::new(kind, "stamp").await;
+        let mut db = m.connect(&tdb.url).await.expect("connect");
+        let (before, after) = m
+            .stamp(&mut db, &["bbbb".into()], false, |_| {})
+            .await
+            .expect("stamp");
+        assert!(before.is_empty());
+        assert_eq!(after, ["bbbb00000002"]);
+        assert!(tables(&mut db).await.is_empty(), "stamp runs nothing");
+        m.stamp(&mut db, &["base".into()], false, |_| {})
+            .await
+            .expect("stamp base");
+        assert!(m.current(&mut db).await.expect("current").is_empty());
+        m.stamp(&mut db, &["cccc".into()], true, |_| {})
+            .await
+            .expect("purge");
+        assert_eq!(m.current(&mut db).await.expect("current"), ["cccc00000003"]);
+    }
+}
+
+#[tokio::test]
+async fn offline_sql_per_dialect() {
+    let dir = temp_dir("offline");
+    let m = three_revisions(&dir);
+    for kind in BOTH {
+        let up = m
+            .offline_sql(kind, Direction::Up, "head", None)
+            .expect("up");
+        let down = m
+            .offline_sql(kind, Direction::Down, "head:base", None)
+            .expect("down");
+        // The log rows carry timestamps; blank them for the snapshot.
+        let scrub = |s: &str| {
+            let re_ts = |line: &str| -> String {
+                if line.starts_with("INSERT INTO \"strata_log\"") {
+                    "INSERT INTO \"strata_log\" (...) VALUES (...)".to_string()
+                } else {
+                    line.to_string()
+                }
+            };
+            s.lines().map(re_ts).collect::<Vec<_>>().join("\n")
+        };
+        insta::assert_snapshot!(format!("offline_upgrade_{kind}"), scrub(&up));
+        insta::assert_snapshot!(format!("offline_downgrade_{kind}"), scrub(&down));
+        let err = m
+            .offline_sql(kind, Direction::Down, "base", None)
+            .expect_err("needs a range")
+            .to_string();
+        assert!(err.contains("<from>:<to>"), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn offline_script_runs_and_matches_online_result() {
+    // The script `upgrade --sql` prints, run by hand, gives the same database.
+    let dir = temp_dir("offline-run");
+    let m = three_revisions(&dir);
+    for kind in BOTH {
+        let tdb = TestDb::new(kind, "offline-run").await;
+        let mut db = m.connect(&tdb.url).await.expect("connect");
+        let script = m
+            .offline_sql(kind, Direction::Up, "head", None)
+            .expect("sql");
+        db.conn
+            .execute(sqlx::raw_sql(&script))
+            .await
+            .expect("script runs");
+        assert_eq!(m.current(&mut db).await.expect("current"), ["cccc00000003"]);
+        assert_eq!(
+            column_names(&mut db, "users").await,
+            ["id", "username", "phone"]
+        );
+        // And the online downgrade can take it from there.
+        m.downgrade(&mut db, "base", &RunOptions::default(), |_| {})
+            .await
+            .expect("down");
+        assert!(tables(&mut db).await.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn postgres_lock_timeout_names_the_holder() {
+    let dir = temp_dir("lock");
+    std::fs::write(dir.0.join("strata.toml"), "lock_timeout_seconds = 1\n").expect("settings");
+    let m = three_revisions(&dir);
+    let tdb = TestDb::postgres("lock").await;
+    let mut holder = m.connect(&tdb.url).await.expect("holder");
+    holder
+        .conn
+        .execute(format!("SELECT pg_advisory_lock({})", strata::migrator::LOCK_KEY).as_str())
+        .await
+        .expect("hold the lock");
+    let mut db = m.connect(&tdb.url).await.expect("connect");
+    let err = m
+        .upgrade(&mut db, "head", &RunOptions::default(), |_| {})
+        .await
+        .expect_err("timeout")
+        .to_string();
+    assert!(err.contains("backend pid"), "{err}");
+    assert!(err.contains("lock_timeout_seconds"), "{err}");
+    assert!(m.current(&mut db).await.expect("current").is_empty());
+}
+
+#[tokio::test]
+async fn postgres_non_transactional_revision_runs_alone() {
+    let dir = temp_dir("nontx");
+    let mut m = three_revisions(&dir);
+    m.write_revision(rev(
+        "concurrent index",
+        "eeee00000005",
+        vec![Op::Sql {
+            sql: "CREATE INDEX CONCURRENTLY ix_users_phone ON users (phone)".into(),
+            reverse: Some("DROP INDEX CONCURRENTLY ix_users_phone".into()),
+            dialect: Some(DialectKind::Postgres),
+        }],
+    ))
+    .expect("rev");
+    let path = m.graph().get("eeee").expect("script").path.clone();
+    let text = std::fs::read_to_string(&path).expect("read");
+    let text = text.replacen("message = ", "transactional = false\nmessage = ", 1);
+    std::fs::write(&path, text).expect("write");
+    let m = Migrator::open(&dir.0).expect("reopen");
+    assert!(!m.graph().get("eeee").expect("script").header.transactional);
+    let tdb = TestDb::postgres("nontx").await;
+    let mut db = m.connect(&tdb.url).await.expect("connect");
+    m.upgrade(&mut db, "head", &RunOptions::default(), |_| {})
+        .await
+        .expect("CREATE INDEX CONCURRENTLY cannot run in a transaction; it must run alone");
+    assert_eq!(m.current(&mut db).await.expect("current"), ["eeee00000005"]);
+    m.downgrade(&mut db, "base", &RunOptions::default(), |_| {})
+        .await
+        .expect("down");
+}

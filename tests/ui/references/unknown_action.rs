@@ -1,0 +1,11 @@
+use strata::Model;
+
+#[derive(Model)]
+pub struct Post {
+    #[model(primary_key)]
+    pub id: i32,
+    #[model(references = "users.id", on_delete = "cascde")]
+    pub user_id: i32,
+}
+
+fn main() {}

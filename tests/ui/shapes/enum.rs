@@ -1,0 +1,9 @@
+use strata::Model;
+
+#[derive(Model)]
+pub enum Status {
+    Active,
+    Banned,
+}
+
+fn main() {}
