@@ -8,13 +8,6 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 /// Schema migrations for your models: autogenerate, review, upgrade, downgrade.
-///
-/// Put your `#[derive(Model)]` structs in your library and add `src/bin/migrate.rs`:
-///
-///     use myapp as _;
-///     fn main() -> std::process::ExitCode { strata::cli::main() }
-///
-/// then run `cargo run --bin migrate -- <command>`.
 #[derive(Debug, Parser)]
 #[command(
     name = "migrate",
@@ -32,6 +25,11 @@ pub struct Cli {
 }
 
 const AFTER_HELP: &str = "\
+Setup: put your #[derive(Model)] structs in your library and add src/bin/migrate.rs:
+    use myapp as _; // your crate: links the models into this binary
+    fn main() -> std::process::ExitCode { strata::cli::main() }
+then run `cargo run --bin migrate -- <command>`.
+
 A typical session:
   migrate init                       create migrations/ (once per project)
   migrate migrate -m \"add users\"     compare the models with the database, write a revision
