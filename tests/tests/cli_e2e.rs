@@ -386,6 +386,21 @@ async fn error_paths() {
 
     // No models in the target: the linking hint names the crate.
     w.run(Base, &["upgrade", "heads"]).ok();
+    // Where the URL comes from without --database-url: ./.env, then sqlite://app.db.
+    w.url = None;
+    std::fs::write(w.path(".env"), format!("DATABASE_URL={}\n", db.url)).expect("write .env");
+    assert_eq!(w.run(Base, &["current"]).ok(), ["aa22 (head)"]);
+    std::fs::remove_file(w.path(".env")).expect("remove .env");
+    assert!(w.run(Base, &["current"]).ok().is_empty());
+    assert!(
+        w.path("app.db").is_file(),
+        "the default SQLite database is created"
+    );
+    w.url = Some(db.url.clone());
+    w.run(Base, &["stamp", "--purge", "aa11"]).ok();
+    assert_eq!(w.run(Base, &["current"]).ok(), ["aa11"]);
+    w.run(Base, &["-q", "upgrade"]).ok();
+
     std::fs::write(w.path("migrations/strata.toml"), "exclude = [\"*\"]\n").expect("write");
     let err = w
         .run(Base, &["migrate", "-m", "none"])
