@@ -72,7 +72,9 @@ impl Live {
             from_label: remove.first().cloned().unwrap_or_else(|| "<base>".into()),
             to_label: new_head.unwrap_or("<base>").into(),
         };
-        let planner = |heads: &[String]| -> Result<Vec<PlannedStep>, ApplyError> {
+        let planner = async |_conn: &mut sqlx::AnyConnection,
+                             heads: &[String]|
+               -> Result<Vec<PlannedStep>, ApplyError> {
             Ok(if heads == remove.as_slice() {
                 vec![step.clone()]
             } else {
