@@ -591,7 +591,7 @@ impl Ctx {
             m.graph().head()?;
         }
         let mut db = self.connect(&m).await?;
-        let plan = m.compare(&mut db, &crate::registry::models()).await;
+        let plan = m.check(&mut db, &crate::registry::models()).await;
         close(db).await;
         let plan = plan?;
         if plan.is_empty() {
