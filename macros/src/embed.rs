@@ -33,7 +33,12 @@ fn files(lit: &LitStr) -> syn::Result<TokenStream> {
         ));
     }
     let mut names: Vec<String> = std::fs::read_dir(&versions)
-        .map_err(|e| syn::Error::new(lit.span(), format!("cannot read {}: {e}", versions.display())))?
+        .map_err(|e| {
+            syn::Error::new(
+                lit.span(),
+                format!("cannot read {}: {e}", versions.display()),
+            )
+        })?
         .filter_map(Result::ok)
         .filter(|e| e.path().is_file())
         .map(|e| e.file_name().to_string_lossy().into_owned())

@@ -34,10 +34,10 @@ pub mod testing;
 pub use error::Error;
 pub use migrator::{Migrator, NewRevision, RunOptions};
 pub use model::Model;
-/// Derives [`Model`] for a struct; see the README for the attributes.
-pub use strata_macros::Model;
 /// Embeds a migrations directory in the binary; see [`embed`].
 pub use strata_macros::embed_migrations;
+/// Derives [`Model`] for a struct; see the README for the attributes.
+pub use strata_macros::Model;
 
 /// Paths used by generated code. Not public API: may change in any release.
 #[doc(hidden)]

@@ -511,6 +511,20 @@ impl Migrator {
         Ok(diff::diff(&current, &target, &opts)?)
     }
 
+    /// The graph's head revisions.
+    pub fn heads(&self) -> Vec<String> {
+        self.graph.heads().into_iter().map(String::from).collect()
+    }
+
+    /// What CI runs: fails when the graph has several heads or the database is not at the
+    /// head, otherwise returns the changes the models still need (empty: in sync).
+    pub async fn check(&self, db: &mut Db, models: &[&'static TableDef]) -> Result<Plan, Error> {
+        if self.graph.heads().len() > 1 {
+            self.graph.head()?;
+        }
+        self.compare(db, models).await
+    }
+
     /// Writes a new revision file and reloads the graph; returns the new script.
     pub fn write_revision(&mut self, new: NewRevision) -> Result<Script, Error> {
         let parents = match &new.head {

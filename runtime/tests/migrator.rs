@@ -464,3 +464,62 @@ async fn postgres_non_transactional_revision_runs_alone() {
         .await
         .expect("down");
 }
+
+/// The models that match `three_revisions` at head.
+#[derive(strata::Model)]
+#[model(table = "users")]
+#[allow(dead_code)]
+struct User {
+    #[model(primary_key)]
+    id: i32,
+    #[model(max_length = 80, unique, index)]
+    username: String,
+    #[model(max_length = 20)]
+    phone: Option<String>,
+}
+
+/// The same table with one more column.
+#[derive(strata::Model)]
+#[model(table = "users")]
+#[allow(dead_code)]
+struct UserWithAge {
+    #[model(primary_key)]
+    id: i32,
+    #[model(max_length = 80, unique, index)]
+    username: String,
+    #[model(max_length = 20)]
+    phone: Option<String>,
+    age: Option<i32>,
+}
+
+#[tokio::test]
+async fn check_reports_behind_in_sync_and_pending() {
+    use strata::Model;
+    for kind in BOTH {
+        let dir = temp_dir("check");
+        let m = three_revisions(&dir);
+        assert_eq!(m.heads(), ["cccc00000003"]);
+        let tdb = TestDb::new(kind, "check").await;
+        let mut db = m.connect(&tdb.url).await.expect("connect");
+        m.upgrade(&mut db, "bbbb", &RunOptions::default(), |_| {})
+            .await
+            .expect("up");
+        let err = m
+            .check(&mut db, &[User::TABLE])
+            .await
+            .expect_err("behind")
+            .to_string();
+        assert!(err.contains("not up to date"), "{err}");
+        m.upgrade(&mut db, "head", &RunOptions::default(), |_| {})
+            .await
+            .expect("up");
+        let plan = m.check(&mut db, &[User::TABLE]).await.expect("in sync");
+        assert!(plan.is_empty(), "{kind}: {:?}", plan.upgrade);
+        let plan = m
+            .check(&mut db, &[UserWithAge::TABLE])
+            .await
+            .expect("pending");
+        let lines: Vec<String> = plan.upgrade.iter().flat_map(|op| op.describe()).collect();
+        assert_eq!(lines, ["Detected added column 'users.age'"], "{kind}");
+    }
+}

@@ -10,7 +10,10 @@ fn every_file_and_the_settings_are_embedded() {
     let names: Vec<&str> = EMBEDDED.files.iter().map(|f| f.name).collect();
     assert_eq!(
         names,
-        ["0a0000000001_create_notes.toml", "0b0000000002_add_pinned.toml"]
+        [
+            "0a0000000001_create_notes.toml",
+            "0b0000000002_add_pinned.toml"
+        ]
     );
     for f in EMBEDDED.files {
         let on_disk = std::fs::read_to_string(
@@ -28,7 +31,10 @@ fn every_file_and_the_settings_are_embedded() {
 
 #[tokio::test]
 async fn embedded_migrations_apply_without_the_directory() {
-    for kind in [strata::dialect::DialectKind::Sqlite, strata::dialect::DialectKind::Postgres] {
+    for kind in [
+        strata::dialect::DialectKind::Sqlite,
+        strata::dialect::DialectKind::Postgres,
+    ] {
         let m = Migrator::from_embedded(&EMBEDDED).expect("valid");
         let tdb = TestDb::new(kind, "embed").await;
         let mut db = m.connect(&tdb.url).await.expect("connect");
@@ -50,7 +56,9 @@ fn a_new_file_is_embedded_on_the_next_build() {
     use std::path::Path;
     use std::process::Command;
 
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace");
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace");
     let root = std::env::temp_dir().join(format!("strata-embed-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     std::fs::create_dir_all(root.join("src")).expect("mkdir");
@@ -106,6 +114,10 @@ fn a_new_file_is_embedded_on_the_next_build() {
         versions.join("0b0000000002_add_pinned.toml"),
     )
     .expect("copy");
-    assert_eq!(run(), "2", "the new file must be embedded on the next build");
+    assert_eq!(
+        run(),
+        "2",
+        "the new file must be embedded on the next build"
+    );
     let _ = std::fs::remove_dir_all(&root);
 }

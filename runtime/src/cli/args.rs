@@ -1,4 +1,7 @@
 //! Stage 8, CLI: the command-line grammar (the `flask db` command set, same meanings).
+//!
+//! The doc comments here are the command reference: clap turns them into `migrate --help`
+//! and `migrate <command> --help`.
 
 use std::path::PathBuf;
 
@@ -6,7 +9,12 @@ use clap::{Args, Parser, Subcommand};
 
 /// Schema migrations for your models: autogenerate, review, upgrade, downgrade.
 #[derive(Debug, Parser)]
-#[command(name = "migrate", version, about, long_about = None, disable_help_subcommand = true)]
+#[command(
+    name = "migrate",
+    version,
+    disable_help_subcommand = true,
+    after_long_help = AFTER_HELP
+)]
 pub struct Cli {
     /// Global options.
     #[command(flatten)]
@@ -15,6 +23,28 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
+
+const AFTER_HELP: &str = "\
+Setup: put your #[derive(Model)] structs in your library and add src/bin/migrate.rs:
+    use myapp as _; // your crate: links the models into this binary
+    fn main() -> std::process::ExitCode { strata::cli::main() }
+then run `cargo run --bin migrate -- <command>`.
+
+A typical session:
+  migrate init                       create migrations/ (once per project)
+  migrate migrate -m \"add users\"     compare the models with the database, write a revision
+  migrate upgrade                    apply it
+  migrate downgrade                  revert the last revision
+
+Targets (upgrade, downgrade, stamp, show, history -r): `head`, `heads`, `base`, `current`,
+a revision id or any unique prefix of it, `+N` / `-N` (relative to the database),
+`<rev>+N`, `<label>@head`, `<label>@base`.
+
+The database URL is, in order: --database-url, the DATABASE_URL variable, DATABASE_URL in
+./.env, `url` in migrations/strata.toml, and finally sqlite://app.db (created when missing).
+
+Exit codes: 0 success; 1 a failed command, or `check` / `current --check-heads` finding work to
+do; 2 a usage error.";
 
 /// Options every command takes.
 #[derive(Debug, Args, Clone)]
@@ -31,10 +61,10 @@ pub struct Global {
     /// The database URL [default: DATABASE_URL, then .env, then `url` in strata.toml, then sqlite://app.db].
     #[arg(long, global = true)]
     pub database_url: Option<String>,
-    /// Print only errors.
+    /// Print only results and errors (no progress lines).
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
-    /// Print more detail (the SQL that runs).
+    /// Print more: revision details (current, history, heads, branches) and the SQL that runs.
     #[arg(short, long, global = true)]
     pub verbose: bool,
     /// Never use colours (also NO_COLOR).
@@ -46,8 +76,16 @@ pub struct Global {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create a new migrations directory (strata.toml, README, versions/).
+    ///
+    /// Refuses a directory that exists and is not empty.
     Init,
     /// Autogenerate a revision from the differences between the models and the database.
+    ///
+    /// The same as `revision --autogenerate`. The database must be at the head (run `upgrade`
+    /// first). Prints one `Detected ...` line per change and a `WARNING:` line per change that
+    /// can lose data; review the generated file before applying it.
+    ///
+    /// Example: migrate migrate -m "add phone to users"
     Migrate {
         /// The revision message.
         #[arg(short, long)]
@@ -60,6 +98,11 @@ pub enum Command {
         rev: RevisionOptions,
     },
     /// Create a new revision (empty unless --autogenerate).
+    ///
+    /// An empty revision has commented examples of each op; fill it in by hand (data
+    /// migrations use `op = "sql"`).
+    ///
+    /// Example: migrate revision -m "backfill display names"
     Revision {
         /// The revision message.
         #[arg(short, long)]
@@ -72,6 +115,11 @@ pub enum Command {
         rev: RevisionOptions,
     },
     /// Upgrade the database to a later revision.
+    ///
+    /// Prints `Running upgrade <from> -> <to>, <message>` per revision. With --sql, prints the
+    /// SQL script instead (offline: no connection; TARGET may be a range `from:to`).
+    ///
+    /// Examples: migrate upgrade; migrate upgrade +1; migrate upgrade ae10; migrate upgrade --sql > up.sql
     Upgrade {
         /// The target revision.
         #[arg(default_value = "head")]
@@ -79,7 +127,7 @@ pub enum Command {
         /// Print the SQL instead of running it (offline mode; no connection).
         #[arg(long)]
         sql: bool,
-        /// The dialect for --sql when the URL does not say (sqlite, postgres).
+        /// The dialect for --sql (sqlite, postgres) [default: from the database URL].
         #[arg(long)]
         dialect: Option<String>,
         /// Apply even if an applied migration file was edited since it ran.
@@ -87,6 +135,11 @@ pub enum Command {
         allow_changed: bool,
     },
     /// Revert the database to an earlier revision.
+    ///
+    /// Prints `Running downgrade <from> -> <to>, <message>` per revision. With --sql, TARGET
+    /// must be a range `from:to` (for example `head:base`).
+    ///
+    /// Examples: migrate downgrade; migrate downgrade -2; migrate downgrade base
     Downgrade {
         /// The target revision.
         #[arg(default_value = "-1", allow_hyphen_values = true)]
@@ -94,7 +147,7 @@ pub enum Command {
         /// Print the SQL instead of running it (offline mode; no connection).
         #[arg(long)]
         sql: bool,
-        /// The dialect for --sql when the URL does not say (sqlite, postgres).
+        /// The dialect for --sql (sqlite, postgres) [default: from the database URL].
         #[arg(long)]
         dialect: Option<String>,
         /// Revert even if an applied migration file was edited since it ran.
@@ -102,33 +155,53 @@ pub enum Command {
         allow_changed: bool,
     },
     /// Show the current revision(s) of the database.
+    ///
+    /// One line per applied head, `<rev> (head)`; nothing when the database is at base. With
+    /// -v, each revision's details.
     Current {
         /// Fail (exit 1) unless the database is at the head(s).
         #[arg(long)]
         check_heads: bool,
     },
     /// List revisions in chronological order, newest first.
+    ///
+    /// One line per revision: `<parent> -> <rev> (head), <message>`. Merges show their
+    /// parents `a, b -> m (mergepoint)`, and a revision with several children is marked
+    /// `(branchpoint)`. With -v, each revision's details.
+    ///
+    /// Examples: migrate history; migrate history -r ae10:head; migrate history -i
     History {
         /// A range `A:B` (either side may be empty).
-        #[arg(short = 'r', long)]
+        #[arg(short = 'r', long, allow_hyphen_values = true)]
         rev_range: Option<String>,
-        /// Mark the database's current revision(s).
+        /// Mark the database's current revision(s) `(current)`.
         #[arg(short = 'i', long)]
         indicate_current: bool,
     },
     /// Show the current head revisions.
     Heads,
-    /// Show branch points.
+    /// Show branch points (revisions with several children) and their branches.
     Branches,
     /// Show a revision: its header, its ops, and with --sql the SQL.
+    ///
+    /// Example: migrate show ae10 --sql
     Show {
-        /// The revision (a prefix is enough).
+        /// The revision (a unique prefix is enough; also `head`).
         revision: String,
-        /// Also print the SQL for the database's dialect.
+        /// Also print the SQL, for the database URL's dialect (or --dialect).
         #[arg(long)]
         sql: bool,
+        /// The dialect for --sql (sqlite, postgres) [default: from the database URL].
+        #[arg(long)]
+        dialect: Option<String>,
     },
     /// Set the database's revision without running migrations.
+    ///
+    /// For a database whose schema already matches a revision (created by hand, or by an
+    /// older tool). `stamp --purge <rev>` resets a version table that names revisions that no
+    /// longer exist.
+    ///
+    /// Example: migrate stamp head
     Stamp {
         /// The revision(s) to record.
         #[arg(required = true)]
@@ -139,8 +212,13 @@ pub enum Command {
         /// Print the SQL instead of running it.
         #[arg(long)]
         sql: bool,
+        /// The dialect for --sql (sqlite, postgres) [default: from the database URL].
+        #[arg(long)]
+        dialect: Option<String>,
     },
     /// Merge two or more heads into one revision.
+    ///
+    /// Example: migrate merge -m "merge billing" heads
     Merge {
         /// The revisions to merge (default: every head).
         revisions: Vec<String>,
@@ -161,8 +239,11 @@ pub enum Command {
         revision: String,
     },
     /// Exit 0 when the models match the database at head; 1 when there is work to do.
+    ///
+    /// Fails (exit 1) when the models differ from the database (listing the changes), when the
+    /// database is behind the head, or when there are several heads. Use it in CI.
     Check,
-    /// List the models linked into this binary.
+    /// List the models linked into this binary: `<table> <rust path>` per model.
     Models,
 }
 
@@ -210,5 +291,23 @@ mod tests {
         assert!(
             matches!(cli.command, Command::Migrate { message: Some(ref m), .. } if m == "add phone")
         );
+    }
+
+    #[test]
+    fn verbose_after_the_command() {
+        let cli = Cli::try_parse_from(["migrate", "history", "-v", "-r", "-2:"]).expect("parses");
+        assert!(cli.global.verbose);
+        assert!(
+            matches!(cli.command, Command::History { rev_range: Some(ref r), .. } if r == "-2:")
+        );
+        let cli = Cli::try_parse_from(["migrate", "current", "-q"]).expect("parses");
+        assert!(cli.global.quiet);
+    }
+
+    #[test]
+    fn usage_errors() {
+        assert!(Cli::try_parse_from(["migrate", "nope"]).is_err());
+        assert!(Cli::try_parse_from(["migrate", "stamp"]).is_err());
+        assert!(Cli::try_parse_from(["migrate", "-q", "-v", "current"]).is_err());
     }
 }

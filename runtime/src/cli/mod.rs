@@ -1,30 +1,131 @@
 //! Stage 8, CLI: the `migrate` command line (`init`, `migrate`, `upgrade`, ...).
+//!
+//! Users call [`main`] from a two-line `src/bin/migrate.rs` that links their models' crate:
+//!
+//! ```no_run
+//! // use myapp as _;   // the crate with the #[derive(Model)] structs
+//! fn main() -> std::process::ExitCode {
+//!     strata::cli::main()
+//! }
+//! ```
+//!
+//! The commands are a thin layer over [`crate::Migrator`]; `migrate --help` is the reference.
 
 pub mod args;
+mod commands;
+mod format;
+mod output;
 
+use std::ffi::OsString;
 use std::process::ExitCode;
 
-/// Runs the `migrate` command line with the process's arguments and returns its exit code.
-///
-/// Until the full command set lands, only `migrate models` exists: it prints one line per
-/// registered model, `<table> <rust_path>`, in table-name order.
+use clap::Parser;
+
+use crate::error::Error;
+use output::Out;
+
+/// Runs the `migrate` command line with the process's arguments and returns its exit code:
+/// 0 on success; 1 when the command failed (one `Error: ...` line on stderr, and a `hint:`
+/// line where one helps) or a check found work to do; 2 for usage errors.
 pub fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args
-        .iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .as_slice()
+    main_from(std::env::args_os())
+}
+
+/// [`main`] with explicit arguments (the first is the program name).
+pub fn main_from<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match args::Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let out = Out::new(cli.global.quiet, cli.global.verbose, cli.global.no_color);
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
     {
-        ["models"] => {
-            for t in crate::registry::models() {
-                println!("{} {}", t.name, t.rust_path);
+        Ok(rt) => rt,
+        Err(e) => {
+            out.error(&format!("cannot start the async runtime: {e}"), None);
+            return ExitCode::FAILURE;
+        }
+    };
+    let ctx = commands::Ctx::new(cli.global.clone(), out.clone());
+    match runtime.block_on(ctx.run(cli.command)) {
+        Ok(Outcome::Done) => ExitCode::SUCCESS,
+        Ok(Outcome::Differences) => ExitCode::FAILURE,
+        Err(f) => {
+            out.error(&f.message, f.hint.as_deref());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// How a command that did not fail ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// Exit 0.
+    Done,
+    /// A check found work to do (its output says what): exit 1.
+    Differences,
+}
+
+/// A failed command: the `Error:` line and an optional `hint:` line.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl Failure {
+    pub(crate) fn new(message: impl Into<String>) -> Failure {
+        Failure {
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub(crate) fn hint(mut self, hint: impl Into<String>) -> Failure {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Failure {
+        match e {
+            Error::NotUpToDate { current, heads } => {
+                Failure::new("Target database is not up to date.").hint(format!(
+                    "the database is at {current} and the head is {heads}; run `upgrade` first"
+                ))
             }
-            ExitCode::SUCCESS
+            Error::Diff(crate::diff::DiffError::NoModels) => {
+                let krate = std::env::var("CARGO_PKG_NAME")
+                    .map(|n| n.replace('-', "_"))
+                    .unwrap_or_else(|_| "myapp".into());
+                Failure::new(e.to_string()).hint(format!(
+                    "add `use {krate} as _;` to src/bin/migrate.rs (`models` lists the models \
+                     this binary sees)"
+                ))
+            }
+            other => Failure::new(other.to_string()),
         }
-        _ => {
-            eprintln!("usage: migrate models    (list the models linked into this binary)");
-            ExitCode::from(2)
-        }
+    }
+}
+
+impl From<crate::script::ScriptError> for Failure {
+    fn from(e: crate::script::ScriptError) -> Failure {
+        Failure::from(Error::from(e))
+    }
+}
+
+impl From<crate::graph::GraphError> for Failure {
+    fn from(e: crate::graph::GraphError) -> Failure {
+        Failure::from(Error::from(e))
     }
 }

@@ -805,3 +805,52 @@ fn ops_never_carry_hints_even_for_new_tables() {
     assert_eq!(table.renamed_from, None);
     assert!(table.columns.iter().all(|c| c.renamed_from.is_none()));
 }
+
+#[test]
+fn expression_defaults_compare_by_meaning_not_spelling() {
+    use super::columns::{expr_key, same_default};
+    let sql = |s: &str| Default::Sql { sql: s.into() };
+    // PostgreSQL's reading of what the model says.
+    for (model, database) in [
+        ("'n/' || 'a'", "('n/'::text || 'a'::text)"),
+        ("lower('ABC')", "lower('ABC'::text)"),
+        ("'{}'", "'{}'::json"),
+        ("'x'", "'x'::character varying(3)"),
+        ("ARRAY['a']", "ARRAY['a'::text]"),
+        ("now()", "NOW( )"),
+        ("'it''s' || 'x'", "('it''s'::text || 'x'::text)"),
+    ] {
+        assert!(
+            same_default(Some(&sql(model)), Some(&sql(database))),
+            "{model} vs {database}: {} vs {}",
+            expr_key(model),
+            expr_key(database)
+        );
+    }
+    // Real changes still show.
+    for (a, b) in [
+        ("'a' || 'b'", "'a' || 'c'"),
+        ("'A B'", "'a b'"),
+        ("now()", "CURRENT_TIMESTAMP"),
+        ("(1 + 2) * 3", "1 + 2 * 3"),
+        ("\"Col\"", "\"col\""),
+    ] {
+        assert!(!same_default(Some(&sql(a)), Some(&sql(b))), "{a} vs {b}");
+    }
+    assert!(!same_default(Some(&sql("1")), Some(&Default::Int(1))));
+    assert!(same_default(None, None));
+    assert!(!same_default(Some(&sql("1")), None));
+
+    // And the diff of two tables that differ only so is empty.
+    let mut before = schema([users()]);
+    let mut after = before.clone();
+    tbl(&mut before, "users").columns[1].default = Some(sql("('n/'::text || 'a'::text)"));
+    tbl(&mut after, "users").columns[1].default = Some(sql("'n/' || 'a'"));
+    let opts = DiffOptions::default();
+    assert!(diff(&before, &after, &opts).expect("diff").is_empty());
+    tbl(&mut after, "users").columns[1].default = Some(sql("'n/' || 'b'"));
+    assert_eq!(
+        kinds(&diff(&before, &after, &opts).expect("diff")),
+        ["alter_column users"]
+    );
+}

@@ -212,3 +212,58 @@ fn apply_reports_inconsistent_ops() {
     .expect_err("no table");
     assert_eq!(err, ApplyError::NoTable("nope".into()));
 }
+
+#[test]
+fn a_column_rename_rewrites_check_expressions() {
+    use super::rename_in_expr;
+    let r = |e: &str| rename_in_expr(e, "username", "login");
+    assert_eq!(r("length(username) > 2"), r#"length("login") > 2"#);
+    assert_eq!(r(r#"length("username") > 2"#), r#"length("login") > 2"#);
+    assert_eq!(r("USERNAME <> 'username'"), r#""login" <> 'username'"#);
+    assert_eq!(
+        r("users.username = username_2"),
+        r#"users."login" = username_2"#
+    );
+    assert_eq!(
+        r("username(x) or x::username"),
+        "username(x) or x::username"
+    );
+    assert_eq!(
+        r(r#""it's ""username""" = 'a''username'"#),
+        r#""it's ""username""" = 'a''username'"#
+    );
+    assert_eq!(r("1e5 > 0"), "1e5 > 0");
+    assert_eq!(
+        rename_in_expr(r#""order" >= 0 AND "Order" < 5"#, "order", "say \"hi\""),
+        r#""say ""hi""" >= 0 AND "Order" < 5"#
+    );
+
+    let mut s = Schema::new();
+    s.insert(Table {
+        name: "users".into(),
+        columns: vec![Column::new("username", SqlType::Text)],
+        checks: vec![Check {
+            name: "ck".into(),
+            expr: "length(username) > 2".into(),
+        }],
+        ..Table::default()
+    });
+    let op = Op::AlterColumn {
+        table: "users".into(),
+        column: "username".into(),
+        rename: Some("login".into()),
+        ty: None,
+        nullable: None,
+        default: None,
+    };
+    op.apply(&mut s).expect("applies");
+    assert_eq!(s.tables["users"].checks[0].expr, r#"length("login") > 2"#);
+    op.reverse()
+        .expect("reversible")
+        .apply(&mut s)
+        .expect("applies back");
+    assert_eq!(
+        s.tables["users"].checks[0].expr,
+        r#"length("username") > 2"#
+    );
+}

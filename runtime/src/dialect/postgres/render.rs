@@ -78,6 +78,26 @@ pub(super) fn column_sql(d: &Postgres, table: &Table, c: &Column) -> Result<Stri
     ))
 }
 
+/// Whether an explicit cast to `ty` silently cuts values that do not fit: `'abcdef'::varchar(3)`
+/// is `'abc'`, and so for `char(n)`. A type change to such a type is written without `USING`:
+/// PostgreSQL's assignment cast, which exists from every type to the string types, fails on a
+/// value too long instead, so narrowing never loses data silently.
+fn explicit_cast_truncates(ty: &SqlType) -> bool {
+    match ty {
+        SqlType::Varchar(_) => true,
+        SqlType::Custom(s) => {
+            let s = s.trim().to_ascii_lowercase();
+            let head = s.split('(').next().unwrap_or_default().trim();
+            let head = head.split_whitespace().collect::<Vec<_>>().join(" ");
+            matches!(
+                head.as_str(),
+                "char" | "character" | "varchar" | "character varying" | "bpchar" | "nchar"
+            )
+        }
+        _ => false,
+    }
+}
+
 fn alter_table(d: &Postgres, table: &str, action: impl std::fmt::Display) -> String {
     format!("ALTER TABLE {} {action}", d.quote_ident(table))
 }
@@ -199,7 +219,11 @@ pub(super) fn render(d: &Postgres, op: &Op, before: &Schema) -> Result<Vec<Strin
             }
             if let Some(ch) = ty {
                 let t = type_sql(&ch.to)?;
-                out.push(alter(format!("TYPE {t} USING {col}::{t}")));
+                if explicit_cast_truncates(&ch.to) {
+                    out.push(alter(format!("TYPE {t}")));
+                } else {
+                    out.push(alter(format!("TYPE {t} USING {col}::{t}")));
+                }
             }
             if let Some(ch) = nullable.as_ref().filter(|c| c.from != c.to) {
                 out.push(alter(
@@ -283,4 +307,65 @@ pub(super) fn render(d: &Postgres, op: &Op, before: &Schema) -> Result<Vec<Strin
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::Change;
+    use crate::schema::Table;
+
+    fn alter_type(from: SqlType, to: SqlType) -> Vec<String> {
+        let mut s = Schema::new();
+        s.insert(Table {
+            name: "t".into(),
+            columns: vec![Column::new("c", from.clone())],
+            ..Table::default()
+        });
+        let op = Op::AlterColumn {
+            table: "t".into(),
+            column: "c".into(),
+            rename: None,
+            ty: Some(Change { from, to }),
+            nullable: None,
+            default: None,
+        };
+        render(&Postgres, &op, &s).expect("renders")
+    }
+
+    #[test]
+    fn a_type_change_to_a_bounded_string_type_never_truncates() {
+        // An explicit cast would cut the values; the assignment cast fails on them instead.
+        assert_eq!(
+            alter_type(SqlType::Varchar(120), SqlType::Varchar(80)),
+            [r#"ALTER TABLE "t" ALTER COLUMN "c" TYPE varchar(80)"#]
+        );
+        assert_eq!(
+            alter_type(SqlType::Integer, SqlType::Custom("char(2)".into())),
+            [r#"ALTER TABLE "t" ALTER COLUMN "c" TYPE char(2)"#]
+        );
+        assert_eq!(
+            alter_type(
+                SqlType::Text,
+                SqlType::Custom("Character Varying (4)".into())
+            ),
+            [r#"ALTER TABLE "t" ALTER COLUMN "c" TYPE Character Varying (4)"#]
+        );
+        // Other targets keep USING: text to integer has no assignment cast.
+        assert_eq!(
+            alter_type(SqlType::Text, SqlType::Integer),
+            [r#"ALTER TABLE "t" ALTER COLUMN "c" TYPE integer USING "c"::integer"#]
+        );
+        assert_eq!(
+            alter_type(SqlType::Varchar(80), SqlType::Text),
+            [r#"ALTER TABLE "t" ALTER COLUMN "c" TYPE text USING "c"::text"#]
+        );
+        assert!(!explicit_cast_truncates(&SqlType::Custom("citext".into())));
+        assert!(!explicit_cast_truncates(&SqlType::Custom(
+            "bit varying(4)".into()
+        )));
+        assert!(!explicit_cast_truncates(&SqlType::Custom(
+            "characters".into()
+        )));
+    }
 }

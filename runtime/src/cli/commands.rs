@@ -1,0 +1,655 @@
+//! Stage 8, CLI: each command, as a thin layer over [`Migrator`].
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use sqlx::Connection as _;
+
+use super::args::{Command, Global, RevisionOptions};
+use super::format::{self, LineOpts};
+use super::output::Out;
+use super::{Failure, Outcome};
+use crate::config::{self, UrlSource};
+use crate::db::{redact, Db};
+use crate::dialect::DialectKind;
+use crate::error::Error;
+use crate::graph;
+use crate::migrator::{Migrator, NewRevision, RunOptions};
+use crate::ops;
+use crate::render::render_ops;
+use crate::schema::Schema;
+use crate::script::Script;
+
+/// The message of a revision created without `-m` (as Flask-Migrate writes it).
+const DEFAULT_MESSAGE: &str = "empty message";
+
+/// The `README` that `init` writes into the migrations directory.
+const README: &str = "\
+Strata migrations.
+
+- strata.toml: settings (database URL, transactions, table filters).
+- versions/: one TOML file per revision. Review them like code and commit them.
+
+Commands (cargo run --bin migrate -- <command>; `--help` lists them all):
+  migrate -m \"message\"   autogenerate a revision from the models
+  revision -m \"message\"  write an empty revision to fill in by hand
+  upgrade                apply the pending revisions
+  downgrade              revert the last revision
+  history                list the revisions, newest first
+  current                show the database's revision
+  check                  exit 1 when the models and the database differ
+";
+
+/// A command's environment: the global options and the output.
+#[derive(Debug)]
+pub(crate) struct Ctx {
+    g: Global,
+    out: Out,
+}
+
+impl Ctx {
+    pub(crate) fn new(g: Global, out: Out) -> Ctx {
+        Ctx { g, out }
+    }
+
+    /// Runs one command.
+    pub(crate) async fn run(&self, command: Command) -> Result<Outcome, Failure> {
+        match command {
+            Command::Init => self.init(),
+            Command::Migrate {
+                message,
+                empty,
+                rev,
+            } => self.revision(message, !empty, rev).await,
+            Command::Revision {
+                message,
+                autogenerate,
+                rev,
+            } => self.revision(message, autogenerate, rev).await,
+            Command::Upgrade {
+                target,
+                sql,
+                dialect,
+                allow_changed,
+            } => {
+                self.run_steps(graph::Direction::Up, &target, sql, dialect, allow_changed)
+                    .await
+            }
+            Command::Downgrade {
+                target,
+                sql,
+                dialect,
+                allow_changed,
+            } => {
+                self.run_steps(graph::Direction::Down, &target, sql, dialect, allow_changed)
+                    .await
+            }
+            Command::Current { check_heads } => self.current(check_heads).await,
+            Command::History {
+                rev_range,
+                indicate_current,
+            } => self.history(rev_range, indicate_current).await,
+            Command::Heads => self.heads(),
+            Command::Branches => self.branches(),
+            Command::Show {
+                revision,
+                sql,
+                dialect,
+            } => self.show(&revision, sql, dialect).await,
+            Command::Stamp {
+                revisions,
+                purge,
+                sql,
+                dialect,
+            } => self.stamp(&revisions, purge, sql, dialect).await,
+            Command::Merge {
+                revisions,
+                message,
+                branch_label,
+                rev_id,
+            } => self.merge(&revisions, message, branch_label, rev_id),
+            Command::Edit { revision } => self.edit(&revision).await,
+            Command::Check => self.check().await,
+            Command::Models => {
+                for t in crate::registry::models() {
+                    self.out.result(format!("{} {}", t.name, t.rust_path));
+                }
+                Ok(Outcome::Done)
+            }
+        }
+    }
+
+    fn open(&self) -> Result<Migrator, Failure> {
+        Ok(Migrator::open(&self.g.directory)?)
+    }
+
+    /// Connects to the resolved URL; a failure says where the URL came from.
+    async fn connect(&self, m: &Migrator) -> Result<Db, Failure> {
+        let (url, source) = config::resolve_url(self.g.database_url.as_deref(), m.settings());
+        match m.connect(&url).await {
+            Ok(db) => Ok(db),
+            Err(e @ Error::Connect(_)) => {
+                let from = match source {
+                    UrlSource::Flag => "--database-url".to_string(),
+                    UrlSource::Env => "the DATABASE_URL environment variable".to_string(),
+                    UrlSource::DotEnv => "DATABASE_URL in ./.env".to_string(),
+                    UrlSource::Settings => format!(
+                        "`url` in {}",
+                        m.directory().join(config::SETTINGS_FILE).display()
+                    ),
+                    UrlSource::Default => format!(
+                        "the default {} (no --database-url, DATABASE_URL, .env or `url` in \
+                         strata.toml)",
+                        config::DEFAULT_URL
+                    ),
+                };
+                Err(Failure::new(e.to_string()).hint(format!(
+                    "the URL came from {from}; check it, and that the database server is running"
+                )))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The dialect for offline SQL: `--dialect`, else the URL's scheme (no connection).
+    fn sql_dialect(&self, m: &Migrator, flag: Option<String>) -> Result<DialectKind, Failure> {
+        if let Some(d) = flag {
+            return d.parse().map_err(|e: crate::dialect::UnknownDialect| {
+                Failure::new(format!("--dialect: {e}"))
+            });
+        }
+        let (url, _) = config::resolve_url(self.g.database_url.as_deref(), m.settings());
+        DialectKind::from_url(&url).map_err(|e| {
+            Failure::new(format!("database URL `{}`: {e}", redact(&url)))
+                .hint("pass --dialect sqlite or --dialect postgres")
+        })
+    }
+
+    fn init(&self) -> Result<Outcome, Failure> {
+        let dir = &self.g.directory;
+        let io = |what: &'static str, path: &Path| {
+            let path = path.to_path_buf();
+            move |source| Failure::from(Error::Io { what, path, source })
+        };
+        if dir.exists() {
+            let non_empty = !dir.is_dir()
+                || std::fs::read_dir(dir)
+                    .map_err(io("cannot list", dir))?
+                    .next()
+                    .is_some();
+            if non_empty {
+                return Err(Failure::new(format!(
+                    "Directory {} already exists and is not empty",
+                    dir.display()
+                ))
+                .hint("choose another directory with -d/--directory, or remove this one"));
+            }
+        } else {
+            std::fs::create_dir_all(dir).map_err(io("cannot create", dir))?;
+        }
+        self.out
+            .info(format!("Creating directory {} ... done", dir.display()));
+        let versions = dir.join("versions");
+        std::fs::create_dir_all(&versions).map_err(io("cannot create", &versions))?;
+        // Keeps the empty directory in git; hidden files are not migrations.
+        let keep = versions.join(".gitkeep");
+        std::fs::write(&keep, "").map_err(io("cannot write", &keep))?;
+        self.out.info(format!(
+            "Creating directory {} ... done",
+            versions.display()
+        ));
+        for (name, text) in [
+            (config::SETTINGS_FILE, config::SETTINGS_TEMPLATE),
+            ("README", README),
+        ] {
+            let path = dir.join(name);
+            std::fs::write(&path, text).map_err(io("cannot write", &path))?;
+            self.out
+                .info(format!("Generating {} ... done", path.display()));
+        }
+        self.out.info(format!(
+            "Please edit the configuration in {} as needed (database URL, table filters).",
+            dir.join(config::SETTINGS_FILE).display()
+        ));
+        Ok(Outcome::Done)
+    }
+
+    async fn revision(
+        &self,
+        message: Option<String>,
+        autogenerate: bool,
+        rev: RevisionOptions,
+    ) -> Result<Outcome, Failure> {
+        let mut m = self.open()?;
+        let mut new = NewRevision {
+            message: message.unwrap_or_else(|| DEFAULT_MESSAGE.into()),
+            head: rev.head,
+            splice: rev.splice,
+            branch_label: rev.branch_label,
+            depends_on: rev.depends_on,
+            rev_id: rev.rev_id,
+            ..NewRevision::default()
+        };
+        if autogenerate {
+            let mut db = self.connect(&m).await?;
+            let plan = m.compare(&mut db, &crate::registry::models()).await;
+            close(db).await;
+            let plan = plan?;
+            if plan.is_empty() {
+                for note in &plan.notes {
+                    self.out.warning(note);
+                }
+                self.out.info("No changes in schema detected.");
+                return Ok(Outcome::Done);
+            }
+            for op in &plan.upgrade {
+                for line in op.describe() {
+                    self.out.info(line);
+                }
+            }
+            for w in plan.warnings() {
+                self.out.warning(w);
+            }
+            new.upgrade = plan.upgrade;
+            new.downgrade = plan.downgrade;
+        }
+        let script = m.write_revision(new)?;
+        self.generated(&script);
+        Ok(Outcome::Done)
+    }
+
+    fn generated(&self, script: &Script) {
+        self.out
+            .info(format!("Generating {} ... done", script.path.display()));
+    }
+
+    async fn run_steps(
+        &self,
+        direction: graph::Direction,
+        target: &str,
+        sql: bool,
+        dialect: Option<String>,
+        allow_changed: bool,
+    ) -> Result<Outcome, Failure> {
+        let m = self.open()?;
+        if sql {
+            let kind = self.sql_dialect(&m, dialect)?;
+            let text = m.offline_sql(kind, direction, target, None)?;
+            self.out.raw(&text);
+            return Ok(Outcome::Done);
+        }
+        if dialect.is_some() {
+            return Err(Failure::new(
+                "--dialect only applies with --sql; online, the dialect is the database's",
+            ));
+        }
+        let mut db = self.connect(&m).await?;
+        let total = if self.out.is_tty() {
+            let current = m.current(&mut db).await.unwrap_or_default();
+            match direction {
+                graph::Direction::Up => m.graph().upgrade_steps(&current, target),
+                graph::Direction::Down => m.graph().downgrade_steps(&current, target),
+            }
+            .map_or(0, |s| s.len())
+        } else {
+            0
+        };
+        let opts = RunOptions {
+            allow_changed,
+            tx_mode: None,
+        };
+        let result = {
+            let mut progress = self.out.progress(total);
+            let events = |e| progress.event(e);
+            match direction {
+                graph::Direction::Up => m.upgrade(&mut db, target, &opts, events).await,
+                graph::Direction::Down => m.downgrade(&mut db, target, &opts, events).await,
+            }
+        };
+        close(db).await;
+        result?;
+        Ok(Outcome::Done)
+    }
+
+    /// The database's current revisions (connecting) when `needed`, else none.
+    async fn current_rows(&self, m: &Migrator, needed: bool) -> Result<Vec<String>, Failure> {
+        if !needed {
+            return Ok(Vec::new());
+        }
+        let mut db = self.connect(m).await?;
+        let rows = m.current(&mut db).await;
+        close(db).await;
+        Ok(rows?)
+    }
+
+    async fn current(&self, check_heads: bool) -> Result<Outcome, Failure> {
+        let m = self.open()?;
+        let rows = self.current_rows(&m, true).await?;
+        let g = m.graph();
+        for rev in &rows {
+            match g.script(rev) {
+                Some(s) if self.out.verbose() => self.out.result(format::entry(g, s, None)),
+                Some(s) => self.out.result(format::line(
+                    g,
+                    s,
+                    LineOpts {
+                        tree: true,
+                        ..LineOpts::default()
+                    },
+                )),
+                None => self
+                    .out
+                    .result(format!("{rev} (no migration file defines this revision)")),
+            }
+        }
+        if check_heads {
+            let heads: BTreeSet<&str> = g.heads().into_iter().collect();
+            let at: BTreeSet<&str> = rows.iter().map(String::as_str).collect();
+            if heads != at {
+                return Err(Error::NotUpToDate {
+                    current: list_or_base(&rows),
+                    heads: list_or_base(&heads.into_iter().collect::<Vec<_>>()),
+                }
+                .into());
+            }
+        }
+        Ok(Outcome::Done)
+    }
+
+    async fn history(&self, range: Option<String>, indicate: bool) -> Result<Outcome, Failure> {
+        let m = self.open()?;
+        // `current` and relative targets (`-2:`) in a range need the database's rows.
+        let needs_db = indicate
+            || range
+                .as_deref()
+                .is_some_and(|r| r.contains("current") || r.contains(['+', '-']));
+        let rows = self.current_rows(&m, needs_db).await?;
+        let current: BTreeSet<String> = rows.iter().cloned().collect();
+        let marked = indicate.then_some(&current);
+        let g = m.graph();
+        for s in g.history(&rows, range.as_deref())? {
+            if self.out.verbose() {
+                self.out.result(format::entry(g, s, marked));
+            } else {
+                self.out.result(format::line(
+                    g,
+                    s,
+                    LineOpts {
+                        parents: true,
+                        branches: true,
+                        doc: true,
+                        tree: true,
+                        current: marked,
+                    },
+                ));
+            }
+        }
+        Ok(Outcome::Done)
+    }
+
+    fn heads(&self) -> Result<Outcome, Failure> {
+        let m = self.open()?;
+        let g = m.graph();
+        for rev in g.heads() {
+            let Some(s) = g.script(rev) else { continue };
+            if self.out.verbose() {
+                self.out.result(format::entry(g, s, None));
+            } else {
+                self.out.result(format::line(
+                    g,
+                    s,
+                    LineOpts {
+                        branches: true,
+                        ..LineOpts::default()
+                    },
+                ));
+            }
+        }
+        Ok(Outcome::Done)
+    }
+
+    fn branches(&self) -> Result<Outcome, Failure> {
+        let m = self.open()?;
+        let g = m.graph();
+        for s in g.scripts().rev() {
+            let children = g.children(s.revision());
+            if children.len() < 2 {
+                continue;
+            }
+            let head = if self.out.verbose() {
+                format::entry(g, s, None)
+            } else {
+                format::line(
+                    g,
+                    s,
+                    LineOpts {
+                        branches: true,
+                        tree: true,
+                        ..LineOpts::default()
+                    },
+                )
+            };
+            self.out.result(head);
+            let pad = " ".repeat(s.revision().len());
+            for child in children {
+                let Some(c) = g.script(child) else { continue };
+                let text = format::line(
+                    g,
+                    c,
+                    LineOpts {
+                        branches: true,
+                        tree: true,
+                        doc: self.out.verbose(),
+                        ..LineOpts::default()
+                    },
+                );
+                self.out.result(format!("{pad} -> {text}"));
+            }
+        }
+        Ok(Outcome::Done)
+    }
+
+    async fn show(
+        &self,
+        target: &str,
+        sql: bool,
+        dialect: Option<String>,
+    ) -> Result<Outcome, Failure> {
+        let m = self.open()?;
+        let needs_db = target.contains("current") || target.contains(['+', '-']);
+        let rows = self.current_rows(&m, needs_db).await?;
+        let g = m.graph();
+        let revs = g.resolve(&rows, target)?;
+        if revs.is_empty() {
+            return Err(Failure::new(format!(
+                "`{target}` names no revision (it is base, before the first revision)"
+            ))
+            .hint("`history` lists the revisions"));
+        }
+        let kind = if sql {
+            Some(self.sql_dialect(&m, dialect)?)
+        } else {
+            None
+        };
+        for (i, rev) in revs.iter().enumerate() {
+            let s = g.get(rev)?;
+            if i > 0 {
+                self.out.result("");
+            }
+            self.out.result(format::entry(g, s, None));
+            for (title, list) in [("Upgrade", &s.upgrade), ("Downgrade", &s.downgrade)] {
+                self.out.result(format!("{title}:"));
+                if list.is_empty() {
+                    self.out.result("    (no operations)");
+                }
+                for op in list.iter() {
+                    for line in op.describe() {
+                        let line = line.strip_prefix("Detected ").unwrap_or(&line);
+                        self.out.result(format!("    {line}"));
+                    }
+                }
+            }
+            if let Some(kind) = kind {
+                let (up, down) = revision_sql(&m, kind, s)?;
+                for (title, statements) in [("upgrade", up), ("downgrade", down)] {
+                    self.out.result(format!("\n-- SQL ({kind}), {title}:"));
+                    for st in statements {
+                        self.out.result(format!("{st};"));
+                    }
+                }
+            }
+        }
+        Ok(Outcome::Done)
+    }
+
+    async fn stamp(
+        &self,
+        revisions: &[String],
+        purge: bool,
+        sql: bool,
+        dialect: Option<String>,
+    ) -> Result<Outcome, Failure> {
+        let m = self.open()?;
+        if sql {
+            let kind = self.sql_dialect(&m, dialect)?;
+            self.out.raw(&m.offline_stamp_sql(kind, revisions, purge)?);
+            return Ok(Outcome::Done);
+        }
+        let mut db = self.connect(&m).await?;
+        let result = {
+            let mut progress = self.out.progress(0);
+            m.stamp(&mut db, revisions, purge, |e| progress.event(e))
+                .await
+        };
+        close(db).await;
+        result?;
+        Ok(Outcome::Done)
+    }
+
+    fn merge(
+        &self,
+        revisions: &[String],
+        message: Option<String>,
+        branch_label: Option<String>,
+        rev_id: Option<String>,
+    ) -> Result<Outcome, Failure> {
+        let mut m = self.open()?;
+        let script = m.merge(
+            revisions,
+            NewRevision {
+                message: message.unwrap_or_else(|| DEFAULT_MESSAGE.into()),
+                branch_label,
+                rev_id,
+                ..NewRevision::default()
+            },
+        )?;
+        self.generated(&script);
+        Ok(Outcome::Done)
+    }
+
+    async fn edit(&self, target: &str) -> Result<Outcome, Failure> {
+        let m = self.open()?;
+        let needs_db = target.contains("current") || target.contains(['+', '-']);
+        let rows = self.current_rows(&m, needs_db).await?;
+        let revs = m.graph().resolve(&rows, target)?;
+        let Some(editor) = ["EDITOR", "VISUAL"]
+            .iter()
+            .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
+        else {
+            return Err(Failure::new("no editor: $EDITOR is not set")
+                .hint("set EDITOR (for example `export EDITOR=vim`), or open the file yourself"));
+        };
+        if revs.is_empty() {
+            return Err(Failure::new(format!("`{target}` names no revision")));
+        }
+        for rev in &revs {
+            let path = m.graph().get(rev)?.path.clone();
+            let mut words = editor.split_whitespace();
+            let program = words.next().unwrap_or_default();
+            let status = std::process::Command::new(program)
+                .args(words)
+                .arg(&path)
+                .status()
+                .map_err(|e| Failure::new(format!("cannot run editor `{editor}`: {e}")))?;
+            if !status.success() {
+                return Err(Failure::new(format!(
+                    "editor `{editor}` exited with {status} while editing {}",
+                    path.display()
+                )));
+            }
+            Script::load(&path).map_err(|e| {
+                Failure::from(e)
+                    .hint("the file was saved but does not parse; fix it and run `edit` again")
+            })?;
+        }
+        Ok(Outcome::Done)
+    }
+
+    async fn check(&self) -> Result<Outcome, Failure> {
+        let m = self.open()?;
+        if m.graph().heads().len() > 1 {
+            m.graph().head()?;
+        }
+        let mut db = self.connect(&m).await?;
+        let plan = m.check(&mut db, &crate::registry::models()).await;
+        close(db).await;
+        let plan = plan?;
+        if plan.is_empty() {
+            self.out.info("No new upgrade operations detected.");
+            return Ok(Outcome::Done);
+        }
+        self.out.result("New upgrade operations detected:");
+        for op in &plan.upgrade {
+            for line in op.describe() {
+                self.out.result(format!("  {line}"));
+            }
+        }
+        self.out
+            .result("Run `migrate -m \"<message>\"` to generate a revision.");
+        Ok(Outcome::Differences)
+    }
+}
+
+/// The SQL of one revision's upgrade and downgrade for `kind`, rendered against the schema
+/// its ancestors build (replayed offline).
+fn revision_sql(
+    m: &Migrator,
+    kind: DialectKind,
+    s: &Script,
+) -> Result<(Vec<String>, Vec<String>), Failure> {
+    let dialect = kind.dialect().map_err(Error::from)?;
+    let mut schema = Schema::new();
+    for step in m.graph().upgrade_steps(&[] as &[String], s.revision())? {
+        if step.revision == s.revision() {
+            continue;
+        }
+        let before = m.graph().get(&step.revision)?;
+        ops::apply_all(&mut schema, &before.upgrade).map_err(|e| {
+            Failure::new(format!(
+                "revision {} ({}) does not replay: {e}",
+                step.revision,
+                before.path.display()
+            ))
+        })?;
+    }
+    let (up, after) = render_ops(&s.upgrade, dialect, &schema).map_err(Error::from)?;
+    let (down, _) = render_ops(&s.downgrade, dialect, &after).map_err(Error::from)?;
+    let flat = |r: Vec<crate::render::Rendered>| r.into_iter().flat_map(|r| r.statements).collect();
+    Ok((flat(up), flat(down)))
+}
+
+fn list_or_base(revs: &[impl AsRef<str>]) -> String {
+    if revs.is_empty() {
+        "base".into()
+    } else {
+        revs.iter()
+            .map(AsRef::as_ref)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// Closes a connection politely (PostgreSQL logs abrupt disconnects).
+async fn close(db: Db) {
+    let _ = db.conn.close().await;
+}

@@ -1,0 +1,196 @@
+//! Stage 8, CLI: printing (quiet/verbose, colours) and upgrade progress on terminals.
+
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::apply::{Direction, Event};
+
+/// Where and how the command prints.
+#[derive(Debug, Clone)]
+pub(crate) struct Out {
+    quiet: bool,
+    verbose: bool,
+    color_out: bool,
+    color_err: bool,
+    tty: bool,
+}
+
+/// ANSI styles used in output.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Style {
+    /// Errors.
+    Red,
+    /// Warnings.
+    Yellow,
+    /// Hints.
+    Cyan,
+}
+
+impl Out {
+    /// Output settings from the global flags and the environment (`NO_COLOR`, terminals).
+    pub(crate) fn new(quiet: bool, verbose: bool, no_color: bool) -> Out {
+        let no_color = no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let tty = std::io::stdout().is_terminal();
+        Out {
+            quiet,
+            verbose,
+            color_out: !no_color && tty,
+            color_err: !no_color && std::io::stderr().is_terminal(),
+            tty,
+        }
+    }
+
+    /// Whether -v was given.
+    pub(crate) fn verbose(&self) -> bool {
+        self.verbose
+    }
+
+    /// Whether stdout is a terminal.
+    pub(crate) fn is_tty(&self) -> bool {
+        self.tty
+    }
+
+    /// Text printed as is (offline SQL scripts).
+    pub(crate) fn raw(&self, text: &str) {
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout.write_all(text.as_bytes());
+        let _ = stdout.flush();
+    }
+
+    /// A progress line (suppressed by -q).
+    pub(crate) fn info(&self, line: impl AsRef<str>) {
+        if !self.quiet {
+            self.result(line);
+        }
+    }
+
+    /// A result line: what the command is for (always printed).
+    pub(crate) fn result(&self, line: impl AsRef<str>) {
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "{}", line.as_ref());
+    }
+
+    /// A warning line on stdout, next to the lines it is about (suppressed by -q).
+    pub(crate) fn warning(&self, text: impl AsRef<str>) {
+        if !self.quiet {
+            let label = paint(self.color_out, Style::Yellow, "WARNING:");
+            self.result(format!("{label} {}", text.as_ref()));
+        }
+    }
+
+    /// `Error: ...` and an optional `hint: ...` on stderr.
+    pub(crate) fn error(&self, message: &str, hint: Option<&str>) {
+        let mut stderr = std::io::stderr().lock();
+        let _ = writeln!(
+            stderr,
+            "{} {message}",
+            paint(self.color_err, Style::Red, "Error:")
+        );
+        if let Some(hint) = hint {
+            let _ = writeln!(
+                stderr,
+                "{} {hint}",
+                paint(self.color_err, Style::Cyan, "hint:")
+            );
+        }
+    }
+
+    /// The reporter for an upgrade, downgrade or stamp of `total` steps (0 when unknown): a
+    /// progress bar on a terminal, plain lines otherwise.
+    pub(crate) fn progress(&self, total: usize) -> Progress<'_> {
+        let bar = (self.tty && !self.quiet && total > 1).then(|| {
+            let bar =
+                ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stdout());
+            if let Ok(style) =
+                ProgressStyle::with_template("{spinner} [{pos}/{len}] {wide_msg} {elapsed}")
+            {
+                bar.set_style(style);
+            }
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        Progress { out: self, bar }
+    }
+}
+
+/// `text` in `style` when `on`.
+pub(crate) fn paint(on: bool, style: Style, text: &str) -> String {
+    if !on {
+        return text.to_string();
+    }
+    let code = match style {
+        Style::Red => "1;31",
+        Style::Yellow => "1;33",
+        Style::Cyan => "36",
+    };
+    format!("\x1b[{code}m{text}\x1b[0m")
+}
+
+/// Reports [`Event`]s as `Running upgrade a -> b, message` lines.
+#[derive(Debug)]
+pub(crate) struct Progress<'a> {
+    out: &'a Out,
+    bar: Option<ProgressBar>,
+}
+
+impl Progress<'_> {
+    /// Handles one event.
+    pub(crate) fn event(&mut self, event: Event) {
+        match event {
+            Event::Started(step) => {
+                let verb = match step.direction {
+                    Direction::Up => "upgrade",
+                    Direction::Down => "downgrade",
+                    Direction::Stamp => "stamp_revision",
+                };
+                let mut line = format!("Running {verb} {} -> {}", step.from_label, step.to_label);
+                if step.direction != Direction::Stamp {
+                    line.push_str(", ");
+                    line.push_str(&step.message);
+                }
+                self.line(&line);
+                if let Some(bar) = &self.bar {
+                    bar.set_message(format!("{} {}", step.revision, step.message));
+                }
+            }
+            Event::Statement(sql) => {
+                if self.out.verbose {
+                    for l in sql.lines() {
+                        self.line(&format!("    {l}"));
+                    }
+                }
+            }
+            Event::Finished { duration, revision } => {
+                if let Some(bar) = &self.bar {
+                    bar.inc(1);
+                }
+                if self.out.verbose {
+                    self.line(&format!(
+                        "    ({revision} took {} ms)",
+                        duration.as_millis()
+                    ));
+                }
+            }
+            Event::Waiting(holder) => {
+                self.line(&format!("Waiting for the migration lock ({holder}) ..."));
+            }
+        }
+    }
+
+    fn line(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(line),
+            None => self.out.info(line),
+        }
+    }
+}
+
+impl Drop for Progress<'_> {
+    fn drop(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+}
