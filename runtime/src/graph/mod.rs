@@ -640,9 +640,10 @@ fn topo_order(
         (h.created.map(|c| c.to_string()), h.revision.clone())
     };
     let mut starts: Vec<usize> = (0..n).filter(|&i| !has_child[i]).collect();
-    starts.sort_by_key(key);
+    // Cached: the key formats a date, and a comparison sort would format it O(n log n) times.
+    starts.sort_by_cached_key(key);
     let mut rest: Vec<usize> = (0..n).filter(|&i| has_child[i]).collect();
-    rest.sort_by_key(key);
+    rest.sort_by_cached_key(key);
     starts.extend(rest);
 
     #[derive(Clone, Copy, PartialEq)]
