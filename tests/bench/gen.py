@@ -160,7 +160,11 @@ def gen_workspace(out, repo, sizes, derive_n, runtime=None):
         os.path.join(ws, "tools", "Cargo.toml"),
         package(
             "tools",
-            [strata, 'tokio = { version = "1", features = ["rt", "macros"] }'],
+            [
+                strata,
+                'tokio = { version = "1", features = ["rt", "macros"] }',
+                'sqlx = { version = "0.8.6", default-features = false, features = ["any"] }',
+            ],
             bins=[("strata-bench-tools", os.path.join(repo, "tests", "bench", "tools.rs"))],
         ),
     )

@@ -7,6 +7,7 @@
 //! ```text
 //! strata-bench-tools queries sqlite|postgres   the catalog queries, each ending with `;`
 //! strata-bench-tools introspect URL            `<queries run> <tables read>`
+//! strata-bench-tools run-sql URL FILE          runs a SQL file through Strata's driver at once
 //! ```
 
 use std::process::ExitCode;
@@ -46,6 +47,18 @@ async fn run(args: &[&str]) -> Result<(), String> {
             println!("{} {}", got.queries, got.schema.tables.len());
             Ok(())
         }
-        _ => Err("usage: strata-bench-tools queries DIALECT | introspect URL".into()),
+        ["run-sql", url, file] => {
+            // The whole file in one call (one round trip to the driver's thread), for the
+            // profile that separates per-statement driver overhead from the database's work.
+            let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
+            let mut db = strata::db::connect(url).await.map_err(|e| e.to_string())?;
+            sqlx::Executor::execute(&mut db.conn, sqlx::raw_sql(&text))
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(())
+        }
+        _ => Err(
+            "usage: strata-bench-tools queries DIALECT | introspect URL | run-sql URL FILE".into(),
+        ),
     }
 }
