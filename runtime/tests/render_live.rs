@@ -945,3 +945,50 @@ async fn self_reference_and_id_counter_survive_a_rebuild() {
         );
     }
 }
+
+/// A raw-SQL default that is not a bare term (`AND`, `IS`, ...) is valid DDL on both dialects,
+/// and it applies.
+#[tokio::test]
+async fn compound_expression_defaults_apply() {
+    use sqlx::{Executor, Row};
+    use strata::dialect::DialectKind;
+    use strata::ops::Op;
+    use strata::schema::{Column, Default, Schema, SqlType, Table};
+    for kind in [DialectKind::Sqlite, DialectKind::Postgres] {
+        let tdb = strata::testing::TestDb::new(kind, "compound-default").await;
+        let mut db = tdb.connect().await;
+        let d = kind.dialect().expect("dialect");
+        let table = Table {
+            name: "flags".into(),
+            columns: vec![
+                Column::new("id", SqlType::Integer),
+                Column {
+                    default: Some(Default::Sql {
+                        sql: "1 = 1 AND 2 > 1".into(),
+                    }),
+                    ..Column::new("on", SqlType::Boolean)
+                },
+            ],
+            ..Table::default()
+        };
+        for sql in d
+            .render(&Op::CreateTable { table }, &Schema::new())
+            .expect("renders")
+        {
+            db.conn.execute(sql.as_str()).await.expect("valid DDL");
+        }
+        db.conn
+            .execute("INSERT INTO flags (id) VALUES (1)")
+            .await
+            .expect("insert");
+        let row = db
+            .conn
+            .fetch_one("SELECT CASE WHEN \"on\" THEN 1 ELSE 0 END FROM flags")
+            .await
+            .expect("select");
+        let on: i32 = row
+            .try_get(0)
+            .unwrap_or_else(|_| row.get::<i64, _>(0) as i32);
+        assert_eq!(on, 1, "{kind}");
+    }
+}

@@ -688,8 +688,16 @@ fn defaults_per_dialect() {
             Default::Sql {
                 sql: "now()".into(),
             },
-            "now()",
             "(now())",
+            "(now())",
+        ),
+        (
+            // Unparenthesised, PostgreSQL rejects this (DEFAULT takes a restricted expression).
+            Default::Sql {
+                sql: "1 = 1 AND TRUE".into(),
+            },
+            "(1 = 1 AND TRUE)",
+            "(1 = 1 AND TRUE)",
         ),
     ];
     for (d, p, s) in cases {

@@ -134,14 +134,15 @@ pub trait Dialect: Send + Sync + fmt::Debug {
     /// The type as this dialect spells it in DDL.
     fn type_sql(&self, ty: &SqlType) -> Result<String, RenderError>;
 
-    /// The default as this dialect spells it in DDL.
+    /// The default as this dialect spells it in DDL. A raw SQL expression is parenthesised:
+    /// `DEFAULT` takes only a restricted expression (no `AND`, `OR`, `IS`, ...) unparenthesised.
     fn default_sql(&self, d: &Default) -> String {
         match d {
             Default::Int(i) => i.to_string(),
             Default::Float(f) => float_literal(*f, self),
             Default::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
             Default::Str(s) => self.quote_str(s),
-            Default::Sql { sql } => sql.clone(),
+            Default::Sql { sql } => format!("({sql})"),
         }
     }
 

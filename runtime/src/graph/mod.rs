@@ -1,4 +1,4 @@
-//! Stage 10, graph: the revision graph built from migration files (heads, branches, merges, labels, targets, step plans).
+//! Stage 7, apply (the revision graph): the revision graph built from migration files (heads, branches, merges, labels, targets, step plans).
 //!
 //! Every [`Script`] names its parents (`down_revision`) and, optionally, revisions it
 //! depends on without descending from them (`depends_on`). [`RevisionGraph::new`] checks that

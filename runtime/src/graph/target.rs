@@ -1,4 +1,4 @@
-//! Stage 10, graph: parsing and resolving targets (`head`, `ae10+2`, `billing@head`, `-1`, ...).
+//! Stage 7, apply (the revision graph): parsing and resolving targets (`head`, `ae10+2`, `billing@head`, `-1`, ...).
 
 use std::collections::BTreeSet;
 

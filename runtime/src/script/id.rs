@@ -1,4 +1,4 @@
-//! Stage 9, scripts: revision ids and file-name slugs.
+//! Stage 7, apply (migration files): revision ids and file-name slugs.
 
 use super::ScriptError;
 

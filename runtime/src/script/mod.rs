@@ -1,4 +1,4 @@
-//! Stage 9, scripts: migration files (`migrations/versions/<revision>_<slug>.toml`), written and parsed.
+//! Stage 7, apply (migration files): migration files (`migrations/versions/<revision>_<slug>.toml`), written and parsed.
 //!
 //! A migration file is declarative TOML, never executed as code: a header (the revision id,
 //! its parent(s), the message, ...) and two lists of [`Op`]s, `[[upgrade]]` and

@@ -1,4 +1,4 @@
-//! Stage 9, scripts: the migration-file writer, laid out for code review.
+//! Stage 7, apply (migration files): the migration-file writer, laid out for code review.
 //!
 //! Layout: the message as a comment, the header keys, then one `[[upgrade]]` / `[[downgrade]]`
 //! block per op. Inside a block, scalar keys come first, small structures are inline tables
