@@ -523,3 +523,34 @@ async fn check_reports_behind_in_sync_and_pending() {
         assert_eq!(lines, ["Detected added column 'users.age'"], "{kind}");
     }
 }
+
+#[tokio::test]
+async fn header_only_migrator_loads_ops_on_demand() {
+    for kind in BOTH {
+        let dir = temp_dir("headers");
+        drop(three_revisions(&dir));
+        let m = Migrator::open_headers(&dir.0).expect("open headers");
+        assert_eq!(m.heads(), ["cccc00000003"]);
+        assert!(!m.graph().get("aaaa").expect("script").ops_loaded);
+        assert_eq!(m.script("aaaa").expect("full").upgrade.len(), 1);
+        let tdb = TestDb::new(kind, "headers").await;
+        let mut db = m.connect(&tdb.url).await.expect("connect");
+        let steps = m
+            .upgrade(&mut db, "head", &RunOptions::default(), |_| {})
+            .await
+            .expect("upgrade reads the ops it runs");
+        assert_eq!(steps.len(), 3);
+        assert_eq!(column_names(&mut db, "users").await, ["id", "username", "phone"]);
+        let scrub = |s: String| {
+            s.lines()
+                .filter(|l| !l.starts_with("INSERT INTO \"strata_log\""))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let full = Migrator::open(&dir.0).expect("open");
+        assert_eq!(
+            scrub(m.offline_sql(kind, Direction::Up, "head", None).expect("offline")),
+            scrub(full.offline_sql(kind, Direction::Up, "head", None).expect("offline"))
+        );
+    }
+}

@@ -649,3 +649,34 @@ fn missing_op_fields_point_at_the_op() {
         "versions/abc_m.toml:8:1: in upgrade op #2 (`add_column`): missing field `column`"
     );
 }
+
+#[test]
+fn header_only_parsing_reads_the_same_header_and_checksum() {
+    use strata::script::Script;
+    let dir = std::env::temp_dir().join(format!("strata-header-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let text = "# Add phone\nrevision = \"a1b2c3d4e5f6\"\ndown_revision = [\"0a\", \"0b\"]\n\
+                message = \"Add phone\"\nbranch_labels = \"billing\"\n\n[[upgrade]]\nop = \"add_column\"\n\
+                table = \"users\"\ncolumn = { name = \"phone\", type = \"varchar(20)\", nullable = true }\n\n\
+                [[downgrade]]\nop = \"sql\"\nsql = \"\"\"\n[not a table]\nSELECT 1\"\"\"\nreverse = \"SELECT 2\"\n";
+    let path = dir.join("a1b2c3d4e5f6_add_phone.toml");
+    std::fs::write(&path, text).expect("write");
+    let full = Script::load(&path).expect("full");
+    let head = Script::load_header(&path).expect("header");
+    assert!(full.ops_loaded);
+    assert!(!head.ops_loaded);
+    assert_eq!(head.header, full.header);
+    assert_eq!(head.checksum, full.checksum);
+    assert!(head.upgrade.is_empty() && head.downgrade.is_empty());
+    assert_eq!(full.upgrade.len(), 1);
+    let listed = Script::load_dir_headers(&dir).expect("dir");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].header, full.header);
+
+    // A header a line cut cannot read falls back to the full parse.
+    let tricky = "revision = \"b1b2c3d4e5f6\"\nmessage = \"\"\"two\n[lines]\"\"\"\n";
+    let s = Script::parse_header("b1b2c3d4e5f6_x.toml", tricky).expect("fallback");
+    assert_eq!(s.header.message, "two\n[lines]");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -119,6 +119,12 @@ impl Ctx {
         }
     }
 
+    /// Opens the migrations directory reading only file headers: what every command that does
+    /// not run or show ops needs (fast on long histories and large revisions).
+    fn open_headers(&self) -> Result<Migrator, Failure> {
+        Ok(Migrator::open_headers(&self.g.directory)?)
+    }
+
     fn open(&self) -> Result<Migrator, Failure> {
         Ok(Migrator::open(&self.g.directory)?)
     }
@@ -220,7 +226,7 @@ impl Ctx {
         autogenerate: bool,
         rev: RevisionOptions,
     ) -> Result<Outcome, Failure> {
-        let mut m = self.open()?;
+        let mut m = self.open_headers()?;
         let mut new = NewRevision {
             message: message.unwrap_or_else(|| DEFAULT_MESSAGE.into()),
             head: rev.head,
@@ -323,7 +329,7 @@ impl Ctx {
     }
 
     async fn current(&self, check_heads: bool) -> Result<Outcome, Failure> {
-        let m = self.open()?;
+        let m = self.open_headers()?;
         let rows = self.current_rows(&m, true).await?;
         let g = m.graph();
         for rev in &rows {
@@ -357,7 +363,7 @@ impl Ctx {
     }
 
     async fn history(&self, range: Option<String>, indicate: bool) -> Result<Outcome, Failure> {
-        let m = self.open()?;
+        let m = self.open_headers()?;
         // `current` and relative targets (`-2:`) in a range need the database's rows.
         let needs_db = indicate
             || range
@@ -388,7 +394,7 @@ impl Ctx {
     }
 
     fn heads(&self) -> Result<Outcome, Failure> {
-        let m = self.open()?;
+        let m = self.open_headers()?;
         let g = m.graph();
         for rev in g.heads() {
             let Some(s) = g.script(rev) else { continue };
@@ -409,7 +415,7 @@ impl Ctx {
     }
 
     fn branches(&self) -> Result<Outcome, Failure> {
-        let m = self.open()?;
+        let m = self.open_headers()?;
         let g = m.graph();
         for s in g.scripts().rev() {
             let children = g.children(s.revision());
@@ -509,7 +515,7 @@ impl Ctx {
         sql: bool,
         dialect: Option<String>,
     ) -> Result<Outcome, Failure> {
-        let m = self.open()?;
+        let m = self.open_headers()?;
         if sql {
             let kind = self.sql_dialect(&m, dialect)?;
             self.out.raw(&m.offline_stamp_sql(kind, revisions, purge)?);
@@ -533,7 +539,7 @@ impl Ctx {
         branch_label: Option<String>,
         rev_id: Option<String>,
     ) -> Result<Outcome, Failure> {
-        let mut m = self.open()?;
+        let mut m = self.open_headers()?;
         let script = m.merge(
             revisions,
             NewRevision {
@@ -548,7 +554,7 @@ impl Ctx {
     }
 
     async fn edit(&self, target: &str) -> Result<Outcome, Failure> {
-        let m = self.open()?;
+        let m = self.open_headers()?;
         let needs_db = target.contains("current") || target.contains(['+', '-']);
         let rows = self.current_rows(&m, needs_db).await?;
         let revs = m.graph().resolve(&rows, target)?;

@@ -116,6 +116,10 @@ pub struct Script {
     /// SHA-256 (lowercase hex) of the file text with line endings normalised to LF; see
     /// [`Script::checksum`].
     pub checksum: String,
+    /// Whether `upgrade` and `downgrade` were read. [`Script::parse_header`] reads only the
+    /// header (what `history`, `heads`, `current` and autogenerate need); [`Script::load`]
+    /// reads the whole file.
+    pub ops_loaded: bool,
 }
 
 /// What can go wrong reading or writing migration files.
@@ -243,6 +247,7 @@ impl Script {
             upgrade,
             downgrade,
             checksum: String::new(),
+            ops_loaded: true,
         };
         script.checksum = Self::checksum(&script.render()?);
         Ok(script)
@@ -317,6 +322,24 @@ impl Script {
     pub fn parse(path: impl AsRef<Path>, text: &str) -> Result<Self, ScriptError> {
         let path = path.as_ref();
         let raw: RawFile = toml::from_str(text).map_err(|e| parse_error(path, text, &e))?;
+        Self::from_raw(path, text, raw, true)
+    }
+
+    /// Parses only the header of a migration file (the keys before the first `[[upgrade]]` or
+    /// `[[downgrade]]`), leaving the ops unread ([`Script::ops_loaded`] is false). The checksum
+    /// still covers the whole text. Much cheaper than [`Script::parse`] on large files.
+    pub fn parse_header(path: impl AsRef<Path>, text: &str) -> Result<Self, ScriptError> {
+        let path = path.as_ref();
+        let end = header_end(text);
+        match toml::from_str::<RawFile>(&text[..end]) {
+            Ok(raw) => Self::from_raw(path, text, raw, false),
+            // A header this cut cannot read (a multi-line string holding a `[` line, say):
+            // the full parse reads it, or reports the error at its real place.
+            Err(_) => Self::parse(path, text),
+        }
+    }
+
+    fn from_raw(path: &Path, text: &str, raw: RawFile, ops_loaded: bool) -> Result<Self, ScriptError> {
         if let Err(e) = validate_revision_id(&raw.revision) {
             let at = find_key(text, 0..text.len(), "revision").unwrap_or(0);
             return Err(located(path, text, at, e.to_string()));
@@ -351,24 +374,37 @@ impl Script {
             upgrade: raw.upgrade,
             downgrade: raw.downgrade,
             checksum: Self::checksum(text),
+            ops_loaded,
         })
     }
 
     /// Reads and parses the file at `path`.
     pub fn load(path: impl AsRef<Path>) -> Result<Self, ScriptError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| ScriptError::Io {
-            action: "read",
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Self::parse(path, &text)
+        Self::parse(path, &read(path)?)
+    }
+
+    /// Reads the file at `path` and parses its header only (see [`Script::parse_header`]).
+    pub fn load_header(path: impl AsRef<Path>) -> Result<Self, ScriptError> {
+        let path = path.as_ref();
+        Self::parse_header(path, &read(path)?)
     }
 
     /// Reads every `*.toml` file in `versions_dir` (other files and hidden files are
     /// ignored), in file-name order. Two files with the same revision id are an error.
     pub fn load_dir(versions_dir: impl AsRef<Path>) -> Result<Vec<Self>, ScriptError> {
-        let dir = versions_dir.as_ref();
+        Self::load_dir_with(versions_dir.as_ref(), |p| Self::load(p))
+    }
+
+    /// [`Script::load_dir`], reading only each file's header.
+    pub fn load_dir_headers(versions_dir: impl AsRef<Path>) -> Result<Vec<Self>, ScriptError> {
+        Self::load_dir_with(versions_dir.as_ref(), |p| Self::load_header(p))
+    }
+
+    fn load_dir_with(
+        dir: &Path,
+        load: fn(&Path) -> Result<Self, ScriptError>,
+    ) -> Result<Vec<Self>, ScriptError> {
         let list = |source| ScriptError::Io {
             action: "list",
             path: dir.to_path_buf(),
@@ -400,7 +436,7 @@ impl Script {
         let mut seen: BTreeMap<String, PathBuf> = BTreeMap::new();
         let mut scripts = Vec::with_capacity(paths.len());
         for path in paths {
-            let script = Self::load(&path)?;
+            let script = load(&path)?;
             if let Some(first) = seen.get(script.revision()) {
                 return Err(ScriptError::DuplicateRevision {
                     revision: script.header.revision,
@@ -413,6 +449,28 @@ impl Script {
         }
         Ok(scripts)
     }
+}
+
+fn read(path: &Path) -> Result<String, ScriptError> {
+    std::fs::read_to_string(path).map_err(|source| ScriptError::Io {
+        action: "read",
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Where the header ends: the start of the first line that opens a table (`[[upgrade]]`,
+/// `[upgrade.table]`, ...). Header values are single-line strings or arrays of strings, so a
+/// line starting with `[` is always a table header there.
+fn header_end(text: &str) -> usize {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if line.trim_start().starts_with('[') {
+            return offset;
+        }
+        offset += line.len();
+    }
+    text.len()
 }
 
 /// The 1-based line and column (in characters) of byte `offset` in `text`.
