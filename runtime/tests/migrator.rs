@@ -540,7 +540,10 @@ async fn header_only_migrator_loads_ops_on_demand() {
             .await
             .expect("upgrade reads the ops it runs");
         assert_eq!(steps.len(), 3);
-        assert_eq!(column_names(&mut db, "users").await, ["id", "username", "phone"]);
+        assert_eq!(
+            column_names(&mut db, "users").await,
+            ["id", "username", "phone"]
+        );
         let scrub = |s: String| {
             s.lines()
                 .filter(|l| !l.starts_with("INSERT INTO \"strata_log\""))
@@ -549,8 +552,14 @@ async fn header_only_migrator_loads_ops_on_demand() {
         };
         let full = Migrator::open(&dir.0).expect("open");
         assert_eq!(
-            scrub(m.offline_sql(kind, Direction::Up, "head", None).expect("offline")),
-            scrub(full.offline_sql(kind, Direction::Up, "head", None).expect("offline"))
+            scrub(
+                m.offline_sql(kind, Direction::Up, "head", None)
+                    .expect("offline")
+            ),
+            scrub(
+                full.offline_sql(kind, Direction::Up, "head", None)
+                    .expect("offline")
+            )
         );
     }
 }

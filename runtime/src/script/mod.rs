@@ -339,7 +339,12 @@ impl Script {
         }
     }
 
-    fn from_raw(path: &Path, text: &str, raw: RawFile, ops_loaded: bool) -> Result<Self, ScriptError> {
+    fn from_raw(
+        path: &Path,
+        text: &str,
+        raw: RawFile,
+        ops_loaded: bool,
+    ) -> Result<Self, ScriptError> {
         if let Err(e) = validate_revision_id(&raw.revision) {
             let at = find_key(text, 0..text.len(), "revision").unwrap_or(0);
             return Err(located(path, text, at, e.to_string()));
@@ -430,13 +435,40 @@ impl Script {
             }
             paths.push(path);
         }
-        // One directory: ordering by file name is ordering by path, without comparing every
-        // component of the parent each time.
-        paths.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
+        // One directory: ordering by file name is ordering by path. `file_name()` re-parses
+        // the path on every call, so the names are taken once (it showed at 10,000 files).
+        paths.sort_by_cached_key(|p| p.file_name().map(|n| n.to_os_string()));
+        // Reading and parsing thousands of small files is the whole cost of `history` on a
+        // long history: spread it over the cores, keeping file-name order.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunk = paths.len().div_ceil(threads).max(256);
+        let loaded: Vec<Result<Vec<Self>, ScriptError>> = std::thread::scope(|scope| {
+            let workers: Vec<_> = paths
+                .chunks(chunk)
+                .map(|part| scope.spawn(move || part.iter().map(|p| load(p)).collect()))
+                .collect();
+            workers
+                .into_iter()
+                .map(|w| {
+                    w.join().unwrap_or_else(|_| {
+                        Err(ScriptError::Io {
+                            action: "read",
+                            path: dir.to_path_buf(),
+                            source: std::io::Error::other("a loader thread panicked"),
+                        })
+                    })
+                })
+                .collect()
+        });
         let mut seen: BTreeMap<String, PathBuf> = BTreeMap::new();
         let mut scripts = Vec::with_capacity(paths.len());
-        for path in paths {
-            let script = load(&path)?;
+        for (script, path) in loaded
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .flatten()
+            .zip(paths)
+        {
             if let Some(first) = seen.get(script.revision()) {
                 return Err(ScriptError::DuplicateRevision {
                     revision: script.header.revision,
