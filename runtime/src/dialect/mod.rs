@@ -413,6 +413,59 @@ pub trait Dialect: Send + Sync + fmt::Debug {
     }
 }
 
+/// `ALTER TABLE "table" <action>`.
+pub(crate) fn alter_table<D: Dialect + ?Sized>(
+    d: &D,
+    table: &str,
+    action: impl fmt::Display,
+) -> String {
+    format!("ALTER TABLE {} {action}", d.quote_ident(table))
+}
+
+/// The ops every dialect so far renders the same standard way: drop and rename a table,
+/// create and drop an index, and hand-written `sql` (skipped on other dialects). Dialects
+/// send exactly these ops here; any other op is a bug reported as an error, never a panic.
+pub(crate) fn standard_render<D: Dialect + ?Sized>(
+    d: &D,
+    op: &Op,
+    before: &Schema,
+) -> Result<Vec<String>, RenderError> {
+    use crate::render::{existing_table, inconsistent, sql_statements, table_after};
+    let one = |sql: String| Ok(vec![sql]);
+    match op {
+        Op::DropTable { table } => existing_table(before, &table.name)
+            .and_then(|_| one(format!("DROP TABLE {}", d.quote_ident(&table.name)))),
+        Op::RenameTable { from, to } => existing_table(before, from).and_then(|_| {
+            if before.table(to).is_some() {
+                return Err(inconsistent(format_args!(
+                    "cannot rename table `{from}` to `{to}`: `{to}` already exists"
+                )));
+            }
+            one(alter_table(
+                d,
+                from,
+                format_args!("RENAME TO {}", d.quote_ident(to)),
+            ))
+        }),
+        Op::CreateIndex { table, index } => {
+            table_after(op, before, table).and_then(|_| one(d.create_index_sql(table, index)))
+        }
+        Op::DropIndex { table, index } => {
+            table_after(op, before, table).and_then(|_| one(d.drop_index_sql(table, index)))
+        }
+        Op::Sql { sql, dialect, .. } => Ok(if dialect.is_none_or(|k| k == d.kind()) {
+            sql_statements(sql)
+        } else {
+            Vec::new()
+        }),
+        other => Err(RenderError::Unsupported {
+            dialect: d.kind(),
+            what: format!("{other:?} as a standard op"),
+            hint: Some("the dialect must render this op itself".into()),
+        }),
+    }
+}
+
 /// The standard column definition `"name" type [NOT NULL] [DEFAULT value]`, which
 /// [`Dialect::column_sql`] writes by default; overrides call it for ordinary columns.
 pub fn standard_column_sql<D: Dialect + ?Sized>(

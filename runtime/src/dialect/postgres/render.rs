@@ -3,9 +3,11 @@
 //! PostgreSQL's `ALTER TABLE` does everything natively: every op is one or a few statements.
 
 use super::Postgres;
-use crate::dialect::{standard_column_sql, Dialect, DialectKind, RenderError};
+use crate::dialect::{
+    alter_table, standard_column_sql, standard_render, Dialect, DialectKind, RenderError,
+};
 use crate::ops::Op;
-use crate::render::{existing_table, inconsistent, sql_statements, table_after};
+use crate::render::{inconsistent, table_after};
 use crate::schema::{Column, Schema, SqlType, Table};
 
 /// The PostgreSQL spelling of a neutral type (the introspection contract reads these back).
@@ -98,10 +100,6 @@ fn explicit_cast_truncates(ty: &SqlType) -> bool {
     }
 }
 
-fn alter_table(d: &Postgres, table: &str, action: impl std::fmt::Display) -> String {
-    format!("ALTER TABLE {} {action}", d.quote_ident(table))
-}
-
 fn drop_constraint(d: &Postgres, table: &str, name: &str) -> String {
     alter_table(
         d,
@@ -149,22 +147,12 @@ pub(super) fn render(d: &Postgres, op: &Op, before: &Schema) -> Result<Vec<Strin
                     .filter_map(|c| column_comment(d, &table.name, c)),
             );
         }
-        Op::DropTable { table } => {
-            existing_table(before, &table.name)?;
-            out.push(format!("DROP TABLE {}", d.quote_ident(&table.name)));
-        }
-        Op::RenameTable { from, to } => {
-            existing_table(before, from)?;
-            if before.table(to).is_some() {
-                return Err(inconsistent(format_args!(
-                    "cannot rename table `{from}` to `{to}`: `{to}` already exists"
-                )));
-            }
-            out.push(alter_table(
-                d,
-                from,
-                format_args!("RENAME TO {}", d.quote_ident(to)),
-            ));
+        Op::DropTable { .. }
+        | Op::RenameTable { .. }
+        | Op::CreateIndex { .. }
+        | Op::DropIndex { .. }
+        | Op::Sql { .. } => {
+            out = standard_render(d, op, before)?;
         }
         Op::AddColumn { table, column } => {
             let after = table_after(op, before, table)?;
@@ -256,14 +244,6 @@ pub(super) fn render(d: &Postgres, op: &Op, before: &Schema) -> Result<Vec<Strin
                 ));
             }
         }
-        Op::CreateIndex { table, index } => {
-            table_after(op, before, table)?;
-            out.push(d.create_index_sql(table, index));
-        }
-        Op::DropIndex { table, index } => {
-            table_after(op, before, table)?;
-            out.push(d.drop_index_sql(table, index));
-        }
         Op::AddUnique { table, unique } => {
             table_after(op, before, table)?;
             out.push(alter_table(
@@ -299,11 +279,6 @@ pub(super) fn render(d: &Postgres, op: &Op, before: &Schema) -> Result<Vec<Strin
         Op::DropCheck { table, check } => {
             table_after(op, before, table)?;
             out.push(drop_constraint(d, table, &check.name));
-        }
-        Op::Sql { sql, dialect, .. } => {
-            if dialect.is_none_or(|k| k == DialectKind::Postgres) {
-                out.extend(sql_statements(sql));
-            }
         }
     }
     Ok(out)

@@ -6,9 +6,12 @@
 
 use super::rebuild::rebuild;
 use super::Sqlite;
-use crate::dialect::{float_literal, standard_column_sql, Dialect, DialectKind, RenderError};
+use crate::dialect::{
+    alter_table, float_literal, standard_column_sql, standard_render, Dialect, DialectKind,
+    RenderError,
+};
 use crate::ops::Op;
-use crate::render::{existing_table, inconsistent, sql_statements, table_after};
+use crate::render::{existing_table, inconsistent, table_after};
 use crate::schema::{Column, Default, Schema, SqlType, Table};
 
 /// The SQLite spelling of a neutral type (the introspection contract reads these back).
@@ -115,10 +118,6 @@ pub(super) fn table_primary_key_sql(d: &Sqlite, table: &Table) -> Option<String>
     Some(d.primary_key_sql(pk))
 }
 
-fn alter_table(d: &Sqlite, table: &str, action: impl std::fmt::Display) -> String {
-    format!("ALTER TABLE {} {action}", d.quote_ident(table))
-}
-
 /// Whether `ALTER TABLE ADD COLUMN` can add `c`: SQLite refuses a key column, a NOT NULL
 /// column without a default, and a non-constant default (an expression in parentheses).
 fn can_add_natively(c: &Column) -> bool {
@@ -156,22 +155,12 @@ pub(super) fn render(d: &Sqlite, op: &Op, before: &Schema) -> Result<Vec<String>
                 out.push(d.create_index_sql(&table.name, ix));
             }
         }
-        Op::DropTable { table } => {
-            existing_table(before, &table.name)?;
-            out.push(format!("DROP TABLE {}", d.quote_ident(&table.name)));
-        }
-        Op::RenameTable { from, to } => {
-            existing_table(before, from)?;
-            if before.table(to).is_some() {
-                return Err(inconsistent(format_args!(
-                    "cannot rename table `{from}` to `{to}`: `{to}` already exists"
-                )));
-            }
-            out.push(alter_table(
-                d,
-                from,
-                format_args!("RENAME TO {}", d.quote_ident(to)),
-            ));
+        Op::DropTable { .. }
+        | Op::RenameTable { .. }
+        | Op::CreateIndex { .. }
+        | Op::DropIndex { .. }
+        | Op::Sql { .. } => {
+            out = standard_render(d, op, before)?;
         }
         Op::AddColumn { table, column } => {
             let after = table_after(op, before, table)?;
@@ -262,19 +251,6 @@ pub(super) fn render(d: &Sqlite, op: &Op, before: &Schema) -> Result<Vec<String>
         | Op::DropCheck { table, .. } => {
             let after = table_after(op, before, table)?;
             out = rebuild(d, existing_table(before, table)?, &after)?;
-        }
-        Op::CreateIndex { table, index } => {
-            table_after(op, before, table)?;
-            out.push(d.create_index_sql(table, index));
-        }
-        Op::DropIndex { table, index } => {
-            table_after(op, before, table)?;
-            out.push(d.drop_index_sql(table, index));
-        }
-        Op::Sql { sql, dialect, .. } => {
-            if dialect.is_none_or(|k| k == DialectKind::Sqlite) {
-                out.extend(sql_statements(sql));
-            }
         }
     }
     Ok(out)
