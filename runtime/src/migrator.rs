@@ -200,19 +200,25 @@ impl Migrator {
 
     /// Whether the database is at every head of the graph.
     pub async fn is_up_to_date(&self, db: &mut Db) -> Result<bool, Error> {
-        let current: BTreeSet<String> = self.current(db).await?.into_iter().collect();
-        let heads: BTreeSet<String> = self.graph.heads().into_iter().map(String::from).collect();
-        Ok(current == heads)
+        let current = self.current(db).await?;
+        Ok(self.check_at_heads(&current).is_ok())
     }
 
     /// Fails with [`Error::NotUpToDate`] unless the database is at every head.
     pub async fn ensure_up_to_date(&self, db: &mut Db) -> Result<(), Error> {
-        if self.is_up_to_date(db).await? {
+        let current = self.current(db).await?;
+        self.check_at_heads(&current)
+    }
+
+    /// Fails with [`Error::NotUpToDate`] unless the version rows `current` are the graph's heads.
+    pub fn check_at_heads(&self, current: &[String]) -> Result<(), Error> {
+        let at: BTreeSet<&str> = current.iter().map(String::as_str).collect();
+        let heads: BTreeSet<&str> = self.graph.heads().into_iter().collect();
+        if at == heads {
             return Ok(());
         }
-        let current = self.current(db).await?;
         Err(Error::NotUpToDate {
-            current: label(&current),
+            current: label(current),
             heads: label(&self.graph.heads()),
         })
     }
@@ -471,24 +477,11 @@ impl Migrator {
             self.graph.resolve(&[] as &[String], start)?
         };
         // Offline, the schema before the first step is the replay of every applied revision.
-        let mut schema = Schema::new();
-        for step in self.graph.upgrade_steps(
-            &[] as &[String],
-            if start_heads.is_empty() {
-                "base"
-            } else {
-                start
-            },
-        )? {
-            let script = self.script(&step.revision)?;
-            ops::apply_all(&mut schema, &script.upgrade).map_err(|e| {
-                Error::Usage(format!(
-                    "revision {} ({}) does not replay: {e}",
-                    step.revision,
-                    script.path.display()
-                ))
-            })?;
-        }
+        let schema = if start_heads.is_empty() {
+            Schema::new()
+        } else {
+            self.schema_at(start)?
+        };
         let steps = match direction {
             graph::Direction::Up => self.graph.upgrade_steps(&start_heads, target)?,
             graph::Direction::Down => self.graph.downgrade_steps(&start_heads, target)?,
@@ -505,6 +498,35 @@ impl Migrator {
             start_heads.is_empty() && direction == graph::Direction::Up,
             mode,
         )?)
+    }
+
+    /// The schema that the upgrade ops of `target` and everything it needs build on an empty
+    /// database, replayed without one (`base`: empty). What offline rendering starts from.
+    pub fn schema_at(&self, target: &str) -> Result<Schema, Error> {
+        self.replay(target, None)
+    }
+
+    /// The schema just before `revision` runs: its ancestors' upgrade ops, replayed.
+    pub fn schema_before(&self, revision: &str) -> Result<Schema, Error> {
+        self.replay(revision, Some(revision))
+    }
+
+    fn replay(&self, target: &str, skip: Option<&str>) -> Result<Schema, Error> {
+        let mut schema = Schema::new();
+        for step in self.graph.upgrade_steps(&[] as &[String], target)? {
+            if skip == Some(step.revision.as_str()) {
+                continue;
+            }
+            let script = self.script(&step.revision)?;
+            ops::apply_all(&mut schema, &script.upgrade).map_err(|e| {
+                Error::Usage(format!(
+                    "revision {} ({}) does not replay: {e}",
+                    step.revision,
+                    script.path.display()
+                ))
+            })?;
+        }
+        Ok(schema)
     }
 
     /// The SQL for `stamp` without connecting: the version-row changes from `start`.

@@ -15,9 +15,7 @@ use crate::dialect::DialectKind;
 use crate::error::Error;
 use crate::graph;
 use crate::migrator::{Migrator, NewRevision, RunOptions};
-use crate::ops;
 use crate::render::render_ops;
-use crate::schema::Schema;
 use crate::script::Script;
 
 /// The message of a revision created without `-m` (as Flask-Migrate writes it).
@@ -349,15 +347,7 @@ impl Ctx {
             }
         }
         if check_heads {
-            let heads: BTreeSet<&str> = g.heads().into_iter().collect();
-            let at: BTreeSet<&str> = rows.iter().map(String::as_str).collect();
-            if heads != at {
-                return Err(Error::NotUpToDate {
-                    current: list_or_base(&rows),
-                    heads: list_or_base(&heads.into_iter().collect::<Vec<_>>()),
-                }
-                .into());
-            }
+            m.check_at_heads(&rows)?;
         }
         Ok(Outcome::Done)
     }
@@ -624,35 +614,11 @@ fn revision_sql(
     s: &Script,
 ) -> Result<(Vec<String>, Vec<String>), Failure> {
     let dialect = kind.dialect().map_err(Error::from)?;
-    let mut schema = Schema::new();
-    for step in m.graph().upgrade_steps(&[] as &[String], s.revision())? {
-        if step.revision == s.revision() {
-            continue;
-        }
-        let before = m.graph().get(&step.revision)?;
-        ops::apply_all(&mut schema, &before.upgrade).map_err(|e| {
-            Failure::new(format!(
-                "revision {} ({}) does not replay: {e}",
-                step.revision,
-                before.path.display()
-            ))
-        })?;
-    }
+    let schema = m.schema_before(s.revision())?;
     let (up, after) = render_ops(&s.upgrade, dialect, &schema).map_err(Error::from)?;
     let (down, _) = render_ops(&s.downgrade, dialect, &after).map_err(Error::from)?;
     let flat = |r: Vec<crate::render::Rendered>| r.into_iter().flat_map(|r| r.statements).collect();
     Ok((flat(up), flat(down)))
-}
-
-fn list_or_base(revs: &[impl AsRef<str>]) -> String {
-    if revs.is_empty() {
-        "base".into()
-    } else {
-        revs.iter()
-            .map(AsRef::as_ref)
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
 }
 
 /// Closes a connection politely (PostgreSQL logs abrupt disconnects).
