@@ -62,38 +62,56 @@ fn rev(message: &str, id: &str, upgrade: Vec<Op>) -> NewRevision {
     }
 }
 
-/// Three revisions: create users, add phone, add an index.
-fn three_revisions(dir: &Dir) -> Migrator {
+/// A chain of revisions `(message, id, upgrade ops)` written to `dir`, then read back.
+fn chain(dir: &Dir, revisions: Vec<(&str, &str, Vec<Op>)>) -> Migrator {
     let mut m = Migrator::open(&dir.0).expect("open");
-    m.write_revision(rev(
+    for (message, id, upgrade) in revisions {
+        m.write_revision(rev(message, id, upgrade))
+            .unwrap_or_else(|e| panic!("{id}: {e}"));
+    }
+    Migrator::open(&dir.0).expect("reopen")
+}
+
+fn create_users() -> (&'static str, &'static str, Vec<Op>) {
+    (
         "create users",
         "aaaa00000001",
         vec![Op::CreateTable { table: users() }],
-    ))
-    .expect("rev 1");
-    m.write_revision(rev(
-        "add phone",
-        "bbbb00000002",
-        vec![Op::AddColumn {
-            table: "users".into(),
-            column: Column::new("phone", SqlType::Varchar(20)).nullable(),
-        }],
-    ))
-    .expect("rev 2");
-    m.write_revision(rev(
-        "index username",
-        "cccc00000003",
-        vec![Op::CreateIndex {
-            table: "users".into(),
-            index: strata::schema::Index {
-                name: "ix_users_username".into(),
-                columns: vec!["username".into()],
-                unique: true,
-            },
-        }],
-    ))
-    .expect("rev 3");
-    Migrator::open(&dir.0).expect("reopen")
+    )
+}
+
+fn add_nullable(table: &str, name: &str, ty: SqlType) -> Op {
+    Op::AddColumn {
+        table: table.into(),
+        column: Column::new(name, ty).nullable(),
+    }
+}
+
+fn unique_username() -> Op {
+    Op::CreateIndex {
+        table: "users".into(),
+        index: strata::schema::Index {
+            name: "ix_users_username".into(),
+            columns: vec!["username".into()],
+            unique: true,
+        },
+    }
+}
+
+/// Three revisions: create users, add phone, add an index.
+fn three_revisions(dir: &Dir) -> Migrator {
+    chain(
+        dir,
+        vec![
+            create_users(),
+            (
+                "add phone",
+                "bbbb00000002",
+                vec![add_nullable("users", "phone", SqlType::Varchar(20))],
+            ),
+            ("index username", "cccc00000003", vec![unique_username()]),
+        ],
+    )
 }
 
 async fn tables(db: &mut strata::db::Db) -> Vec<String> {
@@ -191,6 +209,28 @@ async fn column_names(db: &mut strata::db::Db, table: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// After a failed whole-run upgrade (`err`): the message says it was rolled back, and nothing
+/// is applied; then a per-migration upgrade fails too, leaving the database at `stays`.
+async fn assert_rolled_back<const N: usize>(
+    m: &Migrator,
+    db: &mut strata::db::Db,
+    err: &str,
+    stays: [&str; N],
+) {
+    let kind = db.kind;
+    assert!(err.contains("rolled back"), "{kind}: {err}");
+    assert!(m.current(db).await.expect("current").is_empty(), "{kind}");
+    assert!(tables(db).await.is_empty(), "{kind}: schema untouched");
+    let per = RunOptions {
+        tx_mode: Some(TxMode::PerMigration),
+        ..RunOptions::default()
+    };
+    m.upgrade(db, "head", &per, |_| {})
+        .await
+        .expect_err("must fail");
+    assert_eq!(m.current(db).await.expect("current"), stays, "{kind}");
+}
+
 #[tokio::test]
 async fn a_failing_step_rolls_everything_back() {
     for kind in BOTH {
@@ -224,22 +264,8 @@ async fn a_failing_step_rolls_everything_back() {
         assert!(err.contains("dddd00000004"), "{err}");
         assert!(err.contains("INSERT INTO no_such_table"), "{err}");
         assert!(err.contains("no_such_table"), "{err}");
-        assert!(err.contains("rolled back"), "{err}");
-        assert!(
-            m.current(&mut db).await.expect("current").is_empty(),
-            "{kind}"
-        );
-        assert!(tables(&mut db).await.is_empty(), "{kind}: schema untouched");
-
         // One transaction per migration: the three good revisions stay, the broken one does not.
-        let per = RunOptions {
-            tx_mode: Some(TxMode::PerMigration),
-            ..RunOptions::default()
-        };
-        m.upgrade(&mut db, "head", &per, |_| {})
-            .await
-            .expect_err("must fail");
-        assert_eq!(m.current(&mut db).await.expect("current"), ["cccc00000003"]);
+        assert_rolled_back(&m, &mut db, &err, ["cccc00000003"]).await;
         assert!(
             !column_names(&mut db, "users")
                 .await
@@ -561,5 +587,68 @@ async fn header_only_migrator_loads_ops_on_demand() {
                     .expect("offline")
             )
         );
+    }
+}
+
+/// A step whose statements go to the server in one call still names the statement that failed,
+/// and leaves nothing behind.
+#[tokio::test]
+async fn a_failing_statement_in_a_batched_step_is_named() {
+    for kind in BOTH {
+        let dir = temp_dir("batchfail");
+        let m = chain(
+            &dir,
+            vec![
+                create_users(),
+                (
+                    "two users with one name",
+                    "bbbb00000002",
+                    vec![Op::Sql {
+                        sql: "INSERT INTO users (id, username) VALUES (1, 'ann'), (2, 'ann')"
+                            .into(),
+                        reverse: Some("DELETE FROM users".into()),
+                        dialect: None,
+                    }],
+                ),
+                (
+                    "phone, unique name, age",
+                    "cccc00000003",
+                    vec![
+                        add_nullable("users", "phone", SqlType::Varchar(20)),
+                        unique_username(),
+                        add_nullable("users", "age", SqlType::Integer),
+                    ],
+                ),
+            ],
+        );
+        let tdb = TestDb::new(kind, "batchfail").await;
+        let mut db = m.connect(&tdb.url).await.expect("connect");
+        let mut seen = Vec::new();
+        let err = m
+            .upgrade(&mut db, "head", &RunOptions::default(), |e| {
+                if let Event::Statement(sql) = e {
+                    seen.push(sql);
+                }
+            })
+            .await
+            .expect_err("the unique index must fail")
+            .to_string();
+        assert!(err.contains("cccc00000003"), "{kind}: {err}");
+        assert!(
+            err.contains("statement: CREATE UNIQUE INDEX \"ix_users_username\""),
+            "{kind}: {err}"
+        );
+        assert!(
+            err.contains("UNIQUE constraint failed") || err.contains("could not create unique"),
+            "{kind}: {err}"
+        );
+        assert!(
+            seen.iter().any(|s| s.contains("\"age\"")),
+            "{kind}: {seen:?}"
+        );
+        // Per migration: the first two revisions stay; none of the third's statements do,
+        // including the column added before the failing index.
+        assert_rolled_back(&m, &mut db, &err, ["bbbb00000002"]).await;
+        assert_eq!(column_names(&mut db, "users").await, ["id", "username"]);
     }
 }

@@ -60,6 +60,11 @@ pub struct PlannedStep {
     pub statements: Vec<String>,
     /// Whether the step may run inside a transaction.
     pub transactional: bool,
+    /// Whether the statements may go to the server in one call (see [`Dialect::batch_sql`]):
+    /// true when every statement is one statement Strata rendered; false when the step has a
+    /// verbatim `sql` op, whose text may hold several statements. Either way a failure names
+    /// the failing statement.
+    pub batch: bool,
     /// The SHA-256 of the revision's file (recorded in the audit log).
     pub checksum: Option<String>,
     /// For output: the revision(s) the step goes from (`<base>` when none).
@@ -314,6 +319,104 @@ where
     Ok(Some((group, false)))
 }
 
+/// At most this many statements go to the server in one call. sqlx's SQLite driver keeps
+/// every statement of a call prepared until the call ends and copies the rest of the text for
+/// each one, which makes one call for thousands of statements slower than many calls for a
+/// few dozen each (measured in tests/bench/RESULTS.md).
+const BATCH_STATEMENTS: usize = 64;
+/// And at most about this many bytes of SQL.
+const BATCH_BYTES: usize = 64 * 1024;
+
+/// Runs the step's statements in batches inside a savepoint, the savepoint's release riding
+/// on the last batch. `Err(None)` when a batch ran fewer statements than it held (a
+/// statement's text ran into the next one), `Err(Some(e))` when the server failed; either
+/// way the savepoint is still open.
+async fn run_batches(
+    conn: &mut AnyConnection,
+    dialect: &dyn Dialect,
+    step: &PlannedStep,
+) -> Result<(), Option<sqlx::Error>> {
+    run(conn, &dialect.savepoint_sql()).await.map_err(Some)?;
+    let mut rest = step.statements.as_slice();
+    while !rest.is_empty() {
+        let mut take = 0;
+        let mut bytes = 0;
+        while take < rest.len() && take < BATCH_STATEMENTS && (take == 0 || bytes < BATCH_BYTES) {
+            bytes += rest[take].len();
+            take += 1;
+        }
+        let (chunk, tail) = rest.split_at(take);
+        rest = tail;
+        let mut sql = dialect.batch_sql(chunk).ok_or(None)?;
+        let mut expected = chunk.len();
+        if rest.is_empty() {
+            sql.push_str(&dialect.release_batch_sql());
+            expected += 1;
+        }
+        run_batch(conn, &sql, expected).await?;
+    }
+    Ok(())
+}
+
+/// Runs a batch and checks that it ran `expected` statements. `Err(None)` when the count
+/// differs (a statement's text ran into the next one), `Err(Some(e))` when the server failed.
+async fn run_batch(
+    conn: &mut AnyConnection,
+    sql: &str,
+    expected: usize,
+) -> Result<(), Option<sqlx::Error>> {
+    use futures_util::TryStreamExt;
+    let mut results = conn.fetch_many(sqlx::raw_sql(sql));
+    let mut ran = 0;
+    while let Some(item) = results.try_next().await.map_err(Some)? {
+        if item.is_left() {
+            ran += 1;
+        }
+    }
+    if ran == expected {
+        Ok(())
+    } else {
+        Err(None)
+    }
+}
+
+/// Runs the step's statements one call each; the first failure is an [`ApplyError::Statement`].
+async fn run_one_by_one(
+    conn: &mut AnyConnection,
+    dialect: &dyn Dialect,
+    step: &PlannedStep,
+    in_tx: bool,
+) -> Result<(), ApplyError> {
+    for sql in &step.statements {
+        if let Err(e) = run(conn, sql).await {
+            return Err(statement_error(dialect, step, sql, &e, in_tx));
+        }
+    }
+    Ok(())
+}
+
+fn statement_error(
+    dialect: &dyn Dialect,
+    step: &PlannedStep,
+    statement: &str,
+    e: &sqlx::Error,
+    in_tx: bool,
+) -> ApplyError {
+    ApplyError::Statement {
+        revision: step.revision.clone(),
+        direction: step.direction.as_str(),
+        statement: statement.to_string(),
+        message: e
+            .as_database_error()
+            .map_or_else(|| e.to_string(), |d| d.message().to_string()),
+        outcome: if in_tx && dialect.transactional_ddl() {
+            "the transaction was rolled back; the schema and version rows are as they were".into()
+        } else {
+            "this step ran outside a transaction: statements before it may have taken effect".into()
+        },
+    }
+}
+
 async fn run_step<E: FnMut(Event)>(
     conn: &mut AnyConnection,
     dialect: &dyn Dialect,
@@ -326,22 +429,28 @@ async fn run_step<E: FnMut(Event)>(
     let clock = Instant::now();
     for sql in &step.statements {
         events(Event::Statement(sql.clone()));
-        if let Err(e) = run(conn, sql).await {
-            return Err(ApplyError::Statement {
-                revision: step.revision.clone(),
-                direction: step.direction.as_str(),
-                statement: sql.clone(),
-                message: e
-                    .as_database_error()
-                    .map_or_else(|| e.to_string(), |d| d.message().to_string()),
-                outcome: if in_tx && dialect.transactional_ddl() {
-                    "the transaction was rolled back; the schema and version rows are as they were"
-                        .into()
-                } else {
-                    "this step ran outside a transaction: statements before it may have taken effect".into()
-                },
-            });
+    }
+    let batched =
+        in_tx && step.batch && step.statements.len() > 1 && dialect.batch_sql(&[]).is_some();
+    if !batched {
+        run_one_by_one(conn, dialect, step, in_tx).await?;
+    } else if let Err(batch_error) = run_batches(conn, dialect, step).await {
+        // Undo the batches, then replay the step one statement at a time: the replay fails on
+        // the same statement and names it. Should the replay pass (a statement's text ran
+        // into the next one in a batch), its result stands.
+        if let Err(e) = run(conn, &dialect.rollback_batch_sql()).await {
+            return Err(statement_error(
+                dialect,
+                step,
+                &format!("(one of the step's {} statements)", step.statements.len()),
+                &batch_error.unwrap_or(e),
+                in_tx,
+            ));
         }
+        run_one_by_one(conn, dialect, step, in_tx).await?;
+        run(conn, &dialect.release_batch_sql())
+            .await
+            .map_err(db_err(format!("applying revision {}", step.revision)))?;
     }
     let duration = clock.elapsed();
     for sql in bookkeeping::version_and_log_statements(dialect, step, &started, duration) {

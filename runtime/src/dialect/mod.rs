@@ -311,6 +311,53 @@ pub trait Dialect: Send + Sync + fmt::Debug {
         Vec::new()
     }
 
+    /// The SQL that runs `statements` (each one complete statement, no trailing semicolon) in
+    /// one call to the server, inside the savepoint [`Dialect::savepoint_sql`] opened, so a
+    /// failure can be undone to the savepoint and the statements replayed one by one to name
+    /// the failing one. It must produce exactly `statements.len()` results. `None` where
+    /// statements cannot be batched (no transactional DDL).
+    fn batch_sql(&self, statements: &[String]) -> Option<String> {
+        if !self.transactional_ddl() {
+            return None;
+        }
+        let mut sql = String::with_capacity(statements.iter().map(|s| s.len() + 3).sum());
+        for statement in statements {
+            sql.push_str(statement);
+            // A newline first: a statement ending in a `--` comment cannot swallow the `;`.
+            sql.push_str("\n;\n");
+        }
+        Some(sql)
+    }
+
+    /// Opens the savepoint a batch runs in. Sent on its own: PostgreSQL parses a whole batch
+    /// before running any of it, so a savepoint inside a batch with a syntax error would never
+    /// be set.
+    fn savepoint_sql(&self) -> String {
+        format!("SAVEPOINT {}", self.quote_ident(self.batch_savepoint()))
+    }
+
+    /// The name of the savepoint a batch runs in.
+    fn batch_savepoint(&self) -> &'static str {
+        "strata_step"
+    }
+
+    /// Undoes a failed batch to its savepoint, inside the still-open transaction.
+    fn rollback_batch_sql(&self) -> String {
+        format!(
+            "ROLLBACK TO SAVEPOINT {}",
+            self.quote_ident(self.batch_savepoint())
+        )
+    }
+
+    /// Releases the batch's savepoint (after the batch, or after a failed batch was replayed
+    /// one statement at a time).
+    fn release_batch_sql(&self) -> String {
+        format!(
+            "RELEASE SAVEPOINT {}",
+            self.quote_ident(self.batch_savepoint())
+        )
+    }
+
     // ---- Applying: the migration lock and the bookkeeping tables ----
 
     /// The statement that makes `schema` the default for unqualified names; `None` where the

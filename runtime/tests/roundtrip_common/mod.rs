@@ -68,6 +68,7 @@ impl Live {
             add_heads: add.clone(),
             statements: statements.clone(),
             transactional: true,
+            batch: true,
             checksum: None,
             from_label: remove.first().cloned().unwrap_or_else(|| "<base>".into()),
             to_label: new_head.unwrap_or("<base>").into(),
