@@ -680,3 +680,66 @@ fn header_only_parsing_reads_the_same_header_and_checksum() {
     assert_eq!(s.header.message, "two\n[lines]");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Files are parsed one `[[upgrade]]`/`[[downgrade]]` table at a time (on all cores when
+/// large); these are the documents where cutting at those lines would go wrong, and each must
+/// read exactly as the whole document does.
+#[test]
+fn piecewise_parsing_reads_what_the_whole_document_says() {
+    // A `[[downgrade]]` line inside a multi-line string is part of the string.
+    let text = format!(
+        "{HEAD}\n[[upgrade]]\nop = \"sql\"\nsql = '''\nSELECT 1;\n[[downgrade]]\nSELECT 2'''\n\n\
+         [[downgrade]]\nop = \"sql\"\nsql = \"SELECT 3\"\n"
+    );
+    let s = Script::parse("versions/abc_m.toml", &text).expect("parses");
+    assert_eq!(s.upgrade.len(), 1, "{:?}", s.upgrade);
+    assert_eq!(
+        s.upgrade[0],
+        Op::Sql {
+            sql: "SELECT 1;\n[[downgrade]]\nSELECT 2".into(),
+            reverse: None,
+            dialect: None
+        }
+    );
+    assert_eq!(s.downgrade.len(), 1);
+
+    // Ops given inline in the header and as tables below: not one TOML document.
+    let e = parse_err(
+        "abc_m.toml",
+        &format!("{HEAD}upgrade = []\n\n[[upgrade]]\nop = \"sql\"\nsql = \"SELECT 1\"\n"),
+    );
+    assert!(e.starts_with("versions/abc_m.toml:5:"), "{e}");
+
+    // A sub-table that reaches back past a `[[downgrade]]` line.
+    let text = format!(
+        "{HEAD}\n[[upgrade]]\nop = \"create_table\"\n\n[[downgrade]]\nop = \"drop_table\"\n\
+         [downgrade.table]\nname = \"t\"\ncolumns = []\n[upgrade.table]\nname = \"t\"\ncolumns = []\n"
+    );
+    let s = Script::parse("versions/abc_m.toml", &text).expect("parses as a whole");
+    assert_eq!(s.upgrade.len(), 1);
+    assert_eq!(s.downgrade.len(), 1);
+
+    // An error in a later piece is reported at its place in the file.
+    let e = parse_err(
+        "abc_m.toml",
+        &format!("{HEAD}\n[[upgrade]]\nop = \"sql\"\nsql = \"x\"\n\n[[upgrade]]\nop = \"nope\"\n"),
+    );
+    assert!(e.starts_with("versions/abc_m.toml:9:"), "{e}");
+    assert!(e.contains("nope"), "{e}");
+}
+
+/// A file large enough to be parsed on several threads reads back exactly, in order.
+#[test]
+fn large_files_round_trip_in_order() {
+    let ops: Vec<Op> = (0..2000)
+        .map(|i| {
+            let mut t = users();
+            t.name = format!("t{i:05}");
+            Op::CreateTable { table: t }
+        })
+        .collect();
+    let down = strata::ops::reverse_all(&ops).expect("reversible");
+    let script = Script::new(header("abc123", &[], "big"), ops, down).expect("script");
+    let text = round_trip(&script);
+    assert!(text.len() > 512 * 1024, "{} bytes", text.len());
+}

@@ -321,6 +321,9 @@ impl Script {
     /// check that the file name starts with the revision id). Nothing in it is executed.
     pub fn parse(path: impl AsRef<Path>, text: &str) -> Result<Self, ScriptError> {
         let path = path.as_ref();
+        if let Some(raw) = parse_by_op(text) {
+            return Self::from_raw(path, text, raw, true);
+        }
         let raw: RawFile = toml::from_str(text).map_err(|e| parse_error(path, text, &e))?;
         Self::from_raw(path, text, raw, true)
     }
@@ -442,24 +445,29 @@ impl Script {
         // long history: spread it over the cores, keeping file-name order.
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let chunk = paths.len().div_ceil(threads).max(256);
-        let loaded: Vec<Result<Vec<Self>, ScriptError>> = std::thread::scope(|scope| {
-            let workers: Vec<_> = paths
-                .chunks(chunk)
-                .map(|part| scope.spawn(move || part.iter().map(|p| load(p)).collect()))
-                .collect();
-            workers
-                .into_iter()
-                .map(|w| {
-                    w.join().unwrap_or_else(|_| {
-                        Err(ScriptError::Io {
-                            action: "read",
-                            path: dir.to_path_buf(),
-                            source: std::io::Error::other("a loader thread panicked"),
+        let loaded: Vec<Result<Vec<Self>, ScriptError>> = if paths.len() <= chunk {
+            // One part: no thread (a new thread's allocations pay for a fresh malloc arena).
+            vec![paths.iter().map(|p| load(p)).collect()]
+        } else {
+            std::thread::scope(|scope| {
+                let workers: Vec<_> = paths
+                    .chunks(chunk)
+                    .map(|part| scope.spawn(move || part.iter().map(|p| load(p)).collect()))
+                    .collect();
+                workers
+                    .into_iter()
+                    .map(|w| {
+                        w.join().unwrap_or_else(|_| {
+                            Err(ScriptError::Io {
+                                action: "read",
+                                path: dir.to_path_buf(),
+                                source: std::io::Error::other("a loader thread panicked"),
+                            })
                         })
                     })
-                })
-                .collect()
-        });
+                    .collect()
+            })
+        };
         let mut seen: BTreeMap<String, PathBuf> = BTreeMap::new();
         let mut scripts = Vec::with_capacity(paths.len());
         for (script, path) in loaded
@@ -494,6 +502,84 @@ fn read(path: &Path) -> Result<String, ScriptError> {
 /// Where the header ends: the start of the first line that opens a table (`[[upgrade]]`,
 /// `[upgrade.table]`, ...). Header values are single-line strings or arrays of strings, so a
 /// line starting with `[` is always a table header there.
+/// The ops of one `[[upgrade]]` / `[[downgrade]]` piece of a file (see [`parse_by_op`]).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOps {
+    #[serde(default)]
+    upgrade: Vec<Op>,
+    #[serde(default)]
+    downgrade: Vec<Op>,
+}
+
+/// Whether a header defines ops itself.
+#[derive(Deserialize)]
+struct HeaderOps {
+    upgrade: Option<de::IgnoredAny>,
+    downgrade: Option<de::IgnoredAny>,
+}
+
+/// Files larger than this are parsed on all cores (see [`parse_by_op`]).
+const PARALLEL_PARSE_BYTES: usize = 64 * 1024;
+
+/// Parses a migration file piece by piece: the header, then each `[[upgrade]]` or
+/// `[[downgrade]]` table on its own (on all cores for a large file), and concatenates the
+/// ops in file order. Same result as parsing the whole document, at a fraction of the memory
+/// and time on large files (a 5,000-table initial revision is 7.7 MB of TOML); `None` when
+/// any piece does not parse on its own, and the caller parses the whole file, which then
+/// also reports any error at its real place.
+///
+/// Why the pieces are the document: a piece starts at a line that is exactly `[[upgrade]]`
+/// or `[[downgrade]]`; if such a line sat inside a multi-line string or array, the piece
+/// before it would end inside that string or array and fail. A table header in a piece
+/// that reaches back into another piece (`[upgrade.table]` under `[[downgrade]]`) or any
+/// other key fails [`RawOps`]; ops in the header fail the check below.
+fn parse_by_op(text: &str) -> Option<RawFile> {
+    let mut starts = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if matches!(line.trim_end(), "[[upgrade]]" | "[[downgrade]]") {
+            starts.push(offset);
+        }
+        offset += line.len();
+    }
+    let first = *starts.first()?;
+    let header = &text[..first];
+    let mut raw: RawFile = toml::from_str(header).ok()?;
+    // `upgrade = []` in the header and `[[upgrade]]` below do not make one document.
+    let keys: HeaderOps = toml::from_str(header).ok()?;
+    if keys.upgrade.is_some() || keys.downgrade.is_some() {
+        return None;
+    }
+    starts.push(text.len());
+    let pieces: Vec<&str> = starts.windows(2).map(|w| &text[w[0]..w[1]]).collect();
+    let parse = |part: &[&str]| -> Option<Vec<RawOps>> {
+        part.iter().map(|p| toml::from_str(p).ok()).collect()
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let parsed: Vec<RawOps> = if text.len() < PARALLEL_PARSE_BYTES || threads == 1 {
+        parse(&pieces)?
+    } else {
+        let per = pieces.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = pieces
+                .chunks(per)
+                .map(|part| scope.spawn(move || parse(part)))
+                .collect();
+            let mut all = Vec::with_capacity(pieces.len());
+            for w in workers {
+                all.extend(w.join().ok()??);
+            }
+            Some(all)
+        })?
+    };
+    for ops in parsed {
+        raw.upgrade.extend(ops.upgrade);
+        raw.downgrade.extend(ops.downgrade);
+    }
+    Some(raw)
+}
+
 fn header_end(text: &str) -> usize {
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
