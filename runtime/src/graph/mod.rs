@@ -635,15 +635,21 @@ fn topo_order(
             has_child[p] = true;
         }
     }
-    let key = |i: &usize| {
-        let h = &scripts[*i].header;
-        (h.created.map(|c| c.to_string()), h.revision.clone())
+    // Oldest first by `created` (its fields in order: no formatting), then by revision id.
+    let key = |i: usize| {
+        let h = &scripts[i].header;
+        let created = h.created.map(|c| {
+            (
+                c.date.map(|d| (d.year, d.month, d.day)),
+                c.time.map(|t| (t.hour, t.minute, t.second, t.nanosecond)),
+            )
+        });
+        (created, h.revision.as_str())
     };
     let mut starts: Vec<usize> = (0..n).filter(|&i| !has_child[i]).collect();
-    // Cached: the key formats a date, and a comparison sort would format it O(n log n) times.
-    starts.sort_by_cached_key(key);
+    starts.sort_by_cached_key(|&i| key(i));
     let mut rest: Vec<usize> = (0..n).filter(|&i| has_child[i]).collect();
-    rest.sort_by_cached_key(key);
+    rest.sort_by_cached_key(|&i| key(i));
     starts.extend(rest);
 
     #[derive(Clone, Copy, PartialEq)]
