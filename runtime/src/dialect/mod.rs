@@ -13,8 +13,8 @@ pub mod sqlite;
 use std::fmt;
 use std::str::FromStr;
 
+use crate::introspect::CatalogValues;
 use serde::{Deserialize, Serialize};
-use sqlx::any::AnyRow;
 use thiserror::Error;
 
 use crate::introspect::{IntrospectError, IntrospectOptions};
@@ -156,7 +156,7 @@ pub trait Dialect: Send + Sync + fmt::Debug {
     /// in the same order.
     fn assemble(
         &self,
-        results: Vec<Vec<AnyRow>>,
+        results: Vec<Vec<CatalogValues>>,
         opts: &IntrospectOptions,
     ) -> Result<Schema, IntrospectError>;
 

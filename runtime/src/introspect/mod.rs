@@ -7,7 +7,12 @@
 pub(crate) mod rows;
 pub(crate) mod sql_text;
 
+use std::sync::Arc;
+
+use futures_util::TryStreamExt;
 use sqlx::{AnyConnection, Executor};
+
+pub use rows::CatalogValues;
 use thiserror::Error;
 
 use crate::dialect::Dialect;
@@ -56,13 +61,18 @@ pub async fn introspect(
     let mut executed = 0;
     for query in &queries {
         executed += 1;
-        let rows =
-            conn.fetch_all(query.as_str())
-                .await
-                .map_err(|source| IntrospectError::Query {
-                    query: query.clone(),
-                    source,
-                })?;
+        let failed = |source| IntrospectError::Query {
+            query: query.clone(),
+            source,
+        };
+        // Each row is made compact as it arrives (see `CatalogValues`).
+        let mut stream = conn.fetch(query.as_str());
+        let mut names: Option<Arc<[String]>> = None;
+        let mut rows = Vec::new();
+        while let Some(row) = stream.try_next().await.map_err(failed)? {
+            let names = names.get_or_insert_with(|| CatalogValues::names_of(&row));
+            rows.push(CatalogValues::from_row(&row, names));
+        }
         results.push(rows);
     }
     let mut schema = dialect.assemble(results, opts)?;

@@ -4,12 +4,14 @@
 //! back whatever storage class a value has, so these readers accept any of the close kinds
 //! (an integer where a boolean is expected, a number where text is expected).
 
+use std::sync::Arc;
+
 use sqlx::any::AnyRow;
-use sqlx::Row;
+use sqlx::{Column, Row};
 
 use super::IntrospectError;
 
-fn decode_err(query: &str, col: &str, e: sqlx::Error) -> IntrospectError {
+fn decode_err(query: &str, col: &str, e: impl std::fmt::Display) -> IntrospectError {
     IntrospectError::Decode(format!(
         "column `{col}` of the `{query}` catalog query: {e}"
     ))
@@ -21,39 +23,96 @@ fn missing(query: &str, col: &str) -> IntrospectError {
     ))
 }
 
+/// One catalog row as introspection keeps it: its values, and the column names shared by
+/// every row of its query. The driver's rows each carry their own column metadata; at 5,000
+/// tables, holding the four results as driver rows was most of autogenerate's peak memory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CatalogValues {
+    names: Arc<[String]>,
+    cells: Box<[Cell]>,
+}
+
+/// One value of a catalog row.
+#[derive(Debug, Clone, PartialEq)]
+enum Cell {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Text(Box<str>),
+    Bytes(Box<[u8]>),
+    /// A type the `Any` driver does not decode.
+    Other,
+}
+
+impl CatalogValues {
+    /// The values of `row`, whose column names are `names` (the same for every row of a query).
+    pub(crate) fn from_row(row: &AnyRow, names: &Arc<[String]>) -> Self {
+        let cell = |i: usize| -> Cell {
+            if let Ok(v) = row.try_get::<Option<String>, _>(i) {
+                return v.map_or(Cell::Null, |s| Cell::Text(s.into()));
+            }
+            if let Ok(v) = row.try_get::<Option<i64>, _>(i) {
+                return v.map_or(Cell::Null, Cell::Int);
+            }
+            if let Ok(v) = row.try_get::<Option<bool>, _>(i) {
+                return v.map_or(Cell::Null, Cell::Bool);
+            }
+            if let Ok(v) = row.try_get::<Option<f64>, _>(i) {
+                return v.map_or(Cell::Null, Cell::Float);
+            }
+            if let Ok(v) = row.try_get::<Option<Vec<u8>>, _>(i) {
+                return v.map_or(Cell::Null, |b| Cell::Bytes(b.into()));
+            }
+            Cell::Other
+        };
+        CatalogValues {
+            names: Arc::clone(names),
+            cells: (0..row.len()).map(cell).collect(),
+        }
+    }
+
+    /// The column names of a driver row.
+    pub(crate) fn names_of(row: &AnyRow) -> Arc<[String]> {
+        row.columns().iter().map(|c| c.name().to_string()).collect()
+    }
+}
+
 /// One catalog row, with the name of the query it came from for error messages.
 #[derive(Clone, Copy)]
 pub(crate) struct CatalogRow<'a> {
     /// Which query (for messages).
     pub(crate) query: &'static str,
     /// The row.
-    pub(crate) row: &'a AnyRow,
+    pub(crate) row: &'a CatalogValues,
 }
 
 impl<'a> CatalogRow<'a> {
     /// Wraps `row`, read by the query named `query`.
-    pub(crate) fn new(query: &'static str, row: &'a AnyRow) -> Self {
+    pub(crate) fn new(query: &'static str, row: &'a CatalogValues) -> Self {
         CatalogRow { query, row }
+    }
+
+    fn cell(&self, col: &str) -> Result<&'a Cell, IntrospectError> {
+        let row: &'a CatalogValues = self.row;
+        row.names
+            .iter()
+            .position(|n| n == col)
+            .and_then(|i| row.cells.get(i))
+            .ok_or_else(|| decode_err(self.query, col, "no such column"))
     }
 
     /// A text value, or `None` for NULL. Numbers and booleans are turned into text.
     pub(crate) fn opt_text(&self, col: &str) -> Result<Option<String>, IntrospectError> {
-        if let Ok(v) = self.row.try_get::<Option<String>, _>(col) {
-            return Ok(v);
-        }
-        if let Ok(v) = self.row.try_get::<Option<i64>, _>(col) {
-            return Ok(v.map(|i| i.to_string()));
-        }
-        if let Ok(v) = self.row.try_get::<Option<f64>, _>(col) {
-            return Ok(v.map(|f| f.to_string()));
-        }
-        if let Ok(v) = self.row.try_get::<Option<Vec<u8>>, _>(col) {
-            return Ok(v.map(|b| String::from_utf8_lossy(&b).into_owned()));
-        }
-        self.row
-            .try_get::<Option<bool>, _>(col)
-            .map(|v| v.map(|b| b.to_string()))
-            .map_err(|e| decode_err(self.query, col, e))
+        Ok(match self.cell(col)? {
+            Cell::Null => None,
+            Cell::Text(s) => Some(s.to_string()),
+            Cell::Int(i) => Some(i.to_string()),
+            Cell::Float(f) => Some(f.to_string()),
+            Cell::Bytes(b) => Some(String::from_utf8_lossy(b).into_owned()),
+            Cell::Bool(b) => Some(b.to_string()),
+            Cell::Other => return Err(decode_err(self.query, col, "a type that is not text")),
+        })
     }
 
     /// A non-NULL text value.
@@ -63,20 +122,16 @@ impl<'a> CatalogRow<'a> {
 
     /// An integer, or `None` for NULL.
     pub(crate) fn opt_int(&self, col: &str) -> Result<Option<i64>, IntrospectError> {
-        match self.row.try_get::<Option<i64>, _>(col) {
-            Ok(v) => Ok(v),
-            Err(e) => match self.row.try_get::<Option<String>, _>(col) {
-                Ok(Some(s)) => s
-                    .trim()
-                    .parse()
-                    .map(Some)
-                    .map_err(|_| decode_err(self.query, col, e)),
-                Ok(None) => Ok(None),
-                Err(_) => match self.row.try_get::<Option<bool>, _>(col) {
-                    Ok(v) => Ok(v.map(i64::from)),
-                    Err(_) => Err(decode_err(self.query, col, e)),
-                },
-            },
+        match self.cell(col)? {
+            Cell::Null => Ok(None),
+            Cell::Int(i) => Ok(Some(*i)),
+            Cell::Bool(b) => Ok(Some(i64::from(*b))),
+            Cell::Text(s) => s
+                .trim()
+                .parse()
+                .map(Some)
+                .map_err(|_| decode_err(self.query, col, format!("`{s}` is not an integer"))),
+            _ => Err(decode_err(self.query, col, "not an integer")),
         }
     }
 
@@ -87,18 +142,19 @@ impl<'a> CatalogRow<'a> {
 
     /// A boolean (an integer is true when not zero); NULL is false.
     pub(crate) fn flag(&self, col: &str) -> Result<bool, IntrospectError> {
-        match self.row.try_get::<Option<bool>, _>(col) {
-            Ok(v) => Ok(v.unwrap_or(false)),
-            Err(_) => Ok(self.opt_int(col)?.is_some_and(|i| i != 0)),
+        match self.cell(col)? {
+            Cell::Bool(b) => Ok(*b),
+            Cell::Null => Ok(false),
+            _ => Ok(self.opt_int(col)?.is_some_and(|i| i != 0)),
         }
     }
 }
 
 /// Checks that the driver passed one result per catalog query.
 pub(crate) fn expect_results(
-    results: Vec<Vec<AnyRow>>,
+    results: Vec<Vec<CatalogValues>>,
     expected: usize,
-) -> Result<Vec<Vec<AnyRow>>, IntrospectError> {
+) -> Result<Vec<Vec<CatalogValues>>, IntrospectError> {
     if results.len() == expected {
         Ok(results)
     } else {

@@ -15,7 +15,7 @@
 
 use std::collections::BTreeMap;
 
-use sqlx::any::AnyRow;
+use crate::introspect::CatalogValues;
 
 use super::Postgres;
 use crate::dialect::Dialect;
@@ -133,11 +133,11 @@ struct RawIndex {
 }
 
 pub(super) fn assemble(
-    results: Vec<Vec<AnyRow>>,
+    results: Vec<Vec<CatalogValues>>,
     _opts: &IntrospectOptions,
 ) -> Result<Schema, IntrospectError> {
     let results = expect_results(results, QUERY_NAMES.len())?;
-    let [tables, columns, constraints, indexes]: [Vec<AnyRow>; 4] = results
+    let [tables, columns, constraints, indexes]: [Vec<CatalogValues>; 4] = results
         .try_into()
         .map_err(|_| IntrospectError::Decode("wrong number of catalog results".into()))?;
 

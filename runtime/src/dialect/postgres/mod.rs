@@ -3,7 +3,7 @@
 mod introspect;
 mod render;
 
-use sqlx::any::AnyRow;
+use crate::introspect::CatalogValues;
 
 use super::{Dialect, DialectKind, RenderError};
 use crate::introspect::{IntrospectError, IntrospectOptions};
@@ -37,7 +37,7 @@ impl Dialect for Postgres {
 
     fn assemble(
         &self,
-        results: Vec<Vec<AnyRow>>,
+        results: Vec<Vec<CatalogValues>>,
         opts: &IntrospectOptions,
     ) -> Result<Schema, IntrospectError> {
         introspect::assemble(results, opts)

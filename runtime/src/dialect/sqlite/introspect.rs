@@ -14,7 +14,7 @@
 
 use std::collections::BTreeMap;
 
-use sqlx::any::AnyRow;
+use crate::introspect::CatalogValues;
 
 use super::ddl::{parse_create_table, CreateTable};
 use crate::introspect::rows::{expect_results, CatalogRow};
@@ -101,11 +101,11 @@ fn same_list(a: &[String], b: &[String]) -> bool {
 }
 
 pub(super) fn assemble(
-    results: Vec<Vec<AnyRow>>,
+    results: Vec<Vec<CatalogValues>>,
     _opts: &IntrospectOptions,
 ) -> Result<Schema, IntrospectError> {
     let results = expect_results(results, QUERY_NAMES.len())?;
-    let [tables, columns, indexes, fks]: [Vec<AnyRow>; 4] = results
+    let [tables, columns, indexes, fks]: [Vec<CatalogValues>; 4] = results
         .try_into()
         .map_err(|_| IntrospectError::Decode("wrong number of catalog results".into()))?;
 

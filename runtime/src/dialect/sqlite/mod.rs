@@ -5,7 +5,7 @@ mod introspect;
 mod rebuild;
 mod render;
 
-use sqlx::any::AnyRow;
+use crate::introspect::CatalogValues;
 
 use super::{Dialect, DialectKind, RenderError};
 use crate::introspect::{IntrospectError, IntrospectOptions};
@@ -63,7 +63,7 @@ impl Dialect for Sqlite {
 
     fn assemble(
         &self,
-        results: Vec<Vec<AnyRow>>,
+        results: Vec<Vec<CatalogValues>>,
         opts: &IntrospectOptions,
     ) -> Result<Schema, IntrospectError> {
         introspect::assemble(results, opts)
