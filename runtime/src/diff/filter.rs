@@ -1,5 +1,7 @@
 //! Stage 4, diff: which tables the diff looks at (`include` / `exclude` globs, `strata_*`).
 
+use std::borrow::Cow;
+
 use super::DiffOptions;
 use crate::introspect::is_bookkeeping;
 use crate::schema::Schema;
@@ -42,13 +44,17 @@ pub(super) fn covers(opts: &DiffOptions, name: &str) -> bool {
         && !opts.exclude.iter().any(|p| glob_match(p, name))
 }
 
-/// The tables of `schema` that `opts` covers.
-pub(super) fn filtered(schema: &Schema, opts: &DiffOptions) -> Schema {
+/// The tables of `schema` that `opts` covers: `schema` itself when it covers them all (the
+/// usual case; a copy of 5,000 tables showed in autogenerate's peak memory).
+pub(super) fn filtered<'a>(schema: &'a Schema, opts: &DiffOptions) -> Cow<'a, Schema> {
+    if schema.tables.values().all(|t| covers(opts, &t.name)) {
+        return Cow::Borrowed(schema);
+    }
     let mut out = Schema::new();
     for t in schema.tables.values().filter(|t| covers(opts, &t.name)) {
         out.insert(t.clone());
     }
-    out
+    Cow::Owned(out)
 }
 
 #[cfg(test)]
