@@ -453,10 +453,30 @@ async fn run_step<E: FnMut(Event)>(
             .map_err(db_err(format!("applying revision {}", step.revision)))?;
     }
     let duration = clock.elapsed();
-    for sql in bookkeeping::version_and_log_statements(dialect, step, &started, duration) {
-        run(conn, &sql)
-            .await
-            .map_err(db_err(format!("recording revision {}", step.revision)))?;
+    let recording = format!("recording revision {}", step.revision);
+    let bookkeeping = bookkeeping::version_and_log_statements(dialect, step, &started, duration);
+    match dialect.batch_sql(&bookkeeping).filter(|_| in_tx) {
+        // One call for the version rows and the log row (a chain of small revisions pays a
+        // round trip per statement otherwise).
+        Some(sql) => match run_batch(conn, &sql, bookkeeping.len()).await {
+            Ok(()) => {}
+            Err(Some(source)) => {
+                return Err(ApplyError::Database {
+                    doing: recording,
+                    source,
+                })
+            }
+            Err(None) => {
+                return Err(ApplyError::Plan(format!(
+                    "while {recording}: the database ran fewer statements than were sent"
+                )))
+            }
+        },
+        None => {
+            for sql in bookkeeping {
+                run(conn, &sql).await.map_err(db_err(recording.clone()))?;
+            }
+        }
     }
     events(Event::Finished {
         revision: step.revision.clone(),

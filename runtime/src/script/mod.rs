@@ -567,8 +567,13 @@ fn parse_by_op(text: &str) -> Option<RawFile> {
     let parse = |part: &[&str]| -> Option<Vec<RawOps>> {
         part.iter().map(|p| toml::from_str(p).ok()).collect()
     };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let parsed: Vec<RawOps> = if text.len() < PARALLEL_PARSE_BYTES || threads == 1 {
+    // Asked only for large files: the answer costs a few file reads (cgroup limits).
+    let threads = if text.len() < PARALLEL_PARSE_BYTES {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    };
+    let parsed: Vec<RawOps> = if threads == 1 {
         parse(&pieces)?
     } else {
         let per = pieces.len().div_ceil(threads);
