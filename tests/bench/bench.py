@@ -30,6 +30,8 @@ import time
 import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# Statements per call in Strata's executor (runtime/src/apply/mod.rs, BATCH_STATEMENTS).
+DRIVER_BATCH = 64
 
 
 # ---------------------------------------------------------------- processes
@@ -40,7 +42,7 @@ class Failed(Exception):
 
 
 def run(cmd, cwd=None, env=None, stdin_path=None, stdout_path=None, check=True):
-    """Runs `cmd` as a whole process; returns (seconds, max RSS in KiB, stdout text or None).
+    """Runs `cmd` as a whole process; returns (seconds, max RSS in KiB).
 
     Output goes to /dev/null unless `stdout_path` is given; stderr is kept for errors."""
     with tempfile.TemporaryFile() as err:
@@ -183,18 +185,23 @@ class Pair:
         self.a, self.b, self.rss_a = [], [], []
 
 
-def interleave(runs, a, b):
-    """Calls `a()` and `b()` (each returns (seconds, rss)) `runs` times, ABBA order."""
+def interleave(runs, a, b, *more):
+    """Calls `a()`, `b()` and any `more` (each returns (seconds, rss)) `runs` times, the
+    order reversed every other run (ABBA...). Times of `more` go to `pair.more[i]`."""
     pair = Pair()
+    pair.more = [[] for _ in more]
+    fns = [a, b, *more]
     for i in range(runs):
-        order = (a, b) if i % 2 == 0 else (b, a)
-        for f in order:
-            t, rss = f()
-            if f is a:
+        order = list(range(len(fns))) if i % 2 == 0 else list(reversed(range(len(fns))))
+        for k in order:
+            t, rss = fns[k]()
+            if k == 0:
                 pair.a.append(t)
                 pair.rss_a.append(rss)
-            else:
+            elif k == 1:
                 pair.b.append(t)
+            else:
+                pair.more[k - 2].append(t)
     return pair
 
 
@@ -383,7 +390,17 @@ class Bench:
             finally:
                 db.drop()
 
-        pair = interleave(self.upgrade_runs(dialect, n), strata, floor)
+        def driver():
+            # The same SQL through Strata's driver (sqlx) alone, in the executor's batches:
+            # what any sqlx-based tool pays before doing anything of its own.
+            db = Db(self, dialect)
+            try:
+                return run([self.tools(), "run-sql", db.url, script, str(DRIVER_BATCH)])
+            finally:
+                db.drop()
+
+        more = [driver] if dialect == "sqlite" else []
+        pair = interleave(self.upgrade_runs(dialect, n), strata, floor, *more)
         self.raw[f"upgrade/{dialect}/{n}"] = pair.__dict__
         return pair
 
@@ -438,6 +455,12 @@ class Bench:
                                  "<= 1.3x", a / b <= 1.3, a, b,
                                  "floor: `upgrade --sql` via " +
                                  ("psql -1 -f" if dialect == "postgres" else "sqlite3")))
+            if pair.more:
+                d = median(pair.more[0])
+                self.rows.append(Row(f"2. (same SQL through the driver alone), {dialect}, N={n}",
+                                     d / b, "", None, d, b,
+                                     f"sqlx, {DRIVER_BATCH} statements per call; "
+                                     f"Strata = driver x {a / d:.2f}"))
 
     def suite_tables(self):
         self.query_counts = {}

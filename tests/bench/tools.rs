@@ -7,7 +7,8 @@
 //! ```text
 //! strata-bench-tools queries sqlite|postgres   the catalog queries, each ending with `;`
 //! strata-bench-tools introspect URL            `<queries run> <tables read>`
-//! strata-bench-tools run-sql URL FILE          runs a SQL file through Strata's driver at once
+//! strata-bench-tools run-sql URL FILE [N]      runs a SQL file through Strata's driver: at
+//!                                              once, or N statements per call (as `upgrade`)
 //! ```
 
 use std::process::ExitCode;
@@ -47,18 +48,37 @@ async fn run(args: &[&str]) -> Result<(), String> {
             println!("{} {}", got.queries, got.schema.tables.len());
             Ok(())
         }
-        ["run-sql", url, file] => {
-            // The whole file in one call (one round trip to the driver's thread), for the
-            // profile that separates per-statement driver overhead from the database's work.
+        ["run-sql", url, file, rest @ ..] => {
+            // The driver alone running the SQL `upgrade` would run: the whole file in one
+            // call, or N statements per call (the executor's batches); this separates the
+            // driver's cost per statement from Strata's own work and the database's.
             let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
+            let per_call: usize = match rest {
+                [] => usize::MAX,
+                [n] => n.parse().map_err(|_| format!("not a number: {n}"))?,
+                _ => return Err("run-sql URL FILE [N]".into()),
+            };
+            // `upgrade --sql` ends every statement with `;` at the end of a line.
+            let mut statements = Vec::new();
+            let mut current = String::new();
+            for line in text.lines() {
+                current.push_str(line);
+                current.push('\n');
+                if line.ends_with(';') {
+                    statements.push(std::mem::take(&mut current));
+                }
+            }
             let mut db = strata::db::connect(url).await.map_err(|e| e.to_string())?;
-            sqlx::Executor::execute(&mut db.conn, sqlx::raw_sql(&text))
-                .await
-                .map_err(|e| e.to_string())?;
+            for chunk in statements.chunks(per_call.max(1)) {
+                sqlx::Executor::execute(&mut db.conn, sqlx::raw_sql(&chunk.concat()))
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
             Ok(())
         }
         _ => Err(
-            "usage: strata-bench-tools queries DIALECT | introspect URL | run-sql URL FILE".into(),
+            "usage: strata-bench-tools queries DIALECT | introspect URL | run-sql URL FILE [N]"
+                .into(),
         ),
     }
 }
