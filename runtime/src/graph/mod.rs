@@ -299,11 +299,10 @@ impl RevisionGraph {
                 nodes[d].dependents.push(i);
             }
         }
-        let index = nodes
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (n.script.revision().to_string(), i))
-            .collect();
+        // The same ids, renumbered: no second map built from fresh strings.
+        for i in index.values_mut() {
+            *i = new_pos[*i];
+        }
         let mut graph = RevisionGraph {
             nodes,
             index,
