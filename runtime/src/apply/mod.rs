@@ -347,7 +347,7 @@ async fn run_batches(
         }
         let (chunk, tail) = rest.split_at(take);
         rest = tail;
-        let mut sql = dialect.batch_sql(chunk).ok_or(None)?;
+        let mut sql = dialect.batch_sql(chunk);
         let mut expected = chunk.len();
         if rest.is_empty() {
             sql.push_str(&dialect.release_batch_sql());
@@ -430,8 +430,7 @@ async fn run_step<E: FnMut(Event)>(
     for sql in &step.statements {
         events(Event::Statement(sql.clone()));
     }
-    let batched =
-        in_tx && step.batch && step.statements.len() > 1 && dialect.batch_sql(&[]).is_some();
+    let batched = in_tx && step.batch && step.statements.len() > 1 && dialect.transactional_ddl();
     if !batched {
         run_one_by_one(conn, dialect, step, in_tx).await?;
     } else if let Err(batch_error) = run_batches(conn, dialect, step).await {
@@ -455,27 +454,22 @@ async fn run_step<E: FnMut(Event)>(
     let duration = clock.elapsed();
     let recording = format!("recording revision {}", step.revision);
     let bookkeeping = bookkeeping::version_and_log_statements(dialect, step, &started, duration);
-    match dialect.batch_sql(&bookkeeping).filter(|_| in_tx) {
+    if in_tx {
         // One call for the version rows and the log row (a chain of small revisions pays a
-        // round trip per statement otherwise).
-        Some(sql) => match run_batch(conn, &sql, bookkeeping.len()).await {
-            Ok(()) => {}
-            Err(Some(source)) => {
-                return Err(ApplyError::Database {
-                    doing: recording,
-                    source,
-                })
-            }
-            Err(None) => {
-                return Err(ApplyError::Plan(format!(
-                    "while {recording}: the database ran fewer statements than were sent"
-                )))
-            }
-        },
-        None => {
-            for sql in bookkeeping {
-                run(conn, &sql).await.map_err(db_err(recording.clone()))?;
-            }
+        // round trip per statement otherwise). Strata's own statements, so a short count is
+        // a driver fault, not a statement running into the next.
+        let sql = dialect.batch_sql(&bookkeeping);
+        run_batch(conn, &sql, bookkeeping.len())
+            .await
+            .map_err(|e| ApplyError::Database {
+                doing: recording,
+                source: e.unwrap_or_else(|| {
+                    sqlx::Error::Protocol("fewer results than statements sent".into())
+                }),
+            })?;
+    } else {
+        for sql in bookkeeping {
+            run(conn, &sql).await.map_err(db_err(recording.clone()))?;
         }
     }
     events(Event::Finished {

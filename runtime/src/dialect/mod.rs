@@ -13,11 +13,10 @@ pub mod sqlite;
 use std::fmt;
 use std::str::FromStr;
 
-use crate::introspect::CatalogValues;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::introspect::{IntrospectError, IntrospectOptions};
+use crate::introspect::{CatalogValues, IntrospectError, IntrospectOptions};
 use crate::ops::Op;
 use crate::schema::{
     Check, Column, Default, ForeignKey, Index, PrimaryKey, ReferentialAction, Schema, SqlType,
@@ -312,21 +311,18 @@ pub trait Dialect: Send + Sync + fmt::Debug {
     }
 
     /// The SQL that runs `statements` (each one complete statement, no trailing semicolon) in
-    /// one call to the server, inside the savepoint [`Dialect::savepoint_sql`] opened, so a
-    /// failure can be undone to the savepoint and the statements replayed one by one to name
-    /// the failing one. It must produce exactly `statements.len()` results. `None` where
-    /// statements cannot be batched (no transactional DDL).
-    fn batch_sql(&self, statements: &[String]) -> Option<String> {
-        if !self.transactional_ddl() {
-            return None;
-        }
+    /// one call to the server; it must produce exactly `statements.len()` results. The apply
+    /// stage sends a step's statements this way, inside the savepoint
+    /// [`Dialect::savepoint_sql`] opens, only where DDL is transactional: a failed batch is
+    /// undone to the savepoint and replayed one statement at a time to name the failing one.
+    fn batch_sql(&self, statements: &[String]) -> String {
         let mut sql = String::with_capacity(statements.iter().map(|s| s.len() + 3).sum());
         for statement in statements {
             sql.push_str(statement);
             // A newline first: a statement ending in a `--` comment cannot swallow the `;`.
             sql.push_str("\n;\n");
         }
-        Some(sql)
+        sql
     }
 
     /// Opens the savepoint a batch runs in. Sent on its own: PostgreSQL parses a whole batch
