@@ -444,31 +444,16 @@ impl Script {
         paths.sort_by_cached_key(|p| p.file_name().map(|n| n.to_os_string()));
         // Reading and parsing thousands of small files is the whole cost of `history` on a
         // long history: spread it over the cores, keeping file-name order.
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let chunk = paths.len().div_ceil(threads).max(256);
-        let loaded: Vec<Result<Vec<Self>, ScriptError>> = if paths.len() <= chunk {
-            // One part: no thread (a new thread's allocations pay for a fresh malloc arena).
-            vec![paths.iter().map(|p| load(p)).collect()]
-        } else {
-            std::thread::scope(|scope| {
-                let workers: Vec<_> = paths
-                    .chunks(chunk)
-                    .map(|part| scope.spawn(move || part.iter().map(|p| load(p)).collect()))
-                    .collect();
-                workers
-                    .into_iter()
-                    .map(|w| {
-                        w.join().unwrap_or_else(|_| {
-                            Err(ScriptError::Io {
-                                action: "read",
-                                path: dir.to_path_buf(),
-                                source: std::io::Error::other("a loader thread panicked"),
-                            })
-                        })
-                    })
-                    .collect()
-            })
-        };
+        let loaded = on_all_cores(&paths, 256, |part| {
+            part.iter().map(|p| load(p)).collect::<Result<Vec<_>, _>>()
+        })
+        .unwrap_or_else(|| {
+            vec![Err(ScriptError::Io {
+                action: "read",
+                path: dir.to_path_buf(),
+                source: std::io::Error::other("a loader thread panicked"),
+            })]
+        });
         let mut seen: BTreeMap<String, PathBuf> = BTreeMap::new();
         let mut scripts = Vec::with_capacity(paths.len());
         for (script, path) in loaded
@@ -564,36 +549,51 @@ fn parse_by_op(text: &str) -> Option<RawFile> {
     };
     starts.push(text.len());
     let pieces: Vec<&str> = starts.windows(2).map(|w| &text[w[0]..w[1]]).collect();
-    let parse = |part: &[&str]| -> Option<Vec<RawOps>> {
-        part.iter().map(|p| toml::from_str(p).ok()).collect()
-    };
-    // Asked only for large files: the answer costs a few file reads (cgroup limits).
-    let threads = if text.len() < PARALLEL_PARSE_BYTES {
+    // A small file is parsed on this thread: one part of all its pieces.
+    let min_part = if text.len() < PARALLEL_PARSE_BYTES {
+        pieces.len()
+    } else {
         1
-    } else {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
     };
-    let parsed: Vec<RawOps> = if threads == 1 {
-        parse(&pieces)?
-    } else {
-        let per = pieces.len().div_ceil(threads);
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = pieces
-                .chunks(per)
-                .map(|part| scope.spawn(move || parse(part)))
-                .collect();
-            let mut all = Vec::with_capacity(pieces.len());
-            for w in workers {
-                all.extend(w.join().ok()??);
-            }
-            Some(all)
-        })?
-    };
-    for ops in parsed {
+    let parsed = on_all_cores(&pieces, min_part, |part| {
+        part.iter()
+            .map(|p| toml::from_str::<RawOps>(p).ok())
+            .collect::<Option<Vec<_>>>()
+    })?
+    .into_iter()
+    .collect::<Option<Vec<_>>>()?;
+    for ops in parsed.into_iter().flatten() {
         raw.upgrade.extend(ops.upgrade);
         raw.downgrade.extend(ops.downgrade);
     }
     Some(raw)
+}
+
+/// Runs `f` on `items` cut into one contiguous part per core, each of at least `min_part`
+/// items, and returns the results in order; on this thread when there is one part (a new
+/// thread's allocations pay for a fresh malloc arena, and asking for the core count reads
+/// cgroup files). `None` when a thread panicked.
+fn on_all_cores<T: Sync, R: Send>(
+    items: &[T],
+    min_part: usize,
+    f: impl Fn(&[T]) -> R + Sync,
+) -> Option<Vec<R>> {
+    if items.len() <= min_part.max(1) {
+        return Some(vec![f(items)]);
+    }
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let part = items.len().div_ceil(threads).max(min_part).max(1);
+    if part >= items.len() {
+        return Some(vec![f(items)]);
+    }
+    let f = &f;
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = items
+            .chunks(part)
+            .map(|chunk| scope.spawn(move || f(chunk)))
+            .collect();
+        workers.into_iter().map(|w| w.join().ok()).collect()
+    })
 }
 
 /// Reads a header in the exact shape Strata writes it (`key = "text"`, `key = ["a", "b"]`,
