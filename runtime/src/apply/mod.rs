@@ -3,9 +3,10 @@
 //! The caller plans; this stage executes. [`execute`] takes the migration lock, then loops:
 //! open a transaction, read the version rows, ask the caller's planner for the steps from
 //! there, run the next group of steps (all of them, one, or a non-transactional one alone),
-//! move the version rows and append to the audit log in the same transaction, commit. Because
-//! the plan is recomputed from the rows read under the lock, concurrent migrators apply each
-//! revision exactly once and the late ones find nothing left to do.
+//! move the version rows and append to the audit log in the same transaction, commit; stop
+//! when the group was the rest of the plan or the planner returns nothing. Because the plan
+//! is computed from the rows read under the lock, concurrent migrators apply each revision
+//! exactly once and the late ones find nothing left to do.
 
 pub mod bookkeeping;
 mod lock;
@@ -173,7 +174,8 @@ pub struct ExecuteOptions {
 }
 
 /// Takes the migration lock and runs the steps `planner` returns for the version rows read
-/// under it, until the planner returns none. Returns every step run.
+/// under it, until the steps it returned have all run (or it returns none). Returns every
+/// step run.
 pub async fn execute<P, E, Err>(
     conn: &mut AnyConnection,
     dialect: &dyn Dialect,
@@ -234,11 +236,15 @@ where
                     run(conn, "COMMIT").await.map_err(db_err("committing"))?;
                     return Ok(());
                 }
-                Ok(Some((group, nontx_pending))) => {
-                    if !nontx_pending {
+                Ok(Some(group)) => {
+                    if !group.tx_closed {
                         run(conn, "COMMIT").await.map_err(db_err("committing"))?;
                     }
-                    done.extend(group);
+                    done.extend(group.steps);
+                    if !group.more {
+                        // The plan is done: no transaction just to read that nothing is left.
+                        return Ok(());
+                    }
                 }
                 Err(e) => {
                     let _ = run(conn, "ROLLBACK").await;
@@ -254,16 +260,26 @@ where
     result.map(|()| done)
 }
 
+/// What [`run_one_group`] ran.
+struct Group {
+    /// The steps run.
+    steps: Vec<PlannedStep>,
+    /// Whether the transaction was already closed (a non-transactional step commits before
+    /// it runs).
+    tx_closed: bool,
+    /// Whether the plan had steps after these.
+    more: bool,
+}
+
 /// Plans from the rows read inside the open transaction and runs the next group. Returns
-/// `None` when nothing is left; otherwise the steps run and whether the transaction was
-/// already closed (a non-transactional step commits before it runs).
+/// `None` when nothing is left.
 async fn run_one_group<P, E, Err>(
     conn: &mut AnyConnection,
     dialect: &dyn Dialect,
     opts: ExecuteOptions,
     planner: &mut P,
     events: &mut E,
-) -> Result<Option<(Vec<PlannedStep>, bool)>, Err>
+) -> Result<Option<Group>, Err>
 where
     P: AsyncFnMut(&mut AnyConnection, &[String]) -> Result<Vec<PlannedStep>, Err>,
     E: FnMut(Event),
@@ -279,7 +295,11 @@ where
         run(conn, "COMMIT").await.map_err(db_err("committing"))?;
         let step = first.clone();
         run_step(conn, dialect, &step, events, false).await?;
-        return Ok(Some((vec![step], true)));
+        return Ok(Some(Group {
+            steps: vec![step],
+            tx_closed: true,
+            more: steps.len() > 1,
+        }));
     }
     let group: Vec<PlannedStep> = match opts.tx_mode {
         TxMode::Whole => steps
@@ -316,7 +336,11 @@ where
         }
         .into());
     }
-    Ok(Some((group, false)))
+    Ok(Some(Group {
+        more: steps.len() > group.len(),
+        steps: group,
+        tx_closed: false,
+    }))
 }
 
 /// At most this many statements go to the server in one call. sqlx's SQLite driver keeps
