@@ -423,3 +423,66 @@ async fn query_count_does_not_depend_on_table_count() {
         .as_ref()
     );
 }
+
+/// A dialect defined outside the crate can implement `assemble`: it reads the catalog rows
+/// by column name through the public `CatalogRow`, with the same coercions the built-in
+/// dialects get, and a missing column is an error that names it.
+#[tokio::test]
+async fn a_dialect_outside_the_crate_reads_catalog_rows() {
+    use strata::dialect::{DialectKind, RenderError};
+    use strata::introspect::{CatalogRow, CatalogValues, IntrospectError};
+    use strata::ops::Op;
+
+    /// SQLite, but `assemble` also lists the table names it was given.
+    #[derive(Debug)]
+    struct Listing(std::sync::Mutex<Vec<String>>);
+
+    impl Dialect for Listing {
+        fn kind(&self) -> DialectKind {
+            Sqlite.kind()
+        }
+        fn type_sql(&self, ty: &SqlType) -> Result<String, RenderError> {
+            Sqlite.type_sql(ty)
+        }
+        fn render(&self, op: &Op, before: &Schema) -> Result<Vec<String>, RenderError> {
+            Sqlite.render(op, before)
+        }
+        fn catalog_queries(&self, opts: &IntrospectOptions) -> Vec<String> {
+            Sqlite.catalog_queries(opts)
+        }
+        fn assemble(
+            &self,
+            results: Vec<Vec<CatalogValues>>,
+            opts: &IntrospectOptions,
+        ) -> Result<Schema, IntrospectError> {
+            let mut names = Vec::new();
+            for row in &results[0] {
+                let r = CatalogRow::new("tables", row);
+                names.push(r.text("tbl")?);
+                let err = r.text("no_such_column").expect_err("missing column");
+                assert!(err.to_string().contains("no_such_column"), "{err}");
+            }
+            *self.0.lock().expect("lock") = names;
+            Sqlite.assemble(results, opts)
+        }
+        fn table_exists_sql(&self, table: &str) -> String {
+            Sqlite.table_exists_sql(table)
+        }
+    }
+
+    let tdb = TestDb::sqlite("outside-dialect");
+    let mut db = tdb.connect().await;
+    run(
+        &mut db.conn,
+        "CREATE TABLE b (id INTEGER PRIMARY KEY);\nCREATE TABLE a (id INTEGER PRIMARY KEY)",
+    )
+    .await;
+    let listing = Listing(std::sync::Mutex::new(Vec::new()));
+    let got = introspect(&mut db.conn, &listing, &IntrospectOptions::default())
+        .await
+        .expect("introspection succeeds");
+    let mut names = listing.0.lock().expect("lock").clone();
+    names.sort();
+    assert_eq!(names, ["a", "b"]);
+    assert_eq!(got.schema.tables.len(), 2);
+}

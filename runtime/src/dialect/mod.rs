@@ -152,7 +152,8 @@ pub trait Dialect: Send + Sync + fmt::Debug {
     fn catalog_queries(&self, opts: &IntrospectOptions) -> Vec<String>;
 
     /// Builds the schema from the rows of [`Dialect::catalog_queries`], one `Vec` per query,
-    /// in the same order.
+    /// in the same order. Read a row's columns by name through
+    /// [`CatalogRow`](crate::introspect::CatalogRow).
     fn assemble(
         &self,
         results: Vec<Vec<CatalogValues>>,

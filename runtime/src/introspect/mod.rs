@@ -12,7 +12,7 @@ use std::sync::Arc;
 use futures_util::TryStreamExt;
 use sqlx::{AnyConnection, Executor};
 
-pub use rows::CatalogValues;
+pub use rows::{CatalogRow, CatalogValues};
 use thiserror::Error;
 
 use crate::dialect::Dialect;

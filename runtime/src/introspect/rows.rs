@@ -79,17 +79,17 @@ impl CatalogValues {
 }
 
 /// One catalog row, with the name of the query it came from for error messages.
-#[derive(Clone, Copy)]
-pub(crate) struct CatalogRow<'a> {
+#[derive(Debug, Clone, Copy)]
+pub struct CatalogRow<'a> {
     /// Which query (for messages).
-    pub(crate) query: &'static str,
+    pub query: &'static str,
     /// The row.
-    pub(crate) row: &'a CatalogValues,
+    pub row: &'a CatalogValues,
 }
 
 impl<'a> CatalogRow<'a> {
     /// Wraps `row`, read by the query named `query`.
-    pub(crate) fn new(query: &'static str, row: &'a CatalogValues) -> Self {
+    pub fn new(query: &'static str, row: &'a CatalogValues) -> Self {
         CatalogRow { query, row }
     }
 
@@ -103,7 +103,7 @@ impl<'a> CatalogRow<'a> {
     }
 
     /// A text value, or `None` for NULL. Numbers and booleans are turned into text.
-    pub(crate) fn opt_text(&self, col: &str) -> Result<Option<String>, IntrospectError> {
+    pub fn opt_text(&self, col: &str) -> Result<Option<String>, IntrospectError> {
         Ok(match self.cell(col)? {
             Cell::Null => None,
             Cell::Text(s) => Some(s.to_string()),
@@ -116,12 +116,12 @@ impl<'a> CatalogRow<'a> {
     }
 
     /// A non-NULL text value.
-    pub(crate) fn text(&self, col: &str) -> Result<String, IntrospectError> {
+    pub fn text(&self, col: &str) -> Result<String, IntrospectError> {
         self.opt_text(col)?.ok_or_else(|| missing(self.query, col))
     }
 
     /// An integer, or `None` for NULL.
-    pub(crate) fn opt_int(&self, col: &str) -> Result<Option<i64>, IntrospectError> {
+    pub fn opt_int(&self, col: &str) -> Result<Option<i64>, IntrospectError> {
         match self.cell(col)? {
             Cell::Null => Ok(None),
             Cell::Int(i) => Ok(Some(*i)),
@@ -136,12 +136,12 @@ impl<'a> CatalogRow<'a> {
     }
 
     /// A non-NULL integer.
-    pub(crate) fn int(&self, col: &str) -> Result<i64, IntrospectError> {
+    pub fn int(&self, col: &str) -> Result<i64, IntrospectError> {
         self.opt_int(col)?.ok_or_else(|| missing(self.query, col))
     }
 
     /// A boolean (an integer is true when not zero); NULL is false.
-    pub(crate) fn flag(&self, col: &str) -> Result<bool, IntrospectError> {
+    pub fn flag(&self, col: &str) -> Result<bool, IntrospectError> {
         match self.cell(col)? {
             Cell::Bool(b) => Ok(*b),
             Cell::Null => Ok(false),
