@@ -376,6 +376,9 @@ impl Migrator {
                 transactional: script.header.transactional,
                 batch: !ops.iter().any(|op| matches!(op, Op::Sql { .. })),
                 checksum: Some(script.checksum.clone()),
+                atomic: Vec::new(),
+                rebuilt_tables: Vec::new(),
+                replan_after: false,
                 from_label,
                 to_label,
             });
@@ -444,6 +447,9 @@ impl Migrator {
             transactional: true,
             batch: true,
             checksum: None,
+            atomic: Vec::new(),
+            rebuilt_tables: Vec::new(),
+            replan_after: false,
             from_label: label_or_empty(heads),
             to_label: label_or_empty(&after),
         });

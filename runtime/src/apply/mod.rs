@@ -68,6 +68,17 @@ pub struct PlannedStep {
     pub batch: bool,
     /// The SHA-256 of the revision's file (recorded in the audit log).
     pub checksum: Option<String>,
+    /// Ranges of `statements` that must take effect together (a SQLite table rebuild: create,
+    /// copy, drop, rename, re-create). Inside the migration transaction this holds anyway;
+    /// a step that runs outside one (`transactional = false`) runs each range in a
+    /// transaction of its own, where the dialect's DDL is transactional.
+    pub atomic: Vec<std::ops::Range<usize>>,
+    /// Tables this step re-creates (SQLite table rebuilds). The foreign-key check after the
+    /// step looks at these tables and at the tables whose foreign keys reference them.
+    pub rebuilt_tables: Vec<String>,
+    /// Whether the plan after this step must be rendered again from the live schema: the step
+    /// runs hand-written SQL whose effect on the schema Strata cannot know.
+    pub replan_after: bool,
     /// For output: the revision(s) the step goes from (`<base>` when none).
     pub from_label: String,
     /// For output: the revision(s) the step goes to (`<base>` when none).

@@ -70,6 +70,9 @@ impl Live {
             transactional: true,
             batch: true,
             checksum: None,
+            atomic: Vec::new(),
+            rebuilt_tables: Vec::new(),
+            replan_after: false,
             from_label: remove.first().cloned().unwrap_or_else(|| "<base>".into()),
             to_label: new_head.unwrap_or("<base>").into(),
         };
