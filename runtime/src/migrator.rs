@@ -361,6 +361,20 @@ impl Migrator {
                 ))
             })?;
             schema = after;
+            // A rebuild's statements take effect together; its table's foreign keys are
+            // checked after the step.
+            let mut statements = Vec::new();
+            let mut atomic = Vec::new();
+            let mut rebuilt_tables: Vec<String> = Vec::new();
+            for r in rendered {
+                if let Some(table) = r.rebuilt {
+                    atomic.push(statements.len()..statements.len() + r.statements.len());
+                    if !rebuilt_tables.contains(&table) {
+                        rebuilt_tables.push(table);
+                    }
+                }
+                statements.extend(r.statements);
+            }
             let parents = label_or_empty(script.down_revision());
             let (from_label, to_label) = match dir {
                 Direction::Down => (step.revision.clone(), parents),
@@ -372,12 +386,12 @@ impl Migrator {
                 direction: dir,
                 remove_heads: step.from_heads.clone(),
                 add_heads: step.to_heads.clone(),
-                statements: rendered.into_iter().flat_map(|r| r.statements).collect(),
+                statements,
                 transactional: script.header.transactional,
                 batch: !ops.iter().any(|op| matches!(op, Op::Sql { .. })),
                 checksum: Some(script.checksum.clone()),
-                atomic: Vec::new(),
-                rebuilt_tables: Vec::new(),
+                atomic,
+                rebuilt_tables,
                 replan_after: false,
                 from_label,
                 to_label,

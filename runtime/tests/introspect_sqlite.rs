@@ -316,6 +316,26 @@ fn expected() -> Schema {
         primary_key: pk("pk_order", &["id"]),
         ..Table::default()
     });
+    // The partial and expression indexes are not in the tables, but kept verbatim for rebuilds.
+    for (name, sql) in [
+        (
+            "ix_partial",
+            r#"CREATE INDEX "ix_partial" ON "users" ("name") WHERE "name" IS NOT NULL"#,
+        ),
+        (
+            "ix_expr",
+            r#"CREATE INDEX "ix_expr" ON "users" (lower("name"))"#,
+        ),
+    ] {
+        s.unmodeled.push(strata::schema::Unmodeled {
+            kind: strata::schema::UnmodeledKind::Index,
+            name: name.into(),
+            table: "users".into(),
+            sql: sql.into(),
+            position: 0,
+            renames: Vec::new(),
+        });
+    }
     s
 }
 

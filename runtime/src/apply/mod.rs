@@ -96,6 +96,9 @@ pub enum TxMode {
 }
 
 /// What [`execute`] reports as it goes.
+// A handful of events per step: their size does not matter, boxing the step would only
+// complicate every consumer.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// A step is about to run.

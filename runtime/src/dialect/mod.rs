@@ -148,6 +148,14 @@ pub trait Dialect: Send + Sync + fmt::Debug {
     /// The statements that perform `op` on a database whose schema is `before`.
     fn render(&self, op: &Op, before: &Schema) -> Result<Vec<String>, RenderError>;
 
+    /// The table `op` re-creates to perform the change (SQLite's table rebuild), if any: its
+    /// statements must take effect together, and the foreign keys of and to that table are
+    /// checked afterwards. Default: none.
+    fn rebuilt_table(&self, op: &Op, before: &Schema) -> Option<String> {
+        let _ = (op, before);
+        None
+    }
+
     /// The catalog queries introspection runs: a fixed list, whatever the number of tables.
     fn catalog_queries(&self, opts: &IntrospectOptions) -> Vec<String>;
 
@@ -320,8 +328,14 @@ pub trait Dialect: Send + Sync + fmt::Debug {
         let mut sql = String::with_capacity(statements.iter().map(|s| s.len() + 3).sum());
         for statement in statements {
             sql.push_str(statement);
-            // A newline first: a statement ending in a `--` comment cannot swallow the `;`.
-            sql.push_str("\n;\n");
+            // A newline first where the statement may end in a `--` comment, which would
+            // swallow the `;`; otherwise none, since SQLite keeps a `CREATE` statement's text
+            // up to the `;` and a table rebuild re-creates indexes and triggers from it.
+            sql.push_str(if statement.contains("--") {
+                "\n;\n"
+            } else {
+                ";\n"
+            });
         }
         sql
     }

@@ -39,6 +39,19 @@ pub enum IntrospectError {
     /// A catalog row did not have the expected shape.
     #[error("unexpected catalog data: {0}")]
     Decode(String),
+    /// The database holds what an interrupted table rebuild left behind; nothing reads or
+    /// changes it until a person has looked.
+    #[error(
+        "table `{leftover}` is left over from an interrupted table rebuild (earlier Strata \
+         versions ran a rebuild's statements outside one transaction, and a kill could leave \
+         one); nothing was changed. {advice}"
+    )]
+    InterruptedRebuild {
+        /// The leftover table.
+        leftover: String,
+        /// What to do, for the state the database is in.
+        advice: String,
+    },
 }
 
 /// The result of introspection, with the number of catalog queries it took.

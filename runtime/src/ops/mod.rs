@@ -547,7 +547,29 @@ impl Op {
             )?,
             Op::Sql { .. } => {}
         }
+        follow_unmodeled(self, &mut schema.unmodeled);
         Ok(())
+    }
+}
+
+/// Keeps the objects Strata does not model in step with `op` (see [`crate::schema::unmodeled`]).
+pub(crate) fn follow_unmodeled(op: &Op, objects: &mut Vec<crate::schema::Unmodeled>) {
+    use crate::schema::unmodeled as u;
+    if objects.is_empty() {
+        return;
+    }
+    match op {
+        Op::DropTable { table } => u::drop_table(objects, &table.name),
+        Op::RenameTable { from, to } => u::rename_table(objects, from, to),
+        Op::DropColumn { table, column } => u::drop_column(objects, table, &column.name),
+        Op::AlterColumn {
+            table,
+            column,
+            rename: Some(new),
+            ..
+        } if new != column => u::rename_column(objects, table, column, new),
+        Op::DropIndex { table, index } => u::drop_index(objects, table, &index.name),
+        _ => {}
     }
 }
 

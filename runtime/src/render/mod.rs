@@ -15,6 +15,9 @@ pub struct Rendered {
     pub index: usize,
     /// The SQL statements, in order, without trailing semicolons.
     pub statements: Vec<String>,
+    /// The table the statements re-create ([`Dialect::rebuilt_table`]): they must take effect
+    /// together.
+    pub rebuilt: Option<String>,
 }
 
 /// Renders `ops` for `dialect`, starting from the schema `before`; returns the statements
@@ -27,16 +30,23 @@ pub fn render_ops(
     let mut schema = before.clone();
     let mut out = Vec::with_capacity(ops.len());
     for (index, op) in ops.iter().enumerate() {
-        let statements = match op {
+        let (statements, rebuilt) = match op {
             Op::Sql {
                 dialect: Some(only),
                 ..
-            } if *only != dialect.kind() => Vec::new(),
-            _ => dialect.render(op, &schema)?,
+            } if *only != dialect.kind() => (Vec::new(), None),
+            _ => (
+                dialect.render(op, &schema)?,
+                dialect.rebuilt_table(op, &schema),
+            ),
         };
         op.apply(&mut schema)
             .map_err(|e| RenderError::Inconsistent(format!("step {}: {e}", index + 1)))?;
-        out.push(Rendered { index, statements });
+        out.push(Rendered {
+            index,
+            statements,
+            rebuilt,
+        });
     }
     Ok((out, schema))
 }

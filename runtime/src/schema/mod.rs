@@ -7,6 +7,7 @@
 mod from_models;
 pub mod naming;
 mod types;
+pub mod unmodeled;
 
 use std::collections::BTreeMap;
 
@@ -15,12 +16,18 @@ use serde::{Deserialize, Serialize};
 pub use crate::model::ReferentialAction;
 pub use from_models::SchemaError;
 pub use types::SqlType;
+pub use unmodeled::{Unmodeled, UnmodeledKind};
 
 /// A set of tables, keyed by table name (so iteration is in name order).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Schema {
     /// The tables, keyed by name.
     pub tables: BTreeMap<String, Table>,
+    /// What the database holds that Strata does not model (triggers, views, partial
+    /// indexes, ...), read by introspection so a table rebuild can carry it over; empty for
+    /// a schema built from models. Never written to migration files, never compared.
+    #[serde(skip)]
+    pub unmodeled: Vec<Unmodeled>,
 }
 
 impl Schema {

@@ -19,6 +19,21 @@ pub(super) struct CreateTable {
     pub(super) checks: Vec<(Option<String>, String)>,
     /// Columns declared `PRIMARY KEY AUTOINCREMENT`.
     pub(super) autoincrement: Vec<String>,
+    /// Every column definition as declared, in order.
+    pub(super) columns: Vec<ColumnDecl>,
+    /// What follows the column list (`WITHOUT ROWID`, `STRICT`), verbatim; empty when nothing.
+    pub(super) options: String,
+}
+
+/// One column definition of a `CREATE TABLE` statement.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(super) struct ColumnDecl {
+    /// The column name.
+    pub(super) name: String,
+    /// The whole definition, verbatim (`"email" TEXT COLLATE NOCASE NOT NULL`).
+    pub(super) text: String,
+    /// The collation named by a `COLLATE` clause, if any.
+    pub(super) collation: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -197,9 +212,64 @@ pub(super) fn parse_create_table(sql: &str) -> CreateTable {
         if table_level {
             table_constraint(sql, item, &mut out);
         } else if let Some(col) = ident(first) {
+            let text = match (item.first(), item.last()) {
+                (Some(a), Some(b)) => sql.get(a.start..b.end).unwrap_or_default().to_string(),
+                _ => String::new(),
+            };
+            let collation = item
+                .iter()
+                .position(|t| is_kw(Some(t), "COLLATE"))
+                .and_then(|i| ident(item.get(i + 1)));
+            out.columns.push(ColumnDecl {
+                name: col.clone(),
+                text,
+                collation,
+            });
             column_constraints(sql, &col, item, &mut out);
         }
     }
+    if let Some(t) = tokens.get(close).filter(|t| t.kind == Kind::Punct(')')) {
+        out.options = sql.get(t.end..).unwrap_or_default().trim().to_string();
+    }
+    out
+}
+
+/// Whether a `CREATE INDEX` statement indexes plain columns only: no expression, `COLLATE`,
+/// `ASC`/`DESC` or `WHERE`, so the neutral schema describes it exactly.
+pub(super) fn is_plain_index(sql: &str) -> bool {
+    let tokens = tokenize(sql);
+    let Some(open) = tokens.iter().position(|t| t.kind == Kind::Punct('(')) else {
+        return false;
+    };
+    let close = matching(&tokens, open);
+    let items = split_commas(tokens.get(open + 1..close).unwrap_or_default());
+    let plain_items = items
+        .iter()
+        .all(|item| item.len() == 1 && matches!(item[0].kind, Kind::Word | Kind::Ident));
+    plain_items && close + 1 >= tokens.len()
+}
+
+/// Whether `sql` names `name` as an identifier (bare or quoted, any case; not inside a
+/// string literal or a comment).
+pub(super) fn mentions(sql: &str, name: &str) -> bool {
+    tokenize(sql)
+        .iter()
+        .any(|t| matches!(t.kind, Kind::Word | Kind::Ident) && t.text.eq_ignore_ascii_case(name))
+}
+
+/// `sql` with every identifier token equal to `from` (any case) replaced by `to`, which the
+/// caller has quoted. String literals and comments are left alone.
+pub(super) fn replace_ident(sql: &str, from: &str, to: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut at = 0;
+    for t in tokenize(sql) {
+        if matches!(t.kind, Kind::Word | Kind::Ident) && t.text.eq_ignore_ascii_case(from) {
+            out.push_str(&sql[at..t.start]);
+            out.push_str(to);
+            at = t.end;
+        }
+    }
+    out.push_str(&sql[at..]);
     out
 }
 
@@ -298,6 +368,58 @@ fn column_constraints(sql: &str, col: &str, t: &[Token], out: &mut CreateTable) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn column_texts_collations_and_options() {
+        let t = parse_create_table(
+            r#"CREATE TABLE "u" ("id" INTEGER PRIMARY KEY, "email" TEXT COLLATE NOCASE NOT NULL,
+               full TEXT GENERATED ALWAYS AS (email || ',') VIRTUAL, CHECK (id > 0)) WITHOUT ROWID, STRICT"#,
+        );
+        let names: Vec<&str> = t.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["id", "email", "full"]);
+        assert_eq!(t.columns[1].text, r#""email" TEXT COLLATE NOCASE NOT NULL"#);
+        assert_eq!(t.columns[1].collation.as_deref(), Some("NOCASE"));
+        assert_eq!(
+            t.columns[2].text,
+            "full TEXT GENERATED ALWAYS AS (email || ',') VIRTUAL"
+        );
+        assert_eq!(t.columns[0].collation, None);
+        assert_eq!(t.options, "WITHOUT ROWID, STRICT");
+        assert_eq!(parse_create_table("CREATE TABLE t (a)").options, "");
+    }
+
+    #[test]
+    fn plain_indexes_and_the_rest() {
+        assert!(is_plain_index(r#"CREATE INDEX "ix" ON "t" ("a", b)"#));
+        assert!(is_plain_index("CREATE UNIQUE INDEX ix ON t(a)"));
+        for odd in [
+            "CREATE INDEX ix ON t(a DESC)",
+            "CREATE INDEX ix ON t(a COLLATE NOCASE)",
+            "CREATE INDEX ix ON t(lower(a))",
+            "CREATE UNIQUE INDEX ix ON t(a) WHERE deleted = 0",
+            "CREATE INDEX ix ON t(a ASC, b)",
+            "",
+        ] {
+            assert!(!is_plain_index(odd), "{odd}");
+        }
+    }
+
+    #[test]
+    fn identifiers_are_found_and_replaced_outside_literals() {
+        let sql = r#"CREATE TRIGGER tr AFTER INSERT ON "users" BEGIN INSERT INTO log VALUES ('users', new."Email", new.email_x); END"#;
+        assert!(mentions(sql, "USERS"));
+        assert!(mentions(sql, "email"));
+        assert!(!mentions(sql, "emai"));
+        assert!(!mentions("SELECT 'email' -- email\n", "email"));
+        assert_eq!(
+            replace_ident(sql, "email", "\"mail\""),
+            r#"CREATE TRIGGER tr AFTER INSERT ON "users" BEGIN INSERT INTO log VALUES ('users', new."mail", new.email_x); END"#
+        );
+        assert_eq!(
+            replace_ident(sql, "users", "\"members\""),
+            r#"CREATE TRIGGER tr AFTER INSERT ON "members" BEGIN INSERT INTO log VALUES ('users', new."Email", new.email_x); END"#
+        );
+    }
 
     #[test]
     fn reads_names_checks_and_autoincrement() {

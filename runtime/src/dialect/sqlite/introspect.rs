@@ -1,7 +1,8 @@
 //! Dialect: sqlite, catalog queries and schema assembly.
 //!
-//! Four queries, whatever the number of tables: `sqlite_master` itself (names and `CREATE TABLE`
-//! text), then `sqlite_master` joined with the table-valued pragmas `pragma_table_info`,
+//! Four queries, whatever the number of tables: `sqlite_master` itself (names and `CREATE`
+//! text of tables, indexes, triggers and views), then `sqlite_master` joined with the
+//! table-valued pragmas `pragma_table_xinfo`,
 //! `pragma_index_list` + `pragma_index_info`, and `pragma_foreign_key_list`. What the pragmas
 //! do not report (constraint names, check constraints, `AUTOINCREMENT`) is read from the
 //! `CREATE TABLE` text ([`super::ddl`]); an unnamed constraint gets its conventional name
@@ -9,14 +10,18 @@
 //! check constraint, which has no columns to name it after, is `ck_<table>_<n>` (n counting
 //! the table's unnamed checks from 1, in declaration order).
 //!
-//! Partial and expression indexes are left out (the neutral schema cannot describe them, and
-//! leaving them out means a diff never drops them), as are virtual tables.
+//! Partial and expression indexes are left out of the tables (the neutral schema cannot
+//! describe them, and leaving them out means a diff never drops them), as are virtual tables.
+//! They, the triggers, views, generated columns (`pragma_table_xinfo` lists them, with
+//! `hidden` 2 or 3), column collations and table options are recorded verbatim in
+//! [`Schema::unmodeled`], for table rebuilds to carry over.
 
 use std::collections::BTreeMap;
 
 use crate::introspect::CatalogValues;
 
-use super::ddl::{parse_create_table, CreateTable};
+use super::ddl::{is_plain_index, parse_create_table, CreateTable};
+use super::rebuild::REBUILD_PREFIX;
 use crate::introspect::rows::{expect_results, CatalogRow};
 use crate::introspect::sql_text::{
     bool_default, number, parse_type, sort_constraints, string_literal, strip_outer_parens,
@@ -24,7 +29,7 @@ use crate::introspect::sql_text::{
 use crate::introspect::{IntrospectError, IntrospectOptions};
 use crate::schema::{
     naming, Check, Column, Default as SqlDefault, ForeignKey, Index, PrimaryKey, ReferentialAction,
-    Schema, SqlType, Table, Unique,
+    Schema, SqlType, Table, Unique, Unmodeled, UnmodeledKind,
 };
 
 /// The user tables: no `sqlite_*` internals (`sqlite_sequence`, `sqlite_stat1`), no virtual
@@ -36,14 +41,19 @@ const QUERY_NAMES: [&str; 4] = ["tables", "columns", "indexes", "foreign keys"];
 
 pub(super) fn catalog_queries(_opts: &IntrospectOptions) -> Vec<String> {
     vec![
+        // Tables, and the indexes, triggers and views a table rebuild must carry over, in
+        // creation order (a view is re-created after the views it reads).
         format!(
-            "SELECT m.name AS tbl, m.sql AS sql FROM sqlite_master m \
-             WHERE {USER_TABLES} ORDER BY m.name"
+            "SELECT m.type AS kind, m.name AS tbl, m.tbl_name AS owner, m.sql AS sql \
+             FROM sqlite_master m WHERE ({USER_TABLES}) \
+             OR (m.type IN ('index', 'trigger', 'view') AND m.sql IS NOT NULL) \
+             ORDER BY m.rowid"
         ),
+        // `table_xinfo` lists generated columns too (`hidden` 2 and 3), which `table_info` hides.
         format!(
             "SELECT m.name AS tbl, p.cid AS cid, p.name AS name, p.type AS col_type, \
-             p.\"notnull\" AS not_null, p.dflt_value AS dflt, p.pk AS pk \
-             FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+             p.\"notnull\" AS not_null, p.dflt_value AS dflt, p.pk AS pk, p.hidden AS hidden \
+             FROM sqlite_master m JOIN pragma_table_xinfo(m.name) p \
              WHERE {USER_TABLES} ORDER BY m.name, p.cid"
         ),
         format!(
@@ -71,6 +81,8 @@ struct Draft {
     pk: Vec<(i64, String)>,
     /// Declared type text of each column, for the rowid-alias rule.
     declared: BTreeMap<String, String>,
+    /// Generated columns: position and name.
+    generated: Vec<(i64, String)>,
 }
 
 /// An index or unique constraint from the pragmas.
@@ -110,10 +122,17 @@ pub(super) fn assemble(
         .map_err(|_| IntrospectError::Decode("wrong number of catalog results".into()))?;
 
     let mut drafts: BTreeMap<String, Draft> = BTreeMap::new();
+    // Indexes, triggers and views, read once all tables are known.
+    let mut objects: Vec<(String, String, String, String)> = Vec::new();
     for row in &tables {
         let r = CatalogRow::new(QUERY_NAMES[0], row);
+        let kind = r.text("kind")?;
         let name = r.text("tbl")?;
         let sql = r.opt_text("sql")?.unwrap_or_default();
+        if kind != "table" {
+            objects.push((kind, name, r.text("owner")?, sql));
+            continue;
+        }
         drafts.insert(
             name.clone(),
             Draft {
@@ -124,6 +143,7 @@ pub(super) fn assemble(
                 ddl: parse_create_table(&sql),
                 pk: Vec::new(),
                 declared: BTreeMap::new(),
+                generated: Vec::new(),
             },
         );
     }
@@ -134,6 +154,15 @@ pub(super) fn assemble(
             continue;
         };
         let name = r.text("name")?;
+        match r.int("hidden")? {
+            0 => {}
+            // A generated column: kept verbatim (models cannot declare one), not compared.
+            2 | 3 => {
+                d.generated.push((r.int("cid")?, name));
+                continue;
+            }
+            _ => continue,
+        }
         let declared = r.opt_text("col_type")?.unwrap_or_default();
         let ty = column_type(&declared);
         let default = r
@@ -217,7 +246,9 @@ pub(super) fn assemble(
         add_foreign_key(d, fk, &lookup)?;
     }
 
+    refuse_leftover_rebuild(&drafts)?;
     let mut schema = Schema::new();
+    schema.unmodeled = unmodeled(&drafts, objects);
     for (_, mut d) in drafts {
         let mut unnamed = 0;
         for (name, expr) in std::mem::take(&mut d.ddl.checks) {
@@ -231,6 +262,107 @@ pub(super) fn assemble(
         schema.insert(d.table);
     }
     Ok(schema)
+}
+
+/// Refuses a database holding a `_strata_new_<table>` table: a rebuild killed between its
+/// statements by a Strata version that ran them outside one transaction. Today's rebuilds
+/// cannot leave one; the advice depends on whether the original table is still there.
+fn refuse_leftover_rebuild(drafts: &BTreeMap<String, Draft>) -> Result<(), IntrospectError> {
+    let Some(leftover) = drafts.keys().find(|n| n.starts_with(REBUILD_PREFIX)) else {
+        return Ok(());
+    };
+    let table = &leftover[REBUILD_PREFIX.len()..];
+    let q = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    let advice = if drafts.contains_key(table) {
+        format!(
+            "Table `{table}` still exists with its rows, so the rebuild never replaced it: \
+             check that `{leftover}` holds nothing you need, drop it (DROP TABLE {}), and \
+             run the command again.",
+            q(leftover)
+        )
+    } else {
+        format!(
+            "Table `{table}` is missing and its rows are in `{leftover}`: rename it back \
+             (ALTER TABLE {} RENAME TO {}), re-create the indexes and triggers `{table}` had \
+             (from your migrations or a backup), check `current`, and run the command again.",
+            q(leftover),
+            q(table)
+        )
+    };
+    Err(IntrospectError::InterruptedRebuild {
+        leftover: leftover.clone(),
+        advice,
+    })
+}
+
+/// What a table rebuild must carry over and the neutral schema does not describe: indexes
+/// that are not plain column lists, triggers and views (each in creation order, as the
+/// database's own `CREATE` text), then per table its generated columns, column collations and
+/// table options (`WITHOUT ROWID`, `STRICT`), as declared.
+fn unmodeled(
+    drafts: &BTreeMap<String, Draft>,
+    objects: Vec<(String, String, String, String)>,
+) -> Vec<Unmodeled> {
+    let object = |kind, name: String, table: String, sql: String, position: usize| Unmodeled {
+        kind,
+        name,
+        table,
+        sql,
+        position,
+        renames: Vec::new(),
+    };
+    let mut out = Vec::new();
+    for (kind, name, owner, sql) in objects {
+        let kind = match kind.as_str() {
+            "index" if drafts.contains_key(&owner) && !is_plain_index(&sql) => UnmodeledKind::Index,
+            "trigger" if drafts.contains_key(&owner) => UnmodeledKind::Trigger,
+            "view" => UnmodeledKind::View,
+            _ => continue,
+        };
+        out.push(object(kind, name, owner, sql, 0));
+    }
+    for d in drafts.values() {
+        let table = &d.table.name;
+        for (position, name) in &d.generated {
+            let text = d
+                .ddl
+                .columns
+                .iter()
+                .find(|c| same(&c.name, name))
+                .map(|c| c.text.clone())
+                .unwrap_or_default();
+            let position = usize::try_from(*position).unwrap_or(usize::MAX);
+            out.push(object(
+                UnmodeledKind::GeneratedColumn,
+                name.clone(),
+                table.clone(),
+                text,
+                position,
+            ));
+        }
+        for c in &d.ddl.columns {
+            let (Some(collation), Some(col)) = (&c.collation, d.table.column(&c.name)) else {
+                continue;
+            };
+            out.push(object(
+                UnmodeledKind::Collation,
+                col.name.clone(),
+                table.clone(),
+                collation.clone(),
+                0,
+            ));
+        }
+        if !d.ddl.options.is_empty() {
+            out.push(object(
+                UnmodeledKind::TableOptions,
+                table.clone(),
+                table.clone(),
+                d.ddl.options.clone(),
+                0,
+            ));
+        }
+    }
+    out
 }
 
 /// The neutral type of a declared column type; a column declared without a type has BLOB

@@ -29,6 +29,10 @@ impl Dialect for Sqlite {
         render::render(self, op, before)
     }
 
+    fn rebuilt_table(&self, op: &Op, before: &Schema) -> Option<String> {
+        render::rebuilt_table(op, before)
+    }
+
     fn default_sql(&self, d: &Default) -> String {
         render::default_sql(self, d)
     }

@@ -4,6 +4,7 @@
 //! one; everything else (type, nullability, default, keys, uniques, foreign keys, checks) is a
 //! table rebuild ([`super::rebuild`]).
 
+use super::ddl::mentions;
 use super::rebuild::rebuild;
 use super::Sqlite;
 use crate::dialect::{
@@ -12,7 +13,7 @@ use crate::dialect::{
 };
 use crate::ops::Op;
 use crate::render::{existing_table, inconsistent, table_after};
-use crate::schema::{Column, Default, Schema, SqlType, Table};
+use crate::schema::{Column, Default, Schema, SqlType, Table, Unmodeled, UnmodeledKind};
 
 /// The SQLite spelling of a neutral type (the introspection contract reads these back).
 pub(super) fn type_sql(ty: &SqlType) -> Result<String, RenderError> {
@@ -130,14 +131,59 @@ fn can_add_natively(c: &Column) -> bool {
 }
 
 /// Whether `ALTER TABLE DROP COLUMN` can drop `name` from `t`: not when a key, unique
-/// constraint, index or foreign key lists it, nor when a check might use it.
-fn can_drop_natively(t: &Table, name: &str) -> bool {
+/// constraint, index or foreign key lists it, nor when a check might use it, nor when an
+/// index, trigger or generated column Strata does not model names it (SQLite would refuse;
+/// a rebuild keeps what can be kept and refuses the rest by name).
+fn can_drop_natively(t: &Table, name: &str, objects: &[Unmodeled]) -> bool {
     let lists = |cols: &[String]| cols.iter().any(|c| c == name);
     !(t.primary_key.as_ref().is_some_and(|pk| lists(&pk.columns))
         || t.uniques.iter().any(|u| lists(&u.columns))
         || t.indexes.iter().any(|i| lists(&i.columns))
         || t.foreign_keys.iter().any(|f| lists(&f.columns))
-        || !t.checks.is_empty())
+        || !t.checks.is_empty()
+        || objects.iter().any(|o| {
+            o.kind != UnmodeledKind::Collation
+                && (o.belongs_to(&t.name) || o.kind == UnmodeledKind::View)
+                && mentions(&o.sql, name)
+        }))
+}
+
+/// The unmodeled objects as they are once `op` has run (see [`crate::schema::unmodeled`]).
+fn objects_after(op: &Op, before: &Schema) -> Vec<Unmodeled> {
+    let mut objects = before.unmodeled.clone();
+    crate::ops::follow_unmodeled(op, &mut objects);
+    objects
+}
+
+/// The table `op` rebuilds, if SQLite's `ALTER TABLE` cannot perform it in place.
+pub(super) fn rebuilt_table(op: &Op, before: &Schema) -> Option<String> {
+    match op {
+        Op::AddColumn { table, column } if !can_add_natively(column) => Some(table.clone()),
+        Op::DropColumn { table, column } => {
+            let t = before.table(table)?;
+            (!can_drop_natively(t, &column.name, &before.unmodeled)).then(|| table.clone())
+        }
+        Op::AlterColumn {
+            table,
+            ty,
+            nullable,
+            default,
+            ..
+        } => {
+            let changes = ty.as_ref().is_some_and(|c| c.from != c.to)
+                || nullable.as_ref().is_some_and(|c| c.from != c.to)
+                || default.as_ref().is_some_and(|c| c.from != c.to);
+            changes.then(|| table.clone())
+        }
+        Op::AlterPrimaryKey { table, .. }
+        | Op::AddUnique { table, .. }
+        | Op::DropUnique { table, .. }
+        | Op::AddForeignKey { table, .. }
+        | Op::DropForeignKey { table, .. }
+        | Op::AddCheck { table, .. }
+        | Op::DropCheck { table, .. } => Some(table.clone()),
+        _ => None,
+    }
 }
 
 pub(super) fn render(d: &Sqlite, op: &Op, before: &Schema) -> Result<Vec<String>, RenderError> {
@@ -164,20 +210,21 @@ pub(super) fn render(d: &Sqlite, op: &Op, before: &Schema) -> Result<Vec<String>
         }
         Op::AddColumn { table, column } => {
             let after = table_after(op, before, table)?;
-            if can_add_natively(column) {
+            if rebuilt_table(op, before).is_none() {
                 out.push(alter_table(
                     d,
                     table,
                     format_args!("ADD COLUMN {}", column_sql(d, &after, column)?),
                 ));
             } else {
-                out = rebuild(d, existing_table(before, table)?, &after)?;
+                let objects = objects_after(op, before);
+                out = rebuild(d, existing_table(before, table)?, &after, &objects)?;
             }
         }
         Op::DropColumn { table, column } => {
             let mut after = table_after(op, before, table)?;
             let t = existing_table(before, table)?;
-            if can_drop_natively(t, &column.name) {
+            if rebuilt_table(op, before).is_none() {
                 out.push(alter_table(
                     d,
                     table,
@@ -198,16 +245,14 @@ pub(super) fn render(d: &Sqlite, op: &Op, before: &Schema) -> Result<Vec<String>
                 after.uniques.retain(|u| !lists(&u.columns));
                 after.indexes.retain(|i| !lists(&i.columns));
                 after.foreign_keys.retain(|f| !lists(&f.columns));
-                out = rebuild(d, t, &after)?;
+                out = rebuild(d, t, &after, &objects_after(op, before))?;
             }
         }
         Op::AlterColumn {
             table,
             column,
             rename,
-            ty,
-            nullable,
-            default,
+            ..
         } => {
             let after = table_after(op, before, table)?;
             let mut current = existing_table(before, table)?.clone();
@@ -235,11 +280,8 @@ pub(super) fn render(d: &Sqlite, op: &Op, before: &Schema) -> Result<Vec<String>
                     table,
                 )?;
             }
-            let changes = ty.as_ref().is_some_and(|c| c.from != c.to)
-                || nullable.as_ref().is_some_and(|c| c.from != c.to)
-                || default.as_ref().is_some_and(|c| c.from != c.to);
-            if changes {
-                out.extend(rebuild(d, &current, &after)?);
+            if rebuilt_table(op, before).is_some() {
+                out.extend(rebuild(d, &current, &after, &objects_after(op, before))?);
             }
         }
         Op::AlterPrimaryKey { table, .. }
@@ -250,7 +292,8 @@ pub(super) fn render(d: &Sqlite, op: &Op, before: &Schema) -> Result<Vec<String>
         | Op::AddCheck { table, .. }
         | Op::DropCheck { table, .. } => {
             let after = table_after(op, before, table)?;
-            out = rebuild(d, existing_table(before, table)?, &after)?;
+            let objects = objects_after(op, before);
+            out = rebuild(d, existing_table(before, table)?, &after, &objects)?;
         }
     }
     Ok(out)
