@@ -9,10 +9,11 @@
 //! and index names, and the deliberate differences listed in docs/parity.md, each of which is
 //! first asserted to be exactly as documented.
 //!
-//! Needs the peer installed: `pip install -r tests/parity/requirements.txt`. Never skips.
+//! Needs the peer: `bash scripts/test.sh` installs it (pinned, in a virtual environment under
+//! the build directory) and runs the suite. Never skips.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use sqlx::{AnyConnection, Connection, Executor, Row};
 use strata::dialect::{Dialect, DialectKind};
@@ -230,14 +231,23 @@ enum Via {
     CreateAll,
 }
 
-const PIP_HINT: &str = "install the peer with: pip install -r tests/parity/requirements.txt";
+const PIP_HINT: &str = "run the tests with `bash scripts/test.sh`, which installs the peer \
+     (pinned in tests/parity/requirements.txt) into target/parity-venv";
 
 /// Runs `python3 tests/parity/<script> <args>`; panics when Python cannot be started.
 async fn python(script: &str, args: &[&str]) -> (std::process::Output, String) {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../tests/parity")
         .join(script);
-    let python = std::env::var("STRATA_PYTHON").unwrap_or_else(|_| "python3".into());
+    // The environment scripts/test.sh makes, when it exists (a plain `cargo test` after it).
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/parity-venv/bin/python");
+    let python = std::env::var("STRATA_PYTHON").unwrap_or_else(|_| {
+        if venv.exists() {
+            venv.display().to_string()
+        } else {
+            "python3".into()
+        }
+    });
     let shown = format!("{python} {} {}", path.display(), args.join(" "));
     let out = tokio::process::Command::new(&python)
         .arg(&path)
