@@ -520,6 +520,167 @@ fn columns_list(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<Vec<LitStr
     Ok(out)
 }
 
+/// The struct attributes that list columns: `index(...)` and `unique(...)`, read by one parser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ColumnsAttr {
+    /// `index(columns(...), name = "...", unique)`.
+    Index,
+    /// `unique(columns(...), name = "...")`.
+    Unique,
+}
+
+impl ColumnsAttr {
+    fn keyword(self) -> &'static str {
+        match self {
+            ColumnsAttr::Index => "index",
+            ColumnsAttr::Unique => "unique",
+        }
+    }
+
+    /// What to write instead of the bare keyword on the struct.
+    fn bare_message(self) -> &'static str {
+        match self {
+            ColumnsAttr::Index => {
+                "on the struct, `index` needs its columns: write `index(columns(\"a\", \"b\"))`; \
+                 to index one column, put `#[model(index)]` on its field"
+            }
+            ColumnsAttr::Unique => {
+                "on the struct, `unique` needs its columns: write \
+                 `unique(columns(\"a\", \"b\"))`; to make one column unique, put \
+                 `#[model(unique)]` on its field"
+            }
+        }
+    }
+
+    /// The keys it takes.
+    fn keys(self) -> &'static [&'static str] {
+        match self {
+            ColumnsAttr::Index => &["columns", "name", "unique"],
+            ColumnsAttr::Unique => &["columns", "name"],
+        }
+    }
+
+    /// The example name in error messages.
+    fn name_example(self) -> &'static str {
+        match self {
+            ColumnsAttr::Index => "ix_name",
+            ColumnsAttr::Unique => "uq_name",
+        }
+    }
+}
+
+/// `index(...)` or `unique(...)` on the struct; `None` when it is written bare (reported).
+fn parse_columns_attr(
+    cx: &Ctxt,
+    meta: &ParseNestedMeta<'_>,
+    kind: ColumnsAttr,
+) -> syn::Result<Option<IndexAttr>> {
+    if !meta.input.peek(syn::token::Paren) {
+        cx.error_spanned_by(&meta.path, kind.bare_message());
+        skip_value(meta)?;
+        return Ok(None);
+    }
+    let mut ix = IndexAttr {
+        columns: Vec::new(),
+        name: None,
+        unique: false,
+    };
+    let mut seen_columns = false;
+    let mut seen_unique = false;
+    meta.parse_nested_meta(|m| {
+        match path_name(&m.path).as_str() {
+            "columns" => {
+                if seen_columns {
+                    duplicate(cx, &m.path);
+                    return skip_value(&m);
+                }
+                seen_columns = true;
+                ix.columns = columns_list(cx, &m)?;
+            }
+            "name" => {
+                if let Some(s) = string_value(cx, &m, kind.name_example())? {
+                    set(cx, &mut ix.name, &m.path, s);
+                }
+            }
+            "unique" if kind == ColumnsAttr::Index => {
+                if flag(cx, &m)? {
+                    if seen_unique {
+                        duplicate(cx, &m.path);
+                    }
+                    seen_unique = true;
+                    ix.unique = true;
+                }
+            }
+            _ => {
+                unknown(cx, &m, kind.keys(), &[], kind.keyword());
+                skip_value(&m)?;
+            }
+        }
+        Ok(())
+    })?;
+    if !seen_columns {
+        let k = kind.keyword();
+        cx.error_spanned_by(
+            &meta.path,
+            format!("`{k}(...)` needs its columns: write `{k}(columns(\"a\", \"b\"))`"),
+        );
+    }
+    Ok(Some(ix))
+}
+
+/// `check(name = "...", expr = "...")` on the struct; `None` when it is incomplete (reported).
+fn parse_check_attr(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<Option<CheckAttr>> {
+    if !meta.input.peek(syn::token::Paren) {
+        cx.error_spanned_by(
+            &meta.path,
+            "write a check constraint as \
+             `check(name = \"positive_price\", expr = \"price > 0\")`",
+        );
+        skip_value(meta)?;
+        return Ok(None);
+    }
+    let mut ck = CheckAttr {
+        path: meta.path.clone(),
+        name: None,
+        expr: None,
+    };
+    meta.parse_nested_meta(|m| {
+        match path_name(&m.path).as_str() {
+            "name" => {
+                if let Some(s) = string_value(cx, &m, "positive_price")? {
+                    set(cx, &mut ck.name, &m.path, s);
+                }
+            }
+            "expr" => {
+                if let Some(s) = string_value(cx, &m, "price > 0")? {
+                    set(cx, &mut ck.expr, &m.path, s);
+                }
+            }
+            _ => {
+                unknown(cx, &m, &["name", "expr"], &[], "check");
+                skip_value(&m)?;
+            }
+        }
+        Ok(())
+    })?;
+    if ck.name.is_none() || ck.expr.is_none() {
+        let missing = match (&ck.name, &ck.expr) {
+            (None, None) => "`name` and `expr`",
+            (None, _) => "`name`",
+            _ => "`expr`",
+        };
+        cx.error_spanned_by(
+            &ck.path,
+            format!(
+                "`check(...)` needs {missing}: write \
+                 `check(name = \"positive_price\", expr = \"price > 0\")`"
+            ),
+        );
+        return Ok(None);
+    }
+    Ok(Some(ck))
+}
+
 fn parse_container_attrs(cx: &Ctxt, attrs: &[syn::Attribute]) -> ContainerAttrs {
     let mut out = ContainerAttrs::default();
     for attr in model_attrs(attrs) {
@@ -537,153 +698,20 @@ fn parse_container_attrs(cx: &Ctxt, attrs: &[syn::Attribute]) -> ContainerAttrs 
                     }
                 }
                 "index" => {
-                    if !meta.input.peek(syn::token::Paren) {
-                        cx.error_spanned_by(
-                            &meta.path,
-                            "on the struct, `index` needs its columns: write \
-                             `index(columns(\"a\", \"b\"))`; to index one column, put \
-                             `#[model(index)]` on its field",
-                        );
-                        return skip_value(&meta);
+                    if let Some(ix) = parse_columns_attr(cx, &meta, ColumnsAttr::Index)? {
+                        out.indexes.push(ix);
                     }
-                    let mut ix = IndexAttr {
-                        columns: Vec::new(),
-                        name: None,
-                        unique: false,
-                    };
-                    let mut seen_columns = false;
-                    let mut seen_unique = false;
-                    meta.parse_nested_meta(|m| {
-                        match path_name(&m.path).as_str() {
-                            "columns" => {
-                                if seen_columns {
-                                    duplicate(cx, &m.path);
-                                    return skip_value(&m);
-                                }
-                                seen_columns = true;
-                                ix.columns = columns_list(cx, &m)?;
-                            }
-                            "name" => {
-                                if let Some(s) = string_value(cx, &m, "ix_name")? {
-                                    set(cx, &mut ix.name, &m.path, s);
-                                }
-                            }
-                            "unique" => {
-                                if flag(cx, &m)? {
-                                    if seen_unique {
-                                        duplicate(cx, &m.path);
-                                    }
-                                    seen_unique = true;
-                                    ix.unique = true;
-                                }
-                            }
-                            _ => {
-                                unknown(cx, &m, &["columns", "name", "unique"], &[], "index");
-                                skip_value(&m)?;
-                            }
-                        }
-                        Ok(())
-                    })?;
-                    if !seen_columns {
-                        cx.error_spanned_by(
-                            &meta.path,
-                            "`index(...)` needs its columns: write `index(columns(\"a\", \"b\"))`",
-                        );
-                    }
-                    out.indexes.push(ix);
                 }
                 "unique" => {
-                    if !meta.input.peek(syn::token::Paren) {
-                        cx.error_spanned_by(
-                            &meta.path,
-                            "on the struct, `unique` needs its columns: write \
-                             `unique(columns(\"a\", \"b\"))`; to make one column unique, put \
-                             `#[model(unique)]` on its field",
-                        );
-                        return skip_value(&meta);
+                    if let Some(ix) = parse_columns_attr(cx, &meta, ColumnsAttr::Unique)? {
+                        out.uniques.push(UniqueAttr {
+                            columns: ix.columns,
+                            name: ix.name,
+                        });
                     }
-                    let mut uq = UniqueAttr {
-                        columns: Vec::new(),
-                        name: None,
-                    };
-                    let mut seen_columns = false;
-                    meta.parse_nested_meta(|m| {
-                        match path_name(&m.path).as_str() {
-                            "columns" => {
-                                if seen_columns {
-                                    duplicate(cx, &m.path);
-                                    return skip_value(&m);
-                                }
-                                seen_columns = true;
-                                uq.columns = columns_list(cx, &m)?;
-                            }
-                            "name" => {
-                                if let Some(s) = string_value(cx, &m, "uq_name")? {
-                                    set(cx, &mut uq.name, &m.path, s);
-                                }
-                            }
-                            _ => {
-                                unknown(cx, &m, &["columns", "name"], &[], "unique");
-                                skip_value(&m)?;
-                            }
-                        }
-                        Ok(())
-                    })?;
-                    if !seen_columns {
-                        cx.error_spanned_by(
-                            &meta.path,
-                            "`unique(...)` needs its columns: write `unique(columns(\"a\", \"b\"))`",
-                        );
-                    }
-                    out.uniques.push(uq);
                 }
                 "check" => {
-                    if !meta.input.peek(syn::token::Paren) {
-                        cx.error_spanned_by(
-                            &meta.path,
-                            "write a check constraint as \
-                             `check(name = \"positive_price\", expr = \"price > 0\")`",
-                        );
-                        return skip_value(&meta);
-                    }
-                    let mut ck = CheckAttr {
-                        path: meta.path.clone(),
-                        name: None,
-                        expr: None,
-                    };
-                    meta.parse_nested_meta(|m| {
-                        match path_name(&m.path).as_str() {
-                            "name" => {
-                                if let Some(s) = string_value(cx, &m, "positive_price")? {
-                                    set(cx, &mut ck.name, &m.path, s);
-                                }
-                            }
-                            "expr" => {
-                                if let Some(s) = string_value(cx, &m, "price > 0")? {
-                                    set(cx, &mut ck.expr, &m.path, s);
-                                }
-                            }
-                            _ => {
-                                unknown(cx, &m, &["name", "expr"], &[], "check");
-                                skip_value(&m)?;
-                            }
-                        }
-                        Ok(())
-                    })?;
-                    if ck.name.is_none() || ck.expr.is_none() {
-                        let missing = match (&ck.name, &ck.expr) {
-                            (None, None) => "`name` and `expr`",
-                            (None, _) => "`name`",
-                            _ => "`expr`",
-                        };
-                        cx.error_spanned_by(
-                            &ck.path,
-                            format!(
-                                "`check(...)` needs {missing}: write \
-                                 `check(name = \"positive_price\", expr = \"price > 0\")`"
-                            ),
-                        );
-                    } else {
+                    if let Some(ck) = parse_check_attr(cx, &meta)? {
                         out.checks.push(ck);
                     }
                 }

@@ -310,9 +310,36 @@ fn field_type(cx: &Ctxt, f: &Field<'_>) -> Option<(ColumnType, bool)> {
 }
 
 /// Checks the container and resolves it. Errors are recorded in `cx`; the returned table is
-/// only meaningful when `cx` has none.
+/// only meaningful when `cx` has none. Each `check_*` below records its own errors, in the
+/// order they are called, which is the order the user reads them.
 pub fn check(cx: &Ctxt, cont: &Container<'_>) -> Table {
-    let table_name = match &cont.attrs.table {
+    let name = check_table_name(cx, cont);
+    let renamed_from = cont
+        .attrs
+        .renamed_from
+        .as_ref()
+        .map(|l| check_name(cx, l, "previous table name"));
+    let pk_count = check_has_primary_key(cx, cont);
+    let columns = check_columns(cx, cont, pk_count);
+    let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+    let indexes = check_indexes(cx, cont, &names);
+    let uniques = check_uniques(cx, cont, &names);
+    let checks = check_checks(cx, cont);
+    Table {
+        name,
+        comment: cont.doc.clone(),
+        renamed_from,
+        columns,
+        indexes,
+        uniques,
+        checks,
+    }
+}
+
+/// The table name: `table = "..."`, else the struct name in snake_case; either must be a
+/// valid identifier.
+fn check_table_name(cx: &Ctxt, cont: &Container<'_>) -> String {
+    match &cont.attrs.table {
         Some(lit) => check_name(cx, lit, "table name"),
         None => {
             let name = snake_case(&cont.ident.unraw().to_string());
@@ -324,13 +351,12 @@ pub fn check(cx: &Ctxt, cont: &Container<'_>) -> Table {
             }
             name
         }
-    };
-    let renamed_from = cont
-        .attrs
-        .renamed_from
-        .as_ref()
-        .map(|l| check_name(cx, l, "previous table name"));
+    }
+}
 
+/// Some field is the primary key (unless one misspelled it, which was reported already).
+/// Returns the number of key fields.
+fn check_has_primary_key(cx: &Ctxt, cont: &Container<'_>) -> usize {
     let pk_count = cont
         .fields
         .iter()
@@ -347,290 +373,349 @@ pub fn check(cx: &Ctxt, cont: &Container<'_>) -> Table {
             ),
         );
     }
+    pk_count
+}
 
+/// Every field that is not `skip` as a column, in field order.
+fn check_columns(cx: &Ctxt, cont: &Container<'_>, pk_count: usize) -> Vec<Column> {
     let mut columns = Vec::new();
-    // column name -> (field name)
+    // column name -> the field that has it
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
     for f in &cont.fields {
-        let a = &f.attrs;
-        if let Some(skip) = &a.skip {
-            for p in a.given.iter().filter(|p| !p.is_ident("skip")) {
+        if f.attrs.skip.is_some() {
+            check_skipped_field(cx, f);
+        } else {
+            columns.push(check_column(cx, f, pk_count, &mut seen));
+        }
+    }
+    columns
+}
+
+/// A `skip` field carries no other attribute: they would have no effect.
+fn check_skipped_field(cx: &Ctxt, f: &Field<'_>) {
+    for p in f.attrs.given.iter().filter(|p| !p.is_ident("skip")) {
+        cx.error_spanned_by(
+            p,
+            format!(
+                "`{}` has no effect on a `skip` field (it is not a column); remove it, or \
+                 remove `skip`",
+                p.to_token_stream()
+            ),
+        );
+    }
+}
+
+/// One field's column: its name, type, key, default and foreign key.
+fn check_column(
+    cx: &Ctxt,
+    f: &Field<'_>,
+    pk_count: usize,
+    seen: &mut BTreeMap<String, String>,
+) -> Column {
+    let a = &f.attrs;
+    let field_name = f.ident.unraw().to_string();
+    let name = check_column_name(cx, f, &field_name, seen);
+    let renamed = a
+        .renamed_from
+        .as_ref()
+        .map(|l| check_name(cx, l, "previous column name"));
+    let resolved = field_type(cx, f);
+    let nullable = resolved.as_ref().is_some_and(|r| r.1);
+    let primary_key = a.primary_key.is_some();
+    if primary_key && nullable {
+        cx.error_spanned_by(
+            f.ty,
+            "a primary key column cannot be NULL; remove the `Option<...>` (or drop \
+             `primary_key`)",
+        );
+    }
+    let is_integer = matches!(&resolved, Some((ColumnType::Known(t), _)) if t.is_integer());
+    let autoincrement = check_autoincrement(cx, f, pk_count, is_integer, resolved.is_some());
+    let default = check_default(cx, f, resolved.as_ref().map(|r| &r.0));
+    let references = check_references(cx, f, nullable, resolved.is_some());
+    Column {
+        name,
+        field: field_name,
+        ty: resolved
+            .map(|r| r.0)
+            .unwrap_or(ColumnType::Custom(String::new())),
+        nullable,
+        default,
+        autoincrement,
+        primary_key,
+        unique: a.unique.is_some(),
+        index: a.index.is_some(),
+        references,
+        comment: f.doc.clone(),
+        renamed_from: renamed,
+    }
+}
+
+/// The column name (`column = "..."`, else the field name) is a valid identifier that no
+/// other field of the struct uses.
+fn check_column_name(
+    cx: &Ctxt,
+    f: &Field<'_>,
+    field_name: &str,
+    seen: &mut BTreeMap<String, String>,
+) -> String {
+    let a = &f.attrs;
+    let name = match &a.column {
+        Some(lit) => check_name(cx, lit, "column name"),
+        None => {
+            if let Some(msg) = name_problem(field_name, "column name") {
                 cx.error_spanned_by(
-                    p,
+                    f.ident,
+                    format!("{msg}; set one with `#[model(column = \"...\")]`"),
+                );
+            }
+            field_name.to_string()
+        }
+    };
+    if let Some(first) = seen.get(&name) {
+        let tokens = match &a.column {
+            Some(lit) => lit.to_token_stream(),
+            None => f.ident.to_token_stream(),
+        };
+        cx.error_spanned_by(
+            tokens,
+            format!(
+                "column `{name}` is already used by field `{first}`; give one of them another \
+                 name with `#[model(column = \"...\")]`"
+            ),
+        );
+    } else {
+        seen.insert(name.clone(), field_name.to_string());
+    }
+    name
+}
+
+/// `autoincrement` only on a single-column integer primary key; without the attribute, such
+/// a key auto-increments. `typed` is false when the field's type already has an error.
+fn check_autoincrement(
+    cx: &Ctxt,
+    f: &Field<'_>,
+    pk_count: usize,
+    is_integer: bool,
+    typed: bool,
+) -> bool {
+    let primary_key = f.attrs.primary_key.is_some();
+    match &f.attrs.autoincrement {
+        Some(b) if b.value => {
+            if !primary_key {
+                cx.error_spanned_by(
+                    b,
+                    "`autoincrement` applies to a primary key only; add `primary_key` or \
+                     remove it",
+                );
+            } else if pk_count > 1 {
+                cx.error_spanned_by(
+                    b,
+                    "`autoincrement` needs a single-column primary key, and this key has \
+                     several columns; remove it",
+                );
+            } else if typed && !is_integer {
+                cx.error_spanned_by(
+                    b,
+                    "`autoincrement` needs an integer key (`i16`, `i32` or `i64`); remove it",
+                );
+            }
+            true
+        }
+        Some(b) => {
+            if !primary_key {
+                cx.error_spanned_by(
+                    b,
+                    "`autoincrement` applies to a primary key only; remove it",
+                );
+            }
+            false
+        }
+        None => primary_key && pk_count == 1 && is_integer,
+    }
+}
+
+/// Either `default` (a literal that fits the column's type) or `default_sql` (a non-empty
+/// expression), not both.
+fn check_default(cx: &Ctxt, f: &Field<'_>, resolved: Option<&ColumnType>) -> Option<Default> {
+    let a = &f.attrs;
+    match (&a.default, &a.default_sql) {
+        (Some(_), Some(sql)) => {
+            cx.error_spanned_by(
+                sql,
+                "give either `default` (a literal value) or `default_sql` (an SQL expression), \
+                 not both; remove one",
+            );
+            None
+        }
+        (Some((expr, lit)), None) => {
+            if let Some(t) = resolved {
+                if !default_fits(lit, t) {
+                    let shown = match t {
+                        ColumnType::Custom(_) => ty::type_name(f.ty),
+                        _ => ty::type_name(ty::nullable(f.ty).map_or(f.ty, |v| v.0)),
+                    };
+                    cx.error_spanned_by(
+                        expr,
+                        format!(
+                            "this default does not fit the field's type `{shown}`; give a \
+                             literal of that type, or use `default_sql = \"...\"`"
+                        ),
+                    );
+                }
+            }
+            Some(Default::Lit(lit.clone()))
+        }
+        (None, Some(sql)) => {
+            if sql.value().trim().is_empty() {
+                cx.error_spanned_by(
+                    sql,
+                    "`default_sql` is empty; write an SQL expression such as \
+                     `\"CURRENT_TIMESTAMP\"`",
+                );
+            }
+            Some(Default::Sql(sql.value()))
+        }
+        (None, None) => None,
+    }
+}
+
+/// `references` is `"table"` or `"table.column"` with valid names; `on_delete`/`on_update`
+/// are known actions, only with `references`, and `set_null` only on a nullable column.
+fn check_references(cx: &Ctxt, f: &Field<'_>, nullable: bool, typed: bool) -> Option<ForeignKey> {
+    let a = &f.attrs;
+    let Some(lit) = &a.references else {
+        for (given, name) in [(&a.on_delete, "on_delete"), (&a.on_update, "on_update")] {
+            if let Some(lit) = given {
+                cx.error_spanned_by(
+                    lit,
                     format!(
-                        "`{}` has no effect on a `skip` field (it is not a column); remove \
-                         it, or remove `skip`",
-                        p.to_token_stream()
+                        "`{name}` needs `references`; add `references = \"table.column\"` to \
+                         make this field a foreign key, or remove `{name}`"
                     ),
                 );
             }
-            let _ = skip;
-            continue;
         }
-        let field_name = f.ident.unraw().to_string();
-        let name = match &a.column {
-            Some(lit) => check_name(cx, lit, "column name"),
-            None => {
-                if let Some(msg) = name_problem(&field_name, "column name") {
-                    cx.error_spanned_by(
-                        f.ident,
-                        format!("{msg}; set one with `#[model(column = \"...\")]`"),
-                    );
+        return None;
+    };
+    let value = lit.value();
+    let (table, column) = match split_reference(&value) {
+        Some((t, c)) => {
+            for (part, what) in [(Some(t), "referenced table"), (c, "referenced column")] {
+                if let Some(msg) = part.and_then(|p| name_problem(p, what)) {
+                    cx.error_spanned_by(lit, msg);
                 }
-                field_name.clone()
             }
-        };
-        if let Some(first) = seen.get(&name) {
-            let tokens = match &a.column {
-                Some(lit) => lit.to_token_stream(),
-                None => f.ident.to_token_stream(),
-            };
+            (t.to_owned(), c.map(str::to_owned))
+        }
+        None => {
             cx.error_spanned_by(
-                tokens,
+                lit,
                 format!(
-                    "column `{name}` is already used by field `{first}`; give one of them \
-                     another name with `#[model(column = \"...\")]`"
+                    "`references` takes `\"table\"` (its primary key) or `\"table.column\"`, \
+                     not `\"{value}\"`"
                 ),
             );
-        } else {
-            seen.insert(name.clone(), field_name.clone());
+            (String::new(), None)
         }
-        let renamed = a
-            .renamed_from
-            .as_ref()
-            .map(|l| check_name(cx, l, "previous column name"));
-
-        let resolved = field_type(cx, f);
-        let nullable = resolved.as_ref().is_some_and(|r| r.1);
-        let primary_key = a.primary_key.is_some();
-        if primary_key && nullable {
-            cx.error_spanned_by(
-                f.ty,
-                "a primary key column cannot be NULL; remove the `Option<...>` (or drop \
-                 `primary_key`)",
-            );
-        }
-
-        // autoincrement
-        let is_integer = matches!(&resolved, Some((ColumnType::Known(t), _)) if t.is_integer());
-        let autoincrement = match &a.autoincrement {
-            Some(b) if b.value => {
-                if !primary_key {
-                    cx.error_spanned_by(
-                        b,
-                        "`autoincrement` applies to a primary key only; add `primary_key` or \
-                         remove it",
-                    );
-                } else if pk_count > 1 {
-                    cx.error_spanned_by(
-                        b,
-                        "`autoincrement` needs a single-column primary key, and this key has \
-                         several columns; remove it",
-                    );
-                } else if resolved.is_some() && !is_integer {
-                    cx.error_spanned_by(
-                        b,
-                        "`autoincrement` needs an integer key (`i16`, `i32` or `i64`); \
-                         remove it",
-                    );
-                }
-                true
-            }
-            Some(b) => {
-                if !primary_key {
-                    cx.error_spanned_by(
-                        b,
-                        "`autoincrement` applies to a primary key only; remove it",
-                    );
-                }
-                false
-            }
-            None => primary_key && pk_count == 1 && is_integer,
-        };
-
-        // defaults
-        let default = match (&a.default, &a.default_sql) {
-            (Some((expr, _)), Some(sql)) => {
-                let _ = expr;
-                cx.error_spanned_by(
-                    sql,
-                    "give either `default` (a literal value) or `default_sql` (an SQL \
-                     expression), not both; remove one",
-                );
-                None
-            }
-            (Some((expr, lit)), None) => {
-                if let Some((t, _)) = &resolved {
-                    if !default_fits(lit, t) {
-                        let shown = match t {
-                            ColumnType::Custom(_) => ty::type_name(f.ty),
-                            _ => ty::type_name(ty::nullable(f.ty).map_or(f.ty, |v| v.0)),
-                        };
-                        cx.error_spanned_by(
-                            expr,
-                            format!(
-                                "this default does not fit the field's type `{shown}`; give a \
-                                 literal of that type, or use `default_sql = \"...\"`"
-                            ),
-                        );
-                    }
-                }
-                Some(Default::Lit(lit.clone()))
-            }
-            (None, Some(sql)) => {
-                if sql.value().trim().is_empty() {
-                    cx.error_spanned_by(
-                        sql,
-                        "`default_sql` is empty; write an SQL expression such as \
-                         `\"CURRENT_TIMESTAMP\"`",
-                    );
-                }
-                Some(Default::Sql(sql.value()))
-            }
-            (None, None) => None,
-        };
-
-        // references
-        let references = match &a.references {
-            Some(lit) => {
-                let value = lit.value();
-                let (table, column) = match split_reference(&value) {
-                    Some((t, c)) => {
-                        for (part, what) in
-                            [(Some(t), "referenced table"), (c, "referenced column")]
-                        {
-                            if let Some(msg) = part.and_then(|p| name_problem(p, what)) {
-                                cx.error_spanned_by(lit, msg);
-                            }
-                        }
-                        (t.to_owned(), c.map(str::to_owned))
-                    }
-                    None => {
-                        cx.error_spanned_by(
-                            lit,
-                            format!(
-                                "`references` takes `\"table\"` (its primary key) or \
-                                 `\"table.column\"`, not `\"{value}\"`"
-                            ),
-                        );
-                        (String::new(), None)
-                    }
-                };
-                let action = |lit: &Option<LitStr>, what: &str| -> &'static str {
-                    let Some(lit) = lit else {
-                        return "NoAction";
-                    };
-                    let v = lit.value();
-                    match action_variant(&v) {
-                        Some("SetNull") if !nullable && resolved.is_some() => {
-                            cx.error_spanned_by(
-                                lit,
-                                format!(
-                                    "`{what} = \"set_null\"` needs a nullable column; make the \
-                                     field an `Option<...>` or choose another action"
-                                ),
-                            );
-                            "SetNull"
-                        }
-                        Some(variant) => variant,
-                        None => {
-                            let mut msg = format!(
-                                "unknown referential action `\"{v}\"`; `{what}` takes one of: {}",
-                                ACTIONS
-                                    .iter()
-                                    .map(|a| format!("\"{a}\""))
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            );
-                            if let Some(s) = did_you_mean(&v, ACTIONS) {
-                                msg.push_str(&format!("; did you mean `\"{s}\"`?"));
-                            }
-                            cx.error_spanned_by(lit, msg);
-                            "NoAction"
-                        }
-                    }
-                };
-                let on_delete = action(&a.on_delete, "on_delete");
-                let on_update = action(&a.on_update, "on_update");
-                Some(ForeignKey {
-                    table,
-                    column,
-                    on_delete,
-                    on_update,
-                })
-            }
-            None => {
-                for (given, name) in [(&a.on_delete, "on_delete"), (&a.on_update, "on_update")] {
-                    if let Some(lit) = given {
-                        cx.error_spanned_by(
-                            lit,
-                            format!(
-                                "`{name}` needs `references`; add `references = \"table.column\"` \
-                                 to make this field a foreign key, or remove `{name}`"
-                            ),
-                        );
-                    }
-                }
-                None
-            }
-        };
-
-        columns.push(Column {
-            name,
-            field: field_name,
-            ty: resolved
-                .map(|r| r.0)
-                .unwrap_or(ColumnType::Custom(String::new())),
-            nullable,
-            default,
-            autoincrement,
-            primary_key,
-            unique: a.unique.is_some(),
-            index: a.index.is_some(),
-            references,
-            comment: f.doc.clone(),
-            renamed_from: renamed,
-        });
-    }
-
-    let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
-    let check_columns = |cols: &[LitStr], what: &str| -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        for lit in cols {
-            let v = lit.value();
-            if out.contains(&v) {
-                cx.error_spanned_by(
-                    lit,
-                    format!("column `{v}` is listed twice in this {what}; remove one"),
-                );
-            } else if !names.contains(&v.as_str()) {
-                let mut msg = format!("`{}` has no column `{v}`", cont.ident);
-                if let Some(s) = did_you_mean(&v, &names) {
-                    msg.push_str(&format!("; did you mean `{s}`?"));
-                } else {
-                    msg.push_str(&format!(
-                        "; list column names (not field names) among: {}",
-                        names.join(", ")
-                    ));
-                }
-                cx.error_spanned_by(lit, msg);
-            }
-            out.push(v);
-        }
-        out
     };
-    let indexes = cont
-        .attrs
+    let on_delete = check_action(cx, a.on_delete.as_ref(), "on_delete", nullable || !typed);
+    let on_update = check_action(cx, a.on_update.as_ref(), "on_update", nullable || !typed);
+    Some(ForeignKey {
+        table,
+        column,
+        on_delete,
+        on_update,
+    })
+}
+
+/// One referential action (default `NoAction`): a known name, and `set_null` only where the
+/// column may be NULL (`may_be_null` is also true when the type has an error of its own).
+fn check_action(cx: &Ctxt, lit: Option<&LitStr>, what: &str, may_be_null: bool) -> &'static str {
+    let Some(lit) = lit else {
+        return "NoAction";
+    };
+    let v = lit.value();
+    match action_variant(&v) {
+        Some("SetNull") if !may_be_null => {
+            cx.error_spanned_by(
+                lit,
+                format!(
+                    "`{what} = \"set_null\"` needs a nullable column; make the field an \
+                     `Option<...>` or choose another action"
+                ),
+            );
+            "SetNull"
+        }
+        Some(variant) => variant,
+        None => {
+            let mut msg = format!(
+                "unknown referential action `\"{v}\"`; `{what}` takes one of: {}",
+                ACTIONS
+                    .iter()
+                    .map(|a| format!("\"{a}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            if let Some(s) = did_you_mean(&v, ACTIONS) {
+                msg.push_str(&format!("; did you mean `\"{s}\"`?"));
+            }
+            cx.error_spanned_by(lit, msg);
+            "NoAction"
+        }
+    }
+}
+
+/// The columns of an `index(...)`/`unique(...)` list are column names of this struct, each
+/// listed once.
+fn check_column_list(
+    cx: &Ctxt,
+    cont: &Container<'_>,
+    names: &[&str],
+    cols: &[LitStr],
+    what: &str,
+) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for lit in cols {
+        let v = lit.value();
+        if out.contains(&v) {
+            cx.error_spanned_by(
+                lit,
+                format!("column `{v}` is listed twice in this {what}; remove one"),
+            );
+        } else if !names.contains(&v.as_str()) {
+            let mut msg = format!("`{}` has no column `{v}`", cont.ident);
+            if let Some(s) = did_you_mean(&v, names) {
+                msg.push_str(&format!("; did you mean `{s}`?"));
+            } else {
+                msg.push_str(&format!(
+                    "; list column names (not field names) among: {}",
+                    names.join(", ")
+                ));
+            }
+            cx.error_spanned_by(lit, msg);
+        }
+        out.push(v);
+    }
+    out
+}
+
+/// Table-level indexes: valid names, known columns.
+fn check_indexes(cx: &Ctxt, cont: &Container<'_>, names: &[&str]) -> Vec<Index> {
+    cont.attrs
         .indexes
         .iter()
         .map(|ix| Index {
             name: ix.name.as_ref().map(|l| check_name(cx, l, "index name")),
-            columns: check_columns(&ix.columns, "index"),
+            columns: check_column_list(cx, cont, names, &ix.columns, "index"),
             unique: ix.unique,
         })
-        .collect();
-    let uniques = cont
-        .attrs
+        .collect()
+}
+
+/// Table-level unique constraints: valid names, known columns.
+fn check_uniques(cx: &Ctxt, cont: &Container<'_>, names: &[&str]) -> Vec<Unique> {
+    cont.attrs
         .uniques
         .iter()
         .map(|uq| Unique {
@@ -638,12 +723,15 @@ pub fn check(cx: &Ctxt, cont: &Container<'_>) -> Table {
                 .name
                 .as_ref()
                 .map(|l| check_name(cx, l, "unique constraint name")),
-            columns: check_columns(&uq.columns, "unique"),
+            columns: check_column_list(cx, cont, names, &uq.columns, "unique"),
         })
-        .collect();
+        .collect()
+}
+
+/// Check constraints: valid names, each used once, non-empty expressions.
+fn check_checks(cx: &Ctxt, cont: &Container<'_>) -> Vec<Check> {
     let mut check_names: Vec<String> = Vec::new();
-    let checks = cont
-        .attrs
+    cont.attrs
         .checks
         .iter()
         .filter_map(|ck| {
@@ -667,17 +755,7 @@ pub fn check(cx: &Ctxt, cont: &Container<'_>) -> Table {
                 expr: expr.value(),
             })
         })
-        .collect();
-
-    Table {
-        name: table_name,
-        comment: cont.doc.clone(),
-        renamed_from,
-        columns,
-        indexes,
-        uniques,
-        checks,
-    }
+        .collect()
 }
 
 #[cfg(test)]
