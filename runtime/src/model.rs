@@ -279,6 +279,26 @@ const fn str_slices_eq(a: &[&str], b: &[&str]) -> bool {
 }
 
 impl ColumnDef {
+    /// A NOT NULL column `name` (its field named the same) of type `ty`, with nothing else
+    /// set: the starting point for building a definition by hand in `const` context
+    /// (`ColumnDef { primary_key: true, ..ColumnDef::new("id", ColumnType::Integer) }`).
+    pub const fn new(name: &'static str, ty: ColumnType) -> ColumnDef {
+        ColumnDef {
+            name,
+            field: name,
+            ty,
+            nullable: false,
+            default: None,
+            autoincrement: false,
+            primary_key: false,
+            unique: false,
+            index: false,
+            references: None,
+            comment: None,
+            renamed_from: None,
+        }
+    }
+
     /// Whether the column's type is `ty`, usable in `const` context (`Custom` compares its text).
     pub const fn is_type(&self, ty: ColumnType) -> bool {
         match (self.ty, ty) {

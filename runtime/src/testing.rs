@@ -11,6 +11,10 @@ use sqlx::{AnyConnection, Connection, Executor};
 use crate::db::{connect, Db};
 use crate::dialect::DialectKind;
 
+/// The dialects the test suites run against: a suite that loops over these runs for a new
+/// dialect once it is added here (with its [`TestDb`] support).
+pub const DIALECTS: [DialectKind; 2] = [DialectKind::Sqlite, DialectKind::Postgres];
+
 /// The server URL tests use for PostgreSQL (`STRATA_TEST_POSTGRES_URL` overrides it).
 pub fn postgres_server_url() -> String {
     std::env::var("STRATA_TEST_POSTGRES_URL")

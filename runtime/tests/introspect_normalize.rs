@@ -12,20 +12,7 @@ use strata::schema::Schema;
 use strata::testing::TestDb;
 
 const fn col(name: &'static str, ty: ColumnType) -> ColumnDef {
-    ColumnDef {
-        name,
-        field: name,
-        ty,
-        nullable: false,
-        default: None,
-        autoincrement: false,
-        primary_key: false,
-        unique: false,
-        index: false,
-        references: None,
-        comment: None,
-        renamed_from: None,
-    }
+    ColumnDef::new(name, ty)
 }
 
 const USERS: TableDef = TableDef {

@@ -12,7 +12,7 @@ use strata::schema::{Column, PrimaryKey, SqlType, Table};
 use strata::testing::TestDb;
 use strata::{Migrator, NewRevision, RunOptions};
 
-const BOTH: [DialectKind; 2] = [DialectKind::Sqlite, DialectKind::Postgres];
+use strata::testing::DIALECTS as BOTH;
 
 struct Dir(PathBuf);
 

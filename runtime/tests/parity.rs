@@ -33,20 +33,7 @@ use strata::testing::TestDb;
 
 /// A NOT NULL column with no default, key, index or reference.
 const fn col(name: &'static str, ty: ColumnType) -> ColumnDef {
-    ColumnDef {
-        name,
-        field: name,
-        ty,
-        nullable: false,
-        default: None,
-        autoincrement: false,
-        primary_key: false,
-        unique: false,
-        index: false,
-        references: None,
-        comment: None,
-        renamed_from: None,
-    }
+    ColumnDef::new(name, ty)
 }
 
 /// The single-column, database-generated primary key (what the derive makes of `id: i32`).

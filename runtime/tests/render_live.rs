@@ -12,7 +12,7 @@ use strata::schema::{
 };
 use strata::testing::TestDb;
 
-const DIALECTS: [DialectKind; 2] = [DialectKind::Sqlite, DialectKind::Postgres];
+use strata::testing::DIALECTS;
 
 /// A database, its dialect, and the schema the ops run so far have produced.
 struct Live {
@@ -951,10 +951,9 @@ async fn self_reference_and_id_counter_survive_a_rebuild() {
 #[tokio::test]
 async fn compound_expression_defaults_apply() {
     use sqlx::{Executor, Row};
-    use strata::dialect::DialectKind;
     use strata::ops::Op;
     use strata::schema::{Column, Default, Schema, SqlType, Table};
-    for kind in [DialectKind::Sqlite, DialectKind::Postgres] {
+    for kind in DIALECTS {
         let tdb = strata::testing::TestDb::new(kind, "compound-default").await;
         let mut db = tdb.connect().await;
         let d = kind.dialect().expect("dialect");

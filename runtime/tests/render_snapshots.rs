@@ -8,7 +8,7 @@ use strata::schema::{
     Table, Unique,
 };
 
-const DIALECTS: [DialectKind; 2] = [DialectKind::Sqlite, DialectKind::Postgres];
+use strata::testing::DIALECTS;
 
 fn col(name: &str, ty: SqlType) -> Column {
     Column::new(name, ty)

@@ -26,20 +26,7 @@ use strata::model::{
 use strata::schema::Schema;
 
 const fn col(name: &'static str, ty: ColumnType) -> ColumnDef {
-    ColumnDef {
-        name,
-        field: name,
-        ty,
-        nullable: false,
-        default: None,
-        autoincrement: false,
-        primary_key: false,
-        unique: false,
-        index: false,
-        references: None,
-        comment: None,
-        renamed_from: None,
-    }
+    ColumnDef::new(name, ty)
 }
 
 const fn key(name: &'static str, ty: ColumnType) -> ColumnDef {

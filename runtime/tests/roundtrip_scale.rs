@@ -27,20 +27,7 @@ fn name(i: usize) -> &'static str {
 }
 
 const fn col(name: &'static str, ty: ColumnType) -> ColumnDef {
-    ColumnDef {
-        name,
-        field: name,
-        ty,
-        nullable: false,
-        default: None,
-        autoincrement: false,
-        primary_key: false,
-        unique: false,
-        index: false,
-        references: None,
-        comment: None,
-        renamed_from: None,
-    }
+    ColumnDef::new(name, ty)
 }
 
 /// Table `i`: a key, a name, an amount, a flag, a timestamp, a note, and (past the first) a

@@ -1,12 +1,11 @@
 //! The test-database support itself: both dialects give a fresh, empty, connectable database.
 
 use sqlx::Executor;
-use strata::dialect::DialectKind;
 use strata::testing::TestDb;
 
 #[tokio::test]
 async fn fresh_databases_on_both_dialects() {
-    for kind in [DialectKind::Sqlite, DialectKind::Postgres] {
+    for kind in strata::testing::DIALECTS {
         let db = TestDb::new(kind, "smoke").await;
         let mut c = db.connect().await;
         assert_eq!(c.kind, kind);

@@ -64,6 +64,14 @@ impl FromStr for DialectKind {
 }
 
 impl DialectKind {
+    /// Every dialect Strata knows, in a fixed order (whether or not it is built in; see
+    /// [`DialectKind::dialect`]).
+    pub const ALL: [DialectKind; 3] = [
+        DialectKind::Sqlite,
+        DialectKind::Postgres,
+        DialectKind::Mysql,
+    ];
+
     /// The dialect a database URL points at (`sqlite:...`, `postgres://...`, `mysql://...`).
     pub fn from_url(url: &str) -> Result<Self, UnknownDialect> {
         let scheme = url.split(':').next().unwrap_or_default();

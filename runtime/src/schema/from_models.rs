@@ -253,20 +253,7 @@ mod tests {
     use crate::schema::SqlType;
 
     const fn col(name: &'static str, ty: ColumnType) -> ColumnDef {
-        ColumnDef {
-            name,
-            field: name,
-            ty,
-            nullable: false,
-            default: None,
-            autoincrement: false,
-            primary_key: false,
-            unique: false,
-            index: false,
-            references: None,
-            comment: None,
-            renamed_from: None,
-        }
+        ColumnDef::new(name, ty)
     }
 
     const USERS: TableDef = TableDef {

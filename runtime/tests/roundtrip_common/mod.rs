@@ -21,7 +21,7 @@ use strata::schema::{Schema, SqlType, Table};
 use strata::testing::TestDb;
 
 /// Both dialects, always.
-pub const DIALECTS: [DialectKind; 2] = [DialectKind::Sqlite, DialectKind::Postgres];
+pub use strata::testing::DIALECTS;
 
 /// A throwaway database and its dialect.
 pub struct Live {
