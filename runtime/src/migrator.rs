@@ -350,10 +350,13 @@ impl Migrator {
         for step in steps {
             let script = self.script(&step.revision)?;
             let (ops, dir) = match step.direction {
-                graph::Direction::Up => (&script.upgrade, Direction::Up),
-                graph::Direction::Down => (&script.downgrade, Direction::Down),
+                graph::Direction::Up => (
+                    std::borrow::Cow::Borrowed(&script.upgrade[..]),
+                    Direction::Up,
+                ),
+                graph::Direction::Down => (script.downgrade_ops()?, Direction::Down),
             };
-            let (rendered, after) = render_ops(ops, dialect, &schema).map_err(|e| {
+            let (rendered, after) = render_ops(&ops, dialect, &schema).map_err(|e| {
                 Error::Usage(format!(
                     "while rendering revision {} ({}): {e}",
                     step.revision,
