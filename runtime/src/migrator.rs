@@ -12,6 +12,10 @@
 //! # Ok(()) }
 //! ```
 
+mod losses;
+
+pub use losses::{Count, DowngradeLosses, Loss};
+
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -9,6 +9,7 @@ use strata::apply::Event;
 use strata::dialect::DialectKind;
 use strata::graph::Direction;
 use strata::introspect::{introspect, IntrospectOptions};
+use strata::migrator::Count;
 use strata::ops::Op;
 use strata::script::{Header, Script, ScriptError};
 use strata::testing::TestDb;
@@ -330,4 +331,72 @@ fn absent_and_empty_downgrades_parse_and_write_back_apart() {
         assert_eq!(back.upgrade, s.upgrade, "{text}");
     }
     let _ = Header::new("x", Vec::new(), "m");
+}
+
+#[tokio::test]
+async fn the_losses_of_a_downgrade_are_counted_on_the_live_objects() {
+    for kind in BOTH {
+        let dir = temp_dir("losses");
+        write(&dir.0, "a1", None, CREATE_USERS);
+        write(
+            &dir.0,
+            "b2",
+            Some("a1"),
+            r#"
+[[upgrade]]
+op = "rename_table"
+from = "users"
+to = "members"
+
+[[upgrade]]
+op = "add_column"
+table = "members"
+column = { name = "nick", type = "text", nullable = true }
+"#,
+        );
+        let m = Migrator::open(&dir.0).expect("open");
+        let tdb = TestDb::new(kind, "losses").await;
+        let mut db = m.connect(&tdb.url).await.expect("connect");
+        m.upgrade(&mut db, "head", &RunOptions::default(), |_| {})
+            .await
+            .expect("upgrade");
+        sqlx::raw_sql(
+            "INSERT INTO members (id, name, nick) VALUES (1, 'a', 'x'), (2, 'b', 'y'), (3, 'c', NULL)",
+        )
+        .execute(&mut db.conn)
+        .await
+        .expect("rows");
+
+        let one = m.downgrade_losses(&mut db, "-1").await.expect("-1");
+        assert!(!one.to_base && one.steps == 1, "{one:?}");
+        assert_eq!(one.losses.len(), 1, "{one:?}");
+        assert_eq!(one.losses[0].count, Some(Count::Values(2)), "{kind}");
+        assert!(one.losses[0].what.contains("members.nick"), "{one:?}");
+
+        let all = m.downgrade_losses(&mut db, "base").await.expect("base");
+        assert!(
+            all.to_base && all.steps == 2 && all.is_destructive(),
+            "{all:?}"
+        );
+        let got: Vec<(&str, Option<Count>)> = all
+            .losses
+            .iter()
+            .map(|l| (l.revision.as_str(), l.count))
+            .collect();
+        // a1's `drop_table users` counts the live `members`, which b2's downgrade renames back.
+        assert_eq!(
+            got,
+            [("b2", Some(Count::Values(2))), ("a1", Some(Count::Rows(3)))],
+            "{kind}"
+        );
+        // Reading the losses changed nothing.
+        assert_eq!(m.current(&mut db).await.expect("current"), ["b2"]);
+        assert_eq!(columns(&mut db, "members").await, ["id", "name", "nick"]);
+        // Nothing to revert: nothing to lose.
+        m.downgrade(&mut db, "base", &RunOptions::default(), |_| {})
+            .await
+            .expect("base");
+        let none = m.downgrade_losses(&mut db, "base").await.expect("none");
+        assert!(!none.is_destructive(), "{none:?}");
+    }
 }

@@ -137,7 +137,10 @@ pub enum Command {
     /// Revert the database to an earlier revision.
     ///
     /// Prints `Running downgrade <from> -> <to>, <message>` per revision. With --sql, TARGET
-    /// must be a range `from:to` (for example `head:base`).
+    /// must be a range `from:to` (for example `head:base`). A revision without [[downgrade]]
+    /// ops runs its upgrade reversed. A downgrade that destroys data (drops tables or
+    /// columns, narrows types, goes to base) first lists what is lost, and asks on a terminal
+    /// unless --yes.
     ///
     /// Examples: migrate downgrade; migrate downgrade -2; migrate downgrade base
     Downgrade {
@@ -153,6 +156,11 @@ pub enum Command {
         /// Revert even if an applied migration file was edited since it ran.
         #[arg(long)]
         allow_changed: bool,
+        /// Do not ask before a downgrade that destroys data (dropped tables or columns,
+        /// narrowed types, `base`); the warning is still printed. Without a terminal on stdin
+        /// there is no question either.
+        #[arg(short = 'y', long)]
+        yes: bool,
     },
     /// Show the current revision(s) of the database.
     ///

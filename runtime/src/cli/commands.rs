@@ -6,6 +6,7 @@ use std::path::Path;
 use sqlx::Connection as _;
 
 use super::args::{Command, Global, RevisionOptions};
+use super::confirm;
 use super::format::{self, LineOpts};
 use super::output::Out;
 use super::{Failure, Outcome};
@@ -70,17 +71,32 @@ impl Ctx {
                 dialect,
                 allow_changed,
             } => {
-                self.run_steps(graph::Direction::Up, &target, sql, dialect, allow_changed)
-                    .await
+                self.run_steps(
+                    graph::Direction::Up,
+                    &target,
+                    sql,
+                    dialect,
+                    allow_changed,
+                    false,
+                )
+                .await
             }
             Command::Downgrade {
                 target,
                 sql,
                 dialect,
                 allow_changed,
+                yes,
             } => {
-                self.run_steps(graph::Direction::Down, &target, sql, dialect, allow_changed)
-                    .await
+                self.run_steps(
+                    graph::Direction::Down,
+                    &target,
+                    sql,
+                    dialect,
+                    allow_changed,
+                    yes,
+                )
+                .await
             }
             Command::Current { check_heads } => self.current(check_heads).await,
             Command::History {
@@ -274,6 +290,7 @@ impl Ctx {
         sql: bool,
         dialect: Option<String>,
         allow_changed: bool,
+        yes: bool,
     ) -> Result<Outcome, Failure> {
         let m = self.open()?;
         if sql {
@@ -288,6 +305,12 @@ impl Ctx {
             ));
         }
         let mut db = self.connect(&m).await?;
+        if direction == graph::Direction::Down {
+            if let Err(e) = confirm::downgrade(&self.out, &m, &mut db, target, yes).await {
+                close(db).await;
+                return Err(e);
+            }
+        }
         let total = if self.out.is_tty() {
             let current = m.current(&mut db).await.unwrap_or_default();
             match direction {

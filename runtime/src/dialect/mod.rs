@@ -443,6 +443,16 @@ pub trait Dialect: Send + Sync + fmt::Debug {
         )
     }
 
+    /// A query returning one int8: the number of rows of `table`, or with `column` the number
+    /// of its non-NULL values (what a downgrade that drops them would lose).
+    fn count_rows_sql(&self, table: &str, column: Option<&str>) -> String {
+        format!(
+            "SELECT count({}) FROM {}",
+            column.map_or_else(|| "*".to_string(), |c| self.quote_ident(c)),
+            self.quote_ident(table)
+        )
+    }
+
     /// The query that reads the audit log's checksum per applied revision: rows of
     /// (revision text, checksum text), oldest first.
     fn select_checksums_sql(&self, table: &str) -> String {
