@@ -108,7 +108,7 @@ async fn confirm_on(url: &str) {
         );
     }
     assert!(!no.screen.contains("Running downgrade"), "{}", no.screen);
-    assert_eq!(w.run(Phone, &["current"]).ok(), [rev2.clone()]);
+    assert_eq!(w.run(Phone, &["current"]).ok(), std::slice::from_ref(&rev2));
     assert!(phone_column_exists(url).await);
 
     // An empty answer is no as well.
