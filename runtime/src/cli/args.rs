@@ -224,6 +224,20 @@ pub enum Command {
         #[arg(long)]
         dialect: Option<String>,
     },
+    /// Accept the edited file of an applied revision (a harmless edit: comments, formatting).
+    ///
+    /// `upgrade`, `downgrade` and `check` refuse an applied migration whose file changed since
+    /// it ran. After an edit that does not change what the revision does, `accept` records the
+    /// file's new checksum in strata_log (direction `accept`) without running anything, as
+    /// `flyway repair` does. Strata cannot tell that an edit is harmless: put real changes in a
+    /// new revision instead.
+    ///
+    /// Example: migrate accept ae10
+    Accept {
+        /// The applied revision(s) whose file to accept (a unique prefix is enough).
+        #[arg(required = true)]
+        revisions: Vec<String>,
+    },
     /// Merge two or more heads into one revision.
     ///
     /// Example: migrate merge -m "merge billing" heads

@@ -19,6 +19,8 @@ use crate::migrator::{Migrator, NewRevision, RunOptions};
 use crate::render::render_ops;
 use crate::script::Script;
 
+mod accept;
+
 /// The message of a revision created without `-m` (as Flask-Migrate writes it).
 const DEFAULT_MESSAGE: &str = "empty message";
 
@@ -116,6 +118,7 @@ impl Ctx {
                 sql,
                 dialect,
             } => self.stamp(&revisions, purge, sql, dialect).await,
+            Command::Accept { revisions } => self.accept(&revisions).await,
             Command::Merge {
                 revisions,
                 message,

@@ -454,10 +454,11 @@ pub trait Dialect: Send + Sync + fmt::Debug {
     }
 
     /// The query that reads the audit log's checksum per applied revision: rows of
-    /// (revision text, checksum text), oldest first.
+    /// (revision text, checksum text), oldest first, from the steps that record the file
+    /// that ran (`up`, `stamp`, and `accept` after a harmless edit).
     fn select_checksums_sql(&self, table: &str) -> String {
         format!(
-            "SELECT {}, {} FROM {} WHERE {} IN ('up', 'stamp') ORDER BY {}",
+            "SELECT {}, {} FROM {} WHERE {} IN ('up', 'stamp', 'accept') ORDER BY {}",
             self.quote_ident("revision"),
             self.quote_ident("checksum"),
             self.quote_ident(table),
