@@ -211,6 +211,9 @@ pub(super) fn render(d: &Sqlite, op: &Op, before: &Schema) -> Result<Vec<String>
         } => {
             let after = table_after(op, before, table)?;
             let mut current = existing_table(before, table)?.clone();
+            let changes = ty.as_ref().is_some_and(|c| c.from != c.to)
+                || nullable.as_ref().is_some_and(|c| c.from != c.to)
+                || default.as_ref().is_some_and(|c| c.from != c.to);
             if let Some(new) = rename.as_ref().filter(|n| *n != column) {
                 // Natively, so references from other tables' foreign keys follow the rename.
                 out.push(alter_table(
@@ -234,10 +237,14 @@ pub(super) fn render(d: &Sqlite, op: &Op, before: &Schema) -> Result<Vec<String>
                     before,
                     table,
                 )?;
+                // Indexes named after the old column take the new name (Op::name_changes);
+                // a rebuild below re-creates them under it anyway.
+                if !changes {
+                    let mut renamed = Schema::new();
+                    renamed.insert(current.clone());
+                    out.extend(d.rename_names_sql(&op.name_changes(before), &renamed));
+                }
             }
-            let changes = ty.as_ref().is_some_and(|c| c.from != c.to)
-                || nullable.as_ref().is_some_and(|c| c.from != c.to)
-                || default.as_ref().is_some_and(|c| c.from != c.to);
             if changes {
                 out.extend(rebuild(d, &current, &after)?);
             }
