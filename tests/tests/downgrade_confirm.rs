@@ -157,3 +157,70 @@ async fn a_destructive_downgrade_asks_on_a_terminal_postgres() {
     let db = TestDb::postgres("confirm").await;
     confirm_on(&db.url).await;
 }
+
+/// A hand-written revision without `[[downgrade]]`: `show` and `downgrade --sql` show its
+/// upgrade reversed; one with an `sql` step without `reverse` is refused by `downgrade`
+/// (before anything runs) and shown as such.
+#[test]
+fn reversed_and_irreversible_downgrades_through_the_cli() {
+    let db = TestDb::sqlite("reversed_cli");
+    let w = Workdir::new("reversed", Some(&db.url));
+    w.run(Base, &["init"]).ok();
+    let versions = w.path("migrations/versions");
+    std::fs::write(
+        versions.join("aa01_notes.toml"),
+        r#"revision = "aa01"
+message = "notes"
+
+[[upgrade]]
+op = "create_table"
+
+[upgrade.table]
+name = "notes"
+primary_key = { name = "pk_notes", columns = ["id"] }
+columns = [{ name = "id", type = "integer" }]
+"#,
+    )
+    .expect("write aa01");
+    std::fs::write(
+        versions.join("bb02_backfill.toml"),
+        r#"revision = "bb02"
+down_revision = "aa01"
+message = "backfill"
+
+[[upgrade]]
+op = "sql"
+sql = "INSERT INTO notes (id) VALUES (1)"
+"#,
+    )
+    .expect("write bb02");
+
+    let show = w.run(Base, &["show", "aa01", "--sql"]).ok().join("\n");
+    assert!(
+        show.contains("Downgrade (the upgrade reversed: the file has no [[downgrade]]):"),
+        "{show}"
+    );
+    assert!(show.contains(r#"DROP TABLE "notes";"#), "{show}");
+    let show = w.run(Base, &["show", "bb02", "--sql"]).ok().join("\n");
+    assert!(show.contains("(none possible) revision bb02"), "{show}");
+    let offline = w
+        .run(Base, &["downgrade", "--sql", "aa01:base"])
+        .ok()
+        .join("\n");
+    assert!(offline.contains(r#"DROP TABLE "notes""#), "{offline}");
+
+    w.run(Base, &["upgrade"]).ok();
+    let err = w
+        .run(Base, &["downgrade", "base", "--yes"])
+        .error("revision bb02");
+    for needle in [
+        "bb02_backfill.toml",
+        "step #1",
+        "INSERT INTO notes (id) VALUES (1)",
+    ] {
+        assert!(err.contains(needle), "no `{needle}` in: {err}");
+    }
+    assert_eq!(w.run(Base, &["current"]).ok(), ["bb02 (head)"]);
+    w.run(Base, &["downgrade", "--sql", "bb02:aa01"])
+        .error("revision bb02");
+}
