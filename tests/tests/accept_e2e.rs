@@ -19,8 +19,11 @@ fn accept_flow(url: &str) {
     let text = std::fs::read_to_string(w.path(&file)).expect("read");
     std::fs::write(w.path(&file), format!("{text}\n# reviewed by ann\n")).expect("edit");
 
-    for args in [&["check"][..], &["upgrade"][..]] {
-        let err = w.run(Base, args).error(&file);
+    for args in [&["check"][..], &["upgrade"][..], &["downgrade"][..]] {
+        let run = w.run(Base, args);
+        let err = run.error(&file);
+        // Refused before anything else: no downgrade warning, no question.
+        assert!(run.stdout.is_empty(), "{args:?}: {run:#?}");
         for needle in [format!("revision {rev}"), format!("`migrate accept {rev}`")] {
             assert!(err.contains(&needle), "{args:?}: no `{needle}` in: {err}");
         }

@@ -309,7 +309,8 @@ impl Ctx {
         }
         let mut db = self.connect(&m).await?;
         if direction == graph::Direction::Down {
-            if let Err(e) = confirm::downgrade(&self.out, &m, &mut db, target, yes).await {
+            let checked = confirm::downgrade(&self.out, &m, &mut db, target, yes, allow_changed);
+            if let Err(e) = checked.await {
                 close(db).await;
                 return Err(e);
             }

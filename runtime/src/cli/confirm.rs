@@ -12,15 +12,23 @@ use crate::db::Db;
 use crate::migrator::{Count, DowngradeLosses, Migrator};
 
 /// Before a downgrade to `target`: lists what it destroys; on a terminal asks unless `yes`.
-/// `Err` when the user says no (nothing has run) or the downgrade cannot be planned (an
-/// irreversible revision, say).
+/// `Err` when the user says no (nothing has run) or the downgrade cannot run anyway (an
+/// irreversible revision, or an edited applied file without `allow_changed`), so nobody is
+/// asked about a downgrade that would then be refused.
 pub(crate) async fn downgrade(
     out: &Out,
     m: &Migrator,
     db: &mut Db,
     target: &str,
     yes: bool,
+    allow_changed: bool,
 ) -> Result<(), Failure> {
+    if !allow_changed {
+        let changed = m.changed_files(db).await?;
+        if !changed.is_empty() {
+            return Err(crate::Error::ChangedFiles(changed).into());
+        }
+    }
     let lines = report(&m.downgrade_losses(db, target).await?);
     if lines.is_empty() {
         return Ok(());
