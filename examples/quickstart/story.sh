@@ -62,7 +62,8 @@ step upgrade
 step history
 step check
 
-say "3. Changed your mind? Go back one revision (the column is dropped again)."
-step downgrade
+say "3. Changed your mind? Go back one revision (the column is dropped again; downgrade" \
+    "   lists what it destroys and asks on a terminal, --yes answers for you)."
+step downgrade --yes
 step current
 step history -i

@@ -43,6 +43,9 @@ pub enum Error {
         /// The graph's heads.
         heads: String,
     },
+    /// Applied migration files were edited after they ran (the checksum guard).
+    #[error("{}", changed_files_message(.0))]
+    ChangedFiles(Vec<crate::migrator::ChangedFile>),
     /// The migrations directory is missing.
     #[error("no migrations directory at {0}; run `init` first (or pass -d/--directory)")]
     NoDirectory(std::path::PathBuf),
@@ -59,4 +62,28 @@ pub enum Error {
     /// A command was used in a way that cannot work; the message says how to fix it.
     #[error("{0}")]
     Usage(String),
+}
+
+/// The message of [`Error::ChangedFiles`]: every file and revision, and the two ways out.
+fn changed_files_message(files: &[crate::migrator::ChangedFile]) -> String {
+    let list: Vec<String> = files
+        .iter()
+        .map(|f| format!("{} (revision {})", f.path.display(), f.revision))
+        .collect();
+    let revs: Vec<&str> = files.iter().map(|f| f.revision.as_str()).collect();
+    let (what, were) = if files.len() == 1 {
+        ("migration file", "was")
+    } else {
+        ("migration files", "were")
+    };
+    format!(
+        "applied {what} {} {were} edited after {} ran on this database; editing applied \
+         migrations makes environments diverge. If the edit is harmless (comments, formatting), \
+         record it with `migrate accept {}`; otherwise restore the file (git diff / git \
+         checkout) and put the change in a new revision (`upgrade --allow-changed` runs once \
+         without the check)",
+        list.join(", "),
+        if files.len() == 1 { "it" } else { "they" },
+        revs.join(" ")
+    )
 }

@@ -12,6 +12,10 @@
 //! # Ok(()) }
 //! ```
 
+mod losses;
+
+pub use losses::{Count, DowngradeLosses, Loss};
+
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -321,22 +325,124 @@ impl Migrator {
         if allow_changed {
             return Ok(());
         }
+        let changed = self.changed(conn, dialect, &applied).await?;
+        if changed.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::ChangedFiles(changed))
+        }
+    }
+
+    /// The revisions in `applied` whose file's checksum differs from the one recorded when it
+    /// ran (or was last accepted), in graph order.
+    async fn changed(
+        &self,
+        conn: &mut AnyConnection,
+        dialect: &dyn Dialect,
+        applied: &BTreeSet<String>,
+    ) -> Result<Vec<ChangedFile>, Error> {
         let recorded: HashMap<String, String> = bookkeeping::read_checksums(conn, dialect).await?;
-        for rev in &applied {
-            let (Some(sum), Ok(script)) = (recorded.get(rev), self.graph.get(rev)) else {
+        let mut out = Vec::new();
+        for script in self.graph.scripts() {
+            let rev = script.revision();
+            if !applied.contains(rev) {
                 continue;
-            };
-            if *sum != script.checksum {
-                return Err(Error::Usage(format!(
-                    "migration file {} (revision {rev}) changed after it was applied to this \
-                     database; editing applied migrations makes environments diverge. Restore the \
-                     file (git diff / git checkout), put the change in a new revision, or pass \
-                     --allow-changed if the edit is harmless (comments, formatting)",
-                    script.path.display()
-                )));
+            }
+            if let Some(sum) = recorded.get(rev).filter(|sum| **sum != script.checksum) {
+                out.push(ChangedFile {
+                    revision: rev.to_string(),
+                    path: script.path.clone(),
+                    recorded: sum.clone(),
+                    current: script.checksum.clone(),
+                });
             }
         }
-        Ok(())
+        Ok(out)
+    }
+
+    /// The applied revisions whose file was edited since it ran: its SHA-256 differs from the
+    /// one `strata_log` recorded (at `up`, `stamp`, or the last [`Migrator::accept`]).
+    pub async fn changed_files(&self, db: &mut Db) -> Result<Vec<ChangedFile>, Error> {
+        let dialect = db.kind.dialect()?;
+        let heads = bookkeeping::read_versions(&mut db.conn, dialect).await?;
+        let applied = self.graph.applied(&heads)?;
+        self.changed(&mut db.conn, dialect, &applied).await
+    }
+
+    /// Records the files of the applied revisions `targets` (ids, prefixes or any target) as
+    /// they are now: a `strata_log` row with direction `accept` and the file's new checksum,
+    /// so the checksum guard stops refusing a harmless edit (comments, formatting). Runs no
+    /// migration and moves no version row, under the migration lock (as `flyway repair`
+    /// realigns checksums). Strata cannot tell whether the edit is harmless: a change to what
+    /// the revision does belongs in a new revision. Each file must still parse. Returns the
+    /// steps recorded: none when every file is unchanged.
+    pub async fn accept(
+        &self,
+        db: &mut Db,
+        targets: &[String],
+        mut events: impl FnMut(Event),
+    ) -> Result<Vec<PlannedStep>, Error> {
+        let dialect = db.kind.dialect()?;
+        let exec = self.execute_options(&RunOptions::default());
+        let mut planned = false;
+        let planner =
+            async |conn: &mut AnyConnection, heads: &[String]| -> Result<Vec<PlannedStep>, Error> {
+                if std::mem::replace(&mut planned, true) {
+                    return Ok(Vec::new());
+                }
+                let applied = self.graph.applied(heads)?;
+                let mut revisions = BTreeSet::new();
+                for target in targets {
+                    let revs = self.graph.resolve(heads, target)?;
+                    if revs.is_empty() {
+                        return Err(Error::Usage(format!(
+                            "`{target}` names no revision; `accept` takes applied revisions \
+                             (`history -i` marks the current one)"
+                        )));
+                    }
+                    for rev in revs {
+                        if !applied.contains(&rev) {
+                            return Err(Error::Usage(format!(
+                                "revision {rev} is not applied to this database, so there is \
+                                 nothing to accept: its checksum is recorded when it runs"
+                            )));
+                        }
+                        revisions.insert(rev);
+                    }
+                }
+                let changed = self.changed(conn, dialect, &revisions).await?;
+                let recorded = bookkeeping::read_checksums(conn, dialect).await?;
+                let mut steps = Vec::new();
+                for rev in &revisions {
+                    let script = self.script(rev)?;
+                    let unchanged =
+                        recorded.contains_key(rev) && !changed.iter().any(|c| c.revision == *rev);
+                    if unchanged {
+                        continue;
+                    }
+                    let short = |s: &str| s.chars().take(12).collect::<String>();
+                    steps.push(PlannedStep {
+                        revision: rev.clone(),
+                        message: script.path.display().to_string(),
+                        direction: Direction::Accept,
+                        remove_heads: Vec::new(),
+                        add_heads: Vec::new(),
+                        statements: Vec::new(),
+                        transactional: true,
+                        batch: true,
+                        checksum: Some(script.checksum.clone()),
+                        atomic: Vec::new(),
+                        rebuilt_tables: Vec::new(),
+                        replan_after: false,
+                        from_label: recorded
+                            .get(rev)
+                            .map_or_else(|| "(none)".to_string(), |s| short(s)),
+                        to_label: short(&script.checksum),
+                    });
+                }
+                Ok(steps)
+            };
+        apply::execute(&mut db.conn, dialect, exec, planner, &mut events).await
     }
 
     /// Renders graph steps for `dialect`, starting from `schema`.
@@ -350,10 +456,13 @@ impl Migrator {
         for step in steps {
             let script = self.script(&step.revision)?;
             let (ops, dir) = match step.direction {
-                graph::Direction::Up => (&script.upgrade, Direction::Up),
-                graph::Direction::Down => (&script.downgrade, Direction::Down),
+                graph::Direction::Up => (
+                    std::borrow::Cow::Borrowed(&script.upgrade[..]),
+                    Direction::Up,
+                ),
+                graph::Direction::Down => (script.downgrade_ops()?, Direction::Down),
             };
-            let (rendered, after) = render_ops(ops, dialect, &schema).map_err(|e| {
+            let (rendered, after) = render_ops(&ops, dialect, &schema).map_err(|e| {
                 Error::Usage(format!(
                     "while rendering revision {} ({}): {e}",
                     step.revision,
@@ -591,11 +700,17 @@ impl Migrator {
         self.graph.heads().into_iter().map(String::from).collect()
     }
 
-    /// What CI runs: fails when the graph has several heads or the database is not at the
-    /// head, otherwise returns the changes the models still need (empty: in sync).
+    /// What CI runs: fails when the graph has several heads, the database is not at the
+    /// head, or an applied revision's file was edited since it ran
+    /// ([`Error::ChangedFiles`]); otherwise returns the changes the models still need
+    /// (empty: in sync).
     pub async fn check(&self, db: &mut Db, models: &[&'static TableDef]) -> Result<Plan, Error> {
         if self.graph.heads().len() > 1 {
             self.graph.head()?;
+        }
+        let changed = self.changed_files(db).await?;
+        if !changed.is_empty() {
+            return Err(Error::ChangedFiles(changed));
         }
         self.compare(db, models).await
     }
@@ -682,6 +797,19 @@ impl Migrator {
         }
         Ok(script)
     }
+}
+
+/// An applied revision whose file was edited since it ran.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangedFile {
+    /// The revision.
+    pub revision: String,
+    /// Its file.
+    pub path: PathBuf,
+    /// The SHA-256 recorded in `strata_log` when it ran (or was last accepted).
+    pub recorded: String,
+    /// The SHA-256 of the file now.
+    pub current: String,
 }
 
 struct StampPlan {

@@ -48,6 +48,7 @@ CREATE TABLE audit (email TEXT, what TEXT);
 CREATE UNIQUE INDEX ux_users_live_email ON users (email) WHERE deleted = 0;
 CREATE INDEX ix_users_lower_email ON users (lower(email));
 CREATE INDEX ix_users_name_desc ON users (name DESC);
+CREATE INDEX ix_users_deleted ON users (deleted DESC);
 CREATE TRIGGER tr_users_audit AFTER INSERT ON users BEGIN INSERT INTO audit VALUES (new.email, 'insert'); END;
 CREATE VIEW v_live_users AS SELECT id, email, name FROM users WHERE deleted = 0;
 CREATE VIEW v_live_count AS SELECT count(*) AS n FROM v_live_users;
@@ -395,6 +396,11 @@ rename = "email"
     let joined = after.join("\n");
     assert!(joined.contains("index ux_users_live_email: CREATE UNIQUE INDEX ux_users_live_email ON \"members\" (\"mail\") WHERE deleted = 0"), "{joined}");
     assert!(joined.contains("AFTER INSERT ON \"members\""), "{joined}");
+    // The conventional name follows the table (H3's name changes), and the index keeps DESC.
+    assert!(
+        joined.contains(r#"index ix_members_deleted: CREATE INDEX "ix_members_deleted" ON "members" (deleted DESC)"#),
+        "{joined}"
+    );
     assert!(joined.contains("upper(\"mail\")"), "{joined}");
     assert!(!joined.contains("users ("), "{joined}");
     let members = rows(

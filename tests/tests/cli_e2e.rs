@@ -154,10 +154,19 @@ async fn seed_workflow(url: &str) {
         "{show_sql}"
     );
 
-    // Down and up again.
+    // Down and up again. Stdin is not a terminal: the loss is listed, no question asked.
     assert_eq!(
         w.run(Phone, &["downgrade"]).ok(),
-        [format!("Running downgrade {rev2} -> {rev1}, add phone")]
+        [
+            "WARNING: this downgrade (1 revision) destroys data that is not restored by \
+             upgrading again:"
+                .to_string(),
+            format!(
+                "WARNING:   revision {rev2} (add phone): drops column 'users.phone' and its \
+                 data (0 non-NULL values now)"
+            ),
+            format!("Running downgrade {rev2} -> {rev1}, add phone"),
+        ]
     );
     assert_eq!(w.run(Phone, &["current"]).ok(), std::slice::from_ref(&rev1));
     assert_eq!(
@@ -173,8 +182,20 @@ async fn seed_workflow(url: &str) {
         ]
     );
     assert_eq!(
-        w.run(Phone, &["downgrade", "base"]).ok(),
-        [format!("Running downgrade {rev1} -> , create users")]
+        w.run(Phone, &["downgrade", "base", "--yes"]).ok(),
+        [
+            "WARNING: this downgrade goes to base: it reverts every applied revision (1 \
+             revision)"
+                .to_string(),
+            "WARNING: this downgrade (1 revision) destroys data that is not restored by \
+             upgrading again:"
+                .to_string(),
+            format!(
+                "WARNING:   revision {rev1} (create users): drops table 'users' and all its rows \
+                 (2 rows now)"
+            ),
+            format!("Running downgrade {rev1} -> , create users"),
+        ]
     );
     assert!(w.run(Phone, &["current"]).ok().is_empty());
     assert!(!table_exists(url, "users").await);

@@ -127,7 +127,8 @@ pub async fn read_versions(
     Ok(heads)
 }
 
-/// The checksum recorded for each applied revision (the latest `up` or `stamp` wins).
+/// The checksum recorded for each applied revision (the latest `up`, `stamp` or `accept`
+/// wins).
 pub async fn read_checksums(
     conn: &mut AnyConnection,
     dialect: &dyn Dialect,

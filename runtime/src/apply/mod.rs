@@ -31,15 +31,19 @@ pub enum Direction {
     Down,
     /// Moving the version rows without running anything.
     Stamp,
+    /// Recording the checksum of an applied revision's edited file (`migrate accept`), without
+    /// running anything or moving the version rows.
+    Accept,
 }
 
 impl Direction {
-    /// `up`, `down` or `stamp`, as stored in the audit log.
+    /// `up`, `down`, `stamp` or `accept`, as stored in the audit log.
     pub fn as_str(self) -> &'static str {
         match self {
             Direction::Up => "up",
             Direction::Down => "down",
             Direction::Stamp => "stamp",
+            Direction::Accept => "accept",
         }
     }
 }

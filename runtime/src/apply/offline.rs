@@ -54,6 +54,7 @@ pub fn script(
             super::Direction::Up => "upgrade",
             super::Direction::Down => "downgrade",
             super::Direction::Stamp => "stamp",
+            super::Direction::Accept => "accept",
         };
         let _ = writeln!(
             out,

@@ -137,7 +137,10 @@ pub enum Command {
     /// Revert the database to an earlier revision.
     ///
     /// Prints `Running downgrade <from> -> <to>, <message>` per revision. With --sql, TARGET
-    /// must be a range `from:to` (for example `head:base`).
+    /// must be a range `from:to` (for example `head:base`). A revision without [[downgrade]]
+    /// ops runs its upgrade reversed. A downgrade that destroys data (drops tables or
+    /// columns, narrows types, goes to base) first lists what is lost, and asks on a terminal
+    /// unless --yes.
     ///
     /// Examples: migrate downgrade; migrate downgrade -2; migrate downgrade base
     Downgrade {
@@ -153,6 +156,11 @@ pub enum Command {
         /// Revert even if an applied migration file was edited since it ran.
         #[arg(long)]
         allow_changed: bool,
+        /// Do not ask before a downgrade that destroys data (dropped tables or columns,
+        /// narrowed types, `base`); the warning is still printed. Without a terminal on stdin
+        /// there is no question either.
+        #[arg(short = 'y', long)]
+        yes: bool,
     },
     /// Show the current revision(s) of the database.
     ///
@@ -215,6 +223,20 @@ pub enum Command {
         /// The dialect for --sql (sqlite, postgres) [default: from the database URL].
         #[arg(long)]
         dialect: Option<String>,
+    },
+    /// Accept the edited file of an applied revision (a harmless edit: comments, formatting).
+    ///
+    /// `upgrade`, `downgrade` and `check` refuse an applied migration whose file changed since
+    /// it ran. After an edit that does not change what the revision does, `accept` records the
+    /// file's new checksum in strata_log (direction `accept`) without running anything, as
+    /// `flyway repair` does. Strata cannot tell that an edit is harmless: put real changes in a
+    /// new revision instead.
+    ///
+    /// Example: migrate accept ae10
+    Accept {
+        /// The applied revision(s) whose file to accept (a unique prefix is enough).
+        #[arg(required = true)]
+        revisions: Vec<String>,
     },
     /// Merge two or more heads into one revision.
     ///

@@ -6,6 +6,7 @@ use std::path::Path;
 use sqlx::Connection as _;
 
 use super::args::{Command, Global, RevisionOptions};
+use super::confirm;
 use super::format::{self, LineOpts};
 use super::output::Out;
 use super::{Failure, Outcome};
@@ -17,6 +18,8 @@ use crate::graph;
 use crate::migrator::{Migrator, NewRevision, RunOptions};
 use crate::render::render_ops;
 use crate::script::Script;
+
+mod accept;
 
 /// The message of a revision created without `-m` (as Flask-Migrate writes it).
 const DEFAULT_MESSAGE: &str = "empty message";
@@ -70,17 +73,32 @@ impl Ctx {
                 dialect,
                 allow_changed,
             } => {
-                self.run_steps(graph::Direction::Up, &target, sql, dialect, allow_changed)
-                    .await
+                self.run_steps(
+                    graph::Direction::Up,
+                    &target,
+                    sql,
+                    dialect,
+                    allow_changed,
+                    false,
+                )
+                .await
             }
             Command::Downgrade {
                 target,
                 sql,
                 dialect,
                 allow_changed,
+                yes,
             } => {
-                self.run_steps(graph::Direction::Down, &target, sql, dialect, allow_changed)
-                    .await
+                self.run_steps(
+                    graph::Direction::Down,
+                    &target,
+                    sql,
+                    dialect,
+                    allow_changed,
+                    yes,
+                )
+                .await
             }
             Command::Current { check_heads } => self.current(check_heads).await,
             Command::History {
@@ -100,6 +118,7 @@ impl Ctx {
                 sql,
                 dialect,
             } => self.stamp(&revisions, purge, sql, dialect).await,
+            Command::Accept { revisions } => self.accept(&revisions).await,
             Command::Merge {
                 revisions,
                 message,
@@ -274,6 +293,7 @@ impl Ctx {
         sql: bool,
         dialect: Option<String>,
         allow_changed: bool,
+        yes: bool,
     ) -> Result<Outcome, Failure> {
         let m = self.open()?;
         if sql {
@@ -288,6 +308,13 @@ impl Ctx {
             ));
         }
         let mut db = self.connect(&m).await?;
+        if direction == graph::Direction::Down {
+            let checked = confirm::downgrade(&self.out, &m, &mut db, target, yes, allow_changed);
+            if let Err(e) = checked.await {
+                close(db).await;
+                return Err(e);
+            }
+        }
         let total = if self.out.is_tty() {
             let current = m.current(&mut db).await.unwrap_or_default();
             match direction {
@@ -480,8 +507,25 @@ impl Ctx {
                 self.out.result("");
             }
             self.out.result(format::entry(g, s, None));
-            for (title, list) in [("Upgrade", &s.upgrade), ("Downgrade", &s.downgrade)] {
+            // The downgrade as `downgrade` runs it: the file's, or the upgrade reversed.
+            let down = s.downgrade_ops();
+            let down_title = if s.downgrade_declared {
+                "Downgrade"
+            } else {
+                "Downgrade (the upgrade reversed: the file has no [[downgrade]])"
+            };
+            for (title, list) in [
+                ("Upgrade", Ok(&s.upgrade[..])),
+                (down_title, down.as_deref().map_err(|e| e.to_string())),
+            ] {
                 self.out.result(format!("{title}:"));
+                let list = match list {
+                    Ok(list) => list,
+                    Err(e) => {
+                        self.out.result(format!("    (none possible) {e}"));
+                        continue;
+                    }
+                };
                 if list.is_empty() {
                     self.out.result("    (no operations)");
                 }
@@ -494,10 +538,15 @@ impl Ctx {
             }
             if let Some(kind) = kind {
                 let (up, down) = revision_sql(&m, kind, s)?;
-                for (title, statements) in [("upgrade", up), ("downgrade", down)] {
+                for (title, statements) in [("upgrade", Ok(up)), ("downgrade", down)] {
                     self.out.result(format!("\n-- SQL ({kind}), {title}:"));
-                    for st in statements {
-                        self.out.result(format!("{st};"));
+                    match statements {
+                        Ok(statements) => {
+                            for st in statements {
+                                self.out.result(format!("{st};"));
+                            }
+                        }
+                        Err(e) => self.out.result(format!("-- (none possible) {e}")),
                     }
                 }
             }
@@ -613,19 +662,28 @@ impl Ctx {
     }
 }
 
+/// A revision's downgrade statements, or why it has none.
+type Downgrade = Result<Vec<String>, String>;
+
 /// The SQL of one revision's upgrade and downgrade for `kind`, rendered against the schema
-/// its ancestors build (replayed offline).
+/// its ancestors build (replayed offline). The downgrade is what `downgrade` runs (the
+/// upgrade reversed when the file has no `[[downgrade]]`), or why there is none.
 fn revision_sql(
     m: &Migrator,
     kind: DialectKind,
     s: &Script,
-) -> Result<(Vec<String>, Vec<String>), Failure> {
+) -> Result<(Vec<String>, Downgrade), Failure> {
     let dialect = kind.dialect().map_err(Error::from)?;
     let schema = m.schema_before(s.revision())?;
     let (up, after) = render_ops(&s.upgrade, dialect, &schema).map_err(Error::from)?;
-    let (down, _) = render_ops(&s.downgrade, dialect, &after).map_err(Error::from)?;
     let flat = |r: Vec<crate::render::Rendered>| r.into_iter().flat_map(|r| r.statements).collect();
-    Ok((flat(up), flat(down)))
+    let down = match s.downgrade_ops() {
+        Ok(ops) => Ok(flat(
+            render_ops(&ops, dialect, &after).map_err(Error::from)?.0,
+        )),
+        Err(e) => Err(e.to_string()),
+    };
+    Ok((flat(up), down))
 }
 
 /// Closes a connection politely (PostgreSQL logs abrupt disconnects).

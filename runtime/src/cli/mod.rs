@@ -13,6 +13,7 @@
 
 pub mod args;
 mod commands;
+mod confirm;
 mod format;
 mod output;
 

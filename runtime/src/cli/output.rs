@@ -139,11 +139,17 @@ impl Progress<'_> {
     /// Handles one event.
     pub(crate) fn event(&mut self, event: Event) {
         match event {
+            Event::Started(step) if step.direction == Direction::Accept => {
+                self.line(&format!(
+                    "Accepting {} (revision {}) as applied: recorded checksum {} -> {}",
+                    step.message, step.revision, step.from_label, step.to_label
+                ));
+            }
             Event::Started(step) => {
                 let verb = match step.direction {
                     Direction::Up => "upgrade",
                     Direction::Down => "downgrade",
-                    Direction::Stamp => "stamp_revision",
+                    Direction::Stamp | Direction::Accept => "stamp_revision",
                 };
                 let mut line = format!("Running {verb} {} -> {}", step.from_label, step.to_label);
                 if step.direction != Direction::Stamp {

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::introspect::{CatalogValues, IntrospectError, IntrospectOptions};
-use crate::ops::Op;
+use crate::ops::{NameChange, NameKind, Op};
 use crate::schema::{
     Check, Column, Default, ForeignKey, Index, PrimaryKey, ReferentialAction, Schema, SqlType,
     Table, Unique,
@@ -304,6 +304,30 @@ pub trait Dialect: Send + Sync + fmt::Debug {
         format!("DROP INDEX {}", self.quote_ident(&index.name))
     }
 
+    /// The statements that give constraints and indexes the names a table or column rename
+    /// gave them ([`Op::name_changes`]); `after` is the schema once the rename has run. The
+    /// default, for dialects without `ALTER INDEX ... RENAME` (SQLite): each index is dropped
+    /// and created again under its new name; constraint names are left as they are, since
+    /// they live inside the table's definition and are scoped to the table there.
+    fn rename_names_sql(&self, changes: &[NameChange], after: &Schema) -> Vec<String> {
+        let mut out = Vec::new();
+        for c in changes.iter().filter(|c| c.kind == NameKind::Index) {
+            let Some(ix) = after
+                .table(&c.table)
+                .and_then(|t| t.indexes.iter().find(|i| i.name == c.to))
+            else {
+                continue;
+            };
+            let old = Index {
+                name: c.from.clone(),
+                ..ix.clone()
+            };
+            out.push(self.drop_index_sql(&c.table, &old));
+            out.push(self.create_index_sql(&c.table, ix));
+        }
+        out
+    }
+
     // ---- Hooks for the apply stage, around the migration transaction ----
 
     /// Statements to run on the connection BEFORE the migration transaction begins, for settings
@@ -465,11 +489,22 @@ pub trait Dialect: Send + Sync + fmt::Debug {
         )
     }
 
+    /// A query returning one int8: the number of rows of `table`, or with `column` the number
+    /// of its non-NULL values (what a downgrade that drops them would lose).
+    fn count_rows_sql(&self, table: &str, column: Option<&str>) -> String {
+        format!(
+            "SELECT count({}) FROM {}",
+            column.map_or_else(|| "*".to_string(), |c| self.quote_ident(c)),
+            self.quote_ident(table)
+        )
+    }
+
     /// The query that reads the audit log's checksum per applied revision: rows of
-    /// (revision text, checksum text), oldest first.
+    /// (revision text, checksum text), oldest first, from the steps that record the file
+    /// that ran (`up`, `stamp`, and `accept` after a harmless edit).
     fn select_checksums_sql(&self, table: &str) -> String {
         format!(
-            "SELECT {}, {} FROM {} WHERE {} IN ('up', 'stamp') ORDER BY {}",
+            "SELECT {}, {} FROM {} WHERE {} IN ('up', 'stamp', 'accept') ORDER BY {}",
             self.quote_ident("revision"),
             self.quote_ident("checksum"),
             self.quote_ident(table),
@@ -507,18 +542,32 @@ pub(crate) fn standard_render<D: Dialect + ?Sized>(
                     "cannot rename table `{from}` to `{to}`: `{to}` already exists"
                 )));
             }
-            one(alter_table(
+            let mut out = vec![alter_table(
                 d,
                 from,
                 format_args!("RENAME TO {}", d.quote_ident(to)),
-            ))
+            )];
+            let changes = op.name_changes(before);
+            if !changes.is_empty() {
+                let mut after = before.clone();
+                op.apply(&mut after)
+                    .map_err(|e| inconsistent(format_args!("{e}")))?;
+                out.extend(d.rename_names_sql(&changes, &after));
+            }
+            Ok(out)
         }),
         Op::CreateIndex { table, index } => {
             table_after(op, before, table).and_then(|_| one(d.create_index_sql(table, index)))
         }
-        Op::DropIndex { table, index } => {
-            table_after(op, before, table).and_then(|_| one(d.drop_index_sql(table, index)))
-        }
+        Op::DropIndex { table, index } => table_after(op, before, table).and_then(|_| {
+            // The index's name in the database (a rename may have renamed it since).
+            let name = before.table(table).and_then(|t| op.existing_name(t));
+            let index = Index {
+                name: name.unwrap_or_else(|| index.name.clone()),
+                ..index.clone()
+            };
+            one(d.drop_index_sql(table, &index))
+        }),
         Op::Sql { sql, dialect, .. } => Ok(if dialect.is_none_or(|k| k == d.kind()) {
             sql_statements(sql)
         } else {

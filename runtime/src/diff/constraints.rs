@@ -3,9 +3,11 @@
 //! Current constraints are first translated to target names (renamed tables and columns), then
 //! compared by what they do, not by name: indexes by columns and uniqueness, unique constraints
 //! by columns, foreign keys by columns, referenced table and columns and actions. Check
-//! constraints compare by name only, since databases rewrite their expressions. A dropped
-//! constraint is the current one as it is (database name, old table and column names: drops
-//! run before renames); an added one is the target's.
+//! constraints compare by name (a conventional name translated through a table rename),
+//! since databases rewrite their expressions, then the leftovers by expression (quotes and
+//! spaces ignored): a SQLite table rename keeps a check's old name inside the table's
+//! definition. A dropped constraint is the current one as it is (database name, old table and
+//! column names: drops run before renames); an added one is the target's.
 
 use super::{Renames, Steps};
 use crate::ops::Op;
@@ -39,6 +41,32 @@ fn unpaired<'a, 'b, A, B, K: PartialEq>(
         .map(|(c, _)| c)
         .collect();
     (removed, added)
+}
+
+/// The name each check of `current` takes when the table is renamed to `new`
+/// ([`Op::name_changes`]).
+fn check_names_after_rename(current: &Table, new: &str) -> impl Fn(&str) -> String {
+    let mut one = crate::schema::Schema::new();
+    one.insert(current.clone());
+    let changes = Op::RenameTable {
+        from: current.name.clone(),
+        to: new.to_string(),
+    }
+    .name_changes(&one);
+    move |name: &str| {
+        changes
+            .iter()
+            .find(|c| c.from == name && c.kind == crate::ops::NameKind::Check)
+            .map_or_else(|| name.to_string(), |c| c.to.clone())
+    }
+}
+
+/// A check expression without double quotes and whitespace, for pairing checks whose names
+/// differ.
+fn expr_key(expr: &str) -> String {
+    expr.chars()
+        .filter(|c| *c != '"' && !c.is_whitespace())
+        .collect()
 }
 
 /// Adds to `steps` the ops that bring the indexes and constraints of `current` (a kept table,
@@ -104,23 +132,32 @@ pub(super) fn compare(current: &Table, target: &Table, renames: &Renames, steps:
         });
     }
 
-    // Check constraints, by name.
+    // Check constraints, by name (a table rename renames a conventional `ck_<old>_x`, so it
+    // is compared as `ck_<new>_x`); then the leftovers by expression, since a check renamed on
+    // SQLite keeps its old name inside the table's definition.
+    let check_name = check_names_after_rename(current, new);
     let (removed, added) = unpaired(
         &current.checks,
         &target.checks,
+        |c| check_name(&c.name),
         |c| c.name.clone(),
-        |c| c.name.clone(),
+    );
+    let (removed, added) = unpaired(
+        &removed,
+        &added,
+        |c| expr_key(&c.expr),
+        |c| expr_key(&c.expr),
     );
     for c in removed {
         steps.drop_constraints.push(Op::DropCheck {
             table: old.to_string(),
-            check: c.clone(),
+            check: (*c).clone(),
         });
     }
     for c in added {
         steps.add_constraints.push(Op::AddCheck {
             table: new.clone(),
-            check: c.clone(),
+            check: (*c).clone(),
         });
     }
 

@@ -13,8 +13,10 @@
 //!   referenced table, referenced columns and actions (an action change is a drop and an add),
 //!   the primary key by columns. Names are not compared: a database's own name is kept, and the
 //!   database's name is the one used when dropping;
-//! - check constraints by name only: databases rewrite check expressions (PostgreSQL adds casts
-//!   and parentheses), so comparing the text would report a change on every run;
+//! - check constraints by name: databases rewrite check expressions (PostgreSQL adds casts
+//!   and parentheses), so comparing the text would report a change on every run; a
+//!   conventional name follows a table rename, and checks left unpaired by name pair by
+//!   identical expression (SQLite keeps a renamed table's check names as they were);
 //! - not compared: column order (the diff never reorders columns; added columns go last, as in
 //!   Alembic), comments, and `autoincrement`. No op can change `autoincrement` safely (dropping
 //!   and re-adding an identity column loses data), so a difference is reported in

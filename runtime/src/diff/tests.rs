@@ -414,6 +414,9 @@ fn table_rename_from_hint() {
     let mut articles = posts();
     articles.name = "articles".into();
     articles.renamed_from = Some("posts".into());
+    // The conventional names follow the table, as the models name them.
+    articles.primary_key.as_mut().expect("pk").name = "pk_articles".into();
+    articles.foreign_keys[0].name = "fk_articles_user_id_users".into();
     let after = schema([users(), articles]);
     let p = plan(&before, &after);
     assert_eq!(
@@ -437,8 +440,10 @@ fn renaming_a_referenced_table_keeps_foreign_keys() {
     let mut accounts = users();
     accounts.name = "accounts".into();
     accounts.renamed_from = Some("users".into());
+    accounts.primary_key.as_mut().expect("pk").name = "pk_accounts".into();
     let mut p2 = posts();
     p2.foreign_keys[0].ref_table = "accounts".into();
+    p2.foreign_keys[0].name = "fk_posts_user_id_accounts".into();
     let after = schema([accounts, p2]);
     assert_eq!(kinds(&plan(&before, &after)), ["rename_table accounts"]);
 }
@@ -457,6 +462,7 @@ fn column_rename_from_hint_combines_with_other_changes() {
     c.renamed_from = Some("username".into());
     c.ty = SqlType::Varchar(100);
     tbl(&mut after, "users").indexes[0].columns = vec!["login".into()];
+    tbl(&mut after, "users").indexes[0].name = "ix_users_login".into();
     let p = plan(&before, &after);
     assert_eq!(
         p.upgrade,
@@ -489,12 +495,13 @@ fn renamed_table_and_column_referenced_by_a_foreign_key() {
     accounts.columns[0].name = "account_id".into();
     accounts.columns[0].renamed_from = Some("id".into());
     accounts.primary_key = Some(PrimaryKey {
-        name: "pk_users".into(),
+        name: "pk_accounts".into(),
         columns: vec!["account_id".into()],
     });
     let mut p2 = posts();
     p2.foreign_keys[0].ref_table = "accounts".into();
     p2.foreign_keys[0].ref_columns = vec!["account_id".into()];
+    p2.foreign_keys[0].name = "fk_posts_user_id_accounts".into();
     let after = schema([accounts, p2]);
     assert_eq!(
         kinds(&plan(&before, &after)),
@@ -727,6 +734,8 @@ fn renamed_table_drops_before_and_adds_after_the_rename() {
     let mut articles = before.tables["posts"].clone();
     articles.name = "articles".into();
     articles.renamed_from = Some("posts".into());
+    articles.primary_key.as_mut().expect("pk").name = "pk_articles".into();
+    articles.foreign_keys[0].name = "fk_articles_user_id_users".into();
     articles.indexes = vec![Index {
         name: "ix_articles_id".into(),
         columns: vec!["id".into()],

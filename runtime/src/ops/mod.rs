@@ -10,6 +10,9 @@
 //! files store.
 
 mod describe;
+mod names;
+
+pub use names::{NameChange, NameKind};
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -34,7 +37,9 @@ pub enum Op {
         /// The full table as it was.
         table: Table,
     },
-    /// Rename a table (data preserved).
+    /// Rename a table (data preserved). Its constraint and index names that are Strata's
+    /// conventional names for the old name are renamed too, and so are the foreign-key names
+    /// of other tables that reference it ([`Op::name_changes`]).
     RenameTable {
         /// The current name.
         from: String,
@@ -61,7 +66,9 @@ pub enum Op {
         table: String,
         /// The column's name before this op.
         column: String,
-        /// A new name, when the column is renamed (data preserved).
+        /// A new name, when the column is renamed (data preserved); the conventional names
+        /// of the unique constraints, indexes and foreign keys that list it follow
+        /// ([`Op::name_changes`]).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         rename: Option<String>,
         /// A type change.
@@ -353,6 +360,12 @@ impl Op {
     /// Replays this op on `schema`, as the database would after running it. `sql` ops leave the
     /// schema as it is (their effect is unknown).
     pub fn apply(&self, schema: &mut Schema) -> Result<(), ApplyError> {
+        // Index names a rename changes, for the unmodeled objects' own records.
+        let renamed_names = if schema.unmodeled.is_empty() {
+            Vec::new()
+        } else {
+            self.name_changes(schema)
+        };
         fn table<'a>(s: &'a mut Schema, name: &str) -> Result<&'a mut Table, ApplyError> {
             s.table_mut(name)
                 .ok_or_else(|| ApplyError::NoTable(name.into()))
@@ -392,6 +405,7 @@ impl Op {
                 if schema.table(to).is_some() {
                     return Err(ApplyError::TableExists(to.clone()));
                 }
+                let changes = self.name_changes(schema);
                 let mut t = schema
                     .tables
                     .remove(from)
@@ -410,6 +424,7 @@ impl Op {
                     }
                 }
                 schema.insert(t);
+                names::apply_changes(schema, &changes);
             }
             Op::AddColumn {
                 table: name,
@@ -446,6 +461,7 @@ impl Op {
                 nullable,
                 default,
             } => {
+                let changes = self.name_changes(schema);
                 let t = table(schema, name)?;
                 if let Some(new) = rename {
                     if t.column(new).is_some() {
@@ -483,6 +499,7 @@ impl Op {
                         }
                     }
                 }
+                names::apply_changes(schema, &changes);
             }
             Op::AlterPrimaryKey {
                 table: name, to, ..
@@ -492,13 +509,11 @@ impl Op {
             Op::CreateIndex { table: name, index } => {
                 table(schema, name)?.indexes.push(index.clone())
             }
-            Op::DropIndex { table: name, index } => remove(
-                &mut table(schema, name)?.indexes,
-                "index",
-                name,
-                &index.name,
-                |x| &x.name,
-            )?,
+            Op::DropIndex { table: name, index } => {
+                let t = table(schema, name)?;
+                let found = self.existing_name(t).unwrap_or_else(|| index.name.clone());
+                remove(&mut t.indexes, "index", name, &found, |x| &x.name)?
+            }
             Op::AddUnique {
                 table: name,
                 unique,
@@ -506,13 +521,13 @@ impl Op {
             Op::DropUnique {
                 table: name,
                 unique,
-            } => remove(
-                &mut table(schema, name)?.uniques,
-                "unique constraint",
-                name,
-                &unique.name,
-                |x| &x.name,
-            )?,
+            } => {
+                let t = table(schema, name)?;
+                let found = self.existing_name(t).unwrap_or_else(|| unique.name.clone());
+                remove(&mut t.uniques, "unique constraint", name, &found, |x| {
+                    &x.name
+                })?
+            }
             Op::AddForeignKey {
                 table: name,
                 foreign_key,
@@ -538,26 +553,38 @@ impl Op {
                 }
             }
             Op::AddCheck { table: name, check } => table(schema, name)?.checks.push(check.clone()),
-            Op::DropCheck { table: name, check } => remove(
-                &mut table(schema, name)?.checks,
-                "check constraint",
-                name,
-                &check.name,
-                |x| &x.name,
-            )?,
+            Op::DropCheck { table: name, check } => {
+                let t = table(schema, name)?;
+                let found = self.existing_name(t).unwrap_or_else(|| check.name.clone());
+                remove(&mut t.checks, "check constraint", name, &found, |x| &x.name)?
+            }
             Op::Sql { .. } => {}
         }
-        follow_unmodeled(self, &mut schema.unmodeled);
+        follow_unmodeled(self, &renamed_names, &mut schema.unmodeled);
         Ok(())
     }
 }
 
 /// Keeps the objects Strata does not model in step with `op` (see [`crate::schema::unmodeled`]).
-pub(crate) fn follow_unmodeled(op: &Op, objects: &mut Vec<crate::schema::Unmodeled>) {
+/// `names` are the constraint and index names the op renames ([`Op::name_changes`], computed
+/// on the schema before it).
+pub(crate) fn follow_unmodeled(
+    op: &Op,
+    names: &[NameChange],
+    objects: &mut Vec<crate::schema::Unmodeled>,
+) {
     use crate::schema::unmodeled as u;
     if objects.is_empty() {
         return;
     }
+    follow_unmodeled_renames(op, objects);
+    for c in names.iter().filter(|c| c.kind == NameKind::Index) {
+        u::rename_index(objects, &c.table, &c.from, &c.to);
+    }
+}
+
+fn follow_unmodeled_renames(op: &Op, objects: &mut Vec<crate::schema::Unmodeled>) {
+    use crate::schema::unmodeled as u;
     match op {
         Op::DropTable { table } => u::drop_table(objects, &table.name),
         Op::RenameTable { from, to } => u::rename_table(objects, from, to),

@@ -267,3 +267,174 @@ fn a_column_rename_rewrites_check_expressions() {
         r#"length("username") > 2"#
     );
 }
+
+/// users with every kind of conventional name, one hand-named index, and posts referencing it.
+fn named_schema() -> Schema {
+    let mut u = users();
+    u.uniques.push(Unique {
+        name: "uq_users_email".into(),
+        columns: vec!["email".into()],
+    });
+    u.indexes.push(Index {
+        name: "ix_users_email".into(),
+        columns: vec!["email".into()],
+        unique: false,
+    });
+    u.indexes.push(Index {
+        name: "by_email_hand_named".into(),
+        columns: vec!["email".into()],
+        unique: false,
+    });
+    u.checks.push(Check {
+        name: "ck_users_email_len".into(),
+        expr: "length(email) > 3".into(),
+    });
+    u.checks.push(Check {
+        name: "email_has_at".into(),
+        expr: "email LIKE '%@%'".into(),
+    });
+    u.foreign_keys.push(ForeignKey {
+        name: "fk_users_id_users".into(),
+        columns: vec!["id".into()],
+        ref_table: "users".into(),
+        ref_columns: vec!["id".into()],
+        on_delete: ReferentialAction::NoAction,
+        on_update: ReferentialAction::NoAction,
+    });
+    let mut s = Schema::new();
+    s.insert(u);
+    s.insert(posts());
+    s
+}
+
+fn names(t: &Table) -> Vec<String> {
+    let mut out: Vec<String> = t
+        .primary_key
+        .iter()
+        .map(|p| p.name.clone())
+        .chain(t.uniques.iter().map(|u| u.name.clone()))
+        .chain(t.indexes.iter().map(|i| i.name.clone()))
+        .chain(t.foreign_keys.iter().map(|f| f.name.clone()))
+        .chain(t.checks.iter().map(|c| c.name.clone()))
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn a_table_rename_renames_its_conventional_names_only() {
+    let mut s = named_schema();
+    let op = Op::RenameTable {
+        from: "users".into(),
+        to: "members".into(),
+    };
+    let changes = op.name_changes(&s);
+    let by = |from: &str| {
+        changes
+            .iter()
+            .find(|c| c.from == from)
+            .map(|c| (c.table.as_str(), c.kind, c.to.as_str()))
+    };
+    assert_eq!(
+        by("pk_users"),
+        Some(("members", NameKind::PrimaryKey, "pk_members"))
+    );
+    assert_eq!(
+        by("ix_users_email"),
+        Some(("members", NameKind::Index, "ix_members_email"))
+    );
+    // A self-reference: both the table and the referenced table in the name change.
+    assert_eq!(
+        by("fk_users_id_users"),
+        Some(("members", NameKind::ForeignKey, "fk_members_id_members"))
+    );
+    // Another table's key to the renamed table.
+    assert_eq!(
+        by("fk_posts_user_id_users"),
+        Some(("posts", NameKind::ForeignKey, "fk_posts_user_id_members"))
+    );
+    assert_eq!(changes.len(), 6, "{changes:?}");
+    op.apply(&mut s).expect("applies");
+    assert_eq!(
+        names(s.table("members").expect("members")),
+        [
+            "by_email_hand_named",
+            "ck_members_email_len",
+            "email_has_at",
+            "fk_members_id_members",
+            "ix_members_email",
+            "pk_members",
+            "uq_members_email"
+        ]
+    );
+    assert_eq!(
+        names(s.table("posts").expect("posts")),
+        ["fk_posts_user_id_members"]
+    );
+    // And back: the reverse rename gives the original names.
+    op.reverse().expect("reverse").apply(&mut s).expect("back");
+    assert_eq!(s, named_schema());
+}
+
+#[test]
+fn a_column_rename_renames_the_names_that_list_it() {
+    let mut s = named_schema();
+    let op = Op::AlterColumn {
+        table: "users".into(),
+        column: "email".into(),
+        rename: Some("mail".into()),
+        ty: None,
+        nullable: None,
+        default: None,
+    };
+    op.apply(&mut s).expect("applies");
+    assert_eq!(
+        names(s.table("users").expect("users")),
+        [
+            "by_email_hand_named",
+            "ck_users_email_len",
+            "email_has_at",
+            "fk_users_id_users",
+            "ix_users_mail",
+            "pk_users",
+            "uq_users_mail"
+        ]
+    );
+    op.reverse().expect("reverse").apply(&mut s).expect("back");
+    // (Check expressions come back with the column quoted, as the databases rewrite them.)
+    assert_eq!(
+        names(s.table("users").expect("users")),
+        names(named_schema().table("users").expect("users"))
+    );
+}
+
+#[test]
+fn a_rename_never_takes_a_name_in_use() {
+    let mut s = named_schema();
+    // Another table already has `pk_members` (a hand-named key elsewhere).
+    let mut other = posts();
+    other.name = "other".into();
+    other.foreign_keys.clear();
+    other.primary_key = Some(PrimaryKey {
+        name: "pk_members".into(),
+        columns: vec!["id".into()],
+    });
+    s.insert(other);
+    let op = Op::RenameTable {
+        from: "users".into(),
+        to: "members".into(),
+    };
+    assert!(op.name_changes(&s).iter().all(|c| c.from != "pk_users"));
+    op.apply(&mut s).expect("applies");
+    let members = s.table("members").expect("members");
+    assert_eq!(
+        members.primary_key.as_ref().map(|p| p.name.as_str()),
+        Some("pk_users")
+    );
+    assert!(names(members).contains(&"ix_members_email".to_string()));
+    // Other ops rename nothing.
+    assert!(every_op()
+        .iter()
+        .filter(|op| !matches!(op, Op::RenameTable { .. } | Op::AlterColumn { .. }))
+        .all(|op| op.name_changes(&named_schema()).is_empty()));
+}

@@ -36,6 +36,14 @@ pub enum Rename {
         /// The new name.
         to: String,
     },
+    /// The object itself, named `from`, is now `to` (an index named after a renamed table or
+    /// column).
+    Name {
+        /// The old name.
+        from: String,
+        /// The new name.
+        to: String,
+    },
     /// Column `from` of `table` (its name at the time) is now `to`.
     Column {
         /// The table.
@@ -115,6 +123,19 @@ pub(crate) fn drop_table(objects: &mut Vec<Unmodeled>, table: &str) {
 pub(crate) fn drop_column(objects: &mut Vec<Unmodeled>, table: &str, column: &str) {
     objects
         .retain(|o| !(o.kind == UnmodeledKind::Collation && o.table == table && o.name == column));
+}
+
+/// Keeps `objects` in step with the rename of index `from` of `table` to `to`.
+pub(crate) fn rename_index(objects: &mut [Unmodeled], table: &str, from: &str, to: &str) {
+    for o in objects {
+        if o.kind == UnmodeledKind::Index && o.table == table && o.name == from {
+            o.name = to.to_string();
+            o.renames.push(Rename::Name {
+                from: from.into(),
+                to: to.into(),
+            });
+        }
+    }
 }
 
 /// Keeps `objects` in step with dropping index `name` of `table`.

@@ -111,8 +111,13 @@ pub struct Script {
     pub header: Header,
     /// The ops that apply this revision, in order.
     pub upgrade: Vec<Op>,
-    /// The ops that undo it, in order.
+    /// The ops that undo it, in order, as the file writes them (`[[downgrade]]`); see
+    /// [`Script::downgrade_ops`] for the ops a downgrade runs.
     pub downgrade: Vec<Op>,
+    /// Whether the file declares its downgrade: `[[downgrade]]` ops, or `downgrade = []` in the
+    /// header for a downgrade that intentionally does nothing. When false (no `[[downgrade]]`
+    /// and no `downgrade = []`), the downgrade is the upgrade reversed.
+    pub downgrade_declared: bool,
     /// SHA-256 (lowercase hex) of the file text with line endings normalised to LF; see
     /// [`Script::checksum`].
     pub checksum: String,
@@ -179,6 +184,21 @@ pub enum ScriptError {
     /// The operating system could not provide random bytes for a revision id.
     #[error("cannot generate a random revision id ({0}); pass an id explicitly")]
     Random(String),
+    /// The revision has no `[[downgrade]]`, so its downgrade is its upgrade reversed, and an
+    /// upgrade `sql` step has no `reverse`.
+    #[error("revision {revision} ({}) cannot be downgraded: it has no [[downgrade]] ops, so its downgrade is its upgrade reversed, and its upgrade step #{step} (`sql`: {first_line}) has no `reverse`{}; nothing was run. Add `reverse = \"...\"` with the SQL that undoes that step, or write the revision's [[downgrade]] ops (`downgrade = []` in the header when undoing it needs nothing)", file.display(), if others.is_empty() { String::new() } else { format!(" (nor do steps {})", others.iter().map(|n| format!("#{n}")).collect::<Vec<_>>().join(", ")) })]
+    Irreversible {
+        /// The revision.
+        revision: String,
+        /// Its file.
+        file: PathBuf,
+        /// The first upgrade step without a reverse (1-based).
+        step: usize,
+        /// The first line of that step's SQL.
+        first_line: String,
+        /// The other upgrade steps without a reverse (1-based).
+        others: Vec<usize>,
+    },
     /// The ops cannot be written as TOML (should not happen for ops built by Strata).
     #[error("cannot write revision `{revision}` as TOML: {message}")]
     Render {
@@ -207,8 +227,9 @@ struct RawFile {
     transactional: bool,
     #[serde(default)]
     upgrade: Vec<Op>,
+    /// `None` when the file has neither `[[downgrade]]` nor `downgrade = [...]`.
     #[serde(default)]
-    downgrade: Vec<Op>,
+    downgrade: Option<Vec<Op>>,
 }
 
 fn yes() -> bool {
@@ -240,12 +261,27 @@ fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error>
 impl Script {
     /// A script built in memory (by `revision` / `autogenerate`, or by tests): its path is its
     /// [`file_name`] and its checksum that of [`Script::render`]'s text.
+    /// An empty `downgrade` leaves the downgrade undeclared: it is the upgrade reversed (see
+    /// [`Script::with_downgrade`] to declare a downgrade that does nothing).
     pub fn new(header: Header, upgrade: Vec<Op>, downgrade: Vec<Op>) -> Result<Self, ScriptError> {
+        let declared = (!downgrade.is_empty()).then_some(downgrade);
+        Self::with_downgrade(header, upgrade, declared)
+    }
+
+    /// [`Script::new`] with the downgrade given exactly: `None` leaves it undeclared (the
+    /// upgrade reversed), `Some(vec![])` declares a downgrade that does nothing (written
+    /// `downgrade = []`).
+    pub fn with_downgrade(
+        header: Header,
+        upgrade: Vec<Op>,
+        downgrade: Option<Vec<Op>>,
+    ) -> Result<Self, ScriptError> {
         let mut script = Script {
             path: PathBuf::from(file_name(&header.revision, &header.message)),
             header,
             upgrade,
-            downgrade,
+            downgrade_declared: downgrade.is_some(),
+            downgrade: downgrade.unwrap_or_default(),
             checksum: String::new(),
             ops_loaded: true,
         };
@@ -263,14 +299,47 @@ impl Script {
         &self.header.down_revision
     }
 
+    /// The ops a downgrade of this revision runs, in order: the `[[downgrade]]` ops when the
+    /// file declares them (`downgrade = []` declares none), else the upgrade reversed (each
+    /// op's reverse, last op first). [`ScriptError::Irreversible`] when the downgrade is the
+    /// upgrade reversed and an upgrade `sql` step has no `reverse`. Needs the ops read
+    /// ([`Script::ops_loaded`]).
+    pub fn downgrade_ops(&self) -> Result<std::borrow::Cow<'_, [Op]>, ScriptError> {
+        if self.downgrade_declared {
+            return Ok(std::borrow::Cow::Borrowed(&self.downgrade));
+        }
+        let mut missing = self
+            .upgrade
+            .iter()
+            .enumerate()
+            .filter_map(|(i, op)| op.reverse().err().map(|e| (i + 1, e.sql)));
+        if let Some((step, sql)) = missing.next() {
+            return Err(ScriptError::Irreversible {
+                revision: self.header.revision.clone(),
+                file: self.path.clone(),
+                step,
+                first_line: first_line(&sql),
+                others: missing.map(|(n, _)| n).collect(),
+            });
+        }
+        crate::ops::reverse_all(&self.upgrade)
+            .map(std::borrow::Cow::Owned)
+            .map_err(|e| ScriptError::Irreversible {
+                revision: self.header.revision.clone(),
+                file: self.path.clone(),
+                step: 0,
+                first_line: first_line(&e.sql),
+                others: Vec::new(),
+            })
+    }
+
     /// The file text: header keys first, then each `[[upgrade]]` and `[[downgrade]]` op; a
     /// script with no ops gets commented examples instead. Parses back to an equal script.
     pub fn render(&self) -> Result<String, ScriptError> {
-        write::render(&self.header, &self.upgrade, &self.downgrade).map_err(|e| {
-            ScriptError::Render {
-                revision: self.header.revision.clone(),
-                message: e.to_string(),
-            }
+        let downgrade = self.downgrade_declared.then_some(self.downgrade.as_slice());
+        write::render(&self.header, &self.upgrade, downgrade).map_err(|e| ScriptError::Render {
+            revision: self.header.revision.clone(),
+            message: e.to_string(),
         })
     }
 
@@ -381,7 +450,8 @@ impl Script {
                 transactional: raw.transactional,
             },
             upgrade: raw.upgrade,
-            downgrade: raw.downgrade,
+            downgrade_declared: raw.downgrade.is_some(),
+            downgrade: raw.downgrade.unwrap_or_default(),
             checksum: Self::checksum(text),
             ops_loaded,
         })
@@ -477,6 +547,21 @@ impl Script {
     }
 }
 
+/// The first non-blank line of `sql`, trimmed and cut to 80 characters, for messages.
+fn first_line(sql: &str) -> String {
+    let line = sql
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
+    let more = sql.trim().len() > line.len();
+    let mut out: String = line.chars().take(80).collect();
+    if more || line.chars().count() > 80 {
+        out.push_str(" ...");
+    }
+    out
+}
+
 fn read(path: &Path) -> Result<String, ScriptError> {
     use std::io::Read;
     let io = |source| ScriptError::Io {
@@ -564,7 +649,11 @@ fn parse_by_op(text: &str) -> Option<RawFile> {
     .collect::<Option<Vec<_>>>()?;
     for ops in parsed.into_iter().flatten() {
         raw.upgrade.extend(ops.upgrade);
-        raw.downgrade.extend(ops.downgrade);
+        if !ops.downgrade.is_empty() {
+            raw.downgrade
+                .get_or_insert_with(Vec::new)
+                .extend(ops.downgrade);
+        }
     }
     Some(raw)
 }
@@ -632,7 +721,7 @@ fn plain_header(header: &str) -> Option<RawFile> {
         depends_on: Vec::new(),
         transactional: true,
         upgrade: Vec::new(),
-        downgrade: Vec::new(),
+        downgrade: None,
     };
     let mut seen: Vec<&str> = Vec::with_capacity(8);
     for line in header.lines() {

@@ -17,7 +17,9 @@ use crate::ops::Op;
 /// Shown in a revision created without ops (`revision -m ...`): how to write them.
 pub(super) const EMPTY_TEMPLATE: &str = r#"
 # This revision has no operations yet. Add `[[upgrade]]` entries (run in order) and
-# `[[downgrade]]` entries that undo them (also run in order). For example:
+# `[[downgrade]]` entries that undo them (also run in order). Without `[[downgrade]]`
+# entries the downgrade is the upgrade reversed (every `sql` step then needs `reverse`);
+# `downgrade = []` above the entries declares a downgrade that does nothing. For example:
 #
 # [[upgrade]]
 # op = "add_column"
@@ -44,11 +46,13 @@ pub(super) const EMPTY_TEMPLATE: &str = r#"
 # add_check, drop_check. Column types: integer, bigint, text, varchar(N), numeric(P,S), ...
 "#;
 
-/// The file text for a header and its ops.
+/// The file text for a header and its ops; `downgrade` is `None` when the revision does not
+/// declare its downgrade (it is then the upgrade reversed), and `Some(&[])` is written
+/// `downgrade = []`.
 pub(super) fn render(
     header: &Header,
     upgrade: &[Op],
-    downgrade: &[Op],
+    downgrade: Option<&[Op]>,
 ) -> Result<String, toml::ser::Error> {
     let mut out = String::new();
     for line in header.message.lines() {
@@ -83,15 +87,24 @@ pub(super) fn render(
     if !header.transactional {
         out.push_str("transactional = false\n");
     }
-    if upgrade.is_empty() && downgrade.is_empty() {
+    if downgrade.is_some_and(<[Op]>::is_empty) {
+        out.push_str("downgrade = []  # the downgrade intentionally does nothing\n");
+    }
+    if upgrade.is_empty() && downgrade.is_none_or(<[Op]>::is_empty) {
         out.push_str(EMPTY_TEMPLATE);
         return Ok(out);
     }
-    for (section, ops) in [("upgrade", upgrade), ("downgrade", downgrade)] {
-        if ops.is_empty() {
-            let _ = writeln!(out, "\n# No [[{section}]] ops.");
+    for (section, ops) in [("upgrade", Some(upgrade)), ("downgrade", downgrade)] {
+        match ops {
+            None => {
+                out.push_str("\n# No [[downgrade]] ops: the downgrade is the upgrade reversed.\n");
+            }
+            Some([]) if section == "upgrade" => {
+                let _ = writeln!(out, "\n# No [[{section}]] ops.");
+            }
+            _ => {}
         }
-        for op in ops {
+        for op in ops.unwrap_or_default() {
             let _ = writeln!(out, "\n[[{section}]]");
             match Value::try_from(op)? {
                 Value::Table(t) => body(&mut out, section, &t),

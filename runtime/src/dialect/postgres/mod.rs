@@ -7,7 +7,7 @@ use crate::introspect::CatalogValues;
 
 use super::{Dialect, DialectKind, RenderError};
 use crate::introspect::{IntrospectError, IntrospectOptions};
-use crate::ops::Op;
+use crate::ops::{NameChange, Op};
 use crate::schema::{Column, Schema, SqlType, Table};
 
 /// The postgres dialect.
@@ -29,6 +29,11 @@ impl Dialect for Postgres {
 
     fn column_sql(&self, table: &Table, column: &Column) -> Result<String, RenderError> {
         render::column_sql(self, table, column)
+    }
+
+    fn rename_names_sql(&self, changes: &[NameChange], after: &Schema) -> Vec<String> {
+        let _ = after;
+        render::rename_names_sql(self, changes)
     }
 
     fn catalog_queries(&self, opts: &IntrospectOptions) -> Vec<String> {

@@ -6,7 +6,7 @@ use super::Postgres;
 use crate::dialect::{
     alter_table, standard_column_sql, standard_render, Dialect, DialectKind, RenderError,
 };
-use crate::ops::Op;
+use crate::ops::{NameChange, NameKind, Op};
 use crate::render::{inconsistent, table_after};
 use crate::schema::{Column, Schema, SqlType, Table};
 
@@ -100,6 +100,15 @@ fn explicit_cast_truncates(ty: &SqlType) -> bool {
     }
 }
 
+/// The name the object `op` drops has in the database (`before`), else the op's `name`
+/// ([`Op::existing_name`]: a rename may have renamed it since the file was written).
+fn existing(op: &Op, before: &Schema, table: &str, name: &str) -> String {
+    before
+        .table(table)
+        .and_then(|t| op.existing_name(t))
+        .unwrap_or_else(|| name.to_string())
+}
+
 fn drop_constraint(d: &Postgres, table: &str, name: &str) -> String {
     alter_table(
         d,
@@ -117,6 +126,30 @@ fn column_comment(d: &Postgres, table: &str, c: &Column) -> Option<String> {
             d.quote_str(text)
         )
     })
+}
+
+/// `ALTER INDEX "from" RENAME TO "to"` for an index, `ALTER TABLE "t" RENAME CONSTRAINT
+/// "from" TO "to"` for a constraint (which renames a key's or unique constraint's index too).
+pub(super) fn rename_names_sql(d: &Postgres, changes: &[NameChange]) -> Vec<String> {
+    changes
+        .iter()
+        .map(|c| match c.kind {
+            NameKind::Index => format!(
+                "ALTER INDEX {} RENAME TO {}",
+                d.quote_ident(&c.from),
+                d.quote_ident(&c.to)
+            ),
+            _ => alter_table(
+                d,
+                &c.table,
+                format_args!(
+                    "RENAME CONSTRAINT {} TO {}",
+                    d.quote_ident(&c.from),
+                    d.quote_ident(&c.to)
+                ),
+            ),
+        })
+        .collect()
 }
 
 pub(super) fn render(d: &Postgres, op: &Op, before: &Schema) -> Result<Vec<String>, RenderError> {
@@ -191,6 +224,7 @@ pub(super) fn render(d: &Postgres, op: &Op, before: &Schema) -> Result<Vec<Strin
                             d.quote_ident(new)
                         ),
                     ));
+                    out.extend(rename_names_sql(d, &op.name_changes(before)));
                     new
                 }
                 _ => column,
@@ -234,7 +268,11 @@ pub(super) fn render(d: &Postgres, op: &Op, before: &Schema) -> Result<Vec<Strin
         Op::AlterPrimaryKey { table, from, to } => {
             table_after(op, before, table)?;
             if let Some(pk) = from {
-                out.push(drop_constraint(d, table, &pk.name));
+                out.push(drop_constraint(
+                    d,
+                    table,
+                    &existing(op, before, table, &pk.name),
+                ));
             }
             if let Some(pk) = to {
                 out.push(alter_table(
@@ -254,7 +292,11 @@ pub(super) fn render(d: &Postgres, op: &Op, before: &Schema) -> Result<Vec<Strin
         }
         Op::DropUnique { table, unique } => {
             table_after(op, before, table)?;
-            out.push(drop_constraint(d, table, &unique.name));
+            out.push(drop_constraint(
+                d,
+                table,
+                &existing(op, before, table, &unique.name),
+            ));
         }
         Op::AddForeignKey { table, foreign_key } => {
             table_after(op, before, table)?;
@@ -266,7 +308,8 @@ pub(super) fn render(d: &Postgres, op: &Op, before: &Schema) -> Result<Vec<Strin
         }
         Op::DropForeignKey { table, foreign_key } => {
             table_after(op, before, table)?;
-            out.push(drop_constraint(d, table, &foreign_key.name));
+            let name = existing(op, before, table, &foreign_key.name);
+            out.push(drop_constraint(d, table, &name));
         }
         Op::AddCheck { table, check } => {
             table_after(op, before, table)?;
@@ -278,7 +321,11 @@ pub(super) fn render(d: &Postgres, op: &Op, before: &Schema) -> Result<Vec<Strin
         }
         Op::DropCheck { table, check } => {
             table_after(op, before, table)?;
-            out.push(drop_constraint(d, table, &check.name));
+            out.push(drop_constraint(
+                d,
+                table,
+                &existing(op, before, table, &check.name),
+            ));
         }
     }
     Ok(out)

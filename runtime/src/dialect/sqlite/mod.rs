@@ -29,6 +29,10 @@ impl Dialect for Sqlite {
         render::render(self, op, before)
     }
 
+    fn rename_names_sql(&self, changes: &[crate::ops::NameChange], after: &Schema) -> Vec<String> {
+        render::rename_names_sql(self, changes, after)
+    }
+
     fn rebuilt_table(&self, op: &Op, before: &Schema) -> Option<String> {
         render::rebuilt_table(op, before)
     }

@@ -28,7 +28,7 @@ use crate::schema::{Table, Unmodeled, UnmodeledKind};
 pub(crate) const REBUILD_PREFIX: &str = "_strata_new_";
 
 /// An object's text as it is now: its text when read, with the renames done since applied.
-fn current_text(d: &Sqlite, o: &Unmodeled) -> String {
+pub(super) fn current_text(d: &Sqlite, o: &Unmodeled) -> String {
     if matches!(
         o.kind,
         UnmodeledKind::Collation | UnmodeledKind::TableOptions
@@ -55,6 +55,9 @@ fn current_text(d: &Sqlite, o: &Unmodeled) -> String {
                 if mentions(&text, from) {
                     text = replace_ident(&text, from, &d.quote_ident(to));
                 }
+            }
+            Rename::Name { from, to } => {
+                text = replace_ident(&text, from, &d.quote_ident(to));
             }
             Rename::Column { table, from, to } => {
                 // The text names the column only if it is about that table.

@@ -5,13 +5,13 @@
 //! table rebuild ([`super::rebuild`]).
 
 use super::ddl::mentions;
-use super::rebuild::rebuild;
+use super::rebuild::{current_text, rebuild};
 use super::Sqlite;
 use crate::dialect::{
     alter_table, float_literal, standard_column_sql, standard_render, Dialect, DialectKind,
     RenderError,
 };
-use crate::ops::Op;
+use crate::ops::{NameChange, NameKind, Op};
 use crate::render::{existing_table, inconsistent, table_after};
 use crate::schema::{Column, Default, Schema, SqlType, Table, Unmodeled, UnmodeledKind};
 
@@ -151,8 +151,34 @@ fn can_drop_natively(t: &Table, name: &str, objects: &[Unmodeled]) -> bool {
 /// The unmodeled objects as they are once `op` has run (see [`crate::schema::unmodeled`]).
 fn objects_after(op: &Op, before: &Schema) -> Vec<Unmodeled> {
     let mut objects = before.unmodeled.clone();
-    crate::ops::follow_unmodeled(op, &mut objects);
+    if !objects.is_empty() {
+        crate::ops::follow_unmodeled(op, &op.name_changes(before), &mut objects);
+    }
     objects
+}
+
+/// Index renames (SQLite has no `ALTER INDEX ... RENAME`): each index is dropped and created
+/// under its new name; one the database wrote with its own text (`DESC`, `COLLATE`) is
+/// re-created from that text, not from the model.
+pub(super) fn rename_names_sql(d: &Sqlite, changes: &[NameChange], after: &Schema) -> Vec<String> {
+    let mut out = Vec::new();
+    for c in changes.iter().filter(|c| c.kind == NameKind::Index) {
+        let own = after
+            .unmodeled
+            .iter()
+            .find(|o| o.kind == UnmodeledKind::Index && o.table == c.table && o.name == c.to);
+        let model = after
+            .table(&c.table)
+            .and_then(|t| t.indexes.iter().find(|i| i.name == c.to));
+        let create = match (own, model) {
+            (Some(o), _) => current_text(d, o),
+            (None, Some(ix)) => d.create_index_sql(&c.table, ix),
+            (None, None) => continue,
+        };
+        out.push(format!("DROP INDEX {}", d.quote_ident(&c.from)));
+        out.push(create);
+    }
+    out
 }
 
 /// The table `op` rebuilds, if SQLite's `ALTER TABLE` cannot perform it in place.
@@ -256,6 +282,7 @@ pub(super) fn render(d: &Sqlite, op: &Op, before: &Schema) -> Result<Vec<String>
         } => {
             let after = table_after(op, before, table)?;
             let mut current = existing_table(before, table)?.clone();
+            let changes = rebuilt_table(op, before).is_some();
             if let Some(new) = rename.as_ref().filter(|n| *n != column) {
                 // Natively, so references from other tables' foreign keys follow the rename.
                 out.push(alter_table(
@@ -279,8 +306,16 @@ pub(super) fn render(d: &Sqlite, op: &Op, before: &Schema) -> Result<Vec<String>
                     before,
                     table,
                 )?;
+                // Indexes named after the old column take the new name (Op::name_changes);
+                // a rebuild below re-creates them under it anyway.
+                if !changes {
+                    let mut renamed = Schema::new();
+                    renamed.insert(current.clone());
+                    renamed.unmodeled = objects_after(op, before);
+                    out.extend(d.rename_names_sql(&op.name_changes(before), &renamed));
+                }
             }
-            if rebuilt_table(op, before).is_some() {
+            if changes {
                 out.extend(rebuild(d, &current, &after, &objects_after(op, before))?);
             }
         }
