@@ -8,7 +8,8 @@ use sqlx::Connection as _;
 use super::args::{Command, Global, RevisionOptions};
 use super::format::{self, LineOpts};
 use super::output::Out;
-use super::{Failure, Outcome};
+use super::{signals, Failure, Outcome};
+use crate::apply::ApplyError;
 use crate::config::{self, UrlSource};
 use crate::db::{redact, Db};
 use crate::dialect::DialectKind;
@@ -69,8 +70,14 @@ impl Ctx {
                 sql,
                 dialect,
                 allow_changed,
+                retry_interrupted,
             } => {
-                self.run_steps(graph::Direction::Up, &target, sql, dialect, allow_changed)
+                let opts = RunOptions {
+                    allow_changed,
+                    retry_interrupted,
+                    ..RunOptions::default()
+                };
+                self.run_steps(graph::Direction::Up, &target, sql, dialect, opts)
                     .await
             }
             Command::Downgrade {
@@ -78,8 +85,14 @@ impl Ctx {
                 sql,
                 dialect,
                 allow_changed,
+                retry_interrupted,
             } => {
-                self.run_steps(graph::Direction::Down, &target, sql, dialect, allow_changed)
+                let opts = RunOptions {
+                    allow_changed,
+                    retry_interrupted,
+                    ..RunOptions::default()
+                };
+                self.run_steps(graph::Direction::Down, &target, sql, dialect, opts)
                     .await
             }
             Command::Current { check_heads } => self.current(check_heads).await,
@@ -273,7 +286,7 @@ impl Ctx {
         target: &str,
         sql: bool,
         dialect: Option<String>,
-        allow_changed: bool,
+        opts: RunOptions,
     ) -> Result<Outcome, Failure> {
         let m = self.open()?;
         if sql {
@@ -298,21 +311,51 @@ impl Ctx {
         } else {
             0
         };
-        let opts = RunOptions {
-            allow_changed,
-            tx_mode: None,
-        };
-        let result = {
+        // Ctrl-C / SIGTERM: stop, cancel the running statement, roll back, say where it is.
+        let (url, _) = config::resolve_url(self.g.database_url.as_deref(), m.settings());
+        let (result, signal) = {
             let mut progress = self.out.progress(total);
             let events = |e| progress.event(e);
-            match direction {
-                graph::Direction::Up => m.upgrade(&mut db, target, &opts, events).await,
-                graph::Direction::Down => m.downgrade(&mut db, target, &opts, events).await,
+            let run = async {
+                match direction {
+                    graph::Direction::Up => m.upgrade(&mut db, target, &opts, events).await,
+                    graph::Direction::Down => m.downgrade(&mut db, target, &opts, events).await,
+                }
+            };
+            signals::run_interruptible(run, &opts.stop, &url, &self.out).await
+        };
+        let outcome = match result {
+            Ok(_) => {
+                if signal.is_some() {
+                    self.out.info(format!(
+                        "The run had finished before it could stop: {}",
+                        state(&m, &mut db).await
+                    ));
+                }
+                Ok(Outcome::Done)
+            }
+            Err(e) => {
+                // After a failed or stopped step, say where the database is now.
+                let report = matches!(
+                    e,
+                    Error::Apply(
+                        ApplyError::Statement { .. }
+                            | ApplyError::Stopped { .. }
+                            | ApplyError::ForeignKeyCheck { .. }
+                    )
+                );
+                let mut failure = Failure::from(e);
+                if report {
+                    failure = failure.hint(state(&m, &mut db).await);
+                }
+                if let Some(code) = signal {
+                    failure = failure.exit_code(code);
+                }
+                Err(failure)
             }
         };
         close(db).await;
-        result?;
-        Ok(Outcome::Done)
+        outcome
     }
 
     /// The database's current revisions (connecting) when `needed`, else none.
@@ -328,7 +371,11 @@ impl Ctx {
 
     async fn current(&self, check_heads: bool) -> Result<Outcome, Failure> {
         let m = self.open_headers()?;
-        let rows = self.current_rows(&m, true).await?;
+        let mut db = self.connect(&m).await?;
+        let rows = m.current(&mut db).await;
+        let interrupted = m.interrupted(&mut db).await;
+        close(db).await;
+        let (rows, interrupted) = (rows?, interrupted?);
         let g = m.graph();
         for rev in &rows {
             match g.script(rev) {
@@ -346,7 +393,14 @@ impl Ctx {
                     .result(format!("{rev} (no migration file defines this revision)")),
             }
         }
+        for r in &interrupted {
+            self.out
+                .warning(format!("{}.\n  What to do: {}", r.describe(), r.remedy()));
+        }
         if check_heads {
+            if !interrupted.is_empty() {
+                return Err(Error::from(ApplyError::Interrupted(interrupted)).into());
+            }
             m.check_at_heads(&rows)?;
         }
         Ok(Outcome::Done)
@@ -626,6 +680,25 @@ fn revision_sql(
     let (down, _) = render_ops(&s.downgrade, dialect, &after).map_err(Error::from)?;
     let flat = |r: Vec<crate::render::Rendered>| r.into_iter().flat_map(|r| r.statements).collect();
     Ok((flat(up), flat(down)))
+}
+
+/// Where the database is: its version rows, and any interruption record with what to do.
+async fn state(m: &Migrator, db: &mut Db) -> String {
+    let rows = match m.current(db).await {
+        Ok(rows) if rows.is_empty() => "base (no version rows)".to_string(),
+        Ok(rows) => format!("revision {}", rows.join(", ")),
+        Err(e) => return format!("could not read the version rows afterwards: {e}"),
+    };
+    let mut out = format!("the database is at {rows}");
+    match m.interrupted(db).await {
+        Ok(records) => {
+            for r in records {
+                out.push_str(&format!("; {}; {}", r.describe(), r.remedy()));
+            }
+        }
+        Err(e) => out.push_str(&format!("; could not read the interruption records: {e}")),
+    }
+    out
 }
 
 /// Closes a connection politely (PostgreSQL logs abrupt disconnects).

@@ -15,6 +15,7 @@ pub mod args;
 mod commands;
 mod format;
 mod output;
+mod signals;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -61,7 +62,7 @@ where
         Ok(Outcome::Differences) => ExitCode::FAILURE,
         Err(f) => {
             out.error(&f.message, f.hint.as_deref());
-            ExitCode::FAILURE
+            ExitCode::from(f.code)
         }
     }
 }
@@ -80,6 +81,8 @@ pub(crate) enum Outcome {
 pub(crate) struct Failure {
     pub message: String,
     pub hint: Option<String>,
+    /// The exit code: 1, or 128 + the signal that stopped the run.
+    pub code: u8,
 }
 
 impl Failure {
@@ -87,7 +90,13 @@ impl Failure {
         Failure {
             message: message.into(),
             hint: None,
+            code: 1,
         }
+    }
+
+    pub(crate) fn exit_code(mut self, code: u8) -> Failure {
+        self.code = code;
+        self
     }
 
     pub(crate) fn hint(mut self, hint: impl Into<String>) -> Failure {
@@ -112,6 +121,11 @@ impl From<Error> for Failure {
                     "add `use {krate} as _;` to src/bin/migrate.rs (`models` lists the models \
                      this binary sees)"
                 ))
+            }
+            Error::Apply(crate::apply::ApplyError::Interrupted(records)) => {
+                let what: Vec<String> = records.iter().map(|r| r.describe()).collect();
+                let todo: Vec<String> = records.iter().map(|r| r.remedy()).collect();
+                Failure::new(format!("{}; nothing was run", what.join("; "))).hint(todo.join("; "))
             }
             other => Failure::new(other.to_string()),
         }
