@@ -1076,11 +1076,18 @@ async fn run_outside<E: FnMut(Event)>(
         } else {
             let sql = &step.statements[unit.start];
             if let Err(e) = run(conn, sql).await {
+                let which = if stop.requested().is_some() {
+                    "cancelled"
+                } else {
+                    "failing"
+                };
                 let outcome = outside_outcome(
                     step,
                     done,
-                    "; the failing statement may have left work behind (an INVALID index after \
-                     CREATE INDEX CONCURRENTLY)",
+                    &format!(
+                        "; the {which} statement may have left work behind (an INVALID index \
+                         after CREATE INDEX CONCURRENTLY)"
+                    ),
                 );
                 let e = statement_error_with(step, sql, &e, outcome.clone());
                 return Err(stopped_or(e, stop, &step.revision, &outcome));

@@ -329,7 +329,7 @@ impl Ctx {
                 if signal.is_some() {
                     self.out.info(format!(
                         "The run had finished before it could stop: {}",
-                        state(&m, &mut db).await
+                        state(&m, &mut db).await.0
                     ));
                 }
                 Ok(Outcome::Done)
@@ -346,7 +346,11 @@ impl Ctx {
                 );
                 let mut failure = Failure::from(e);
                 if report {
-                    failure = failure.hint(state(&m, &mut db).await);
+                    let (mut hint, recorded) = state(&m, &mut db).await;
+                    if signal.is_some() && !recorded {
+                        hint.push_str("; run the command again to continue");
+                    }
+                    failure = failure.hint(hint);
                 }
                 if let Some(code) = signal {
                     failure = failure.exit_code(code);
@@ -682,23 +686,31 @@ fn revision_sql(
     Ok((flat(up), flat(down)))
 }
 
-/// Where the database is: its version rows, and any interruption record with what to do.
-async fn state(m: &Migrator, db: &mut Db) -> String {
+/// Where the database is: its version rows, and any interruption record with what to do
+/// (true when there is one).
+async fn state(m: &Migrator, db: &mut Db) -> (String, bool) {
     let rows = match m.current(db).await {
         Ok(rows) if rows.is_empty() => "base (no version rows)".to_string(),
         Ok(rows) => format!("revision {}", rows.join(", ")),
-        Err(e) => return format!("could not read the version rows afterwards: {e}"),
+        Err(e) => {
+            return (
+                format!("could not read the version rows afterwards: {e}"),
+                false,
+            )
+        }
     };
     let mut out = format!("the database is at {rows}");
+    let mut recorded = false;
     match m.interrupted(db).await {
         Ok(records) => {
             for r in records {
                 out.push_str(&format!("; {}; {}", r.describe(), r.remedy()));
+                recorded = true;
             }
         }
         Err(e) => out.push_str(&format!("; could not read the interruption records: {e}")),
     }
-    out
+    (out, recorded)
 }
 
 /// Closes a connection politely (PostgreSQL logs abrupt disconnects).
