@@ -343,9 +343,16 @@ impl Migrator {
     /// finish (see [`apply::bookkeeping`]), each with the `stamp` that records it as done.
     pub async fn interrupted(&self, db: &mut Db) -> Result<Vec<Interruption>, Error> {
         let dialect = db.kind.dialect()?;
-        let records = bookkeeping::read_interrupted(&mut db.conn, dialect).await?;
+        let mut records = bookkeeping::read_interrupted(&mut db.conn, dialect).await?;
         if records.is_empty() {
             return Ok(records);
+        }
+        // Read without the lock: a record may belong to a migrator running right now.
+        let running = apply::lock_is_held(&mut db.conn, dialect, LOCK_KEY)
+            .await
+            .unwrap_or(true);
+        for r in &mut records {
+            r.may_be_running = running;
         }
         let heads = self.current(db).await?;
         Ok(self.explain(&heads, records))

@@ -248,6 +248,10 @@ pub struct Interruption {
     /// The version rows to `stamp` if the step did complete (filled in by the
     /// [`Migrator`](crate::Migrator), which knows the graph; `None`: not known here).
     pub stamp_to: Option<Vec<String>>,
+    /// Whether another migrator may be running the step right now: the reader does not hold
+    /// the migration lock and cannot tell (SQLite has no lock spanning a step outside a
+    /// transaction; on PostgreSQL, someone holds the advisory lock).
+    pub may_be_running: bool,
 }
 
 impl Interruption {
@@ -261,12 +265,17 @@ impl Interruption {
     /// What happened, in one sentence or two.
     pub fn describe(&self) -> String {
         let mut out = format!(
-            "the {} of revision {} ({}) started at {} and did not finish: it runs outside a \
+            "the {} of revision {} ({}) started at {} and did not finish{}: it runs outside a \
              transaction (transactional = false), so part of it may have taken effect",
             self.verb(),
             self.revision,
             self.message,
-            self.started_at
+            self.started_at,
+            if self.may_be_running {
+                " (unless another migrator is still running it: if so, wait for it to end)"
+            } else {
+                ""
+            }
         );
         match self.progress {
             Some((done, total)) if done >= total => out.push_str(&format!(
@@ -434,6 +443,7 @@ pub async fn read_interrupted(
             progress,
             message,
             stamp_to: None,
+            may_be_running: false,
         });
     }
     Ok(out)
@@ -489,6 +499,7 @@ mod tests {
             progress: Some((1, 3)),
             message: "add index".into(),
             stamp_to: None,
+            may_be_running: false,
         };
         let d = r.describe();
         assert!(d.contains("1 of its 3 statements completed"), "{d}");
@@ -506,5 +517,10 @@ mod tests {
         assert!(r.remedy().contains("`downgrade --retry-interrupted`"));
         r.progress = Some((3, 3));
         assert!(r.describe().contains("only the version record is missing"));
+        assert!(!r.describe().contains("another migrator"));
+        r.may_be_running = true;
+        assert!(r
+            .describe()
+            .contains("unless another migrator is still running it"));
     }
 }

@@ -146,6 +146,18 @@ pub(super) async fn begin<E: FnMut(Event)>(
     result
 }
 
+/// Whether a session holds the migration lock `key` right now; `None` where the dialect
+/// cannot tell (SQLite, or the query failed).
+pub(crate) async fn is_held(
+    conn: &mut AnyConnection,
+    dialect: &dyn Dialect,
+    key: i64,
+) -> Option<bool> {
+    let sql = dialect.lock_holder_sql(key)?;
+    let row = conn.fetch_one(sql.as_str()).await.ok()?;
+    row.try_get::<String, _>(0).ok().map(|h| !h.is_empty())
+}
+
 async fn holder(conn: &mut AnyConnection, dialect: &dyn Dialect, key: i64) -> String {
     let Some(sql) = dialect.lock_holder_sql(key) else {
         return "unknown holder".into();

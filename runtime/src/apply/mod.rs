@@ -321,6 +321,16 @@ pub async fn cancel_running(url: &str, stop: &StopFlag) -> Result<bool, String> 
     Ok(sent? == "true")
 }
 
+/// Whether another session holds the migration lock `key`; `None` where the dialect cannot
+/// tell (SQLite).
+pub async fn lock_is_held(
+    conn: &mut AnyConnection,
+    dialect: &dyn Dialect,
+    key: i64,
+) -> Option<bool> {
+    lock::is_held(conn, dialect, key).await
+}
+
 /// What [`execute`] does when it finds an open interruption record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum OnInterrupted {
@@ -569,12 +579,20 @@ async fn close_interruptions<E: FnMut(Event)>(
     opts: &ExecuteOptions,
     events: &mut E,
 ) -> Result<(), ApplyError> {
-    let records = bookkeeping::read_interrupted(conn, dialect).await?;
+    let mut records = bookkeeping::read_interrupted(conn, dialect).await?;
     if records.is_empty() {
         return Ok(());
     }
     let how = match opts.interrupted {
-        OnInterrupted::Refuse => return Err(ApplyError::Interrupted(records)),
+        OnInterrupted::Refuse => {
+            // Holding an advisory lock, no other migrator can be running the step; without
+            // one (SQLite), another may be between two of its statements.
+            let unguarded = dialect.try_lock_sql(opts.lock_key).is_none();
+            for r in &mut records {
+                r.may_be_running = unguarded;
+            }
+            return Err(ApplyError::Interrupted(records));
+        }
         OnInterrupted::Retry => "--retry-interrupted",
         OnInterrupted::Stamp => "stamp",
     };
