@@ -9,9 +9,9 @@ use super::{db_err, run, ApplyError, Event, StopFlag};
 use crate::dialect::Dialect;
 
 /// Who holds SQLite's write lock, as far as anyone can tell.
-const SQLITE_HOLDER: &str = "another connection holds this SQLite database's write lock (a \
-                             migration, or the application in a transaction; SQLite does not \
-                             say which process)";
+const SQLITE_HOLDER: &str = "another connection holds this SQLite database's write lock, a \
+                             migration or the application in a transaction; SQLite does not \
+                             say which process";
 
 /// How often a waiting migrator tries the lock again.
 const RETRY: Duration = Duration::from_millis(50);
