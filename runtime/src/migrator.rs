@@ -22,7 +22,10 @@ use std::time::Duration;
 
 use sqlx::AnyConnection;
 
-use crate::apply::{self, bookkeeping, Direction, Event, ExecuteOptions, PlannedStep, TxMode};
+use crate::apply::{
+    self, bookkeeping, Direction, Event, ExecuteOptions, Interruption, OnInterrupted, PlannedStep,
+    StopFlag, TxMode,
+};
 use crate::config::Settings;
 use crate::db::{self, Db};
 use crate::dialect::{Dialect, DialectKind};
@@ -46,6 +49,11 @@ pub struct RunOptions {
     pub allow_changed: bool,
     /// Transaction grouping; `None` takes `transaction_per_migration` from strata.toml.
     pub tx_mode: Option<TxMode>,
+    /// Close an open interruption record and run the interrupted revision again (the user
+    /// undid its partial change); without it, an open record is an error.
+    pub retry_interrupted: bool,
+    /// Raise it (Ctrl-C) to stop between statements; see [`apply::cancel_running`].
+    pub stop: StopFlag,
 }
 
 /// A new revision to write (`revision`, `migrate`, `merge`).
@@ -202,14 +210,20 @@ impl Migrator {
         Ok(bookkeeping::read_versions(&mut db.conn, dialect).await?)
     }
 
-    /// Whether the database is at every head of the graph.
+    /// Whether the database is at every head of the graph (and no step was interrupted half
+    /// way).
     pub async fn is_up_to_date(&self, db: &mut Db) -> Result<bool, Error> {
         let current = self.current(db).await?;
-        Ok(self.check_at_heads(&current).is_ok())
+        Ok(self.check_at_heads(&current).is_ok() && self.interrupted(db).await?.is_empty())
     }
 
-    /// Fails with [`Error::NotUpToDate`] unless the database is at every head.
+    /// Fails with [`Error::NotUpToDate`] unless the database is at every head, and with
+    /// [`apply::ApplyError::Interrupted`] when a step outside a transaction stopped half way.
     pub async fn ensure_up_to_date(&self, db: &mut Db) -> Result<(), Error> {
+        let records = self.interrupted(db).await?;
+        if !records.is_empty() {
+            return Err(apply::ApplyError::Interrupted(records).into());
+        }
         let current = self.current(db).await?;
         self.check_at_heads(&current)
     }
@@ -262,6 +276,13 @@ impl Migrator {
             }),
             lock_timeout: Duration::from_secs(self.settings.lock_timeout_seconds),
             lock_key: LOCK_KEY,
+            interrupted: if opts.retry_interrupted {
+                OnInterrupted::Retry
+            } else {
+                OnInterrupted::Refuse
+            },
+            recreate_log: false,
+            stop: opts.stop.clone(),
         }
     }
 
@@ -300,6 +321,14 @@ impl Migrator {
                             graph::Direction::Up => self.graph.upgrade_steps(heads, target)?,
                             graph::Direction::Down => self.graph.downgrade_steps(heads, target)?,
                         };
+                        // Every revision's downgrade must exist before the first one runs
+                        // (planning may stop early at a hand-written `sql` step, to re-plan).
+                        for s in steps
+                            .iter()
+                            .filter(|s| s.direction == graph::Direction::Down)
+                        {
+                            self.script(&s.revision)?.downgrade_ops()?;
+                        }
                         plan = Some(steps.clone());
                         steps
                     }
@@ -308,9 +337,71 @@ impl Migrator {
                     return Ok(Vec::new());
                 }
                 let schema = introspect::introspect(conn, dialect, &iopts).await?.schema;
-                self.plan_steps(dialect, &steps, schema)
+                // Online, rendering stops after a step with hand-written SQL: the executor
+                // asks again once it ran, and the rest is rendered from the live schema.
+                self.plan_steps(dialect, &steps, schema, true)
             };
-        apply::execute(&mut db.conn, dialect, exec, planner, &mut events).await
+        let result = apply::execute(&mut db.conn, dialect, exec, planner, &mut events).await;
+        match result {
+            Err(Error::Apply(apply::ApplyError::Interrupted(records))) => {
+                let heads = self.current(db).await.unwrap_or_default();
+                Err(apply::ApplyError::Interrupted(self.explain(&heads, records)).into())
+            }
+            other => other,
+        }
+    }
+
+    /// The open interruption records: steps outside a transaction that started and did not
+    /// finish (see [`apply::bookkeeping`]), each with the `stamp` that records it as done.
+    pub async fn interrupted(&self, db: &mut Db) -> Result<Vec<Interruption>, Error> {
+        let dialect = db.kind.dialect()?;
+        let mut records = bookkeeping::read_interrupted(&mut db.conn, dialect).await?;
+        if records.is_empty() {
+            return Ok(records);
+        }
+        // Read without the lock: a record may belong to a migrator running right now.
+        let running = apply::lock_is_held(&mut db.conn, dialect, LOCK_KEY)
+            .await
+            .unwrap_or(true);
+        for r in &mut records {
+            r.may_be_running = running;
+        }
+        let heads = self.current(db).await?;
+        Ok(self.explain(&heads, records))
+    }
+
+    /// Fills in each record's `stamp_to`: the version rows the database has once the step
+    /// is complete, from the rows `heads` it has now.
+    fn explain(&self, heads: &[String], mut records: Vec<Interruption>) -> Vec<Interruption> {
+        for r in &mut records {
+            let Ok(script) = self.graph.get(&r.revision) else {
+                continue;
+            };
+            r.stamp_to = Some(match r.direction {
+                Direction::Down => {
+                    let mut rows: Vec<String> = heads
+                        .iter()
+                        .filter(|h| **h != r.revision)
+                        .cloned()
+                        .collect();
+                    rows.extend(script.down_revision().iter().map(|p| p.to_string()));
+                    // Keep only the heads of that set: a parent another row builds on is
+                    // implied.
+                    let implied = |x: &String| {
+                        rows.iter().any(|y| {
+                            y != x && self.graph.applied(&[y]).is_ok_and(|a| a.contains(x))
+                        })
+                    };
+                    let mut kept: Vec<String> =
+                        rows.iter().filter(|x| !implied(x)).cloned().collect();
+                    kept.sort();
+                    kept.dedup();
+                    kept
+                }
+                _ => vec![r.revision.clone()],
+            });
+        }
+        records
     }
 
     /// Refuses when an applied revision's file changed since it ran (unless `allow_changed`).
@@ -445,12 +536,14 @@ impl Migrator {
         apply::execute(&mut db.conn, dialect, exec, planner, &mut events).await
     }
 
-    /// Renders graph steps for `dialect`, starting from `schema`.
+    /// Renders graph steps for `dialect`, starting from `schema`. With `until_replan`, stops
+    /// after the first step that runs hand-written SQL on this dialect (`replan_after`).
     fn plan_steps(
         &self,
         dialect: &dyn Dialect,
         steps: &[graph::Step],
         mut schema: Schema,
+        until_replan: bool,
     ) -> Result<Vec<PlannedStep>, Error> {
         let mut out = Vec::with_capacity(steps.len());
         for step in steps {
@@ -489,6 +582,11 @@ impl Migrator {
                 Direction::Down => (step.revision.clone(), parents),
                 _ => (parents, step.revision.clone()),
             };
+            // Hand-written SQL changes the schema in ways the replayed `schema` cannot know.
+            let replan_after = ops.iter().any(|op| {
+                matches!(op, Op::Sql { dialect: only, .. }
+                    if only.is_none_or(|k| k == dialect.kind()))
+            });
             out.push(PlannedStep {
                 revision: step.revision.clone(),
                 message: script.header.message.clone(),
@@ -501,10 +599,13 @@ impl Migrator {
                 checksum: Some(script.checksum.clone()),
                 atomic,
                 rebuilt_tables,
-                replan_after: false,
+                replan_after,
                 from_label,
                 to_label,
             });
+            if until_replan && replan_after {
+                break;
+            }
         }
         Ok(out)
     }
@@ -519,7 +620,13 @@ impl Migrator {
         mut events: impl FnMut(Event),
     ) -> Result<(Vec<String>, Vec<String>), Error> {
         let dialect = db.kind.dialect()?;
-        let exec = self.execute_options(&RunOptions::default());
+        // Stamping states which revisions the schema is at: it closes open interruption
+        // records, and creates a missing audit log again (both reported as events).
+        let exec = ExecuteOptions {
+            interrupted: OnInterrupted::Stamp,
+            recreate_log: true,
+            ..self.execute_options(&RunOptions::default())
+        };
         let mut seen: Option<(Vec<String>, Vec<String>)> = None;
         let planner = async |_conn: &mut AnyConnection,
                              heads: &[String]|
@@ -617,7 +724,7 @@ impl Migrator {
             graph::Direction::Up => self.graph.upgrade_steps(&start_heads, target)?,
             graph::Direction::Down => self.graph.downgrade_steps(&start_heads, target)?,
         };
-        let planned = self.plan_steps(dialect, &steps, schema)?;
+        let planned = self.plan_steps(dialect, &steps, schema, false)?;
         let mode = tx_mode.unwrap_or(if self.settings.transaction_per_migration {
             TxMode::PerMigration
         } else {

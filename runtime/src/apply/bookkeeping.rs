@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use sqlx::{AnyConnection, Executor, Row};
 
-use super::{run, ApplyError, PlannedStep};
+use super::{run, ApplyError, Direction, PlannedStep};
 use crate::dialect::Dialect;
 use crate::ops::Op;
 use crate::schema::{naming, Column, PrimaryKey, SqlType, Table};
@@ -81,13 +81,24 @@ async fn exists(
     Ok(n > 0)
 }
 
-/// Creates the version and log tables when missing.
+/// Creates the version and log tables when missing. When the version table exists but the
+/// log does not (dropped by hand), the checksum guard has no records: that is an error
+/// ([`ApplyError::LogMissing`]) unless `recreate_log` (what `stamp` passes: stamping is how a
+/// user asserts the database's state), which creates the log again, empty, and returns true.
 pub async fn ensure_tables(
     conn: &mut AnyConnection,
     dialect: &dyn Dialect,
-) -> Result<(), ApplyError> {
-    for table in [version_table(), log_table()] {
-        if !exists(conn, dialect, &table.name).await? {
+    recreate_log: bool,
+) -> Result<bool, ApplyError> {
+    let has_version = exists(conn, dialect, VERSION_TABLE).await?;
+    let has_log = exists(conn, dialect, LOG_TABLE).await?;
+    if has_version && !has_log && !recreate_log {
+        return Err(ApplyError::LogMissing {
+            heads: read_versions(conn, dialect).await?,
+        });
+    }
+    for (table, present) in [(version_table(), has_version), (log_table(), has_log)] {
+        if !present {
             let name = table.name.clone();
             for sql in dialect.render(&Op::CreateTable { table }, &crate::schema::Schema::new())? {
                 run(conn, &sql)
@@ -99,7 +110,7 @@ pub async fn ensure_tables(
             }
         }
     }
-    Ok(())
+    Ok(has_version && !has_log)
 }
 
 /// The current heads recorded in the database (empty when the version table is missing).
@@ -155,6 +166,18 @@ pub async fn read_checksums(
     Ok(out)
 }
 
+/// The statements that move the version rows for `step`.
+fn version_statements(dialect: &dyn Dialect, step: &PlannedStep) -> Vec<String> {
+    let mut out = Vec::new();
+    for rev in &step.remove_heads {
+        out.push(dialect.delete_version_sql(VERSION_TABLE, rev));
+    }
+    for rev in &step.add_heads {
+        out.push(dialect.insert_version_sql(VERSION_TABLE, rev));
+    }
+    out
+}
+
 /// The current time in UTC, RFC 3339 with milliseconds.
 pub fn now_utc() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
@@ -167,13 +190,7 @@ pub fn version_and_log_statements(
     started: &str,
     duration: Duration,
 ) -> Vec<String> {
-    let mut out = Vec::new();
-    for rev in &step.remove_heads {
-        out.push(dialect.delete_version_sql(VERSION_TABLE, rev));
-    }
-    for rev in &step.add_heads {
-        out.push(dialect.insert_version_sql(VERSION_TABLE, rev));
-    }
+    let mut out = version_statements(dialect, step);
     out.push(dialect.insert_log_sql(
         LOG_TABLE,
         &[
@@ -188,4 +205,323 @@ pub fn version_and_log_statements(
         ],
     ));
     out
+}
+
+// ---- Interruption records ----
+//
+// A step that runs outside a transaction (`transactional = false`) cannot be undone when it
+// stops half way. Before its first statement, Strata commits an audit-log row whose direction
+// is `up-run` / `down-run` and whose `finished_at` is empty: the interruption record. Its
+// message starts with `[done/total]`, the number of statements that completed, updated after
+// each one. The same small transaction that moves the version rows completes the row (the
+// direction becomes `up` / `down`, `finished_at` and the duration are set, the message is the
+// revision's again). A row still open on the next run means the step stopped half way; `stamp`
+// or `--retry-interrupted` closes it (sets `finished_at`, says so in the message). The log's
+// shape is unchanged: older Strata versions read these rows as neither `up` nor `stamp`.
+
+/// The audit-log direction of an open record: a step outside a transaction is running (or
+/// stopped half way).
+pub fn running_marker(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Down => "down-run",
+        _ => "up-run",
+    }
+}
+
+/// Both running markers.
+const RUNNING: [&str; 2] = ["up-run", "down-run"];
+
+/// A step outside a transaction that started and did not finish: an open interruption
+/// record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interruption {
+    /// The revision.
+    pub revision: String,
+    /// Up or down.
+    pub direction: Direction,
+    /// When it started (RFC 3339, UTC).
+    pub started_at: String,
+    /// How many statements had completed when it stopped, of how many (`None` when the
+    /// record does not say).
+    pub progress: Option<(usize, usize)>,
+    /// The revision's message.
+    pub message: String,
+    /// The version rows to `stamp` if the step did complete (filled in by the
+    /// [`Migrator`](crate::Migrator), which knows the graph; `None`: not known here).
+    pub stamp_to: Option<Vec<String>>,
+    /// Whether another migrator may be running the step right now: the reader does not hold
+    /// the migration lock and cannot tell (SQLite has no lock spanning a step outside a
+    /// transaction; on PostgreSQL, someone holds the advisory lock).
+    pub may_be_running: bool,
+}
+
+impl Interruption {
+    fn verb(&self) -> &'static str {
+        match self.direction {
+            Direction::Down => "downgrade",
+            _ => "upgrade",
+        }
+    }
+
+    /// What happened, in one sentence or two.
+    pub fn describe(&self) -> String {
+        let mut out = format!(
+            "the {} of revision {} ({}) started at {} and did not finish{}: it runs outside a \
+             transaction (transactional = false), so part of it may have taken effect",
+            self.verb(),
+            self.revision,
+            self.message,
+            self.started_at,
+            if self.may_be_running {
+                " (unless another migrator is still running it: if so, wait for it to end)"
+            } else {
+                ""
+            }
+        );
+        match self.progress {
+            Some((done, total)) if done >= total => out.push_str(&format!(
+                "; all {total} of its statements completed, only the version record is missing"
+            )),
+            Some((done, total)) => {
+                out.push_str(&format!(
+                    "; {done} of its {total} statements completed, statement {} was running \
+                     (it may or may not have taken effect)",
+                    done + 1
+                ));
+                if done + 2 == total {
+                    out.push_str(&format!(", statement {total} did not run"));
+                } else if done + 2 < total {
+                    out.push_str(&format!(", statements {}-{total} did not run", done + 2));
+                }
+            }
+            None => {}
+        }
+        out
+    }
+
+    /// The `stamp` command that records the step as complete.
+    pub fn stamp_command(&self) -> String {
+        match (&self.stamp_to, self.direction) {
+            (Some(to), Direction::Down) if to.is_empty() => "stamp --purge base".into(),
+            (Some(to), Direction::Down) => format!("stamp --purge {}", to.join(" ")),
+            (Some(to), _) if !to.is_empty() => format!("stamp {}", to.join(" ")),
+            (_, Direction::Down) => format!(
+                "stamp --purge <the revisions the database is at without {}>",
+                self.revision
+            ),
+            _ => format!("stamp {}", self.revision),
+        }
+    }
+
+    /// What to do about it.
+    pub fn remedy(&self) -> String {
+        let flag = format!("`{} --retry-interrupted`", self.verb());
+        format!(
+            "if the {} completed, record it with `{}`; if not, undo what it did by hand (or \
+             finish it by hand and stamp), then run {flag}, which closes this record and runs \
+             the revision again",
+            self.verb(),
+            self.stamp_command()
+        )
+    }
+}
+
+impl std::fmt::Display for Interruption {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+/// The message of an open record: `[done/total] message`.
+fn progress_message(step: &PlannedStep, done: usize) -> String {
+    format!("[{done}/{}] {}", step.statements.len(), step.message)
+}
+
+/// The statement that opens the interruption record of `step` (committed before its first
+/// statement runs).
+pub fn open_record_sql(dialect: &dyn Dialect, step: &PlannedStep, started: &str) -> String {
+    dialect.insert_log_sql(
+        LOG_TABLE,
+        &[
+            ("revision", Some(step.revision.clone())),
+            ("direction", Some(running_marker(step.direction).into())),
+            ("checksum", step.checksum.clone()),
+            ("message", Some(progress_message(step, 0))),
+            ("started_at", Some(started.to_string())),
+            ("finished_at", Some(String::new())),
+            ("duration_ms", Some("0".into())),
+            ("strata_version", Some(env!("CARGO_PKG_VERSION").into())),
+        ],
+    )
+}
+
+/// The statement that records that `done` statements of `step` completed.
+pub fn progress_sql(dialect: &dyn Dialect, step: &PlannedStep, done: usize) -> String {
+    dialect.update_open_log_sql(
+        LOG_TABLE,
+        &step.revision,
+        running_marker(step.direction),
+        &[("message", Some(progress_message(step, done)))],
+    )
+}
+
+/// The statements that move the version rows for a step that ran outside a transaction and
+/// complete its record; they run in one small transaction.
+pub fn finish_record_statements(
+    dialect: &dyn Dialect,
+    step: &PlannedStep,
+    duration: Duration,
+) -> Vec<String> {
+    let mut out = version_statements(dialect, step);
+    out.push(dialect.update_open_log_sql(
+        LOG_TABLE,
+        &step.revision,
+        running_marker(step.direction),
+        &[
+            ("direction", Some(step.direction.as_str().into())),
+            ("message", Some(step.message.clone())),
+            ("finished_at", Some(now_utc())),
+            ("duration_ms", Some(duration.as_millis().to_string())),
+        ],
+    ));
+    out
+}
+
+/// The statement that closes an open record without completing it (`how`: what closed it).
+pub fn close_record_sql(dialect: &dyn Dialect, record: &Interruption, how: &str) -> String {
+    let progress = match record.progress {
+        Some((done, total)) => format!(" after {done} of {total} statements"),
+        None => String::new(),
+    };
+    dialect.update_open_log_sql(
+        LOG_TABLE,
+        &record.revision,
+        running_marker(record.direction),
+        &[
+            (
+                "message",
+                Some(format!(
+                    "interrupted{progress}, closed by {how}: {}",
+                    record.message
+                )),
+            ),
+            ("finished_at", Some(now_utc())),
+        ],
+    )
+}
+
+/// The open interruption records, oldest first (none when the log is missing).
+pub async fn read_interrupted(
+    conn: &mut AnyConnection,
+    dialect: &dyn Dialect,
+) -> Result<Vec<Interruption>, ApplyError> {
+    if !exists(conn, dialect, LOG_TABLE).await? {
+        return Ok(Vec::new());
+    }
+    let err = |source| ApplyError::Database {
+        doing: "reading the interruption records in the audit log".into(),
+        source,
+    };
+    let rows = conn
+        .fetch_all(dialect.select_open_log_sql(LOG_TABLE, &RUNNING).as_str())
+        .await
+        .map_err(err)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let revision: String = row.try_get(0).map_err(err)?;
+        let direction: String = row.try_get(1).map_err(err)?;
+        let started_at: String = row.try_get(2).map_err(err)?;
+        let message: Option<String> = row.try_get(3).map_err(err)?;
+        let (progress, message) = parse_progress(message.as_deref().unwrap_or_default());
+        out.push(Interruption {
+            revision,
+            direction: if direction == running_marker(Direction::Down) {
+                Direction::Down
+            } else {
+                Direction::Up
+            },
+            started_at,
+            progress,
+            message,
+            stamp_to: None,
+            may_be_running: false,
+        });
+    }
+    Ok(out)
+}
+
+/// Splits `[done/total] message`.
+fn parse_progress(message: &str) -> (Option<(usize, usize)>, String) {
+    let parsed = message
+        .strip_prefix('[')
+        .and_then(|m| m.split_once("] "))
+        .and_then(|(counts, rest)| {
+            let (done, total) = counts.split_once('/')?;
+            Some(((done.parse().ok()?, total.parse().ok()?), rest))
+        });
+    match parsed {
+        Some((progress, rest)) => (Some(progress), rest.to_string()),
+        None => (None, message.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_round_trips_through_the_message() {
+        assert_eq!(
+            parse_progress("[2/5] add index [concurrently]"),
+            (Some((2, 5)), "add index [concurrently]".to_string())
+        );
+        assert_eq!(
+            parse_progress("[x/5] m"),
+            (None, "[x/5] m".to_string()),
+            "not a progress prefix: kept whole"
+        );
+        assert_eq!(parse_progress("plain"), (None, "plain".to_string()));
+    }
+
+    #[test]
+    fn markers_fit_the_direction_column() {
+        // `direction` is varchar(8); PostgreSQL enforces it.
+        for d in [Direction::Up, Direction::Down] {
+            assert!(running_marker(d).len() <= 8);
+        }
+    }
+
+    #[test]
+    fn descriptions_say_what_ran_and_what_to_do() {
+        let mut r = Interruption {
+            revision: "abc".into(),
+            direction: Direction::Up,
+            started_at: "2025-01-01T00:00:00.000Z".into(),
+            progress: Some((1, 3)),
+            message: "add index".into(),
+            stamp_to: None,
+            may_be_running: false,
+        };
+        let d = r.describe();
+        assert!(d.contains("1 of its 3 statements completed"), "{d}");
+        assert!(d.contains("statement 2 was running"), "{d}");
+        assert!(d.contains("statement 3 did not run"), "{d}");
+        assert!(r.remedy().contains("`stamp abc`"), "{}", r.remedy());
+        assert!(r.remedy().contains("`upgrade --retry-interrupted`"));
+        r.direction = Direction::Down;
+        r.stamp_to = Some(Vec::new());
+        assert!(
+            r.remedy().contains("`stamp --purge base`"),
+            "{}",
+            r.remedy()
+        );
+        assert!(r.remedy().contains("`downgrade --retry-interrupted`"));
+        r.progress = Some((3, 3));
+        assert!(r.describe().contains("only the version record is missing"));
+        assert!(!r.describe().contains("another migrator"));
+        r.may_be_running = true;
+        assert!(r
+            .describe()
+            .contains("unless another migrator is still running it"));
+    }
 }

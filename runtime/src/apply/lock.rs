@@ -1,20 +1,28 @@
-//! Stage 7, apply: the migration lock (PostgreSQL advisory lock; SQLite locks with `BEGIN IMMEDIATE`).
+//! Stage 7, apply: the migration lock (PostgreSQL advisory lock; SQLite locks with `BEGIN IMMEDIATE`, retried until the timeout).
 
 use std::time::{Duration, Instant};
 
 use sqlx::{AnyConnection, Executor, Row};
 use thiserror::Error;
 
-use super::Event;
+use super::{db_err, run, ApplyError, Event, StopFlag};
 use crate::dialect::Dialect;
+
+/// Who holds SQLite's write lock, as far as anyone can tell.
+const SQLITE_HOLDER: &str = "another connection holds this SQLite database's write lock, a \
+                             migration or the application in a transaction; SQLite does not \
+                             say which process";
+
+/// How often a waiting migrator tries the lock again.
+const RETRY: Duration = Duration::from_millis(50);
 
 /// The lock could not be taken or released.
 #[derive(Debug, Error)]
 pub enum LockError {
     /// Another process held the lock for longer than the timeout.
     #[error(
-        "another migration holds the lock and did not finish within {}s: {holder}; wait for it, \
-         or raise lock_timeout_seconds in strata.toml",
+        "the migration lock was not free within {}s: {holder}; wait for it to finish and run \
+         the command again, or raise lock_timeout_seconds in strata.toml",
         timeout.as_secs()
     )]
     Timeout {
@@ -34,33 +42,120 @@ pub(super) struct Guard {
     key: Option<i64>,
 }
 
+/// Takes the advisory lock where the dialect has one (PostgreSQL), waiting up to `timeout`.
 pub(super) async fn acquire<E: FnMut(Event)>(
     conn: &mut AnyConnection,
     dialect: &dyn Dialect,
     key: i64,
     timeout: Duration,
+    stop: &StopFlag,
     events: &mut E,
-) -> Result<Guard, LockError> {
+) -> Result<Guard, ApplyError> {
     let Some(sql) = dialect.try_lock_sql(key) else {
         return Ok(Guard { key: None });
     };
     let start = Instant::now();
     let mut announced = false;
     loop {
-        let row = conn.fetch_one(sql.as_str()).await?;
-        if row.try_get::<bool, _>(0)? {
+        let row = conn
+            .fetch_one(sql.as_str())
+            .await
+            .map_err(LockError::from)?;
+        if row.try_get::<bool, _>(0).map_err(LockError::from)? {
             return Ok(Guard { key: Some(key) });
         }
         let holder = holder(conn, dialect, key).await;
         if start.elapsed() >= timeout {
-            return Err(LockError::Timeout { timeout, holder });
+            return Err(LockError::Timeout { timeout, holder }.into());
+        }
+        if let Some(e) = stop.stopped(
+            None,
+            "while waiting for the migration lock; nothing had run",
+        ) {
+            return Err(e);
         }
         if !announced {
             events(Event::Waiting(holder));
             announced = true;
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(RETRY).await;
     }
+}
+
+/// Opens the migration transaction. Where the dialect locks with the transaction itself
+/// (SQLite's `BEGIN IMMEDIATE`), tries without waiting, announces [`Event::Waiting`] when
+/// another connection holds the lock, and retries until `timeout`; then lets later
+/// statements (`COMMIT`, steps outside a transaction) wait as long for other connections.
+pub(super) async fn begin<E: FnMut(Event)>(
+    conn: &mut AnyConnection,
+    dialect: &dyn Dialect,
+    timeout: Duration,
+    stop: &StopFlag,
+    events: &mut E,
+) -> Result<(), ApplyError> {
+    let opening = "opening the migration transaction";
+    let Some(no_wait) = dialect.lock_wait_sql(0) else {
+        return run(conn, dialect.begin_sql())
+            .await
+            .map_err(db_err(opening));
+    };
+    run(conn, &no_wait).await.map_err(db_err(opening))?;
+    let start = Instant::now();
+    let mut announced = false;
+    let result = loop {
+        let busy = match run(conn, dialect.begin_sql()).await {
+            Ok(()) => break Ok(()),
+            Err(e) => {
+                let code = e.as_database_error().and_then(|d| d.code());
+                if !code.is_some_and(|c| dialect.is_busy_code(&c)) {
+                    break Err(db_err(opening)(e));
+                }
+                e
+            }
+        };
+        if start.elapsed() >= timeout {
+            let _ = busy;
+            break Err(LockError::Timeout {
+                timeout,
+                holder: SQLITE_HOLDER.into(),
+            }
+            .into());
+        }
+        if let Some(e) = stop.stopped(
+            None,
+            "while waiting for the migration lock; nothing had run",
+        ) {
+            break Err(e);
+        }
+        if !announced {
+            events(Event::Waiting(SQLITE_HOLDER.into()));
+            announced = true;
+        }
+        tokio::time::sleep(RETRY).await;
+    };
+    let millis = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+    if let Some(wait) = dialect.lock_wait_sql(millis) {
+        let restored = run(conn, &wait).await.map_err(db_err(opening));
+        if result.is_ok() {
+            if let Err(e) = restored {
+                let _ = run(conn, "ROLLBACK").await;
+                return Err(e);
+            }
+        }
+    }
+    result
+}
+
+/// Whether a session holds the migration lock `key` right now; `None` where the dialect
+/// cannot tell (SQLite, or the query failed).
+pub(crate) async fn is_held(
+    conn: &mut AnyConnection,
+    dialect: &dyn Dialect,
+    key: i64,
+) -> Option<bool> {
+    let sql = dialect.lock_holder_sql(key)?;
+    let row = conn.fetch_one(sql.as_str()).await.ok()?;
+    row.try_get::<String, _>(0).ok().map(|h| !h.is_empty())
 }
 
 async fn holder(conn: &mut AnyConnection, dialect: &dyn Dialect, key: i64) -> String {

@@ -9,7 +9,10 @@ use crate::dialect::Dialect;
 /// Renders `steps` as one script: `BEGIN;`, the version table's DDL when the run starts from
 /// base (`create_bookkeeping`), a `-- Running upgrade a -> b, message` comment per step, each
 /// step's statements and version-row updates, `COMMIT;`. With [`TxMode::PerMigration`], each
-/// migration gets its own `BEGIN;`/`COMMIT;`; a non-transactional step never has one.
+/// migration gets its own `BEGIN;`/`COMMIT;`. A non-transactional step runs outside them,
+/// except its atomic ranges (a table rebuild) and its version-row updates, which get a
+/// transaction each. Before a `COMMIT;` that ends steps rebuilding tables, the foreign-key
+/// query over those tables (SQLite) is printed as a comment to run by hand.
 pub fn script(
     dialect: &dyn Dialect,
     steps: &[PlannedStep],
@@ -19,17 +22,17 @@ pub fn script(
     let mut out = String::new();
     let now = bookkeeping::now_utc();
     let mut open = false;
+    // Tables rebuilt in the open transaction.
+    let mut rebuilt: Vec<String> = Vec::new();
     let begin = |out: &mut String, open: &mut bool| {
         if !*open {
             let _ = writeln!(out, "BEGIN;\n");
             *open = true;
         }
     };
-    let commit = |out: &mut String, open: &mut bool| {
+    let commit = |out: &mut String, open: &mut bool, rebuilt: &mut Vec<String>| {
         if *open {
-            for check in dialect.run_epilogue_checks() {
-                let _ = writeln!(out, "-- Must return no rows:\n{check};\n");
-            }
+            fk_check(out, dialect, rebuilt);
             let _ = writeln!(out, "COMMIT;\n");
             *open = false;
         }
@@ -45,10 +48,11 @@ pub fn script(
     }
     for step in steps {
         if !step.transactional {
-            commit(&mut out, &mut open);
+            commit(&mut out, &mut open, &mut rebuilt);
             let _ = writeln!(out, "-- Not transactional: runs outside a transaction");
         } else {
             begin(&mut out, &mut open);
+            rebuilt.extend(step.rebuilt_tables.iter().cloned());
         }
         let verb = match step.direction {
             super::Direction::Up => "upgrade",
@@ -61,19 +65,50 @@ pub fn script(
             "-- Running {verb} {} -> {}, {}\n",
             step.from_label, step.to_label, step.message
         );
-        for sql in &step.statements {
+        let bookkeeping =
+            bookkeeping::version_and_log_statements(dialect, step, &now, Duration::ZERO);
+        if step.transactional {
+            for sql in step.statements.iter().chain(&bookkeeping) {
+                let _ = writeln!(out, "{sql};\n");
+            }
+            if tx_mode == TxMode::PerMigration {
+                commit(&mut out, &mut open, &mut rebuilt);
+            }
+            continue;
+        }
+        for (unit, atomic) in super::units(step, dialect) {
+            if atomic {
+                begin(&mut out, &mut open);
+                rebuilt.extend(step.rebuilt_tables.iter().cloned());
+            }
+            for sql in &step.statements[unit] {
+                let _ = writeln!(out, "{sql};\n");
+            }
+            commit(&mut out, &mut open, &mut rebuilt);
+        }
+        // The version rows and the log row take effect together.
+        begin(&mut out, &mut open);
+        for sql in &bookkeeping {
             let _ = writeln!(out, "{sql};\n");
         }
-        for sql in bookkeeping::version_and_log_statements(dialect, step, &now, Duration::ZERO) {
-            let _ = writeln!(out, "{sql};\n");
-        }
-        if !step.transactional || tx_mode == TxMode::PerMigration {
-            commit(&mut out, &mut open);
-        }
+        commit(&mut out, &mut open, &mut rebuilt);
     }
-    commit(&mut out, &mut open);
+    commit(&mut out, &mut open, &mut rebuilt);
     for sql in dialect.run_finally() {
         let _ = writeln!(out, "{sql};\n");
     }
     Ok(out)
+}
+
+/// The foreign-key query over the tables rebuilt in the transaction about to commit, as a
+/// comment to run by hand (empty when none were rebuilt, or the dialect enforces foreign keys).
+fn fk_check(out: &mut String, dialect: &dyn Dialect, rebuilt: &mut Vec<String>) {
+    if let Some(sql) = dialect.foreign_key_violations_sql(rebuilt) {
+        let _ = writeln!(
+            out,
+            "-- Rows this returns that it did not return before the script ran are foreign keys \
+             the migration broke:\n{sql};\n"
+        );
+    }
+    rebuilt.clear();
 }

@@ -133,6 +133,10 @@ pub enum Command {
         /// Apply even if an applied migration file was edited since it ran.
         #[arg(long)]
         allow_changed: bool,
+        /// Close the record of a revision that was interrupted half way (it runs outside a
+        /// transaction) and run it again; first undo what it did by hand.
+        #[arg(long)]
+        retry_interrupted: bool,
     },
     /// Revert the database to an earlier revision.
     ///
@@ -161,6 +165,10 @@ pub enum Command {
         /// there is no question either.
         #[arg(short = 'y', long)]
         yes: bool,
+        /// Close the record of a downgrade that was interrupted half way (it runs outside a
+        /// transaction) and run it again; first restore what it removed by hand.
+        #[arg(long)]
+        retry_interrupted: bool,
     },
     /// Show the current revision(s) of the database.
     ///

@@ -9,7 +9,8 @@ use super::args::{Command, Global, RevisionOptions};
 use super::confirm;
 use super::format::{self, LineOpts};
 use super::output::Out;
-use super::{Failure, Outcome};
+use super::{signals, Failure, Outcome};
+use crate::apply::ApplyError;
 use crate::config::{self, UrlSource};
 use crate::db::{redact, Db};
 use crate::dialect::DialectKind;
@@ -72,16 +73,15 @@ impl Ctx {
                 sql,
                 dialect,
                 allow_changed,
+                retry_interrupted,
             } => {
-                self.run_steps(
-                    graph::Direction::Up,
-                    &target,
-                    sql,
-                    dialect,
+                let opts = RunOptions {
                     allow_changed,
-                    false,
-                )
-                .await
+                    retry_interrupted,
+                    ..RunOptions::default()
+                };
+                self.run_steps(graph::Direction::Up, &target, sql, dialect, opts, false)
+                    .await
             }
             Command::Downgrade {
                 target,
@@ -89,16 +89,15 @@ impl Ctx {
                 dialect,
                 allow_changed,
                 yes,
+                retry_interrupted,
             } => {
-                self.run_steps(
-                    graph::Direction::Down,
-                    &target,
-                    sql,
-                    dialect,
+                let opts = RunOptions {
                     allow_changed,
-                    yes,
-                )
-                .await
+                    retry_interrupted,
+                    ..RunOptions::default()
+                };
+                self.run_steps(graph::Direction::Down, &target, sql, dialect, opts, yes)
+                    .await
             }
             Command::Current { check_heads } => self.current(check_heads).await,
             Command::History {
@@ -292,7 +291,7 @@ impl Ctx {
         target: &str,
         sql: bool,
         dialect: Option<String>,
-        allow_changed: bool,
+        opts: RunOptions,
         yes: bool,
     ) -> Result<Outcome, Failure> {
         let m = self.open()?;
@@ -309,7 +308,8 @@ impl Ctx {
         }
         let mut db = self.connect(&m).await?;
         if direction == graph::Direction::Down {
-            let checked = confirm::downgrade(&self.out, &m, &mut db, target, yes, allow_changed);
+            let checked =
+                confirm::downgrade(&self.out, &m, &mut db, target, yes, opts.allow_changed);
             if let Err(e) = checked.await {
                 close(db).await;
                 return Err(e);
@@ -325,21 +325,55 @@ impl Ctx {
         } else {
             0
         };
-        let opts = RunOptions {
-            allow_changed,
-            tx_mode: None,
-        };
-        let result = {
+        // Ctrl-C / SIGTERM: stop, cancel the running statement, roll back, say where it is.
+        let (url, _) = config::resolve_url(self.g.database_url.as_deref(), m.settings());
+        let (result, signal) = {
             let mut progress = self.out.progress(total);
             let events = |e| progress.event(e);
-            match direction {
-                graph::Direction::Up => m.upgrade(&mut db, target, &opts, events).await,
-                graph::Direction::Down => m.downgrade(&mut db, target, &opts, events).await,
+            let run = async {
+                match direction {
+                    graph::Direction::Up => m.upgrade(&mut db, target, &opts, events).await,
+                    graph::Direction::Down => m.downgrade(&mut db, target, &opts, events).await,
+                }
+            };
+            signals::run_interruptible(run, &opts.stop, &url, &self.out).await
+        };
+        let outcome = match result {
+            Ok(_) => {
+                if signal.is_some() {
+                    self.out.info(format!(
+                        "The run had finished before it could stop: {}",
+                        state(&m, &mut db).await.0
+                    ));
+                }
+                Ok(Outcome::Done)
+            }
+            Err(e) => {
+                // After a failed or stopped step, say where the database is now.
+                let report = matches!(
+                    e,
+                    Error::Apply(
+                        ApplyError::Statement { .. }
+                            | ApplyError::Stopped { .. }
+                            | ApplyError::ForeignKeyCheck { .. }
+                    )
+                );
+                let mut failure = Failure::from(e);
+                if report {
+                    let (mut hint, recorded) = state(&m, &mut db).await;
+                    if signal.is_some() && !recorded {
+                        hint.push_str("; run the command again to continue");
+                    }
+                    failure = failure.hint(hint);
+                }
+                if let Some(code) = signal {
+                    failure = failure.exit_code(code);
+                }
+                Err(failure)
             }
         };
         close(db).await;
-        result?;
-        Ok(Outcome::Done)
+        outcome
     }
 
     /// The database's current revisions (connecting) when `needed`, else none.
@@ -355,7 +389,11 @@ impl Ctx {
 
     async fn current(&self, check_heads: bool) -> Result<Outcome, Failure> {
         let m = self.open_headers()?;
-        let rows = self.current_rows(&m, true).await?;
+        let mut db = self.connect(&m).await?;
+        let rows = m.current(&mut db).await;
+        let interrupted = m.interrupted(&mut db).await;
+        close(db).await;
+        let (rows, interrupted) = (rows?, interrupted?);
         let g = m.graph();
         for rev in &rows {
             match g.script(rev) {
@@ -373,7 +411,14 @@ impl Ctx {
                     .result(format!("{rev} (no migration file defines this revision)")),
             }
         }
+        for r in &interrupted {
+            self.out
+                .warning(format!("{}.\n  What to do: {}", r.describe(), r.remedy()));
+        }
         if check_heads {
+            if !interrupted.is_empty() {
+                return Err(Error::from(ApplyError::Interrupted(interrupted)).into());
+            }
             m.check_at_heads(&rows)?;
         }
         Ok(Outcome::Done)
@@ -684,6 +729,33 @@ fn revision_sql(
         Err(e) => Err(e.to_string()),
     };
     Ok((flat(up), down))
+}
+
+/// Where the database is: its version rows, and any interruption record with what to do
+/// (true when there is one).
+async fn state(m: &Migrator, db: &mut Db) -> (String, bool) {
+    let rows = match m.current(db).await {
+        Ok(rows) if rows.is_empty() => "base (no version rows)".to_string(),
+        Ok(rows) => format!("revision {}", rows.join(", ")),
+        Err(e) => {
+            return (
+                format!("could not read the version rows afterwards: {e}"),
+                false,
+            )
+        }
+    };
+    let mut out = format!("the database is at {rows}");
+    let mut recorded = false;
+    match m.interrupted(db).await {
+        Ok(records) => {
+            for r in records {
+                out.push_str(&format!("; {}; {}", r.describe(), r.remedy()));
+                recorded = true;
+            }
+        }
+        Err(e) => out.push_str(&format!("; could not read the interruption records: {e}")),
+    }
+    (out, recorded)
 }
 
 /// Closes a connection politely (PostgreSQL logs abrupt disconnects).

@@ -16,6 +16,7 @@ mod commands;
 mod confirm;
 mod format;
 mod output;
+mod signals;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -62,7 +63,7 @@ where
         Ok(Outcome::Differences) => ExitCode::FAILURE,
         Err(f) => {
             out.error(&f.message, f.hint.as_deref());
-            ExitCode::FAILURE
+            ExitCode::from(f.code)
         }
     }
 }
@@ -81,6 +82,8 @@ pub(crate) enum Outcome {
 pub(crate) struct Failure {
     pub message: String,
     pub hint: Option<String>,
+    /// The exit code: 1, or 128 + the signal that stopped the run.
+    pub code: u8,
 }
 
 impl Failure {
@@ -88,7 +91,13 @@ impl Failure {
         Failure {
             message: message.into(),
             hint: None,
+            code: 1,
         }
+    }
+
+    pub(crate) fn exit_code(mut self, code: u8) -> Failure {
+        self.code = code;
+        self
     }
 
     pub(crate) fn hint(mut self, hint: impl Into<String>) -> Failure {
@@ -113,6 +122,11 @@ impl From<Error> for Failure {
                     "add `use {krate} as _;` to src/bin/migrate.rs (`models` lists the models \
                      this binary sees)"
                 ))
+            }
+            Error::Apply(crate::apply::ApplyError::Interrupted(records)) => {
+                let what: Vec<String> = records.iter().map(|r| r.describe()).collect();
+                let todo: Vec<String> = records.iter().map(|r| r.remedy()).collect();
+                Failure::new(format!("{}; nothing was run", what.join("; "))).hint(todo.join("; "))
             }
             other => Failure::new(other.to_string()),
         }

@@ -182,6 +182,11 @@ impl Progress<'_> {
             Event::Waiting(holder) => {
                 self.line(&format!("Waiting for the migration lock ({holder}) ..."));
             }
+            Event::Warning(text) => {
+                let label = paint(self.out.color_out, Style::Yellow, "WARNING:");
+                self.line(&format!("{label} {text}"));
+            }
+            Event::Note(text) => self.line(&text),
         }
     }
 

@@ -337,12 +337,23 @@ pub trait Dialect: Send + Sync + fmt::Debug {
         Vec::new()
     }
 
-    /// Queries to run INSIDE the migration transaction after the last migration statement and
-    /// before `COMMIT`; any row one of them returns is a violation, and the transaction must be
-    /// rolled back. SQLite: `PRAGMA foreign_key_check` (foreign keys are not enforced while the
-    /// prologue has them off). Default: none.
+    /// Queries whose rows are foreign keys that point nowhere, over the whole database.
+    /// SQLite: `PRAGMA foreign_key_check`. Default: none. (The apply stage checks only the
+    /// tables a migration re-creates, with [`Dialect::foreign_key_violations_sql`].)
     fn run_epilogue_checks(&self) -> Vec<String> {
         Vec::new()
+    }
+
+    /// A query listing the rows whose foreign keys point nowhere, in `tables` and in the tables
+    /// whose foreign keys reference one of them: rows of (table text, rowid int8, parent text).
+    /// The apply stage runs it before and after steps that re-create `tables` (inside the
+    /// migration transaction): a violation the steps added fails the migration, one that was
+    /// there before is reported as pre-existing. SQLite: `pragma_foreign_key_check` per table
+    /// (foreign keys are not enforced while the prologue has them off). `None` where the
+    /// database enforces foreign keys statement by statement. Default: `None`.
+    fn foreign_key_violations_sql(&self, tables: &[String]) -> Option<String> {
+        let _ = tables;
+        None
     }
 
     /// Statements to run AFTER the transaction ends, whether it committed or rolled back,
@@ -497,6 +508,93 @@ pub trait Dialect: Send + Sync + fmt::Debug {
             column.map_or_else(|| "*".to_string(), |c| self.quote_ident(c)),
             self.quote_ident(table)
         )
+    }
+
+    /// The statement that changes the open interruption record of `revision`: its audit-log
+    /// row whose direction is `running` and whose `finished_at` is still empty. Every value is
+    /// a literal.
+    fn update_open_log_sql(
+        &self,
+        table: &str,
+        revision: &str,
+        running: &str,
+        set: &[(&str, Option<String>)],
+    ) -> String {
+        let sets: Vec<String> = set
+            .iter()
+            .map(|(c, v)| {
+                let v = v
+                    .as_deref()
+                    .map_or_else(|| "NULL".to_string(), |v| self.quote_str(v));
+                format!("{} = {v}", self.quote_ident(c))
+            })
+            .collect();
+        format!(
+            "UPDATE {} SET {} WHERE {} = {} AND {} = {} AND {} = ''",
+            self.quote_ident(table),
+            sets.join(", "),
+            self.quote_ident("revision"),
+            self.quote_str(revision),
+            self.quote_ident("direction"),
+            self.quote_str(running),
+            self.quote_ident("finished_at")
+        )
+    }
+
+    /// The query that lists the open interruption records: audit-log rows whose direction is
+    /// one of `running` and whose `finished_at` is empty, as rows of (revision text, direction
+    /// text, started_at text, message text), oldest first.
+    fn select_open_log_sql(&self, table: &str, running: &[&str]) -> String {
+        let markers: Vec<String> = running.iter().map(|m| self.quote_str(m)).collect();
+        format!(
+            "SELECT {}, {}, {}, {} FROM {} WHERE {} IN ({}) AND {} = '' ORDER BY {}",
+            self.quote_ident("revision"),
+            self.quote_ident("direction"),
+            self.quote_ident("started_at"),
+            self.quote_ident("message"),
+            self.quote_ident(table),
+            self.quote_ident("direction"),
+            markers.join(", "),
+            self.quote_ident("finished_at"),
+            self.quote_ident("seq")
+        )
+    }
+
+    /// The statement that sets how long a statement waits for a lock another connection
+    /// holds before failing, in milliseconds (SQLite: `PRAGMA busy_timeout`). `None` where
+    /// the migration lock is taken another way. Default: `None`.
+    fn lock_wait_sql(&self, millis: u64) -> Option<String> {
+        let _ = millis;
+        None
+    }
+
+    /// Whether a database error code means "another connection holds the lock; try again"
+    /// (SQLite: `SQLITE_BUSY`). Default: never.
+    fn is_busy_code(&self, code: &str) -> bool {
+        let _ = code;
+        false
+    }
+
+    /// Statements run once on the migration connection before the lock is taken. Failures are
+    /// ignored (settings an older server does not know). PostgreSQL: have the server stop a
+    /// running statement soon after its client is gone (killed), so a crashed migrator does
+    /// not keep the lock for the rest of a long statement. Default: none.
+    fn session_setup_sql(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// A query returning one int8: the server's id for this connection, with which another
+    /// connection can cancel its running statement ([`Dialect::cancel_backend_sql`]). `None`
+    /// where statements cannot be cancelled that way. Default: `None`.
+    fn backend_id_sql(&self) -> Option<String> {
+        None
+    }
+
+    /// A query (one row) that cancels the statement running on backend `id`, as psql does on
+    /// Ctrl-C. Default: `None`.
+    fn cancel_backend_sql(&self, id: i64) -> Option<String> {
+        let _ = id;
+        None
     }
 
     /// The query that reads the audit log's checksum per applied revision: rows of

@@ -89,6 +89,7 @@ impl Live {
             tx_mode: TxMode::Whole,
             lock_timeout: Duration::from_secs(30),
             lock_key: 0x5354_5241_5441,
+            ..ExecuteOptions::default()
         };
         let done = execute(&mut self.db.conn, self.dialect, opts, planner, &mut |_| {})
             .await

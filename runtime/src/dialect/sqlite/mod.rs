@@ -60,6 +60,37 @@ impl Dialect for Sqlite {
         vec!["PRAGMA foreign_key_check".into()]
     }
 
+    /// `pragma_foreign_key_check` of each table named (case-insensitively, as SQLite matches
+    /// names) or referencing one named, keeping the rows that involve a named table.
+    fn foreign_key_violations_sql(&self, tables: &[String]) -> Option<String> {
+        if tables.is_empty() {
+            return None;
+        }
+        let names: Vec<String> = tables
+            .iter()
+            .map(|t| self.quote_str(&t.to_ascii_lowercase()))
+            .collect();
+        let names = names.join(", ");
+        Some(format!(
+            "SELECT c.\"table\", c.rowid, c.parent FROM sqlite_master AS m \
+             JOIN pragma_foreign_key_check(m.name) AS c \
+             WHERE m.type = 'table' AND (lower(m.name) IN ({names}) OR EXISTS \
+             (SELECT 1 FROM pragma_foreign_key_list(m.name) AS l WHERE lower(l.\"table\") IN ({names}))) \
+             AND (lower(c.\"table\") IN ({names}) OR lower(c.parent) IN ({names})) \
+             ORDER BY c.\"table\", c.rowid"
+        ))
+    }
+
+    /// `PRAGMA busy_timeout`: how long a statement waits for another connection's write lock.
+    fn lock_wait_sql(&self, millis: u64) -> Option<String> {
+        Some(format!("PRAGMA busy_timeout = {millis}"))
+    }
+
+    /// `SQLITE_BUSY` (5) and `SQLITE_LOCKED` (6), with any extended code.
+    fn is_busy_code(&self, code: &str) -> bool {
+        code.parse::<i64>().is_ok_and(|c| matches!(c & 0xff, 5 | 6))
+    }
+
     /// `PRAGMA foreign_keys = ON` again.
     fn run_finally(&self) -> Vec<String> {
         vec!["PRAGMA foreign_keys = ON".into()]
