@@ -2,7 +2,7 @@
 
 use sqlx::{AnyConnection, Executor};
 use strata::dialect::postgres::Postgres;
-use strata::dialect::Dialect;
+use strata::dialect::Catalog;
 use strata::introspect::{introspect, IntrospectOptions, Introspected};
 use strata::schema::{
     Check, Column, Default, ForeignKey, Index, PrimaryKey, ReferentialAction, Schema, SqlType,

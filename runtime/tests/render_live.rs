@@ -43,6 +43,7 @@ impl Live {
     async fn migrate(&mut self, ops: &[Op]) -> Result<(), String> {
         let (rendered, after) = render_ops(ops, self.dialect, &self.schema)
             .map_err(|e| format!("{}: render failed: {e}", self.kind()))?;
+        let rebuilt: Vec<String> = rendered.iter().filter_map(|r| r.rebuilt.clone()).collect();
         let statements: Vec<String> = rendered.into_iter().flat_map(|r| r.statements).collect();
         let conn = &mut self.db.conn;
         for s in self.dialect.run_prologue() {
@@ -55,7 +56,7 @@ impl Live {
                     return Err(format!("{e}\n  statement: {s}"));
                 }
             }
-            for q in self.dialect.run_epilogue_checks() {
+            if let Some(q) = self.dialect.foreign_key_violations_sql(&rebuilt) {
                 let rows = tx.fetch_all(q.as_str()).await.map_err(|e| e.to_string())?;
                 if !rows.is_empty() {
                     return Err(format!("{q} returned {} violation(s)", rows.len()));
@@ -970,9 +971,9 @@ async fn compound_expression_defaults_apply() {
             ],
             ..Table::default()
         };
-        for sql in d
-            .render(&Op::CreateTable { table }, &Schema::new())
+        for sql in strata::render::render_op(&Op::CreateTable { table }, d, &Schema::new())
             .expect("renders")
+            .sql
         {
             db.conn.execute(sql.as_str()).await.expect("valid DDL");
         }

@@ -2,7 +2,7 @@
 
 use strata::dialect::{Dialect, DialectKind, RenderError};
 use strata::ops::{Change, DefaultChange, Op};
-use strata::render::render_ops;
+use strata::render::{render_op, render_ops};
 use strata::schema::{
     Check, Column, Default, ForeignKey, Index, PrimaryKey, ReferentialAction, Schema, SqlType,
     Table, Unique,
@@ -612,11 +612,15 @@ fn every_op_on_every_dialect() {
 fn hooks_around_the_transaction() {
     let sqlite = DialectKind::Sqlite.dialect().expect("sqlite");
     assert_eq!(sqlite.run_prologue(), ["PRAGMA foreign_keys = OFF"]);
-    assert_eq!(sqlite.run_epilogue_checks(), ["PRAGMA foreign_key_check"]);
+    let check = sqlite
+        .foreign_key_violations_sql(&["t".to_string()])
+        .expect("sqlite checks rebuilt tables");
+    assert!(check.contains("pragma_foreign_key_check"), "{check}");
+    assert_eq!(sqlite.foreign_key_violations_sql(&[]), None);
     assert_eq!(sqlite.run_finally(), ["PRAGMA foreign_keys = ON"]);
     let pg = DialectKind::Postgres.dialect().expect("postgres");
     assert!(pg.run_prologue().is_empty());
-    assert!(pg.run_epilogue_checks().is_empty());
+    assert_eq!(pg.foreign_key_violations_sql(&["t".to_string()]), None);
     assert!(pg.run_finally().is_empty());
 }
 
@@ -726,17 +730,23 @@ fn ops_that_do_not_fit_the_schema_are_inconsistent() {
     let existing_table = Op::CreateTable { table: users() };
     for kind in DIALECTS {
         let d = kind.dialect().expect("dialect");
-        let err = d.render(&missing_column, &base()).expect_err("no column");
+        let err = render_op(&missing_column, d, &base())
+            .map(|s| s.sql)
+            .expect_err("no column");
         assert!(
             matches!(&err, RenderError::Inconsistent(m) if m.contains("users") && m.contains("nickname")),
             "{kind}: {err}"
         );
-        let err = d.render(&missing_table, &base()).expect_err("no table");
+        let err = render_op(&missing_table, d, &base())
+            .map(|s| s.sql)
+            .expect_err("no table");
         assert!(
             matches!(&err, RenderError::Inconsistent(m) if m.contains("ghosts")),
             "{kind}: {err}"
         );
-        let err = d.render(&existing_table, &base()).expect_err("exists");
+        let err = render_op(&existing_table, d, &base())
+            .map(|s| s.sql)
+            .expect_err("exists");
         assert!(
             matches!(&err, RenderError::Inconsistent(m) if m.contains("users")),
             "{kind}: {err}"
@@ -763,8 +773,8 @@ fn impossible_autoincrement_is_unsupported_not_a_panic() {
         ..Table::default()
     };
     let sqlite = DialectKind::Sqlite.dialect().expect("sqlite");
-    let err = sqlite
-        .render(&Op::CreateTable { table }, &Schema::new())
+    let err = render_op(&Op::CreateTable { table }, sqlite, &Schema::new())
+        .map(|s| s.sql)
         .expect_err("unsupported");
     assert!(
         matches!(&err, RenderError::Unsupported { what, .. } if what.contains("t.id")),
@@ -779,7 +789,9 @@ fn impossible_autoincrement_is_unsupported_not_a_panic() {
             columns: vec!["id".into(), "user_id".into()],
         }),
     };
-    let err = sqlite.render(&widen_key, &base()).expect_err("unsupported");
+    let err = render_op(&widen_key, sqlite, &base())
+        .map(|s| s.sql)
+        .expect_err("unsupported");
     assert!(
         matches!(&err, RenderError::Unsupported { what, .. } if what.contains("`posts.id`")),
         "{err}"
@@ -794,8 +806,8 @@ fn impossible_autoincrement_is_unsupported_not_a_panic() {
         ..Table::default()
     };
     let pg = DialectKind::Postgres.dialect().expect("postgres");
-    let err = pg
-        .render(&Op::CreateTable { table }, &Schema::new())
+    let err = render_op(&Op::CreateTable { table }, pg, &Schema::new())
+        .map(|s| s.sql)
         .expect_err("unsupported");
     assert!(
         matches!(&err, RenderError::Unsupported { what, .. } if what.contains("t.id")),

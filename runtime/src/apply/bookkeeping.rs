@@ -53,11 +53,17 @@ pub fn log_table() -> Table {
     }
 }
 
+/// The DDL that creates one of Strata's tables.
+fn create_table(dialect: &dyn Dialect, table: Table) -> Result<Vec<String>, ApplyError> {
+    let op = Op::CreateTable { table };
+    Ok(crate::render::render_op(&op, dialect, &crate::schema::Schema::new())?.sql)
+}
+
 /// The DDL that creates both tables.
 pub fn create_statements(dialect: &dyn Dialect) -> Result<Vec<String>, ApplyError> {
     let mut out = Vec::new();
     for table in [version_table(), log_table()] {
-        out.extend(dialect.render(&Op::CreateTable { table }, &crate::schema::Schema::new())?);
+        out.extend(create_table(dialect, table)?);
     }
     Ok(out)
 }
@@ -100,7 +106,7 @@ pub async fn ensure_tables(
     for (table, present) in [(version_table(), has_version), (log_table(), has_log)] {
         if !present {
             let name = table.name.clone();
-            for sql in dialect.render(&Op::CreateTable { table }, &crate::schema::Schema::new())? {
+            for sql in create_table(dialect, table)? {
                 run(conn, &sql)
                     .await
                     .map_err(|source| ApplyError::Database {

@@ -151,96 +151,14 @@ fn alter(table: &str, cur: &Column, tgt: &Column) -> Option<Op> {
 }
 
 /// Whether two defaults mean the same. Literals compare by value; raw SQL expressions compare
-/// by [`expr_key`], because a database prints an expression back its own way: PostgreSQL
+/// by `expr_key` (the dialect layer's comparison form), because a database prints an expression back its own way: PostgreSQL
 /// reads `'a' || 'b'` back as `('a'::text || 'b'::text)`, and comparing the text would report
 /// a change on every run.
 pub(super) fn same_default(a: Option<&Default>, b: Option<&Default>) -> bool {
     match (a, b) {
         (Some(Default::Sql { sql: x }), Some(Default::Sql { sql: y })) => {
-            x == y || expr_key(x) == expr_key(y)
+            x == y || crate::dialect::sql_text::expr_key(x) == crate::dialect::sql_text::expr_key(y)
         }
         _ => a == b,
     }
-}
-
-/// A SQL expression in a form for comparison only (never rendered): whitespace outside quotes
-/// removed, unquoted text lower-cased, parentheses around the whole expression removed, and
-/// casts written after a string literal (`'a'::text`, `'x'::character varying(3)`) removed.
-pub(super) fn expr_key(sql: &str) -> String {
-    // Whitespace and case, outside single- and double-quoted text.
-    let mut flat = String::with_capacity(sql.len());
-    let mut quote: Option<char> = None;
-    for c in sql.chars() {
-        match quote {
-            Some(q) => {
-                flat.push(c);
-                if c == q {
-                    quote = None;
-                }
-            }
-            None => {
-                if c == '\'' || c == '"' {
-                    quote = Some(c);
-                    flat.push(c);
-                } else if !c.is_whitespace() {
-                    flat.push(c.to_ascii_lowercase());
-                }
-            }
-        }
-    }
-    // Casts after string literals.
-    let chars: Vec<char> = flat.chars().collect();
-    let mut out = String::with_capacity(flat.len());
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        out.push(c);
-        i += 1;
-        if c != '\'' {
-            if c == '"' {
-                while i < chars.len() {
-                    out.push(chars[i]);
-                    i += 1;
-                    if chars[i - 1] == '"' {
-                        break;
-                    }
-                }
-            }
-            continue;
-        }
-        // A string literal: copy to its closing quote ('' is an escaped quote).
-        while i < chars.len() {
-            out.push(chars[i]);
-            i += 1;
-            if chars[i - 1] == '\'' {
-                if i < chars.len() && chars[i] == '\'' {
-                    out.push('\'');
-                    i += 1;
-                } else {
-                    break;
-                }
-            }
-        }
-        // Then any `::type`, `::type(n,m)`, `::type[]` casts on it.
-        while i + 1 < chars.len() && chars[i] == ':' && chars[i + 1] == ':' {
-            let mut j = i + 2;
-            while j < chars.len() && (chars[j].is_ascii_alphanumeric() || chars[j] == '_') {
-                j += 1;
-            }
-            if j == i + 2 {
-                break;
-            }
-            if j < chars.len() && chars[j] == '(' {
-                match chars[j..].iter().position(|&c| c == ')') {
-                    Some(k) => j += k + 1,
-                    None => break,
-                }
-            }
-            while j + 1 < chars.len() && chars[j] == '[' && chars[j + 1] == ']' {
-                j += 2;
-            }
-            i = j;
-        }
-    }
-    crate::introspect::sql_text::strip_outer_parens(&out).to_string()
 }

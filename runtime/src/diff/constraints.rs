@@ -61,14 +61,6 @@ fn check_names_after_rename(current: &Table, new: &str) -> impl Fn(&str) -> Stri
     }
 }
 
-/// A check expression without double quotes and whitespace, for pairing checks whose names
-/// differ.
-fn expr_key(expr: &str) -> String {
-    expr.chars()
-        .filter(|c| *c != '"' && !c.is_whitespace())
-        .collect()
-}
-
 /// Adds to `steps` the ops that bring the indexes and constraints of `current` (a kept table,
 /// current names) to those of `target`. The primary key is handled with the columns.
 pub(super) fn compare(current: &Table, target: &Table, renames: &Renames, steps: &mut Steps) {
@@ -145,8 +137,8 @@ pub(super) fn compare(current: &Table, target: &Table, renames: &Renames, steps:
     let (removed, added) = unpaired(
         &removed,
         &added,
-        |c| expr_key(&c.expr),
-        |c| expr_key(&c.expr),
+        |c| crate::dialect::sql_text::check_key(&c.expr),
+        |c| crate::dialect::sql_text::check_key(&c.expr),
     );
     for c in removed {
         steps.drop_constraints.push(Op::DropCheck {

@@ -817,7 +817,8 @@ fn ops_never_carry_hints_even_for_new_tables() {
 
 #[test]
 fn expression_defaults_compare_by_meaning_not_spelling() {
-    use super::columns::{expr_key, same_default};
+    use super::columns::same_default;
+    use crate::dialect::sql_text::expr_key;
     let sql = |s: &str| Default::Sql { sql: s.into() };
     // PostgreSQL's reading of what the model says.
     for (model, database) in [

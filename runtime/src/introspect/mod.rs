@@ -4,55 +4,15 @@
 //! [`Schema`] ([`Dialect::assemble`]); this stage runs them. The number of queries does not
 //! depend on the number of tables: peers that query per table take minutes on large schemas.
 
-pub(crate) mod rows;
-pub(crate) mod sql_text;
-
 use std::sync::Arc;
 
 use futures_util::TryStreamExt;
 use sqlx::{AnyConnection, Executor};
 
-pub use rows::{CatalogRow, CatalogValues};
-use thiserror::Error;
+pub use crate::dialect::catalog::{CatalogRow, CatalogValues, IntrospectError, IntrospectOptions};
 
 use crate::dialect::Dialect;
 use crate::schema::Schema;
-
-/// What to read.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct IntrospectOptions {
-    /// The PostgreSQL schema to read; `None` reads `current_schema()`. Ignored on SQLite.
-    pub schema: Option<String>,
-}
-
-/// A database whose catalog could not be read.
-#[derive(Debug, Error)]
-pub enum IntrospectError {
-    /// A catalog query failed.
-    #[error("reading the database catalog failed: {source}\n  query: {query}")]
-    Query {
-        /// The query.
-        query: String,
-        /// The driver's error.
-        source: sqlx::Error,
-    },
-    /// A catalog row did not have the expected shape.
-    #[error("unexpected catalog data: {0}")]
-    Decode(String),
-    /// The database holds what an interrupted table rebuild left behind; nothing reads or
-    /// changes it until a person has looked.
-    #[error(
-        "table `{leftover}` is left over from an interrupted table rebuild (earlier Strata \
-         versions ran a rebuild's statements outside one transaction, and a kill could leave \
-         one); nothing was changed. {advice}"
-    )]
-    InterruptedRebuild {
-        /// The leftover table.
-        leftover: String,
-        /// What to do, for the state the database is in.
-        advice: String,
-    },
-}
 
 /// The result of introspection, with the number of catalog queries it took.
 #[derive(Debug, Clone, PartialEq)]

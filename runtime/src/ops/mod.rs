@@ -12,7 +12,7 @@
 mod describe;
 mod names;
 
-pub use names::{NameChange, NameKind};
+pub use crate::schema::naming::{NameChange, NameKind};
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -618,7 +618,7 @@ fn rename_column_refs(t: &mut Table, from: &str, to: &str) {
     // Both databases rewrite check expressions on a column rename; so does the replay, or a
     // later SQLite rebuild in the same migration would recreate the check with the old name.
     for ck in &mut t.checks {
-        ck.expr = rename_in_expr(&ck.expr, from, to);
+        ck.expr = crate::dialect::sql_text::rename_in_expr(&ck.expr, from, to);
     }
     let self_name = t.name.clone();
     for fk in &mut t.foreign_keys {
@@ -626,72 +626,6 @@ fn rename_column_refs(t: &mut Table, from: &str, to: &str) {
             fix(&mut fk.ref_columns);
         }
     }
-}
-
-/// `expr` with every reference to the column `from` renamed to `to`, as the database rewrites
-/// it: a double-quoted identifier equal to `from`, or an unquoted one equal to it ignoring ASCII
-/// case, becomes `"to"` (quoted, so any name is safe). String literals, function names (an
-/// identifier followed by `(`) and type names after `::` are left alone.
-pub(crate) fn rename_in_expr(expr: &str, from: &str, to: &str) -> String {
-    let quoted_to = format!("\"{}\"", to.replace('"', "\"\""));
-    let chars: Vec<char> = expr.chars().collect();
-    let mut out = String::with_capacity(expr.len());
-    let mut i = 0;
-    let next_is_paren = |mut j: usize| {
-        while j < chars.len() && chars[j].is_whitespace() {
-            j += 1;
-        }
-        j < chars.len() && chars[j] == '('
-    };
-    while i < chars.len() {
-        let c = chars[i];
-        if c == '\'' || c == '"' {
-            // A literal or a quoted identifier, to its closing quote (doubled quotes escape).
-            let start = i;
-            let mut text = String::new();
-            i += 1;
-            while i < chars.len() {
-                if chars[i] == c {
-                    if i + 1 < chars.len() && chars[i + 1] == c {
-                        text.push(c);
-                        i += 2;
-                        continue;
-                    }
-                    i += 1;
-                    break;
-                }
-                text.push(chars[i]);
-                i += 1;
-            }
-            if c == '"' && text == from && !next_is_paren(i) {
-                out.push_str(&quoted_to);
-            } else {
-                out.extend(&chars[start..i]);
-            }
-        } else if c.is_alphabetic() || c == '_' {
-            let start = i;
-            while i < chars.len() && (chars[i].is_alphanumeric() || matches!(chars[i], '_' | '$')) {
-                i += 1;
-            }
-            let word: String = chars[start..i].iter().collect();
-            let after_cast = start >= 2 && chars[start - 1] == ':' && chars[start - 2] == ':';
-            if word.eq_ignore_ascii_case(from) && !after_cast && !next_is_paren(i) {
-                out.push_str(&quoted_to);
-            } else {
-                out.push_str(&word);
-            }
-        } else if c.is_ascii_digit() {
-            // A number (`1e5` is not the identifier `e5`).
-            while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '.') {
-                out.push(chars[i]);
-                i += 1;
-            }
-        } else {
-            out.push(c);
-            i += 1;
-        }
-    }
-    out
 }
 
 /// The downgrade of `ops`: each op reversed, in reverse order.

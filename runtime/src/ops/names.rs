@@ -11,35 +11,8 @@
 use std::collections::BTreeSet;
 
 use super::Op;
-use crate::schema::{naming, Schema, Table};
-
-/// What kind of object a renamed name belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum NameKind {
-    /// A primary key (`pk_<table>`).
-    PrimaryKey,
-    /// A unique constraint (`uq_<table>_<cols>`).
-    Unique,
-    /// An index (`ix_<table>_<cols>`).
-    Index,
-    /// A foreign key (`fk_<table>_<cols>_<reftable>`).
-    ForeignKey,
-    /// A check constraint (`ck_<table>_<name>`).
-    Check,
-}
-
-/// One constraint or index renamed along with a table or column.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct NameChange {
-    /// The table it belongs to, by its name once the op has run.
-    pub table: String,
-    /// What it is.
-    pub kind: NameKind,
-    /// The name before.
-    pub from: String,
-    /// The name after.
-    pub to: String,
-}
+use crate::schema::naming::{self, NameChange, NameKind};
+use crate::schema::{Schema, Table};
 
 /// Every constraint and index name in `schema` (the names a rename must not take).
 fn taken(schema: &Schema) -> BTreeSet<&str> {
@@ -230,14 +203,6 @@ fn renamed_check(table: &Table, name: &str) -> Option<String> {
         .map(|(_, n)| n)
 }
 
-/// `expr` without double quotes and whitespace: two spellings of one check expression (a
-/// column rename quotes the column) compare equal.
-fn expr_key(expr: &str) -> String {
-    expr.chars()
-        .filter(|c| *c != '"' && !c.is_whitespace())
-        .collect()
-}
-
 impl Op {
     /// The name the constraint or index this op drops has in `table` (as it is before the op):
     /// the op's own name when the table has it, else the name of the one that does the same
@@ -286,7 +251,10 @@ impl Op {
                 &table.checks,
                 |c| &c.name,
                 &check.name,
-                |c| expr_key(&c.expr) == expr_key(&check.expr),
+                |c| {
+                    crate::dialect::sql_text::check_key(&c.expr)
+                        == crate::dialect::sql_text::check_key(&check.expr)
+                },
             )
             .or_else(|| renamed_check(table, &check.name)),
             Op::AlterPrimaryKey { from: Some(_), .. } => {

@@ -215,7 +215,7 @@ fn apply_reports_inconsistent_ops() {
 
 #[test]
 fn a_column_rename_rewrites_check_expressions() {
-    use super::rename_in_expr;
+    use crate::dialect::sql_text::rename_in_expr;
     let r = |e: &str| rename_in_expr(e, "username", "login");
     assert_eq!(r("length(username) > 2"), r#"length("login") > 2"#);
     assert_eq!(r(r#"length("username") > 2"#), r#"length("login") > 2"#);

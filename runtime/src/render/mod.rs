@@ -1,12 +1,15 @@
 //! Stage 6, render: turning a list of ops into SQL statements for one dialect.
 //!
-//! The dialect writes each op's SQL; this stage replays the ops on a schema value as it goes,
-//! so each op is rendered knowing the schema it applies to (what a SQLite table rebuild needs),
-//! with or without a database.
+//! Each op is matched once, here ([`render_op`]): it is checked against the schema it applies
+//! to, what it leaves behind is worked out ([`OpContext`]), and the one [`Ddl`] method that
+//! writes its SQL is called. A new op is a compile error here until every dialect can render
+//! it (through the standard-SQL default or its own override). The stage replays the ops on a
+//! schema value as it goes, so each op is rendered knowing the schema it applies to (what a
+//! SQLite table rebuild needs), with or without a database.
 
-use crate::dialect::{Dialect, RenderError};
+use crate::dialect::{ColumnChange, Dialect, OpContext, RenderError, Statements};
 use crate::ops::Op;
-use crate::schema::{Schema, Table};
+use crate::schema::{Schema, Table, Unmodeled};
 
 /// The statements for one op.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,7 +18,7 @@ pub struct Rendered {
     pub index: usize,
     /// The SQL statements, in order, without trailing semicolons.
     pub statements: Vec<String>,
-    /// The table the statements re-create ([`Dialect::rebuilt_table`]): they must take effect
+    /// The table the statements re-create ([`Statements::rebuilt`]): they must take effect
     /// together.
     pub rebuilt: Option<String>,
 }
@@ -30,21 +33,12 @@ pub fn render_ops(
     let mut schema = before.clone();
     let mut out = Vec::with_capacity(ops.len());
     for (index, op) in ops.iter().enumerate() {
-        let (statements, rebuilt) = match op {
-            Op::Sql {
-                dialect: Some(only),
-                ..
-            } if *only != dialect.kind() => (Vec::new(), None),
-            _ => (
-                dialect.render(op, &schema)?,
-                dialect.rebuilt_table(op, &schema),
-            ),
-        };
+        let Statements { sql, rebuilt } = render_op(op, dialect, &schema)?;
         op.apply(&mut schema)
             .map_err(|e| RenderError::Inconsistent(format!("step {}: {e}", index + 1)))?;
         out.push(Rendered {
             index,
-            statements,
+            statements: sql,
             rebuilt,
         });
     }
@@ -53,10 +47,7 @@ pub fn render_ops(
 
 /// An [`RenderError::Inconsistent`] saying what could not be rendered and why.
 pub(crate) fn inconsistent(what: impl std::fmt::Display) -> RenderError {
-    RenderError::Inconsistent(format!(
-        "{what}; the migration does not match the schema it runs on \
-         (was the file edited by hand, or are revisions applied out of order?)"
-    ))
+    RenderError::inconsistent(what)
 }
 
 /// The table `name` in `before`, or [`RenderError::Inconsistent`] naming it.
@@ -66,25 +57,202 @@ pub(crate) fn existing_table<'a>(before: &'a Schema, name: &str) -> Result<&'a T
         .ok_or_else(|| inconsistent(format_args!("table `{name}` does not exist at this point")))
 }
 
-/// The table `name` as it is once `op` has run on `before`. The op is replayed with
-/// [`Op::apply`] on a copy of that one table, so an op that does not fit (a missing column,
-/// a constraint that is not there) is [`RenderError::Inconsistent`] naming table and column.
-pub(crate) fn table_after(op: &Op, before: &Schema, name: &str) -> Result<Table, RenderError> {
-    let mut one = Schema::new();
-    one.insert(existing_table(before, name)?.clone());
-    op.apply(&mut one).map_err(inconsistent)?;
-    one.tables
-        .remove(name)
-        .ok_or_else(|| inconsistent(format_args!("table `{name}` disappears in this step")))
+/// The unmodeled objects as they are once `op` has run.
+fn objects_after(
+    op: &Op,
+    before: &Schema,
+    names: &[crate::schema::naming::NameChange],
+) -> Vec<Unmodeled> {
+    let mut objects = before.unmodeled.clone();
+    if !objects.is_empty() {
+        crate::ops::follow_unmodeled(op, names, &mut objects);
+    }
+    objects
 }
 
-/// The statements of a hand-written `sql` step: the text as written, trimmed, without a
-/// trailing semicolon; nothing when it is blank.
-pub(crate) fn sql_statements(sql: &str) -> Vec<String> {
-    let t = sql.trim().trim_end_matches(';').trim_end();
-    if t.is_empty() {
-        Vec::new()
-    } else {
-        vec![t.to_string()]
+/// The table `from` as it is once `op` (a rename of it to `to`, or any op on it when
+/// `from == to`) has run, checked by replaying the op on that one table.
+fn renamed_after(op: &Op, before: &Schema, from: &str, to: &str) -> Result<Table, RenderError> {
+    let mut one = Schema::new();
+    one.insert(existing_table(before, from)?.clone());
+    op.apply(&mut one).map_err(inconsistent)?;
+    one.tables
+        .remove(to)
+        .ok_or_else(|| inconsistent(format_args!("table `{to}` disappears in this step")))
+}
+
+/// `base` about the op's table before and after it.
+fn with<'a>(
+    base: &OpContext<'a>,
+    table: Option<&'a Table>,
+    after: Option<&'a Table>,
+) -> OpContext<'a> {
+    OpContext {
+        table,
+        after,
+        ..*base
+    }
+}
+
+/// Renders one op for `dialect` on a database whose schema is `before`: the one place that
+/// matches every op.
+pub fn render_op(
+    op: &Op,
+    dialect: &dyn Dialect,
+    before: &Schema,
+) -> Result<Statements, RenderError> {
+    let d = dialect;
+    let names = op.name_changes(before);
+    let objects = objects_after(op, before, &names);
+    let dropped_name = match op {
+        Op::DropIndex { table, .. }
+        | Op::DropUnique { table, .. }
+        | Op::DropForeignKey { table, .. }
+        | Op::DropCheck { table, .. }
+        | Op::AlterPrimaryKey { table, .. } => {
+            before.table(table).and_then(|t| op.existing_name(t))
+        }
+        _ => None,
+    };
+    let base = OpContext {
+        before,
+        table: None,
+        after: None,
+        objects: &objects,
+        names: &names,
+        dropped_name: dropped_name.as_deref(),
+    };
+    // Most ops change one existing table: it before, and it after the op.
+    let on_table = |name: &str| -> Result<(&Table, Table), RenderError> {
+        Ok((
+            existing_table(before, name)?,
+            renamed_after(op, before, name, name)?,
+        ))
+    };
+    match op {
+        Op::CreateTable { table } => {
+            if before.table(&table.name).is_some() {
+                return Err(inconsistent(format_args!(
+                    "cannot create table `{}`: it already exists at this point",
+                    table.name
+                )));
+            }
+            d.create_table(table, &with(&base, None, Some(table)))
+        }
+        Op::DropTable { table } => {
+            let t = existing_table(before, &table.name)?;
+            d.drop_table(table, &with(&base, Some(t), None))
+        }
+        Op::RenameTable { from, to } => {
+            let t = existing_table(before, from)?;
+            if before.table(to).is_some() {
+                return Err(inconsistent(format_args!(
+                    "cannot rename table `{from}` to `{to}`: `{to}` already exists"
+                )));
+            }
+            let after = renamed_after(op, before, from, to)?;
+            d.rename_table(from, to, &with(&base, Some(t), Some(&after)))
+        }
+        Op::AddColumn { table, column } => {
+            let (t, after) = on_table(table)?;
+            d.add_column(table, column, &with(&base, Some(t), Some(&after)))
+        }
+        Op::DropColumn { table, column } => {
+            let (t, after) = on_table(table)?;
+            d.drop_column(table, column, &with(&base, Some(t), Some(&after)))
+        }
+        Op::AlterColumn {
+            table,
+            column,
+            rename,
+            ty,
+            nullable,
+            default,
+        } => {
+            let (t, after) = on_table(table)?;
+            let rename = rename.as_deref().filter(|n| *n != column);
+            let renamed = match rename {
+                Some(new) => Some(renamed_after(
+                    &Op::AlterColumn {
+                        table: table.clone(),
+                        column: column.clone(),
+                        rename: Some(new.to_string()),
+                        ty: None,
+                        nullable: None,
+                        default: None,
+                    },
+                    before,
+                    table,
+                    table,
+                )?),
+                None => None,
+            };
+            let change = ColumnChange {
+                rename,
+                ty: ty
+                    .as_ref()
+                    .filter(|c| c.from != c.to)
+                    .map(|c| (&c.from, &c.to)),
+                nullable: nullable
+                    .as_ref()
+                    .filter(|c| c.from != c.to)
+                    .map(|c| (c.from, c.to)),
+                default: default
+                    .as_ref()
+                    .filter(|c| c.from != c.to)
+                    .map(|c| (c.from.as_ref(), c.to.as_ref())),
+                renamed: renamed.as_ref(),
+            };
+            d.alter_column(table, column, &change, &with(&base, Some(t), Some(&after)))
+        }
+        Op::AlterPrimaryKey { table, from, to } => {
+            let (t, after) = on_table(table)?;
+            let cx = with(&base, Some(t), Some(&after));
+            d.alter_primary_key(table, from.as_ref(), to.as_ref(), &cx)
+        }
+        Op::CreateIndex { table, index } => {
+            let (t, after) = on_table(table)?;
+            d.create_index(table, index, &with(&base, Some(t), Some(&after)))
+        }
+        Op::DropIndex { table, index } => {
+            let (t, after) = on_table(table)?;
+            let cx = with(&base, Some(t), Some(&after));
+            d.drop_index(table, index, &cx)
+        }
+        Op::AddUnique { table, unique } => {
+            let (t, after) = on_table(table)?;
+            d.add_unique(table, unique, &with(&base, Some(t), Some(&after)))
+        }
+        Op::DropUnique { table, unique } => {
+            let (t, after) = on_table(table)?;
+            let cx = with(&base, Some(t), Some(&after));
+            d.drop_unique(table, unique, &cx)
+        }
+        Op::AddForeignKey { table, foreign_key } => {
+            let (t, after) = on_table(table)?;
+            d.add_foreign_key(table, foreign_key, &with(&base, Some(t), Some(&after)))
+        }
+        Op::DropForeignKey { table, foreign_key } => {
+            let (t, after) = on_table(table)?;
+            let cx = with(&base, Some(t), Some(&after));
+            d.drop_foreign_key(table, foreign_key, &cx)
+        }
+        Op::AddCheck { table, check } => {
+            let (t, after) = on_table(table)?;
+            d.add_check(table, check, &with(&base, Some(t), Some(&after)))
+        }
+        Op::DropCheck { table, check } => {
+            let (t, after) = on_table(table)?;
+            let cx = with(&base, Some(t), Some(&after));
+            d.drop_check(table, check, &cx)
+        }
+        Op::Sql {
+            sql, dialect: only, ..
+        } => {
+            if only.is_some_and(|k| k != d.kind()) {
+                return Ok(Statements::default());
+            }
+            d.sql(sql, &with(&base, None, None))
+        }
     }
 }

@@ -57,6 +57,34 @@ pub fn shorten(name: String) -> String {
     format!("{}_{suffix}", &name[..cut])
 }
 
+/// What kind of object a renamed name belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum NameKind {
+    /// A primary key (`pk_<table>`).
+    PrimaryKey,
+    /// A unique constraint (`uq_<table>_<cols>`).
+    Unique,
+    /// An index (`ix_<table>_<cols>`).
+    Index,
+    /// A foreign key (`fk_<table>_<cols>_<reftable>`).
+    ForeignKey,
+    /// A check constraint (`ck_<table>_<name>`).
+    Check,
+}
+
+/// One constraint or index renamed along with a table or column.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NameChange {
+    /// The table it belongs to, by its name once the op has run.
+    pub table: String,
+    /// What it is.
+    pub kind: NameKind,
+    /// The name before.
+    pub from: String,
+    /// The name after.
+    pub to: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

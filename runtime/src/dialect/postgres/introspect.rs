@@ -15,16 +15,16 @@
 
 use std::collections::BTreeMap;
 
-use crate::introspect::CatalogValues;
+use crate::dialect::catalog::CatalogValues;
 
 use super::Postgres;
-use crate::dialect::Dialect;
-use crate::introspect::rows::{expect_results, CatalogRow};
-use crate::introspect::sql_text::{
+use crate::dialect::catalog::{expect_results, CatalogRow};
+use crate::dialect::catalog::{IntrospectError, IntrospectOptions};
+use crate::dialect::sql_text::{
     bool_default, is_numeric, number, parse_type, sort_constraints, string_literal,
     strip_outer_parens,
 };
-use crate::introspect::{IntrospectError, IntrospectOptions};
+use crate::dialect::Syntax;
 use crate::schema::{
     Check, Column, Default as SqlDefault, ForeignKey, Index, PrimaryKey, ReferentialAction, Schema,
     SqlType, Table, Unique,
@@ -322,8 +322,8 @@ fn check_expr(def: &str) -> String {
 
 /// A PostgreSQL type name as `format_type` spells it, as a neutral type. Besides the shared
 /// synonyms: `float(p)` is `real` up to 24 binary digits and `double` above.
-fn parse_pg_type(s: &str) -> SqlType {
-    match parse_type(s, false) {
+pub(super) fn parse_pg_type(s: &str) -> SqlType {
+    match parse_type(s) {
         SqlType::Custom(c) => {
             let lower = c.to_ascii_lowercase();
             let float_digits = lower

@@ -3,18 +3,16 @@
 mod introspect;
 mod render;
 
-use crate::introspect::CatalogValues;
-
-use super::{Dialect, DialectKind, RenderError};
-use crate::introspect::{IntrospectError, IntrospectOptions};
-use crate::ops::{NameChange, Op};
-use crate::schema::{Column, Schema, SqlType, Table};
+use super::{Bookkeeping, Catalog, Ddl, DialectKind, RenderError, Syntax, Transport};
+use crate::dialect::catalog::{CatalogValues, IntrospectError, IntrospectOptions};
+use crate::schema::naming::NameChange;
+use crate::schema::{Column, Schema, SqlType, Table, Unmodeled};
 
 /// The postgres dialect.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Postgres;
 
-impl Dialect for Postgres {
+impl Syntax for Postgres {
     fn kind(&self) -> DialectKind {
         DialectKind::Postgres
     }
@@ -22,18 +20,52 @@ impl Dialect for Postgres {
     fn type_sql(&self, ty: &SqlType) -> Result<String, RenderError> {
         render::type_sql(ty)
     }
+}
 
-    fn render(&self, op: &Op, before: &Schema) -> Result<Vec<String>, RenderError> {
-        render::render(self, op, before)
-    }
-
+impl Ddl for Postgres {
     fn column_sql(&self, table: &Table, column: &Column) -> Result<String, RenderError> {
         render::column_sql(self, table, column)
     }
 
-    fn rename_names_sql(&self, changes: &[NameChange], after: &Schema) -> Vec<String> {
-        let _ = after;
+    fn table_comment_sql(&self, table: &Table) -> Option<String> {
+        table.comment.as_ref().map(|text| {
+            format!(
+                "COMMENT ON TABLE {} IS {}",
+                self.quote_ident(&table.name),
+                self.quote_str(text)
+            )
+        })
+    }
+
+    fn column_comment_sql(&self, table: &str, column: &Column) -> Option<String> {
+        render::column_comment(self, table, column)
+    }
+
+    fn alter_type_sql(
+        &self,
+        table: &str,
+        column: &str,
+        from: &SqlType,
+        to: &SqlType,
+    ) -> Result<String, RenderError> {
+        let _ = from;
+        render::alter_type_sql(self, table, column, to)
+    }
+
+    fn rename_names_sql(
+        &self,
+        changes: &[NameChange],
+        after: &Table,
+        objects: &[Unmodeled],
+    ) -> Vec<String> {
+        let _ = (after, objects);
         render::rename_names_sql(self, changes)
+    }
+}
+
+impl Catalog for Postgres {
+    fn parse_type(&self, spelled: &str) -> SqlType {
+        introspect::parse_pg_type(spelled)
     }
 
     fn catalog_queries(&self, opts: &IntrospectOptions) -> Vec<String> {
@@ -51,7 +83,9 @@ impl Dialect for Postgres {
     fn normalize(&self, schema: &mut Schema) {
         introspect::normalize(schema)
     }
+}
 
+impl Transport for Postgres {
     fn use_schema_sql(&self, schema: &str) -> Option<String> {
         Some(format!("SET search_path TO {}", self.quote_ident(schema)))
     }
@@ -93,7 +127,9 @@ impl Dialect for Postgres {
     fn cancel_backend_sql(&self, id: i64) -> Option<String> {
         Some(format!("SELECT pg_cancel_backend({id})::text"))
     }
+}
 
+impl Bookkeeping for Postgres {
     fn table_exists_sql(&self, table: &str) -> String {
         format!(
             "SELECT count(*)::int8 FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = {}",

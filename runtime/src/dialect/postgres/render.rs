@@ -1,14 +1,13 @@
 //! Dialect: postgres, rendering ops to DDL.
 //!
-//! PostgreSQL's `ALTER TABLE` does everything natively: every op is one or a few statements.
+//! PostgreSQL's `ALTER TABLE` does everything natively: the standard SQL of [`crate::dialect::Ddl`]
+//! serves every op; what differs is here (identity columns, `USING` casts, comments, renaming
+//! indexes and constraints in place).
 
 use super::Postgres;
-use crate::dialect::{
-    alter_table, standard_column_sql, standard_render, Dialect, DialectKind, RenderError,
-};
-use crate::ops::{NameChange, NameKind, Op};
-use crate::render::{inconsistent, table_after};
-use crate::schema::{Column, Schema, SqlType, Table};
+use crate::dialect::{alter_table, standard_column_sql, DialectKind, RenderError, Syntax};
+use crate::schema::naming::{NameChange, NameKind};
+use crate::schema::{Column, SqlType, Table};
 
 /// The PostgreSQL spelling of a neutral type (the introspection contract reads these back).
 pub(super) fn type_sql(ty: &SqlType) -> Result<String, RenderError> {
@@ -100,24 +99,7 @@ fn explicit_cast_truncates(ty: &SqlType) -> bool {
     }
 }
 
-/// The name the object `op` drops has in the database (`before`), else the op's `name`
-/// ([`Op::existing_name`]: a rename may have renamed it since the file was written).
-fn existing(op: &Op, before: &Schema, table: &str, name: &str) -> String {
-    before
-        .table(table)
-        .and_then(|t| op.existing_name(t))
-        .unwrap_or_else(|| name.to_string())
-}
-
-fn drop_constraint(d: &Postgres, table: &str, name: &str) -> String {
-    alter_table(
-        d,
-        table,
-        format_args!("DROP CONSTRAINT {}", d.quote_ident(name)),
-    )
-}
-
-fn column_comment(d: &Postgres, table: &str, c: &Column) -> Option<String> {
+pub(super) fn column_comment(d: &Postgres, table: &str, c: &Column) -> Option<String> {
     c.comment.as_ref().map(|text| {
         format!(
             "COMMENT ON COLUMN {}.{} IS {}",
@@ -152,189 +134,29 @@ pub(super) fn rename_names_sql(d: &Postgres, changes: &[NameChange]) -> Vec<Stri
         .collect()
 }
 
-pub(super) fn render(d: &Postgres, op: &Op, before: &Schema) -> Result<Vec<String>, RenderError> {
-    let mut out = Vec::new();
-    match op {
-        Op::CreateTable { table } => {
-            if before.table(&table.name).is_some() {
-                return Err(inconsistent(format_args!(
-                    "cannot create table `{}`: it already exists at this point",
-                    table.name
-                )));
-            }
-            out.push(d.create_table_sql(table)?);
-            for ix in &table.indexes {
-                out.push(d.create_index_sql(&table.name, ix));
-            }
-            if let Some(text) = &table.comment {
-                out.push(format!(
-                    "COMMENT ON TABLE {} IS {}",
-                    d.quote_ident(&table.name),
-                    d.quote_str(text)
-                ));
-            }
-            out.extend(
-                table
-                    .columns
-                    .iter()
-                    .filter_map(|c| column_comment(d, &table.name, c)),
-            );
-        }
-        Op::DropTable { .. }
-        | Op::RenameTable { .. }
-        | Op::CreateIndex { .. }
-        | Op::DropIndex { .. }
-        | Op::Sql { .. } => {
-            out = standard_render(d, op, before)?;
-        }
-        Op::AddColumn { table, column } => {
-            let after = table_after(op, before, table)?;
-            out.push(alter_table(
-                d,
-                table,
-                format_args!("ADD COLUMN {}", column_sql(d, &after, column)?),
-            ));
-            out.extend(column_comment(d, table, column));
-        }
-        Op::DropColumn { table, column } => {
-            table_after(op, before, table)?;
-            out.push(alter_table(
-                d,
-                table,
-                format_args!("DROP COLUMN {}", d.quote_ident(&column.name)),
-            ));
-        }
-        Op::AlterColumn {
-            table,
-            column,
-            rename,
-            ty,
-            nullable,
-            default,
-        } => {
-            table_after(op, before, table)?;
-            let name = match rename {
-                Some(new) if new != column => {
-                    out.push(alter_table(
-                        d,
-                        table,
-                        format_args!(
-                            "RENAME COLUMN {} TO {}",
-                            d.quote_ident(column),
-                            d.quote_ident(new)
-                        ),
-                    ));
-                    out.extend(rename_names_sql(d, &op.name_changes(before)));
-                    new
-                }
-                _ => column,
-            };
-            let col = d.quote_ident(name);
-            let alter =
-                |action: String| alter_table(d, table, format_args!("ALTER COLUMN {col} {action}"));
-            let default = default.as_ref().filter(|c| c.from != c.to);
-            let ty = ty.as_ref().filter(|c| c.from != c.to);
-            // The old default may not cast to the new type: drop it first when both change.
-            let drop_default_first = ty.is_some() && default.is_some_and(|c| c.from.is_some());
-            if drop_default_first {
-                out.push(alter("DROP DEFAULT".into()));
-            }
-            if let Some(ch) = ty {
-                let t = type_sql(&ch.to)?;
-                if explicit_cast_truncates(&ch.to) {
-                    out.push(alter(format!("TYPE {t}")));
-                } else {
-                    out.push(alter(format!("TYPE {t} USING {col}::{t}")));
-                }
-            }
-            if let Some(ch) = nullable.as_ref().filter(|c| c.from != c.to) {
-                out.push(alter(
-                    if ch.to {
-                        "DROP NOT NULL"
-                    } else {
-                        "SET NOT NULL"
-                    }
-                    .into(),
-                ));
-            }
-            if let Some(ch) = default {
-                match &ch.to {
-                    Some(v) => out.push(alter(format!("SET DEFAULT {}", d.default_sql(v)))),
-                    None if !drop_default_first => out.push(alter("DROP DEFAULT".into())),
-                    None => {}
-                }
-            }
-        }
-        Op::AlterPrimaryKey { table, from, to } => {
-            table_after(op, before, table)?;
-            if let Some(pk) = from {
-                out.push(drop_constraint(
-                    d,
-                    table,
-                    &existing(op, before, table, &pk.name),
-                ));
-            }
-            if let Some(pk) = to {
-                out.push(alter_table(
-                    d,
-                    table,
-                    format_args!("ADD {}", d.primary_key_sql(pk)),
-                ));
-            }
-        }
-        Op::AddUnique { table, unique } => {
-            table_after(op, before, table)?;
-            out.push(alter_table(
-                d,
-                table,
-                format_args!("ADD {}", d.unique_sql(unique)),
-            ));
-        }
-        Op::DropUnique { table, unique } => {
-            table_after(op, before, table)?;
-            out.push(drop_constraint(
-                d,
-                table,
-                &existing(op, before, table, &unique.name),
-            ));
-        }
-        Op::AddForeignKey { table, foreign_key } => {
-            table_after(op, before, table)?;
-            out.push(alter_table(
-                d,
-                table,
-                format_args!("ADD {}", d.foreign_key_sql(foreign_key)),
-            ));
-        }
-        Op::DropForeignKey { table, foreign_key } => {
-            table_after(op, before, table)?;
-            let name = existing(op, before, table, &foreign_key.name);
-            out.push(drop_constraint(d, table, &name));
-        }
-        Op::AddCheck { table, check } => {
-            table_after(op, before, table)?;
-            out.push(alter_table(
-                d,
-                table,
-                format_args!("ADD {}", d.check_sql(check)),
-            ));
-        }
-        Op::DropCheck { table, check } => {
-            table_after(op, before, table)?;
-            out.push(drop_constraint(
-                d,
-                table,
-                &existing(op, before, table, &check.name),
-            ));
-        }
-    }
-    Ok(out)
+/// `TYPE <to> USING "c"::<to>`, or without `USING` where an explicit cast would cut values
+/// ([`explicit_cast_truncates`]).
+pub(super) fn alter_type_sql(
+    d: &Postgres,
+    table: &str,
+    column: &str,
+    to: &SqlType,
+) -> Result<String, RenderError> {
+    let t = type_sql(to)?;
+    let col = d.quote_ident(column);
+    let action = if explicit_cast_truncates(to) {
+        format!("ALTER COLUMN {col} TYPE {t}")
+    } else {
+        format!("ALTER COLUMN {col} TYPE {t} USING {col}::{t}")
+    };
+    Ok(alter_table(d, table, action))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ops::Change;
+    use crate::ops::{Change, Op};
+    use crate::schema::Schema;
     use crate::schema::Table;
 
     fn alter_type(from: SqlType, to: SqlType) -> Vec<String> {
@@ -352,7 +174,8 @@ mod tests {
             nullable: None,
             default: None,
         };
-        render(&Postgres, &op, &s).expect("renders")
+        let (rendered, _) = crate::render::render_ops(&[op], &Postgres, &s).expect("renders");
+        rendered.into_iter().flat_map(|r| r.statements).collect()
     }
 
     #[test]

@@ -18,15 +18,15 @@
 
 use std::collections::BTreeMap;
 
-use crate::introspect::CatalogValues;
+use crate::dialect::catalog::CatalogValues;
 
 use super::ddl::{is_plain_index, parse_create_table, CreateTable};
 use super::rebuild::REBUILD_PREFIX;
-use crate::introspect::rows::{expect_results, CatalogRow};
-use crate::introspect::sql_text::{
+use crate::dialect::catalog::{expect_results, CatalogRow};
+use crate::dialect::catalog::{IntrospectError, IntrospectOptions};
+use crate::dialect::sql_text::{
     bool_default, number, parse_type, sort_constraints, string_literal, strip_outer_parens,
 };
-use crate::introspect::{IntrospectError, IntrospectOptions};
 use crate::schema::{
     naming, Check, Column, Default as SqlDefault, ForeignKey, Index, PrimaryKey, ReferentialAction,
     Schema, SqlType, Table, Unique, Unmodeled, UnmodeledKind,
@@ -365,13 +365,16 @@ fn unmodeled(
     out
 }
 
-/// The neutral type of a declared column type; a column declared without a type has BLOB
-/// affinity (stores values as given), which is [`SqlType::Bytes`].
-fn column_type(declared: &str) -> SqlType {
+/// The neutral type of a declared column type: the shared spellings, `DATETIME` as a
+/// timestamp; a column declared without a type has BLOB affinity (stores values as given),
+/// which is [`SqlType::Bytes`].
+pub(super) fn column_type(declared: &str) -> SqlType {
     if declared.trim().is_empty() {
-        SqlType::Bytes
-    } else {
-        parse_type(declared, true)
+        return SqlType::Bytes;
+    }
+    match parse_type(declared) {
+        SqlType::Custom(c) if c.eq_ignore_ascii_case("datetime") => SqlType::Timestamp,
+        other => other,
     }
 }
 

@@ -5,18 +5,21 @@ mod introspect;
 mod rebuild;
 mod render;
 
-use crate::introspect::CatalogValues;
-
-use super::{Dialect, DialectKind, RenderError};
-use crate::introspect::{IntrospectError, IntrospectOptions};
-use crate::ops::Op;
-use crate::schema::{Column, Default, Schema, SqlType, Table};
+use super::{
+    Bookkeeping, Catalog, ColumnChange, Ddl, DialectKind, OpContext, RenderError, Statements,
+    Syntax, Transport,
+};
+use crate::dialect::catalog::{CatalogValues, IntrospectError, IntrospectOptions};
+use crate::schema::naming::NameChange;
+use crate::schema::{
+    Check, Column, Default, ForeignKey, PrimaryKey, Schema, SqlType, Table, Unique, Unmodeled,
+};
 
 /// The sqlite dialect.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Sqlite;
 
-impl Dialect for Sqlite {
+impl Syntax for Sqlite {
     fn kind(&self) -> DialectKind {
         DialectKind::Sqlite
     }
@@ -25,22 +28,14 @@ impl Dialect for Sqlite {
         render::type_sql(ty)
     }
 
-    fn render(&self, op: &Op, before: &Schema) -> Result<Vec<String>, RenderError> {
-        render::render(self, op, before)
-    }
-
-    fn rename_names_sql(&self, changes: &[crate::ops::NameChange], after: &Schema) -> Vec<String> {
-        render::rename_names_sql(self, changes, after)
-    }
-
-    fn rebuilt_table(&self, op: &Op, before: &Schema) -> Option<String> {
-        render::rebuilt_table(op, before)
-    }
-
     fn default_sql(&self, d: &Default) -> String {
         render::default_sql(self, d)
     }
+}
 
+/// SQLite's `ALTER TABLE` renames, adds plain columns and drops unused ones; every other
+/// change to a table is a rebuild ([`rebuild`]).
+impl Ddl for Sqlite {
     fn column_sql(&self, table: &Table, column: &Column) -> Result<String, RenderError> {
         render::column_sql(self, table, column)
     }
@@ -49,15 +44,135 @@ impl Dialect for Sqlite {
         render::table_primary_key_sql(self, table)
     }
 
+    fn rename_names_sql(
+        &self,
+        changes: &[NameChange],
+        after: &Table,
+        objects: &[Unmodeled],
+    ) -> Vec<String> {
+        render::rename_names_sql(self, changes, after, objects)
+    }
+
+    fn add_column(
+        &self,
+        table: &str,
+        column: &Column,
+        cx: &OpContext<'_>,
+    ) -> Result<Statements, RenderError> {
+        render::add_column(self, table, column, cx)
+    }
+
+    fn drop_column(
+        &self,
+        table: &str,
+        column: &Column,
+        cx: &OpContext<'_>,
+    ) -> Result<Statements, RenderError> {
+        render::drop_column(self, table, column, cx)
+    }
+
+    fn alter_column(
+        &self,
+        table: &str,
+        column: &str,
+        change: &ColumnChange<'_>,
+        cx: &OpContext<'_>,
+    ) -> Result<Statements, RenderError> {
+        render::alter_column(self, table, column, change, cx)
+    }
+
+    fn alter_primary_key(
+        &self,
+        _table: &str,
+        _from: Option<&PrimaryKey>,
+        _to: Option<&PrimaryKey>,
+        cx: &OpContext<'_>,
+    ) -> Result<Statements, RenderError> {
+        render::rebuild_op(self, cx)
+    }
+
+    fn add_unique(
+        &self,
+        _table: &str,
+        _unique: &Unique,
+        cx: &OpContext<'_>,
+    ) -> Result<Statements, RenderError> {
+        render::rebuild_op(self, cx)
+    }
+
+    fn drop_unique(
+        &self,
+        _table: &str,
+        _unique: &Unique,
+        cx: &OpContext<'_>,
+    ) -> Result<Statements, RenderError> {
+        render::rebuild_op(self, cx)
+    }
+
+    fn add_foreign_key(
+        &self,
+        _table: &str,
+        _foreign_key: &ForeignKey,
+        cx: &OpContext<'_>,
+    ) -> Result<Statements, RenderError> {
+        render::rebuild_op(self, cx)
+    }
+
+    fn drop_foreign_key(
+        &self,
+        _table: &str,
+        _foreign_key: &ForeignKey,
+        cx: &OpContext<'_>,
+    ) -> Result<Statements, RenderError> {
+        render::rebuild_op(self, cx)
+    }
+
+    fn add_check(
+        &self,
+        _table: &str,
+        _check: &Check,
+        cx: &OpContext<'_>,
+    ) -> Result<Statements, RenderError> {
+        render::rebuild_op(self, cx)
+    }
+
+    fn drop_check(
+        &self,
+        _table: &str,
+        _check: &Check,
+        cx: &OpContext<'_>,
+    ) -> Result<Statements, RenderError> {
+        render::rebuild_op(self, cx)
+    }
+}
+
+impl Catalog for Sqlite {
+    fn parse_type(&self, spelled: &str) -> SqlType {
+        introspect::column_type(spelled)
+    }
+
+    fn catalog_queries(&self, opts: &IntrospectOptions) -> Vec<String> {
+        introspect::catalog_queries(opts)
+    }
+
+    fn assemble(
+        &self,
+        results: Vec<Vec<CatalogValues>>,
+        opts: &IntrospectOptions,
+    ) -> Result<Schema, IntrospectError> {
+        introspect::assemble(results, opts)
+    }
+
+    fn normalize(&self, schema: &mut Schema) {
+        introspect::normalize(schema)
+    }
+}
+
+impl Transport for Sqlite {
     /// `PRAGMA foreign_keys = OFF`: the pragma is a no-op inside a transaction, and table
     /// rebuilds drop tables that other tables reference.
     fn run_prologue(&self) -> Vec<String> {
         vec!["PRAGMA foreign_keys = OFF".into()]
-    }
-
-    /// `PRAGMA foreign_key_check`: any row is a foreign key the migration left dangling.
-    fn run_epilogue_checks(&self) -> Vec<String> {
-        vec!["PRAGMA foreign_key_check".into()]
     }
 
     /// `pragma_foreign_key_check` of each table named (case-insensitively, as SQLite matches
@@ -96,27 +211,13 @@ impl Dialect for Sqlite {
         vec!["PRAGMA foreign_keys = ON".into()]
     }
 
-    fn catalog_queries(&self, opts: &IntrospectOptions) -> Vec<String> {
-        introspect::catalog_queries(opts)
-    }
-
-    fn assemble(
-        &self,
-        results: Vec<Vec<CatalogValues>>,
-        opts: &IntrospectOptions,
-    ) -> Result<Schema, IntrospectError> {
-        introspect::assemble(results, opts)
-    }
-
-    fn normalize(&self, schema: &mut Schema) {
-        introspect::normalize(schema)
-    }
-
     fn begin_sql(&self) -> &'static str {
         // Takes the write lock at once, so concurrent migrators queue instead of failing later.
         "BEGIN IMMEDIATE"
     }
+}
 
+impl Bookkeeping for Sqlite {
     fn table_exists_sql(&self, table: &str) -> String {
         format!(
             "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = {}",

@@ -20,7 +20,7 @@ use std::collections::BTreeSet;
 
 use super::ddl::{mentions, replace_ident};
 use super::Sqlite;
-use crate::dialect::{Dialect, DialectKind, RenderError};
+use crate::dialect::{Ddl, DialectKind, RenderError, Syntax};
 use crate::schema::unmodeled::Rename;
 use crate::schema::{Table, Unmodeled, UnmodeledKind};
 

@@ -8,12 +8,11 @@ use super::ddl::mentions;
 use super::rebuild::{current_text, rebuild};
 use super::Sqlite;
 use crate::dialect::{
-    alter_table, float_literal, standard_column_sql, standard_render, Dialect, DialectKind,
-    RenderError,
+    alter_table, float_literal, standard_column_sql, ColumnChange, Ddl, DialectKind, OpContext,
+    RenderError, Statements, Syntax,
 };
-use crate::ops::{NameChange, NameKind, Op};
-use crate::render::{existing_table, inconsistent, table_after};
-use crate::schema::{Column, Default, Schema, SqlType, Table, Unmodeled, UnmodeledKind};
+use crate::schema::naming::{NameChange, NameKind};
+use crate::schema::{Column, Default, SqlType, Table, Unmodeled, UnmodeledKind};
 
 /// The SQLite spelling of a neutral type (the introspection contract reads these back).
 pub(super) fn type_sql(ty: &SqlType) -> Result<String, RenderError> {
@@ -121,7 +120,7 @@ pub(super) fn table_primary_key_sql(d: &Sqlite, table: &Table) -> Option<String>
 
 /// Whether `ALTER TABLE ADD COLUMN` can add `c`: SQLite refuses a key column, a NOT NULL
 /// column without a default, and a non-constant default (an expression in parentheses).
-fn can_add_natively(c: &Column) -> bool {
+pub(super) fn can_add_natively(c: &Column) -> bool {
     let constant_default = match &c.default {
         None => true,
         Some(Default::Sql { .. }) => false,
@@ -134,7 +133,7 @@ fn can_add_natively(c: &Column) -> bool {
 /// constraint, index or foreign key lists it, nor when a check might use it, nor when an
 /// index, trigger or generated column Strata does not model names it (SQLite would refuse;
 /// a rebuild keeps what can be kept and refuses the rest by name).
-fn can_drop_natively(t: &Table, name: &str, objects: &[Unmodeled]) -> bool {
+pub(super) fn can_drop_natively(t: &Table, name: &str, objects: &[Unmodeled]) -> bool {
     let lists = |cols: &[String]| cols.iter().any(|c| c == name);
     !(t.primary_key.as_ref().is_some_and(|pk| lists(&pk.columns))
         || t.uniques.iter().any(|u| lists(&u.columns))
@@ -148,28 +147,21 @@ fn can_drop_natively(t: &Table, name: &str, objects: &[Unmodeled]) -> bool {
         }))
 }
 
-/// The unmodeled objects as they are once `op` has run (see [`crate::schema::unmodeled`]).
-fn objects_after(op: &Op, before: &Schema) -> Vec<Unmodeled> {
-    let mut objects = before.unmodeled.clone();
-    if !objects.is_empty() {
-        crate::ops::follow_unmodeled(op, &op.name_changes(before), &mut objects);
-    }
-    objects
-}
-
 /// Index renames (SQLite has no `ALTER INDEX ... RENAME`): each index is dropped and created
 /// under its new name; one the database wrote with its own text (`DESC`, `COLLATE`) is
 /// re-created from that text, not from the model.
-pub(super) fn rename_names_sql(d: &Sqlite, changes: &[NameChange], after: &Schema) -> Vec<String> {
+pub(super) fn rename_names_sql(
+    d: &Sqlite,
+    changes: &[NameChange],
+    after: &Table,
+    objects: &[Unmodeled],
+) -> Vec<String> {
     let mut out = Vec::new();
     for c in changes.iter().filter(|c| c.kind == NameKind::Index) {
-        let own = after
-            .unmodeled
+        let own = objects
             .iter()
             .find(|o| o.kind == UnmodeledKind::Index && o.table == c.table && o.name == c.to);
-        let model = after
-            .table(&c.table)
-            .and_then(|t| t.indexes.iter().find(|i| i.name == c.to));
+        let model = after.indexes.iter().find(|i| i.name == c.to);
         let create = match (own, model) {
             (Some(o), _) => current_text(d, o),
             (None, Some(ix)) => d.create_index_sql(&c.table, ix),
@@ -181,155 +173,113 @@ pub(super) fn rename_names_sql(d: &Sqlite, changes: &[NameChange], after: &Schem
     out
 }
 
-/// The table `op` rebuilds, if SQLite's `ALTER TABLE` cannot perform it in place.
-pub(super) fn rebuilt_table(op: &Op, before: &Schema) -> Option<String> {
-    match op {
-        Op::AddColumn { table, column } if !can_add_natively(column) => Some(table.clone()),
-        Op::DropColumn { table, column } => {
-            let t = before.table(table)?;
-            (!can_drop_natively(t, &column.name, &before.unmodeled)).then(|| table.clone())
-        }
-        Op::AlterColumn {
-            table,
-            ty,
-            nullable,
-            default,
-            ..
-        } => {
-            let changes = ty.as_ref().is_some_and(|c| c.from != c.to)
-                || nullable.as_ref().is_some_and(|c| c.from != c.to)
-                || default.as_ref().is_some_and(|c| c.from != c.to);
-            changes.then(|| table.clone())
-        }
-        Op::AlterPrimaryKey { table, .. }
-        | Op::AddUnique { table, .. }
-        | Op::DropUnique { table, .. }
-        | Op::AddForeignKey { table, .. }
-        | Op::DropForeignKey { table, .. }
-        | Op::AddCheck { table, .. }
-        | Op::DropCheck { table, .. } => Some(table.clone()),
-        _ => None,
-    }
+/// The rebuild of `cx`'s table into `after`, reported as such.
+fn rebuilt(
+    d: &Sqlite,
+    before: &Table,
+    after: &Table,
+    cx: &OpContext<'_>,
+) -> Result<Statements, RenderError> {
+    Ok(Statements {
+        sql: rebuild(d, before, after, cx.objects)?,
+        rebuilt: Some(after.name.clone()),
+    })
 }
 
-pub(super) fn render(d: &Sqlite, op: &Op, before: &Schema) -> Result<Vec<String>, RenderError> {
-    let mut out = Vec::new();
-    match op {
-        Op::CreateTable { table } => {
-            if before.table(&table.name).is_some() {
-                return Err(inconsistent(format_args!(
-                    "cannot create table `{}`: it already exists at this point",
-                    table.name
-                )));
-            }
-            out.push(d.create_table_sql(table)?);
-            for ix in &table.indexes {
-                out.push(d.create_index_sql(&table.name, ix));
-            }
-        }
-        Op::DropTable { .. }
-        | Op::RenameTable { .. }
-        | Op::CreateIndex { .. }
-        | Op::DropIndex { .. }
-        | Op::Sql { .. } => {
-            out = standard_render(d, op, before)?;
-        }
-        Op::AddColumn { table, column } => {
-            let after = table_after(op, before, table)?;
-            if rebuilt_table(op, before).is_none() {
-                out.push(alter_table(
-                    d,
-                    table,
-                    format_args!("ADD COLUMN {}", column_sql(d, &after, column)?),
-                ));
-            } else {
-                let objects = objects_after(op, before);
-                out = rebuild(d, existing_table(before, table)?, &after, &objects)?;
-            }
-        }
-        Op::DropColumn { table, column } => {
-            let mut after = table_after(op, before, table)?;
-            let t = existing_table(before, table)?;
-            if rebuilt_table(op, before).is_none() {
-                out.push(alter_table(
-                    d,
-                    table,
-                    format_args!("DROP COLUMN {}", d.quote_ident(&column.name)),
-                ));
-            } else {
-                // As on PostgreSQL, keys, uniques, indexes and foreign keys over the column go
-                // with it.
-                let name = &column.name;
-                let lists = |cols: &[String]| cols.iter().any(|c| c == name);
-                if after
-                    .primary_key
-                    .as_ref()
-                    .is_some_and(|pk| lists(&pk.columns))
-                {
-                    after.primary_key = None;
-                }
-                after.uniques.retain(|u| !lists(&u.columns));
-                after.indexes.retain(|i| !lists(&i.columns));
-                after.foreign_keys.retain(|f| !lists(&f.columns));
-                out = rebuild(d, t, &after, &objects_after(op, before))?;
-            }
-        }
-        Op::AlterColumn {
+/// A change `ALTER TABLE` cannot make in place: the table is rebuilt as it is after the op.
+pub(super) fn rebuild_op(d: &Sqlite, cx: &OpContext<'_>) -> Result<Statements, RenderError> {
+    rebuilt(d, cx.table()?, cx.after()?, cx)
+}
+
+/// `ADD COLUMN` where SQLite can ([`can_add_natively`]), else a rebuild.
+pub(super) fn add_column(
+    d: &Sqlite,
+    table: &str,
+    column: &Column,
+    cx: &OpContext<'_>,
+) -> Result<Statements, RenderError> {
+    let after = cx.after()?;
+    if can_add_natively(column) {
+        return Ok(vec![alter_table(
+            d,
             table,
-            column,
-            rename,
-            ..
-        } => {
-            let after = table_after(op, before, table)?;
-            let mut current = existing_table(before, table)?.clone();
-            let changes = rebuilt_table(op, before).is_some();
-            if let Some(new) = rename.as_ref().filter(|n| *n != column) {
-                // Natively, so references from other tables' foreign keys follow the rename.
-                out.push(alter_table(
-                    d,
-                    table,
-                    format_args!(
-                        "RENAME COLUMN {} TO {}",
-                        d.quote_ident(column),
-                        d.quote_ident(new)
-                    ),
-                ));
-                current = table_after(
-                    &Op::AlterColumn {
-                        table: table.clone(),
-                        column: column.clone(),
-                        rename: Some(new.clone()),
-                        ty: None,
-                        nullable: None,
-                        default: None,
-                    },
-                    before,
-                    table,
-                )?;
-                // Indexes named after the old column take the new name (Op::name_changes);
-                // a rebuild below re-creates them under it anyway.
-                if !changes {
-                    let mut renamed = Schema::new();
-                    renamed.insert(current.clone());
-                    renamed.unmodeled = objects_after(op, before);
-                    out.extend(d.rename_names_sql(&op.name_changes(before), &renamed));
-                }
-            }
-            if changes {
-                out.extend(rebuild(d, &current, &after, &objects_after(op, before))?);
-            }
+            format_args!("ADD COLUMN {}", column_sql(d, after, column)?),
+        )]
+        .into());
+    }
+    rebuilt(d, cx.table()?, after, cx)
+}
+
+/// `DROP COLUMN` where SQLite can ([`can_drop_natively`]), else a rebuild in which, as on
+/// PostgreSQL, keys, uniques, indexes and foreign keys over the column go with it.
+pub(super) fn drop_column(
+    d: &Sqlite,
+    table: &str,
+    column: &Column,
+    cx: &OpContext<'_>,
+) -> Result<Statements, RenderError> {
+    let t = cx.table()?;
+    if can_drop_natively(t, &column.name, &cx.before.unmodeled) {
+        return Ok(vec![alter_table(
+            d,
+            table,
+            format_args!("DROP COLUMN {}", d.quote_ident(&column.name)),
+        )]
+        .into());
+    }
+    let mut after = cx.after()?.clone();
+    let name = &column.name;
+    let lists = |cols: &[String]| cols.iter().any(|c| c == name);
+    if after
+        .primary_key
+        .as_ref()
+        .is_some_and(|pk| lists(&pk.columns))
+    {
+        after.primary_key = None;
+    }
+    after.uniques.retain(|u| !lists(&u.columns));
+    after.indexes.retain(|i| !lists(&i.columns));
+    after.foreign_keys.retain(|f| !lists(&f.columns));
+    rebuilt(d, t, &after, cx)
+}
+
+/// A rename natively (so other tables' foreign keys follow it), then, when the definition
+/// changes, a rebuild from the renamed table.
+pub(super) fn alter_column(
+    d: &Sqlite,
+    table: &str,
+    column: &str,
+    change: &ColumnChange<'_>,
+    cx: &OpContext<'_>,
+) -> Result<Statements, RenderError> {
+    let mut out = Vec::new();
+    let mut current = cx.table()?;
+    if let Some(new) = change.rename {
+        out.push(alter_table(
+            d,
+            table,
+            format_args!(
+                "RENAME COLUMN {} TO {}",
+                d.quote_ident(column),
+                d.quote_ident(new)
+            ),
+        ));
+        if let Some(renamed) = change.renamed {
+            current = renamed;
         }
-        Op::AlterPrimaryKey { table, .. }
-        | Op::AddUnique { table, .. }
-        | Op::DropUnique { table, .. }
-        | Op::AddForeignKey { table, .. }
-        | Op::DropForeignKey { table, .. }
-        | Op::AddCheck { table, .. }
-        | Op::DropCheck { table, .. } => {
-            let after = table_after(op, before, table)?;
-            let objects = objects_after(op, before);
-            out = rebuild(d, existing_table(before, table)?, &after, &objects)?;
+        // Indexes named after the old column take the new name; a rebuild below re-creates
+        // them under it anyway.
+        if !change.changes_definition() {
+            out.extend(d.rename_names_sql(cx.names, current, cx.objects));
         }
     }
-    Ok(out)
+    if !change.changes_definition() {
+        return Ok(out.into());
+    }
+    let mut done = rebuilt(d, current, cx.after()?, cx)?;
+    out.append(&mut done.sql);
+    Ok(Statements {
+        sql: out,
+        rebuilt: done.rebuilt,
+    })
 }

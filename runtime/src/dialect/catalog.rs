@@ -1,4 +1,4 @@
-//! Stage 3, introspect: reading typed values out of catalog rows.
+//! Dialect layer: what a dialect's catalog queries hand back, and reading typed values out of the rows.
 //!
 //! The `Any` driver decodes only booleans, integers, floats, text and bytes, and SQLite hands
 //! back whatever storage class a value has, so these readers accept any of the close kinds
@@ -9,7 +9,75 @@ use std::sync::Arc;
 use sqlx::any::AnyRow;
 use sqlx::{Column, Row};
 
-use super::IntrospectError;
+use thiserror::Error;
+
+use super::Syntax;
+use crate::schema::Schema;
+
+/// Catalog: the fixed list of queries introspection runs, and turning their rows into a
+/// [`Schema`] in the dialect's normal form.
+pub trait Catalog: Syntax {
+    /// The neutral type of a type name as this database spells it in its catalogs (the one
+    /// type reader of the dialect, used by introspection and normalisation). Default: the
+    /// spellings SQLite and PostgreSQL share, anything else kept verbatim.
+    fn parse_type(&self, spelled: &str) -> crate::schema::SqlType {
+        super::sql_text::parse_type(spelled)
+    }
+
+    /// The catalog queries introspection runs: a fixed list, whatever the number of tables.
+    fn catalog_queries(&self, opts: &IntrospectOptions) -> Vec<String>;
+
+    /// Builds the schema from the rows of [`Dialect::catalog_queries`], one `Vec` per query,
+    /// in the same order. Read a row's columns by name through
+    /// [`CatalogRow`](crate::introspect::CatalogRow).
+    fn assemble(
+        &self,
+        results: Vec<Vec<CatalogValues>>,
+        opts: &IntrospectOptions,
+    ) -> Result<Schema, IntrospectError>;
+
+    /// Rewrites a schema built from models into the spelling introspection yields on this
+    /// dialect (type synonyms, default expressions, affinity), so the two compare like for like.
+    fn normalize(&self, schema: &mut Schema) {
+        let _ = schema;
+    }
+}
+
+/// What to read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IntrospectOptions {
+    /// The PostgreSQL schema to read; `None` reads `current_schema()`. Ignored on SQLite.
+    pub schema: Option<String>,
+}
+
+/// A database whose catalog could not be read.
+#[derive(Debug, Error)]
+pub enum IntrospectError {
+    /// A catalog query failed.
+    #[error("reading the database catalog failed: {source}\n  query: {query}")]
+    Query {
+        /// The query.
+        query: String,
+        /// The driver's error.
+        source: sqlx::Error,
+    },
+    /// A catalog row did not have the expected shape.
+    #[error("unexpected catalog data: {0}")]
+    Decode(String),
+    /// The database holds what an interrupted table rebuild left behind; nothing reads or
+    /// changes it until a person has looked.
+    #[error(
+        "table `{leftover}` is left over from an interrupted table rebuild (earlier Strata \
+         versions ran a rebuild's statements outside one transaction, and a kill could leave \
+         one); nothing was changed. {advice}"
+    )]
+    InterruptedRebuild {
+        /// The leftover table.
+        leftover: String,
+        /// What to do, for the state the database is in.
+        advice: String,
+    },
+}
 
 fn decode_err(query: &str, col: &str, e: impl std::fmt::Display) -> IntrospectError {
     IntrospectError::Decode(format!(

@@ -1,7 +1,9 @@
-//! Stage 3, introspect: reading SQL text the catalogs hand back (type names, default literals).
+//! Dialect layer: reading SQL text: type names and default literals the catalogs hand back, identifiers in expressions, expressions in comparable form.
 //!
 //! Shared by the dialects' introspection and normalisation, so a spelling read from a database
-//! and the same spelling written in a model become the same neutral value.
+//! and the same spelling written in a model become the same neutral value; and the one place
+//! the neutral stages (ops renaming a column in a check, the diff comparing expressions) go
+//! to read SQL text, so no neutral stage reads one dialect's syntax itself.
 
 use crate::schema::{Default as SqlDefault, SqlType, Table};
 
@@ -10,9 +12,10 @@ use crate::schema::{Default as SqlDefault, SqlType, Table};
 /// `float`/`float8`/`double`/`double precision`, `bool`/`boolean`, `varchar(N)`/
 /// `character varying(N)`, `bytea`/`blob`, `time [without time zone]`,
 /// `timestamp [without time zone]`, `timestamptz`/`timestamp with time zone`,
-/// `numeric`/`decimal` with optional precision and scale. `datetime` is a timestamp only when
-/// `datetime_is_timestamp` (SQLite). Anything else is [`SqlType::Custom`], verbatim.
-pub(crate) fn parse_type(s: &str, datetime_is_timestamp: bool) -> SqlType {
+/// `numeric`/`decimal` with optional precision and scale. Anything else is
+/// [`SqlType::Custom`], verbatim. Each dialect's [`Catalog::parse_type`](super::Catalog::parse_type)
+/// starts from this and adds its own spellings.
+pub(crate) fn parse_type(s: &str) -> SqlType {
     let verbatim = s.trim();
     let lower = verbatim
         .to_ascii_lowercase()
@@ -46,7 +49,6 @@ pub(crate) fn parse_type(s: &str, datetime_is_timestamp: bool) -> SqlType {
         ("date", None) => SqlType::Date,
         ("time" | "time without time zone", None) => SqlType::Time,
         ("timestamp" | "timestamp without time zone", None) => SqlType::Timestamp,
-        ("datetime", None) if datetime_is_timestamp => SqlType::Timestamp,
         ("timestamptz" | "timestamp with time zone", None) => SqlType::TimestampTz,
         ("uuid", None) => SqlType::Uuid,
         ("json", None) => SqlType::Json,
@@ -176,6 +178,162 @@ pub(crate) fn sort_constraints(table: &mut Table) {
     table.checks.sort_by(|a, b| a.name.cmp(&b.name));
 }
 
+/// `expr` with every reference to the column `from` renamed to `to`, as the database rewrites
+/// it: a double-quoted identifier equal to `from`, or an unquoted one equal to it ignoring ASCII
+/// case, becomes `"to"` (quoted, so any name is safe). String literals, function names (an
+/// identifier followed by `(`) and type names after `::` are left alone.
+pub(crate) fn rename_in_expr(expr: &str, from: &str, to: &str) -> String {
+    let quoted_to = format!("\"{}\"", to.replace('"', "\"\""));
+    let chars: Vec<char> = expr.chars().collect();
+    let mut out = String::with_capacity(expr.len());
+    let mut i = 0;
+    let next_is_paren = |mut j: usize| {
+        while j < chars.len() && chars[j].is_whitespace() {
+            j += 1;
+        }
+        j < chars.len() && chars[j] == '('
+    };
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\'' || c == '"' {
+            // A literal or a quoted identifier, to its closing quote (doubled quotes escape).
+            let start = i;
+            let mut text = String::new();
+            i += 1;
+            while i < chars.len() {
+                if chars[i] == c {
+                    if i + 1 < chars.len() && chars[i + 1] == c {
+                        text.push(c);
+                        i += 2;
+                        continue;
+                    }
+                    i += 1;
+                    break;
+                }
+                text.push(chars[i]);
+                i += 1;
+            }
+            if c == '"' && text == from && !next_is_paren(i) {
+                out.push_str(&quoted_to);
+            } else {
+                out.extend(&chars[start..i]);
+            }
+        } else if c.is_alphabetic() || c == '_' {
+            let start = i;
+            while i < chars.len() && (chars[i].is_alphanumeric() || matches!(chars[i], '_' | '$')) {
+                i += 1;
+            }
+            let word: String = chars[start..i].iter().collect();
+            let after_cast = start >= 2 && chars[start - 1] == ':' && chars[start - 2] == ':';
+            if word.eq_ignore_ascii_case(from) && !after_cast && !next_is_paren(i) {
+                out.push_str(&quoted_to);
+            } else {
+                out.push_str(&word);
+            }
+        } else if c.is_ascii_digit() {
+            // A number (`1e5` is not the identifier `e5`).
+            while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '.') {
+                out.push(chars[i]);
+                i += 1;
+            }
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// A SQL expression in a form for comparison only (never rendered): whitespace outside quotes
+/// removed, unquoted text lower-cased, parentheses around the whole expression removed, and
+/// casts written after a string literal (`'a'::text`, `'x'::character varying(3)`) removed.
+pub(crate) fn expr_key(sql: &str) -> String {
+    // Whitespace and case, outside single- and double-quoted text.
+    let mut flat = String::with_capacity(sql.len());
+    let mut quote: Option<char> = None;
+    for c in sql.chars() {
+        match quote {
+            Some(q) => {
+                flat.push(c);
+                if c == q {
+                    quote = None;
+                }
+            }
+            None => {
+                if c == '\'' || c == '"' {
+                    quote = Some(c);
+                    flat.push(c);
+                } else if !c.is_whitespace() {
+                    flat.push(c.to_ascii_lowercase());
+                }
+            }
+        }
+    }
+    // Casts after string literals.
+    let chars: Vec<char> = flat.chars().collect();
+    let mut out = String::with_capacity(flat.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        out.push(c);
+        i += 1;
+        if c != '\'' {
+            if c == '"' {
+                while i < chars.len() {
+                    out.push(chars[i]);
+                    i += 1;
+                    if chars[i - 1] == '"' {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        // A string literal: copy to its closing quote ('' is an escaped quote).
+        while i < chars.len() {
+            out.push(chars[i]);
+            i += 1;
+            if chars[i - 1] == '\'' {
+                if i < chars.len() && chars[i] == '\'' {
+                    out.push('\'');
+                    i += 1;
+                } else {
+                    break;
+                }
+            }
+        }
+        // Then any `::type`, `::type(n,m)`, `::type[]` casts on it.
+        while i + 1 < chars.len() && chars[i] == ':' && chars[i + 1] == ':' {
+            let mut j = i + 2;
+            while j < chars.len() && (chars[j].is_ascii_alphanumeric() || chars[j] == '_') {
+                j += 1;
+            }
+            if j == i + 2 {
+                break;
+            }
+            if j < chars.len() && chars[j] == '(' {
+                match chars[j..].iter().position(|&c| c == ')') {
+                    Some(k) => j += k + 1,
+                    None => break,
+                }
+            }
+            while j + 1 < chars.len() && chars[j] == '[' && chars[j + 1] == ']' {
+                j += 2;
+            }
+            i = j;
+        }
+    }
+    crate::dialect::sql_text::strip_outer_parens(&out).to_string()
+}
+
+/// A check expression without identifier quotes (`"`, `` ` ``) and whitespace, for pairing
+/// two spellings of one check: a column rename quotes the column, a database re-spaces it.
+pub(crate) fn check_key(expr: &str) -> String {
+    expr.chars()
+        .filter(|c| !matches!(c, '"' | '`') && !c.is_whitespace())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,13 +366,9 @@ mod tests {
             ("jsonb", SqlType::Custom("jsonb".into())),
             ("varchar", SqlType::Custom("varchar".into())),
         ] {
-            assert_eq!(parse_type(s, false), t, "{s}");
+            assert_eq!(parse_type(s), t, "{s}");
         }
-        assert_eq!(parse_type("DATETIME", true), SqlType::Timestamp);
-        assert_eq!(
-            parse_type("DATETIME", false),
-            SqlType::Custom("DATETIME".into())
-        );
+        assert_eq!(parse_type("DATETIME"), SqlType::Custom("DATETIME".into()));
     }
 
     #[test]
