@@ -893,13 +893,36 @@ impl Editing<'_> {
         } else {
             None
         };
-        let col = self
+        self.set_column(t, &c.name, Some(to), default);
+    }
+
+    /// Gives B's column `t.col` type `ty` (when given) and default `default`. A column B adds
+    /// is filled from its default (as finally written), so for one of those the change is
+    /// refused when its rows could no longer be filled or would break a foreign key.
+    fn set_column(&mut self, t: &str, col: &str, ty: Option<SqlType>, default: Option<Default>) {
+        let new_in_b = self.a_column(t, col).is_none();
+        if new_in_b {
+            let Some(c) = self.b.table(t).and_then(|bt| bt.column(col)) else {
+                return;
+            };
+            let has_rows = self.rows.get(t).is_some_and(|r| !r.is_empty());
+            if (has_rows && !c.nullable && default.is_none()) || self.in_any_fk(t, col) {
+                return;
+            }
+            let v = default_value(default.as_ref());
+            for r in self.rows.entry(t.to_string()).or_default() {
+                r.insert(col.to_string(), v.clone());
+            }
+        }
+        let c = self
             .b
             .table_mut(t)
-            .and_then(|bt| bt.column_mut(&c.name))
+            .and_then(|bt| bt.column_mut(col))
             .expect("column");
-        col.ty = to;
-        col.default = default;
+        if let Some(ty) = ty {
+            c.ty = ty;
+        }
+        c.default = default;
     }
 
     fn change_nullability(&mut self, ch: &mut Chooser<'_>, t: &str) {
@@ -948,12 +971,7 @@ impl Editing<'_> {
         } else {
             gen_default(ch, &c.ty)
         };
-        let col = self
-            .b
-            .table_mut(t)
-            .and_then(|bt| bt.column_mut(&c.name))
-            .expect("column");
-        col.default = new;
+        self.set_column(t, &c.name, None, new);
     }
 
     fn add_index(&mut self, ch: &mut Chooser<'_>, t: &str, constraint: bool) {
@@ -1811,6 +1829,40 @@ fn regression_sql_default_spelling_with_a_table_rename() {
       }
     }
   }
+}"#,
+        );
+    }
+}
+
+/// A table renamed while a new table takes its old name: the renamed table's key and index keep
+/// their old names (`pk_t1`, `ix_t1_c2`), so creating the new table's collides on PostgreSQL
+/// (`relation "pk_t1" already exists`) and SQLite (`index ix_t1_c2 already exists`). Found
+/// with [`REUSE_RENAMED_NAMES`] on (seed 0x1); fixed when constraint and index names follow
+/// renames (issue 11, another developer's part): then remove the `ignore` and turn the flag on.
+#[test]
+#[ignore = "fails until constraint and index names follow table renames (issue 11)"]
+fn regression_new_table_takes_a_renamed_tables_name() {
+    for kind in [DialectKind::Sqlite, DialectKind::Postgres] {
+        regression(
+            kind,
+            r#"{
+  "a": {"tables": {
+    "t1": {"name": "t1",
+      "columns": [{"name": "c1", "type": "integer"}, {"name": "c2", "type": "integer"}],
+      "primary_key": {"name": "pk_t1", "columns": ["c1"]},
+      "indexes": [{"name": "ix_t1_c2", "columns": ["c2"]}]}
+  }},
+  "rows": {"t1": [{"c1": "0", "c2": "1"}, {"c1": "3", "c2": "4"}]},
+  "b": {"tables": {
+    "t1_r": {"name": "t1_r", "renamed_from": "t1",
+      "columns": [{"name": "c1", "type": "integer"}, {"name": "c2", "type": "integer"}],
+      "primary_key": {"name": "pk_t1_r", "columns": ["c1"]},
+      "indexes": [{"name": "ix_t1_r_c2", "columns": ["c2"]}]},
+    "t1": {"name": "t1",
+      "columns": [{"name": "c1", "type": "integer"}, {"name": "c2", "type": "integer"}],
+      "primary_key": {"name": "pk_t1", "columns": ["c1"]},
+      "indexes": [{"name": "ix_t1_c2", "columns": ["c2"]}]}
+  }}
 }"#,
         );
     }
