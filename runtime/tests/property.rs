@@ -183,6 +183,7 @@ fn value(ty: &SqlType, i: usize, salt: usize) -> String {
         SqlType::Decimal { .. } => format!("{n}.5"),
         SqlType::Boolean => if (i + salt) % 2 == 0 { "true" } else { "false" }.into(),
         SqlType::Text if salt % 4 == 0 => format!("it's {n}"),
+        SqlType::Text if salt % 4 == 1 => format!("é\u{1F600} {n}"),
         SqlType::Text | SqlType::Varchar(_) | SqlType::Custom(_) => format!("v{n}"),
         SqlType::Bytes => format!("{:02x}{:02x}ff", i % 256, salt % 256),
         SqlType::Date => format!("2024-01-{:02}", n % 28 + 1),
@@ -490,7 +491,9 @@ fn gen_table(ch: &mut Chooser<'_>, names: &mut Names, others: &Schema, name: Str
     if ch.chance(45) {
         let unique = ch.chance(30);
         let cols = pick_columns(ch, &plain, if unique { keyable } else { indexable });
-        if !cols.is_empty() && !has_column_list(&t, &cols) {
+        // Sometimes on the columns of a unique constraint, which both databases allow.
+        let twin = t.uniques.iter().any(|u| u.columns == cols) && ch.chance(50);
+        if !cols.is_empty() && (twin || !has_column_list(&t, &cols)) {
             t.indexes.push(Index {
                 name: String::new(),
                 columns: cols,
@@ -767,9 +770,9 @@ impl Editing<'_> {
             return;
         };
         // Kinds whose preconditions often fail on a random table are drawn more often.
-        const KINDS: [u8; 26] = [
+        const KINDS: [u8; 28] = [
             0, 1, 1, 2, 3, 4, 4, 5, 6, 7, 8, 8, 9, 9, 10, 10, 11, 12, 13, 14, 15, 16, 17, 17, 18,
-            18,
+            18, 19, 19,
         ];
         match KINDS[ch.below(KINDS.len())] {
             0 => self.add_column(ch, names, &tname),
@@ -789,7 +792,8 @@ impl Editing<'_> {
             14 | 15 => self.add_table(ch, names),
             16 => self.drop_table(&tname),
             17 => self.rename_table(&tname),
-            _ => self.change_primary_key(ch, &tname),
+            18 => self.change_primary_key(ch, &tname),
+            _ => self.widen_key(ch),
         }
     }
 
@@ -1215,6 +1219,71 @@ impl Editing<'_> {
         });
     }
 
+    /// Widens a single-column integer key (of any table) and every column referencing it
+    /// (`integer` to `bigint`), as a model does when a table outgrows its ids.
+    fn widen_key(&mut self, ch: &mut Chooser<'_>) {
+        let keys: Vec<(String, String)> = self
+            .b
+            .tables
+            .values()
+            .flat_map(|bt| {
+                key_sets(bt).into_iter().filter_map(|k| match k.as_slice() {
+                    [one]
+                        if bt.column(one).is_some_and(|c| {
+                            matches!(c.ty, SqlType::SmallInt | SqlType::Integer)
+                        }) =>
+                    {
+                        Some((bt.name.clone(), one.clone()))
+                    }
+                    _ => None,
+                })
+            })
+            .collect();
+        let Some((t, key)) = ch.pick(&keys).cloned() else {
+            return;
+        };
+        let t = t.as_str();
+        let Some(bt) = self.b.table(t) else { return };
+        let to = if ch.chance(50) || bt.column(&key).is_some_and(|c| c.ty == SqlType::Integer) {
+            SqlType::BigInt
+        } else {
+            SqlType::Integer
+        };
+        // Every referencing column, which must be in no other foreign key and referenced by none.
+        let mut columns = vec![(t.to_string(), key.clone())];
+        for x in self.b.tables.values() {
+            for f in &x.foreign_keys {
+                if f.ref_table == t && f.ref_columns.contains(&key) {
+                    if f.ref_columns.len() != 1 {
+                        return;
+                    }
+                    columns.push((x.name.clone(), f.columns[0].clone()));
+                }
+            }
+        }
+        for (ct, cc) in &columns[1..] {
+            let in_others = self.b.tables.values().any(|x| {
+                x.foreign_keys.iter().any(|f| {
+                    (x.name == *ct && f.columns.contains(cc) && f.ref_table != t)
+                        || (f.ref_table == *ct && f.ref_columns.contains(cc))
+                })
+            });
+            let auto = self
+                .b
+                .table(ct)
+                .and_then(|x| x.column(cc))
+                .is_none_or(|c| c.autoincrement);
+            if in_others || auto {
+                return;
+            }
+        }
+        for (ct, cc) in columns {
+            if let Some(c) = self.b.table_mut(&ct).and_then(|x| x.column_mut(&cc)) {
+                c.ty = to.clone();
+            }
+        }
+    }
+
     fn drop_foreign_key(&mut self, ch: &mut Chooser<'_>, t: &str) {
         let Some(bt) = self.b.table_mut(t) else {
             return;
@@ -1380,6 +1449,20 @@ fn generate(spec: &Spec) -> Case {
         let name = names.table();
         let t = gen_table(&mut ch, &mut names, &a, name);
         a.insert(t);
+    }
+    // Sometimes a reference from an earlier table to a later one: a cycle, or a table created
+    // before the one it references.
+    let first = a.tables.keys().next().cloned();
+    let last = a.tables.keys().next_back().cloned();
+    if let (Some(first), Some(last)) = (first, last) {
+        let parent = a.tables[&last].clone();
+        let sets = key_sets(&parent);
+        if ch.chance(20) {
+            if let Some(cols) = ch.pick(&sets).cloned() {
+                let t = a.table_mut(&first).expect("table");
+                add_fk_columns(&mut ch, &mut names, t, &parent, &cols, true);
+            }
+        }
     }
     name_constraints(&mut a);
     let rows = gen_rows(&mut ch, &a, *max_rows);
