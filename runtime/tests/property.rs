@@ -3,28 +3,31 @@
 //!
 //! A case is a random model set A (1-3 tables; columns of every neutral type, nullability,
 //! literal and SQL defaults, single, composite and autoincrement primary keys, indexes,
-//! uniques, foreign keys between the tables with actions, checks), rows for A that satisfy A's
-//! constraints, and B: A changed by 1-5 random edits (add/drop/rename table, add/drop/rename
-//! column with `renamed_from` hints, type changes the data survives, nullability, defaults,
-//! add/drop index, unique, foreign key, check, foreign-key actions). Every edit keeps B a
-//! consistent model whose upgrade fits A's rows and whose downgrade fits them again (a NOT NULL
-//! only where no row is NULL, a new unique only where the values are distinct, a dropped column
-//! only when re-adding it cannot break a constraint, ...).
+//! uniques, foreign keys between the tables with actions (cycles too), checks, identifiers
+//! that need quoting), rows for A that satisfy A's constraints, and B: A changed by 1-6 random
+//! edits (add/drop/rename table, add/drop/rename column with `renamed_from` hints, type changes
+//! the data survives, widening a key with its referencing columns, nullability, defaults,
+//! primary-key changes, add/drop index, unique, foreign key, check, foreign-key actions).
+//! Every edit keeps B a consistent model whose upgrade fits A's rows and whose downgrade fits
+//! them again (a NOT NULL only where no row is NULL, a new unique only where the values are
+//! distinct, a dropped column only when re-adding it cannot break a constraint, ...).
 //!
 //! Per case and dialect, on a fresh database through the real executor:
 //! 1. create A (`diff(empty, A)`), introspect: diffs empty against the normalised A and equals
 //!    it structurally, names included; insert the rows;
-//! 2. upgrade with `diff(introspected, B)`, introspect: diffs empty against the normalised B
-//!    (hints and all, as `check` would) and equals it structurally (constraint names aside:
-//!    a kept constraint keeps the database's name); every surviving table keeps its rows and
-//!    every surviving column its values;
+//! 2. upgrade with `diff(introspected, B)`, its ops written to a migration file's TOML and read
+//!    back; introspect: diffs empty against the normalised B (hints and all, as `check` would)
+//!    and equals it structurally (constraint names aside: a kept constraint keeps the
+//!    database's name); every surviving table keeps its rows and every surviving column its
+//!    values;
 //! 3. downgrade with the plan's downgrade, introspect: A again, names included; the rows of
 //!    every column that exists before and after the round trip are as they were.
 //!
 //! Seeded (ChaCha, fixed seed) and bounded: [`DEFAULT_CASES`] cases per dialect, no failure
-//! file. `STRATA_PROPTEST_SEED` and `STRATA_PROPTEST_CASES` explore further. A failure prints
-//! the seed and the shrunk case as a `#[test]` to paste at the end of this file, where every
-//! case found so far is kept.
+//! file; the run must exercise every kind of op (a generator that degenerated would pass
+//! forever). `STRATA_PROPTEST_SEED` and `STRATA_PROPTEST_CASES` explore further. A failure
+//! prints the seed and the shrunk case as a `#[test]` to paste at the end of this file, where
+//! every case found so far is kept.
 
 mod roundtrip_common;
 
