@@ -59,7 +59,10 @@ pub(super) fn match_columns(current: &Table, target: &Table) -> ColumnMatch {
 }
 
 /// The column ops of one kept table, in a safe order: alterations (renames included), then
-/// added columns, then the primary key change, then dropped columns. Differences no op can
+/// added columns, then the primary key change, then key columns becoming nullable, then
+/// dropped columns. A column leaving the primary key can only drop NOT NULL once the key no
+/// longer lists it (PostgreSQL refuses `DROP NOT NULL` on a key column), so that part of its
+/// alteration is a second [`Op::AlterColumn`] after the key change. Differences no op can
 /// express go to `notes`.
 pub(super) fn column_ops(
     current: &Table,
@@ -70,11 +73,24 @@ pub(super) fn column_ops(
     notes: &mut Vec<String>,
 ) {
     let table = &target.name;
+    let in_key = |t: &Table, name: &str| {
+        t.primary_key
+            .as_ref()
+            .is_some_and(|pk| pk.columns.iter().any(|c| c == name))
+    };
+    let mut after_key = Vec::new();
     for (old, new) in &m.pairs {
         let (Some(cur), Some(tgt)) = (current.column(old), target.column(new)) else {
             continue;
         };
-        if let Some(op) = alter(table, cur, tgt) {
+        let leaves_key =
+            !cur.nullable && tgt.nullable && in_key(current, old) && !in_key(target, new);
+        if leaves_key {
+            let mut first = tgt.clone();
+            first.nullable = false;
+            ops.extend(alter(table, cur, &first));
+            after_key.extend(alter(table, &first, tgt));
+        } else if let Some(op) = alter(table, cur, tgt) {
             ops.push(op);
         }
         if cur.autoincrement != tgt.autoincrement {
@@ -110,6 +126,7 @@ pub(super) fn column_ops(
             to: target.primary_key.clone(),
         });
     }
+    ops.extend(after_key);
     for old in &m.dropped {
         if let Some(c) = current.column(old) {
             ops.push(Op::DropColumn {

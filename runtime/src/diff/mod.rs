@@ -26,8 +26,10 @@
 //! Order of the upgrade (each step only needs what earlier steps made):
 //! 1. drop foreign keys (those that changed, those pointing at dropped tables, and those that
 //!    close a cycle among dropped tables);
-//! 2. drop indexes, unique and check constraints of kept tables;
-//! 3. drop tables, referencing tables before the tables they reference;
+//! 2. drop tables, referencing tables before the tables they reference; before step 3, because
+//!    a dropped table's foreign key may rely on a unique constraint of a kept table that goes
+//!    too (and, reversed, the downgrade re-adds that constraint before re-creating the table);
+//! 3. drop indexes, unique and check constraints of kept tables;
 //! 4. rename tables;
 //! 5. per kept table: alter columns (renames included), add columns, change the primary key,
 //!    drop columns (the key moves off a column before that column goes);
@@ -171,8 +173,8 @@ impl Renames {
 #[derive(Debug, Default)]
 pub(crate) struct Steps {
     pub drop_foreign_keys: Vec<Op>,
-    pub drop_constraints: Vec<Op>,
     pub drop_tables: Vec<Op>,
+    pub drop_constraints: Vec<Op>,
     pub rename_tables: Vec<Op>,
     pub columns: Vec<Op>,
     pub add_constraints: Vec<Op>,
@@ -184,8 +186,8 @@ impl Steps {
     fn into_ops(self) -> Vec<Op> {
         [
             self.drop_foreign_keys,
-            self.drop_constraints,
             self.drop_tables,
+            self.drop_constraints,
             self.rename_tables,
             self.columns,
             self.add_constraints,

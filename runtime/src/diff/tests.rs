@@ -387,6 +387,95 @@ fn primary_key_change() {
 }
 
 #[test]
+fn a_dropped_table_goes_before_the_unique_constraint_its_foreign_key_relies_on() {
+    let mut users = users();
+    users.uniques.push(Unique {
+        name: "uq_users_email".into(),
+        columns: vec!["email".into()],
+    });
+    let mut posts = posts();
+    posts
+        .columns
+        .push(Column::new("author_email", SqlType::Varchar(120)));
+    posts.foreign_keys = vec![ForeignKey {
+        columns: vec!["author_email".into()],
+        ref_columns: vec!["email".into()],
+        ..fk("fk_posts_author_email_users", "author_email", "users")
+    }];
+    let before = schema([users.clone(), posts]);
+    users.uniques.clear();
+    let after = schema([users]);
+    // PostgreSQL refuses to drop the unique constraint while the foreign key relies on it;
+    // reversed, the downgrade re-adds the constraint before re-creating the table.
+    let p = plan(&before, &after);
+    assert_eq!(kinds(&p), ["drop_table posts", "drop_unique users"]);
+}
+
+#[test]
+fn a_column_leaving_the_key_drops_not_null_after_the_key_changes() {
+    let mut before = schema([posts()]);
+    tbl(&mut before, "posts").foreign_keys.clear();
+    let mut after = before.clone();
+    let t = tbl(&mut after, "posts");
+    t.primary_key = Some(PrimaryKey {
+        name: "pk_posts".into(),
+        columns: vec!["user_id".into()],
+    });
+    t.columns[0].nullable = true;
+    t.columns[0].default = Some(Default::Int(1));
+    let p = plan(&before, &after);
+    assert_eq!(
+        kinds(&p),
+        [
+            "alter_column posts",
+            "alter_primary_key posts",
+            "alter_column posts"
+        ]
+    );
+    // The default changes at once; NOT NULL goes once the key has moved (and in the downgrade,
+    // comes back before the key returns).
+    let nullable = |op: &Op| match op {
+        Op::AlterColumn {
+            nullable, default, ..
+        } => (nullable.clone(), default.is_some()),
+        _ => (None, false),
+    };
+    assert_eq!(nullable(&p.upgrade[0]), (None, true));
+    assert_eq!(
+        nullable(&p.upgrade[2]),
+        (
+            Some(Change {
+                from: false,
+                to: true
+            }),
+            false
+        )
+    );
+    assert_eq!(
+        nullable(&p.downgrade[0]),
+        (
+            Some(Change {
+                from: true,
+                to: false
+            }),
+            false
+        )
+    );
+    // A key column that stays in the key is altered in one op, before the key change.
+    let mut wider = before.clone();
+    let t = tbl(&mut wider, "posts");
+    t.columns[0].ty = SqlType::BigInt;
+    t.primary_key = Some(PrimaryKey {
+        name: "pk_posts".into(),
+        columns: vec!["id".into(), "user_id".into()],
+    });
+    assert_eq!(
+        kinds(&plan(&before, &wider)),
+        ["alter_column posts", "alter_primary_key posts"]
+    );
+}
+
+#[test]
 fn primary_key_moves_off_a_column_before_it_is_dropped() {
     let mut before = schema([posts()]);
     tbl(&mut before, "posts").foreign_keys.clear();
