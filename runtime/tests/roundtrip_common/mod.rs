@@ -21,6 +21,7 @@ use strata::schema::{Schema, SqlType, Table};
 use strata::testing::TestDb;
 
 /// Both dialects, always.
+#[allow(unused_imports)] // not every test that includes this module loops over the dialects
 pub use strata::testing::DIALECTS;
 
 /// A throwaway database and its dialect.
