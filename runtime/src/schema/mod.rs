@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::model::ReferentialAction;
 pub use from_models::SchemaError;
+pub(crate) use types::closest;
 pub use types::SqlType;
 
 /// A set of tables, keyed by table name (so iteration is in name order).
