@@ -232,7 +232,11 @@ pub enum Command {
         #[arg(long)]
         rev_id: Option<String>,
     },
-    /// Open a revision file in $EDITOR.
+    /// Open a revision file in $EDITOR (else $VISUAL, else vi).
+    ///
+    /// The variable is split on whitespace, so an editor that needs flags works
+    /// (`EDITOR="code --wait"`); a program path containing spaces does not. The file is parsed
+    /// again when the editor exits.
     Edit {
         /// The revision (default: head).
         #[arg(default_value = "head")]

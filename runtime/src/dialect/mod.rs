@@ -364,6 +364,13 @@ pub trait Dialect: Send + Sync + fmt::Debug {
         None
     }
 
+    /// A query that returns a row when `schema` exists; `None` where the dialect has no
+    /// schemas.
+    fn schema_exists_sql(&self, schema: &str) -> Option<String> {
+        let _ = schema;
+        None
+    }
+
     /// The statement that opens a migration transaction.
     fn begin_sql(&self) -> &'static str {
         "BEGIN"

@@ -174,6 +174,14 @@ pub enum GraphError {
         /// The revision that is not applied.
         revision: String,
     },
+    /// A history range that holds no revision.
+    #[error("the range `{range}` holds no revision: {why}")]
+    EmptyRange {
+        /// The range.
+        range: String,
+        /// Why, and the range that was probably meant.
+        why: String,
+    },
     /// A history range that does not parse.
     #[error(
         "invalid range `{range}`: expected `[start]:[end]`, e.g. `base:head`, `ae10:`, `:current`"
