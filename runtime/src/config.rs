@@ -394,12 +394,27 @@ fn key_line(text: &str, key: &str) -> usize {
         .map_or(1, |i| i + 1)
 }
 
-/// Formats a TOML error as `line L, column C: message`.
+/// Formats a TOML error as `line L, column C: message`, naming the setting when the line
+/// sets one (`line 2, column 24 (`lock_timeout_seconds`): invalid type ...`).
 pub fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
     match e.span() {
         Some(span) => {
             let (line, col) = line_col(text, span.start);
-            format!("line {line}, column {col}: {}", e.message())
+            let key = text
+                .lines()
+                .nth(line - 1)
+                .and_then(|l| l.split_once('='))
+                .map(|(k, _)| k.trim())
+                .filter(|k| {
+                    !k.is_empty()
+                        && k.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                        && !e.message().contains(&format!("`{k}`"))
+                })
+                .map(|k| format!(" (`{k}`)"))
+                .unwrap_or_default();
+            let hint = crate::script::did_you_mean(e.message()).unwrap_or_default();
+            format!("line {line}, column {col}{key}: {}{hint}", e.message())
         }
         None => e.message().to_string(),
     }

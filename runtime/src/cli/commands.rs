@@ -174,6 +174,13 @@ impl Ctx {
         }
         match m.connect(&resolved.url).await {
             Ok(db) => Ok(db),
+            Err(e @ Error::Connect(crate::db::ConnectError::Dialect { .. })) => {
+                Err(Failure::new(e.to_string()).hint(format!(
+                    "the URL came from {}; it must start with sqlite: or postgres:// (for \
+                     example sqlite://app.db, postgres://user@host/db)",
+                    resolved.from
+                )))
+            }
             Err(e @ Error::Connect(_)) => {
                 let from = match resolved.source {
                     UrlSource::Default => format!(

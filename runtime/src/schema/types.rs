@@ -259,7 +259,11 @@ impl SqlType {
         let t = s.trim();
         let bad = |why: String| Err(format!("invalid column type `{}`: {why}", t.escape_debug()));
         if t.is_empty() {
-            return Err("a column type cannot be empty".into());
+            return Err(format!(
+                "invalid column type `{}`: it is empty; write a type such as `text` or \
+                 `integer`",
+                s.escape_debug()
+            ));
         }
         if t.contains(';') || t.contains("--") || t.contains("/*") {
             return bad(
@@ -463,8 +467,8 @@ mod tests {
             ("text -- comment", "SQL comment"),
             ("text /* x */", "SQL comment"),
             ("text\nx", "control characters"),
-            ("", "cannot be empty"),
-            ("   ", "cannot be empty"),
+            ("", "it is empty"),
+            ("   ", "it is empty"),
             ("intger", "did you mean `integer`"),
             ("INTEGR", "did you mean `integer`"),
             ("itneger", "did you mean `integer`"),

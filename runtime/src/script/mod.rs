@@ -596,7 +596,14 @@ fn read(path: &Path) -> Result<String, ScriptError> {
     // buffer; larger ones grow it as usual.
     let file = std::fs::File::open(path).map_err(io)?;
     let mut text = String::with_capacity(8 * 1024);
-    file.take(u64::MAX).read_to_string(&mut text).map_err(io)?;
+    file.take(u64::MAX)
+        .read_to_string(&mut text)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::InvalidData => io(std::io::Error::other(
+                "it is not valid UTF-8 text; save it as UTF-8",
+            )),
+            _ => io(e),
+        })?;
     Ok(text)
 }
 
@@ -744,6 +751,10 @@ fn plain_header(header: &str) -> Option<RawFile> {
     let mut seen: Vec<&str> = Vec::with_capacity(8);
     for line in header.lines() {
         let line = line.trim_matches([' ', '\t']);
+        if line.starts_with('#') && line.chars().any(|c| c.is_control() && c != '\t') {
+            // TOML refuses control characters in comments: let `toml` report it.
+            return None;
+        }
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
@@ -841,6 +852,8 @@ fn parse_error(path: &Path, text: &str, e: &toml::de::Error) -> ScriptError {
         }
         let name = name.map(|n| format!(" (`{n}`)")).unwrap_or_default();
         message = format!("in {section} op #{}{name}: {message}", index + 1);
+    } else if let Some(key) = key_at(text, at).filter(|k| !message.contains(&format!("`{k}`"))) {
+        message = format!("`{key}`: {message}");
     }
     if let Some(hint) = did_you_mean(e.message()) {
         message.push_str(&hint);
@@ -850,7 +863,7 @@ fn parse_error(path: &Path, text: &str, e: &toml::de::Error) -> ScriptError {
 
 /// `; did you mean `add_column`?` for serde's "unknown variant `add_colum`, expected one of
 /// ..." and "unknown field `tabel`, expected ..." when one expected name is close.
-fn did_you_mean(message: &str) -> Option<String> {
+pub(crate) fn did_you_mean(message: &str) -> Option<String> {
     let rest = message
         .strip_prefix("unknown variant `")
         .or_else(|| message.strip_prefix("unknown field `"))?;
@@ -858,6 +871,14 @@ fn did_you_mean(message: &str) -> Option<String> {
     let expected = rest.split_once("expected")?.1;
     let candidates = expected.split('`').skip(1).step_by(2);
     crate::schema::closest(word, candidates).map(|c| format!("; did you mean `{c}`?"))
+}
+
+/// The key set on the line holding byte `at` (`message = 3` -> `message`), for messages.
+fn key_at(text: &str, at: usize) -> Option<&str> {
+    let start = text.get(..at)?.rfind('\n').map_or(0, |i| i + 1);
+    let line = text[start..].lines().next()?;
+    let key = line.split_once('=')?.0.trim();
+    (!key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')).then_some(key)
 }
 
 /// Where the type named in an "invalid column type `X`" message is written in `range`.
@@ -977,6 +998,8 @@ mod tests {
             "revision = \"a1\"\nmessage = \"m\"\ndown_revision = [\"a\", [\"b\"]]\n",
             "\"revision\" = \"a1\"\nmessage = \"m\"\n",
             "message = \"m\"\n",
+            "# bell \u{7}\nrevision = \"a1\"\nmessage = \"m\"\n",
+            "# cr \r here\nrevision = \"a1\"\nmessage = \"m\"\n",
         ];
         for h in declined {
             assert_eq!(plain_header(h), None, "{h}");
