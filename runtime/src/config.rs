@@ -474,13 +474,31 @@ mod tests {
         Path::new("migrations")
     }
 
-    /// A `.env` file with `bytes` in a fresh temporary directory; returns its path.
-    fn dotenv(tag: &str, bytes: &[u8]) -> PathBuf {
+    /// A `.env` file in its own temporary directory, removed on drop.
+    struct TempEnv(PathBuf);
+
+    impl std::ops::Deref for TempEnv {
+        type Target = Path;
+        fn deref(&self) -> &Path {
+            &self.0
+        }
+    }
+
+    impl Drop for TempEnv {
+        fn drop(&mut self) {
+            if let Some(d) = self.0.parent() {
+                let _ = std::fs::remove_dir_all(d);
+            }
+        }
+    }
+
+    /// A `.env` file with `bytes` in a fresh temporary directory.
+    fn dotenv(tag: &str, bytes: &[u8]) -> TempEnv {
         let d = std::env::temp_dir().join(format!("strata-dotenv-{tag}-{}", std::process::id()));
         std::fs::create_dir_all(&d).expect("temp dir");
         let p = d.join(".env");
         std::fs::write(&p, bytes).expect("write .env");
-        p
+        TempEnv(p)
     }
 
     fn from(env: Option<&str>, dotenv: &Path, s: &Settings) -> Result<ResolvedUrl, UrlError> {

@@ -817,3 +817,40 @@ async fn control_characters_in_messages() {
     w.run(Base, &["upgrade"]).ok();
     w.run(Base, &["check"]).ok();
 }
+
+/// `upgrade --sql` and `stamp --sql` print only SQL on stdout (notes go to stderr), and with
+/// `schema = "s2"` the script selects that schema first, as an online run does.
+#[test]
+fn offline_sql_is_pure_and_targets_the_configured_schema() {
+    let template = template();
+    let w = Workdir::new("bad-input-offline", None);
+    copy_dir(&template.dir, &w.dir);
+    std::fs::write(
+        w.path("migrations/strata.toml"),
+        "url = \"postgres://app:hunter2@127.0.0.1:1/x\"\nschema = \"s2\"\n",
+    )
+    .expect("settings");
+    for args in [&["upgrade", "--sql"][..], &["stamp", "--sql", "head"]] {
+        let run = w.run(Base, args);
+        run.ok();
+        assert!(
+            run.stdout.starts_with("SET search_path TO \"s2\";\n"),
+            "{args:?}: {run:#?}"
+        );
+        assert!(run.stderr.is_empty(), "{args:?}: {run:#?}");
+        assert!(!run.stdout.contains("Using"), "{args:?}: {run:#?}");
+    }
+    // Without any URL the dialect is the default's; stdout is still only SQL.
+    std::fs::write(w.path("migrations/strata.toml"), "").expect("settings");
+    let run = w.run(Base, &["upgrade", "--sql"]);
+    run.ok();
+    assert!(
+        run.stdout.starts_with("PRAGMA foreign_keys = OFF;"),
+        "{run:#?}"
+    );
+    assert!(
+        run.stderr.contains("Writing SQL for sqlite") && run.stderr.contains("--dialect"),
+        "{run:#?}"
+    );
+    assert!(!w.path("app.db").exists(), "offline SQL created a database");
+}
