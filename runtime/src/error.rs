@@ -33,15 +33,15 @@ pub enum Error {
     #[error(transparent)]
     Apply(#[from] crate::apply::ApplyError),
     /// The database is not at the head revision(s) when it must be.
-    #[error(
-        "Target database is not up to date: it is at {current}, the head is {heads}. Run \
-         `upgrade` first"
-    )]
+    #[error("Target database is not up to date: it is at {current}, the head is {heads}; {fix}")]
     NotUpToDate {
         /// The database's revisions.
         current: String,
         /// The graph's heads.
         heads: String,
+        /// The command that brings it there (`run \`upgrade\``, or what to do about
+        /// several heads).
+        fix: String,
     },
     /// Applied migration files were edited after they ran (the checksum guard).
     #[error("{}", changed_files_message(.0))]

@@ -103,6 +103,13 @@ impl Migrator {
         load: fn(&Path) -> Result<Vec<Script>, crate::script::ScriptError>,
     ) -> Result<Migrator, Error> {
         let dir = dir.to_path_buf();
+        if dir.exists() && !dir.is_dir() {
+            return Err(Error::Usage(format!(
+                "{} is a file, not a directory; -d/--directory (or STRATA_DIRECTORY) names the \
+                 migrations directory, the one holding strata.toml and versions/",
+                dir.display()
+            )));
+        }
         if !dir.is_dir() {
             return Err(Error::NoDirectory(dir));
         }
@@ -110,6 +117,12 @@ impl Migrator {
         let versions = dir.join("versions");
         let scripts = if versions.is_dir() {
             load(&versions)?
+        } else if versions.exists() || versions.is_symlink() {
+            return Err(Error::Usage(format!(
+                "{} is not a directory; it must be the directory of migration files (move the \
+                 file away and create the directory)",
+                versions.display()
+            )));
         } else {
             Vec::new()
         };
@@ -124,10 +137,10 @@ impl Migrator {
     /// Builds a migrator from files embedded in the binary with [`crate::embed_migrations!`].
     pub fn from_embedded(embedded: &crate::embed::Embedded) -> Result<Migrator, Error> {
         let settings = match embedded.settings {
-            Some(text) => toml::from_str(text).map_err(|e| crate::config::ConfigError::Parse {
-                path: PathBuf::from(embedded.dir).join(crate::config::SETTINGS_FILE),
-                message: crate::config::describe_toml_error(text, &e),
-            })?,
+            Some(text) => Settings::parse(
+                PathBuf::from(embedded.dir).join(crate::config::SETTINGS_FILE),
+                text,
+            )?,
             None => Settings::default(),
         };
         let mut scripts = Vec::with_capacity(embedded.files.len());
@@ -188,17 +201,30 @@ impl Migrator {
         }
     }
 
-    /// Connects to `url` (and selects the configured PostgreSQL schema).
+    /// Connects to `url` (and selects the configured PostgreSQL schema, which must exist).
     pub async fn connect(&self, url: &str) -> Result<Db, Error> {
         let mut db = db::connect(url).await?;
         if let Some(schema) = &self.settings.schema {
-            if let Some(sql) = db.kind.dialect()?.use_schema_sql(schema) {
-                apply::run(&mut db.conn, &sql).await.map_err(|source| {
-                    apply::ApplyError::Database {
-                        doing: format!("selecting schema {schema}"),
-                        source,
+            let dialect = db.kind.dialect()?;
+            let failed = |source| apply::ApplyError::Database {
+                doing: format!("selecting schema {schema}"),
+                source,
+            };
+            if let Some(sql) = dialect.schema_exists_sql(schema) {
+                let found = sqlx::query(&sql)
+                    .fetch_optional(&mut db.conn)
+                    .await
+                    .map_err(failed)?;
+                if found.is_none() {
+                    return Err(crate::config::ConfigError::NoSuchSchema {
+                        path: self.dir.join(crate::config::SETTINGS_FILE),
+                        schema: schema.clone(),
                     }
-                })?;
+                    .into());
+                }
+            }
+            if let Some(sql) = dialect.use_schema_sql(schema) {
+                apply::run(&mut db.conn, &sql).await.map_err(failed)?;
             }
         }
         Ok(db)
@@ -228,16 +254,35 @@ impl Migrator {
         self.check_at_heads(&current)
     }
 
-    /// Fails with [`Error::NotUpToDate`] unless the version rows `current` are the graph's heads.
+    /// Fails with [`Error::NotUpToDate`] unless the version rows `current` are the graph's
+    /// heads; its `fix` is the command that works (`upgrade`, or `upgrade heads` / `merge`
+    /// with several heads). A row naming a revision no file defines fails with
+    /// [`graph::GraphError::UnknownCurrent`] (restore the file, or `stamp --purge`).
     pub fn check_at_heads(&self, current: &[String]) -> Result<(), Error> {
         let at: BTreeSet<&str> = current.iter().map(String::as_str).collect();
         let heads: BTreeSet<&str> = self.graph.heads().into_iter().collect();
         if at == heads {
             return Ok(());
         }
+        if let Some(unknown) = current.iter().find(|r| self.graph.script(r).is_none()) {
+            return Err(graph::GraphError::UnknownCurrent {
+                revision: unknown.clone(),
+            }
+            .into());
+        }
+        let fix = if heads.len() > 1 {
+            format!(
+                "the migrations have {} heads: run `upgrade heads` to apply every branch, or \
+                 join them with `merge -m \"merge heads\"` and then `upgrade`",
+                heads.len()
+            )
+        } else {
+            "run `upgrade` first".to_string()
+        };
         Err(Error::NotUpToDate {
             current: label(current),
             heads: label(&self.graph.heads()),
+            fix,
         })
     }
 
@@ -724,18 +769,74 @@ impl Migrator {
             graph::Direction::Up => self.graph.upgrade_steps(&start_heads, target)?,
             graph::Direction::Down => self.graph.downgrade_steps(&start_heads, target)?,
         };
+        if steps.is_empty() {
+            return Err(self.empty_offline_range(direction, range, start, target));
+        }
         let planned = self.plan_steps(dialect, &steps, schema, false)?;
         let mode = tx_mode.unwrap_or(if self.settings.transaction_per_migration {
             TxMode::PerMigration
         } else {
             TxMode::Whole
         });
-        Ok(apply::offline::script(
+        let script = apply::offline::script(
             dialect,
             &planned,
             start_heads.is_empty() && direction == graph::Direction::Up,
             mode,
-        )?)
+        )?;
+        Ok(self.in_schema(dialect, script))
+    }
+
+    /// Why an offline range runs nothing (`upgrade --sql head:base`), and what to write.
+    fn empty_offline_range(
+        &self,
+        direction: graph::Direction,
+        range: &str,
+        start: &str,
+        target: &str,
+    ) -> Error {
+        if self.graph.is_empty() {
+            return graph::GraphError::NoRevisions.into();
+        }
+        let backwards = match direction {
+            graph::Direction::Up => self
+                .graph
+                .upgrade_steps(&[] as &[String], start)
+                .ok()
+                .zip(self.graph.upgrade_steps(&[] as &[String], target).ok())
+                .is_some_and(|(s, t)| t.len() < s.len()),
+            graph::Direction::Down => false,
+        };
+        let start = if start.is_empty() { "base" } else { start };
+        Error::Usage(match direction {
+            graph::Direction::Up if backwards => format!(
+                "`{range}` runs nothing: an upgrade goes from an older revision to a newer one, \
+                 and `{target}` comes before `{start}`; write `{target}:{start}`, or use \
+                 `downgrade --sql {start}:{target}` for the script that goes back"
+            ),
+            graph::Direction::Up => format!(
+                "`{range}` runs nothing: `{start}` already includes `{target}`; give a target \
+                 after the start (for example `{start}:head`)"
+            ),
+            graph::Direction::Down => format!(
+                "`{range}` runs nothing: a downgrade goes from a newer revision to an older one; \
+                 give the newer one first (for example `head:{target}`)"
+            ),
+        })
+    }
+
+    /// `script` preceded by the statement selecting the configured schema (`schema` in
+    /// strata.toml), so the script targets the same schema as an online run.
+    fn in_schema(&self, dialect: &dyn Dialect, script: String) -> String {
+        match self
+            .settings
+            .schema
+            .as_deref()
+            .and_then(|s| dialect.use_schema_sql(s))
+        {
+            Some(sql) => format!("{sql};\n\n{script}"),
+            None => script,
+        }
     }
 
     /// The schema that the upgrade ops of `target` and everything it needs build on an empty
@@ -777,12 +878,8 @@ impl Migrator {
         let dialect = kind.dialect()?;
         let step = self.stamp_step(&[], targets, purge)?;
         let steps: Vec<PlannedStep> = step.planned.into_iter().collect();
-        Ok(apply::offline::script(
-            dialect,
-            &steps,
-            true,
-            TxMode::Whole,
-        )?)
+        let script = apply::offline::script(dialect, &steps, true, TxMode::Whole)?;
+        Ok(self.in_schema(dialect, script))
     }
 
     /// Compares `models` with the database, which must be at the head: the plan that brings

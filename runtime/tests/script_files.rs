@@ -452,7 +452,7 @@ fn header_errors_point_at_the_header() {
     );
     let e = parse_err("abc_m.toml", &format!("{HEAD}transactional = \"no\"\n"));
     assert!(
-        e.starts_with("versions/abc_m.toml:3:17: invalid type: string"),
+        e.starts_with("versions/abc_m.toml:3:17: `transactional`: invalid type: string"),
         "{e}"
     );
     let e = parse_err("abc_m.toml", "message = \"m\"\n");

@@ -45,6 +45,20 @@ async fn table_exists(url: &str, table: &str) -> bool {
         .is_ok()
 }
 
+/// The stdout lines of a command that writes, after its first line, which must say which
+/// database it uses and where the URL came from (the password masked).
+#[track_caller]
+fn using(run: &common::Run, url: &str) -> Vec<String> {
+    let mut lines = run.ok();
+    assert!(!lines.is_empty(), "no output: {run:#?}");
+    assert_eq!(
+        lines.remove(0),
+        format!("Using {} (from --database-url)", strata::db::redact(url)),
+        "{run:#?}"
+    );
+    lines
+}
+
 /// init, migrate, upgrade, rows, a new column, history/current/heads/show/check, downgrade,
 /// stamp, revision, a branch and its merge, offline SQL.
 async fn seed_workflow(url: &str) {
@@ -61,7 +75,7 @@ async fn seed_workflow(url: &str) {
 
     // The first revision.
     let run = w.run(Base, &["migrate", "-m", "create users"]);
-    let lines = run.ok();
+    let lines = using(&run, url);
     assert_eq!(lines[0], "Detected added table 'users'");
     let rev1 = run.generated();
     assert_eq!(
@@ -77,7 +91,7 @@ async fn seed_workflow(url: &str) {
         .error("Target database is not up to date.");
 
     assert_eq!(
-        w.run(Base, &["upgrade"]).ok(),
+        using(&w.run(Base, &["upgrade"]), url),
         [format!("Running upgrade  -> {rev1}, create users")]
     );
     assert_eq!(w.run(Base, &["current"]).ok(), [format!("{rev1} (head)")]);
@@ -86,7 +100,7 @@ async fn seed_workflow(url: &str) {
         ["No new upgrade operations detected."]
     );
     assert_eq!(
-        w.run(Base, &["migrate", "-m", "nothing"]).ok(),
+        using(&w.run(Base, &["migrate", "-m", "nothing"]), url),
         ["No changes in schema detected."]
     );
     exec(
@@ -104,10 +118,10 @@ async fn seed_workflow(url: &str) {
         "{run:#?}"
     );
     let run = w.run(Phone, &["migrate", "-m", "add phone"]);
-    assert_eq!(run.ok()[0], "Detected added column 'users.phone'");
+    assert_eq!(using(&run, url)[0], "Detected added column 'users.phone'");
     let rev2 = run.generated();
     assert_eq!(
-        w.run(Phone, &["upgrade"]).ok(),
+        using(&w.run(Phone, &["upgrade"]), url),
         [format!("Running upgrade {rev1} -> {rev2}, add phone")]
     );
     let ann_bob = vec![("ann".to_string(), None), ("bob".to_string(), None)];
@@ -156,7 +170,7 @@ async fn seed_workflow(url: &str) {
 
     // Down and up again. Stdin is not a terminal: the loss is listed, no question asked.
     assert_eq!(
-        w.run(Phone, &["downgrade"]).ok(),
+        using(&w.run(Phone, &["downgrade"]), url),
         [
             "WARNING: this downgrade (1 revision) destroys data that is not restored by \
              upgrading again:"
@@ -182,7 +196,7 @@ async fn seed_workflow(url: &str) {
         ]
     );
     assert_eq!(
-        w.run(Phone, &["downgrade", "base", "--yes"]).ok(),
+        using(&w.run(Phone, &["downgrade", "base", "--yes"]), url),
         [
             "WARNING: this downgrade goes to base: it reverts every applied revision (1 \
              revision)"
@@ -200,7 +214,7 @@ async fn seed_workflow(url: &str) {
     assert!(w.run(Phone, &["current"]).ok().is_empty());
     assert!(!table_exists(url, "users").await);
     assert_eq!(
-        w.run(Phone, &["upgrade", "head"]).ok(),
+        using(&w.run(Phone, &["upgrade", "head"]), url),
         [
             format!("Running upgrade  -> {rev1}, create users"),
             format!("Running upgrade {rev1} -> {rev2}, add phone"),
@@ -217,7 +231,7 @@ async fn seed_workflow(url: &str) {
 
     // stamp
     assert_eq!(
-        w.run(Phone, &["stamp", &rev1]).ok(),
+        using(&w.run(Phone, &["stamp", &rev1]), url),
         [format!("Running stamp_revision {rev2} -> {rev1}")]
     );
     assert_eq!(w.run(Phone, &["current"]).ok(), std::slice::from_ref(&rev1));
@@ -274,7 +288,7 @@ async fn seed_workflow(url: &str) {
             .any(|l| l.starts_with(&format!("{rev1} -> {rev2} (branchpoint)"))),
         "{history:?}"
     );
-    let ran = w.run(Phone, &["upgrade"]).ok();
+    let ran = using(&w.run(Phone, &["upgrade"]), url);
     assert_eq!(ran.len(), 3, "{ran:?}");
     let parents = &history[0][..history[0].find(" -> ").unwrap_or(0)];
     assert_eq!(
@@ -391,7 +405,12 @@ async fn error_paths() {
     w.url = Some(db.url.clone());
 
     // edit needs an editor.
-    w.run(Base, &["edit", "aa11"]).error("$EDITOR is not set");
+    let err = w
+        .run(Base, &["edit", "aa11"])
+        .error("$EDITOR and $VISUAL are not set");
+    assert!(err.contains("migrations/versions/aa11_one.toml"), "{err}");
+    w.run_env(Base, &["edit", "aa11"], &[("VISUAL", "true")])
+        .ok();
     w.run_env(Base, &["edit", "aa11"], &[("EDITOR", "true")])
         .ok();
 
@@ -412,7 +431,13 @@ async fn error_paths() {
     std::fs::write(w.path(".env"), format!("DATABASE_URL={}\n", db.url)).expect("write .env");
     assert_eq!(w.run(Base, &["current"]).ok(), ["aa22 (head)"]);
     std::fs::remove_file(w.path(".env")).expect("remove .env");
-    assert!(w.run(Base, &["current"]).ok().is_empty());
+    let run = w.run(Base, &["current"]);
+    assert!(run.ok().is_empty());
+    assert!(
+        run.stderr
+            .starts_with("Using the default database sqlite://app.db: no --database-url"),
+        "the fallback is announced: {run:#?}"
+    );
     assert!(
         w.path("app.db").is_file(),
         "the default SQLite database is created"

@@ -41,7 +41,11 @@ a revision id or any unique prefix of it, `+N` / `-N` (relative to the database)
 `<rev>+N`, `<label>@head`, `<label>@base`.
 
 The database URL is, in order: --database-url, the DATABASE_URL variable, DATABASE_URL in
-./.env, `url` in migrations/strata.toml, and finally sqlite://app.db (created when missing).
+./.env, `url` in migrations/strata.toml, and finally sqlite://app.db (created when missing;
+announced on stderr on every run). A source that is set but empty, or a ./.env that does not
+parse, is an error, never skipped. upgrade, downgrade, stamp and autogenerate print
+`Using <url> (from <source>)` first (password masked; -q hides it); they refuse in-memory
+SQLite URLs, since nothing written there would persist.
 
 Exit codes: 0 success; 1 a failed command, or `check` / `current --check-heads` finding work to
 do; 2 a usage error.";
@@ -262,7 +266,11 @@ pub enum Command {
         #[arg(long)]
         rev_id: Option<String>,
     },
-    /// Open a revision file in $EDITOR.
+    /// Open a revision file in $EDITOR (else $VISUAL, else vi).
+    ///
+    /// The variable is split on whitespace, so an editor that needs flags works
+    /// (`EDITOR="code --wait"`); a program path containing spaces does not. The file is parsed
+    /// again when the editor exits.
     Edit {
         /// The revision (default: head).
         #[arg(default_value = "head")]

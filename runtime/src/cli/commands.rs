@@ -1,6 +1,7 @@
 //! Stage 8, CLI: each command, as a thin layer over [`Migrator`].
 
 use std::collections::BTreeSet;
+use std::io::IsTerminal as _;
 use std::path::Path;
 
 use sqlx::Connection as _;
@@ -11,8 +12,8 @@ use super::format::{self, LineOpts};
 use super::output::Out;
 use super::{signals, Failure, Outcome};
 use crate::apply::ApplyError;
-use crate::config::{self, UrlSource};
-use crate::db::{redact, Db};
+use crate::config::{self, ResolvedUrl, UrlSource};
+use crate::db::{is_transient_sqlite, redact, Db};
 use crate::dialect::DialectKind;
 use crate::error::Error;
 use crate::graph;
@@ -41,6 +42,17 @@ Commands (cargo run --bin migrate -- <command>; `--help` lists them all):
   current                show the database's revision
   check                  exit 1 when the models and the database differ
 ";
+
+/// What a command does with the database it connects to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// Reads only (`current`, `history -i`, `check`, ...).
+    Read,
+    /// Compares it with the models to write a revision (`migrate`, `revision --autogenerate`).
+    Compare,
+    /// Writes to it (`upgrade`, `downgrade`, `stamp`).
+    Write,
+}
 
 /// A command's environment: the global options and the output.
 #[derive(Debug)]
@@ -145,25 +157,56 @@ impl Ctx {
         Ok(Migrator::open(&self.g.directory)?)
     }
 
-    /// Connects to the resolved URL; a failure says where the URL came from.
-    async fn connect(&self, m: &Migrator) -> Result<Db, Failure> {
-        let (url, source) = config::resolve_url(self.g.database_url.as_deref(), m.settings());
-        match m.connect(&url).await {
+    /// The database URL and where it came from; a broken source is an error.
+    fn resolve(&self, m: &Migrator) -> Result<ResolvedUrl, Failure> {
+        config::resolve_url(self.g.database_url.as_deref(), m.settings(), m.directory())
+            .map_err(|e| Failure::new(e.to_string()))
+    }
+
+    /// Connects to the resolved URL. Commands that write (and autogenerate) first print
+    /// which database and where its URL came from (`-q` hides it); the default URL is
+    /// announced on every run, on stderr; a failure says where the URL came from.
+    async fn connect(&self, m: &Migrator, access: Access) -> Result<Db, Failure> {
+        let resolved = self.resolve(m)?;
+        let shown = redact(&resolved.url);
+        if access == Access::Write && is_transient_sqlite(&resolved.url) {
+            return Err(Failure::new(format!(
+                "`{shown}` (from {}) is an in-memory SQLite database: it disappears when this \
+                 command exits, so nothing it writes would persist",
+                resolved.from
+            ))
+            .hint(
+                "name a database file, for example --database-url sqlite://app.db \
+                 (or sqlite:///absolute/path.db)",
+            ));
+        }
+        if resolved.source == UrlSource::Default {
+            self.out.note(format!(
+                "Using the default database {shown}: no --database-url, DATABASE_URL, \
+                 DATABASE_URL in ./.env or `url` in {} names one",
+                m.directory().join(config::SETTINGS_FILE).display()
+            ));
+        } else if access != Access::Read {
+            self.out
+                .info(format!("Using {shown} (from {})", resolved.from));
+        }
+        match m.connect(&resolved.url).await {
             Ok(db) => Ok(db),
+            Err(e @ Error::Connect(crate::db::ConnectError::Dialect { .. })) => {
+                Err(Failure::new(e.to_string()).hint(format!(
+                    "the URL came from {}; it must start with sqlite: or postgres:// (for \
+                     example sqlite://app.db, postgres://user@host/db)",
+                    resolved.from
+                )))
+            }
             Err(e @ Error::Connect(_)) => {
-                let from = match source {
-                    UrlSource::Flag => "--database-url".to_string(),
-                    UrlSource::Env => "the DATABASE_URL environment variable".to_string(),
-                    UrlSource::DotEnv => "DATABASE_URL in ./.env".to_string(),
-                    UrlSource::Settings => format!(
-                        "`url` in {}",
-                        m.directory().join(config::SETTINGS_FILE).display()
-                    ),
+                let from = match resolved.source {
                     UrlSource::Default => format!(
                         "the default {} (no --database-url, DATABASE_URL, .env or `url` in \
                          strata.toml)",
                         config::DEFAULT_URL
                     ),
+                    _ => resolved.from.clone(),
                 };
                 Err(Failure::new(e.to_string()).hint(format!(
                     "the URL came from {from}; check it, and that the database server is running"
@@ -180,11 +223,25 @@ impl Ctx {
                 Failure::new(format!("--dialect: {e}"))
             });
         }
-        let (url, _) = config::resolve_url(self.g.database_url.as_deref(), m.settings());
-        DialectKind::from_url(&url).map_err(|e| {
-            Failure::new(format!("database URL `{}`: {e}", redact(&url)))
-                .hint("pass --dialect sqlite or --dialect postgres")
-        })
+        let resolved = self.resolve(m)?;
+        let kind = DialectKind::from_url(&resolved.url).map_err(|e| {
+            Failure::new(format!(
+                "database URL `{}` (from {}): {e}",
+                redact(&resolved.url),
+                resolved.from
+            ))
+            .hint("pass --dialect sqlite or --dialect postgres")
+        })?;
+        if resolved.source == UrlSource::Default {
+            // stderr: the script on stdout stays pure SQL.
+            self.out.note(format!(
+                "Writing SQL for {kind}, the dialect of the default database {}: no \
+                 --database-url, DATABASE_URL, .env or `url` in strata.toml names one \
+                 (or pass --dialect)",
+                config::DEFAULT_URL
+            ));
+        }
+        Ok(kind)
     }
 
     fn init(&self) -> Result<Outcome, Failure> {
@@ -252,8 +309,19 @@ impl Ctx {
             rev_id: rev.rev_id,
             ..NewRevision::default()
         };
+        let heads = m.graph().heads();
+        if heads.len() > 1 && new.head.is_none() {
+            return Err(Failure::new(format!(
+                "there are several heads ({}) and a new revision needs one parent",
+                heads.join(", ")
+            ))
+            .hint(
+                "join them with `merge -m \"merge heads\"` (then `upgrade`), or pass `--head <rev>` \
+                 to add this revision to one branch",
+            ));
+        }
         if autogenerate {
-            let mut db = self.connect(&m).await?;
+            let mut db = self.connect(&m, Access::Compare).await?;
             let plan = m.compare(&mut db, &crate::registry::models()).await;
             close(db).await;
             let plan = plan?;
@@ -306,7 +374,7 @@ impl Ctx {
                 "--dialect only applies with --sql; online, the dialect is the database's",
             ));
         }
-        let mut db = self.connect(&m).await?;
+        let mut db = self.connect(&m, Access::Write).await?;
         if direction == graph::Direction::Down {
             let checked =
                 confirm::downgrade(&self.out, &m, &mut db, target, yes, opts.allow_changed);
@@ -326,7 +394,7 @@ impl Ctx {
             0
         };
         // Ctrl-C / SIGTERM: stop, cancel the running statement, roll back, say where it is.
-        let (url, _) = config::resolve_url(self.g.database_url.as_deref(), m.settings());
+        let url = self.resolve(&m)?.url;
         let (result, signal) = {
             let mut progress = self.out.progress(total);
             let events = |e| progress.event(e);
@@ -339,11 +407,16 @@ impl Ctx {
             signals::run_interruptible(run, &opts.stop, &url, &self.out).await
         };
         let outcome = match result {
-            Ok(_) => {
+            Ok(steps) => {
                 if signal.is_some() {
                     self.out.info(format!(
                         "The run had finished before it could stop: {}",
                         state(&m, &mut db).await.0
+                    ));
+                }
+                if steps.is_empty() && direction == graph::Direction::Down {
+                    self.out.info(format!(
+                        "Nothing to downgrade: the database is at `{target}` already"
                     ));
                 }
                 Ok(Outcome::Done)
@@ -381,7 +454,7 @@ impl Ctx {
         if !needed {
             return Ok(Vec::new());
         }
-        let mut db = self.connect(m).await?;
+        let mut db = self.connect(m, Access::Read).await?;
         let rows = m.current(&mut db).await;
         close(db).await;
         Ok(rows?)
@@ -389,7 +462,7 @@ impl Ctx {
 
     async fn current(&self, check_heads: bool) -> Result<Outcome, Failure> {
         let m = self.open_headers()?;
-        let mut db = self.connect(&m).await?;
+        let mut db = self.connect(&m, Access::Read).await?;
         let rows = m.current(&mut db).await;
         let interrupted = m.interrupted(&mut db).await;
         close(db).await;
@@ -612,7 +685,7 @@ impl Ctx {
             self.out.raw(&m.offline_stamp_sql(kind, revisions, purge)?);
             return Ok(Outcome::Done);
         }
-        let mut db = self.connect(&m).await?;
+        let mut db = self.connect(&m, Access::Write).await?;
         let result = {
             let mut progress = self.out.progress(0);
             m.stamp(&mut db, revisions, purge, |e| progress.event(e))
@@ -649,28 +722,52 @@ impl Ctx {
         let needs_db = target.contains("current") || target.contains(['+', '-']);
         let rows = self.current_rows(&m, needs_db).await?;
         let revs = m.graph().resolve(&rows, target)?;
-        let Some(editor) = ["EDITOR", "VISUAL"]
-            .iter()
-            .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
-        else {
-            return Err(Failure::new("no editor: $EDITOR is not set")
-                .hint("set EDITOR (for example `export EDITOR=vim`), or open the file yourself"));
-        };
         if revs.is_empty() {
-            return Err(Failure::new(format!("`{target}` names no revision")));
+            return Err(Failure::new(format!(
+                "`{target}` names no revision (it is base, before the first revision)"
+            ))
+            .hint("`history` lists the revisions"));
         }
+        // $EDITOR, then $VISUAL, then vi; split on whitespace so `code --wait` works.
+        let set = ["EDITOR", "VISUAL"].iter().find_map(|k| {
+            std::env::var(k)
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| (v, format!("${k}")))
+        });
+        let fallback = set.is_none();
+        let (editor, from) =
+            set.unwrap_or_else(|| ("vi".into(), "the fallback (no $EDITOR or $VISUAL)".into()));
         for rev in &revs {
             let path = m.graph().get(rev)?.path.clone();
+            if fallback && !std::io::stdin().is_terminal() {
+                // vi without a terminal would wait forever.
+                return Err(Failure::new(format!(
+                    "no editor to edit {}: $EDITOR and $VISUAL are not set, and the fallback \
+                     `vi` needs a terminal",
+                    path.display()
+                ))
+                .hint("set EDITOR (for example `export EDITOR=nano`), or open the file yourself"));
+            }
             let mut words = editor.split_whitespace();
             let program = words.next().unwrap_or_default();
             let status = std::process::Command::new(program)
                 .args(words)
                 .arg(&path)
                 .status()
-                .map_err(|e| Failure::new(format!("cannot run editor `{editor}`: {e}")))?;
+                .map_err(|e| {
+                    Failure::new(format!(
+                        "cannot run editor `{editor}` ({from}) to edit {}: {e}",
+                        path.display()
+                    ))
+                    .hint(
+                        "set EDITOR to an installed editor (for example `export EDITOR=nano`), \
+                         or open the file yourself",
+                    )
+                })?;
             if !status.success() {
                 return Err(Failure::new(format!(
-                    "editor `{editor}` exited with {status} while editing {}",
+                    "editor `{editor}` ({from}) exited with {status} while editing {}",
                     path.display()
                 )));
             }
@@ -684,10 +781,17 @@ impl Ctx {
 
     async fn check(&self) -> Result<Outcome, Failure> {
         let m = self.open()?;
-        if m.graph().heads().len() > 1 {
-            m.graph().head()?;
+        let heads = m.graph().heads();
+        if heads.len() > 1 {
+            return Err(Failure::new(format!(
+                "there are several heads ({}); `check` compares the models with one head",
+                heads.join(", ")
+            ))
+            .hint(
+                "join them with `merge -m \"merge heads\"`, then run `upgrade` and `check` again",
+            ));
         }
-        let mut db = self.connect(&m).await?;
+        let mut db = self.connect(&m, Access::Read).await?;
         let plan = m.check(&mut db, &crate::registry::models()).await;
         close(db).await;
         let plan = plan?;

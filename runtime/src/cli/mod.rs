@@ -109,11 +109,13 @@ impl Failure {
 impl From<Error> for Failure {
     fn from(e: Error) -> Failure {
         match e {
-            Error::NotUpToDate { current, heads } => {
-                Failure::new("Target database is not up to date.").hint(format!(
-                    "the database is at {current} and the head is {heads}; run `upgrade` first"
-                ))
-            }
+            Error::NotUpToDate {
+                current,
+                heads,
+                fix,
+            } => Failure::new("Target database is not up to date.").hint(format!(
+                "the database is at {current} and the head is {heads}; {fix}"
+            )),
             Error::Diff(crate::diff::DiffError::NoModels) => {
                 let krate = std::env::var("CARGO_PKG_NAME")
                     .map(|n| n.replace('-', "_"))

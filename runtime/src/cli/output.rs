@@ -69,7 +69,7 @@ impl Out {
     /// A result line: what the command is for (always printed).
     pub(crate) fn result(&self, line: impl AsRef<str>) {
         let mut stdout = std::io::stdout().lock();
-        let _ = writeln!(stdout, "{}", line.as_ref());
+        let _ = writeln!(stdout, "{}", printable(line.as_ref()));
     }
 
     /// A warning line on stdout, next to the lines it is about (suppressed by -q).
@@ -80,19 +80,29 @@ impl Out {
         }
     }
 
+    /// A line on stderr that is shown even with -q: which database a command uses when it is
+    /// the default one, and other facts that must not go unnoticed (stdout stays clean for
+    /// results and SQL scripts).
+    pub(crate) fn note(&self, line: impl AsRef<str>) {
+        let mut stderr = std::io::stderr().lock();
+        let _ = writeln!(stderr, "{}", printable(line.as_ref()));
+    }
+
     /// `Error: ...` and an optional `hint: ...` on stderr.
     pub(crate) fn error(&self, message: &str, hint: Option<&str>) {
         let mut stderr = std::io::stderr().lock();
         let _ = writeln!(
             stderr,
-            "{} {message}",
-            paint(self.color_err, Style::Red, "Error:")
+            "{} {}",
+            paint(self.color_err, Style::Red, "Error:"),
+            printable(message)
         );
         if let Some(hint) = hint {
             let _ = writeln!(
                 stderr,
-                "{} {hint}",
-                paint(self.color_err, Style::Cyan, "hint:")
+                "{} {}",
+                paint(self.color_err, Style::Cyan, "hint:"),
+                printable(hint)
             );
         }
     }
@@ -113,6 +123,27 @@ impl Out {
         });
         Progress { out: self, bar }
     }
+}
+
+/// `text` with control characters other than newline and tab escaped (`\u{1b}` shows as
+/// `\u001B`), so text read from files (messages, names) cannot move the cursor, change
+/// colours or hide itself on a terminal.
+pub(crate) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() && c != '\n' && c != '\t' {
+            out.push_str(&format!("\\u{:04X}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// `text` in `style` when `on`.
@@ -158,7 +189,9 @@ impl Progress<'_> {
                 }
                 self.line(&line);
                 if let Some(bar) = &self.bar {
-                    bar.set_message(format!("{} {}", step.revision, step.message));
+                    bar.set_message(
+                        printable(&format!("{} {}", step.revision, step.message)).into_owned(),
+                    );
                 }
             }
             Event::Statement(sql) => {
@@ -192,7 +225,7 @@ impl Progress<'_> {
 
     fn line(&self, line: &str) {
         match &self.bar {
-            Some(bar) => bar.println(line),
+            Some(bar) => bar.println(printable(line)),
             None => self.out.info(line),
         }
     }
@@ -203,5 +236,19 @@ impl Drop for Progress<'_> {
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn control_characters_are_escaped_for_terminals() {
+        assert_eq!(printable("plain\ttext\nnext"), "plain\ttext\nnext");
+        assert_eq!(
+            printable("a\u{1b}[2Jb\rc\u{0}d\u{7f}\u{9b}"),
+            "a\\u001B[2Jb\\u000Dc\\u0000d\\u007F\\u009B"
+        );
     }
 }

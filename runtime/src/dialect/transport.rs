@@ -92,6 +92,13 @@ pub trait Transport: Syntax {
         None
     }
 
+    /// A query that returns a row when `schema` exists; `None` where the dialect has no
+    /// schemas.
+    fn schema_exists_sql(&self, schema: &str) -> Option<String> {
+        let _ = schema;
+        None
+    }
+
     /// The statement that opens a migration transaction.
     fn begin_sql(&self) -> &'static str {
         "BEGIN"

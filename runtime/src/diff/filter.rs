@@ -6,21 +6,144 @@ use super::DiffOptions;
 use crate::introspect::is_bookkeeping;
 use crate::schema::Schema;
 
+/// One piece of a compiled glob.
+#[derive(Debug, Clone, PartialEq)]
+enum Token {
+    /// `*`: any run of characters.
+    Star,
+    /// `?`: one character.
+    Any,
+    /// A character that matches itself.
+    Lit(char),
+    /// `[abc]`, `[a-z]`, `[!abc]`: one character in (or, negated, not in) the ranges.
+    Class {
+        negated: bool,
+        ranges: Vec<(char, char)>,
+    },
+}
+
+/// Compiles a glob; `Err` says what is wrong and how to write it.
+fn compile(pattern: &str) -> Result<Vec<Token>, String> {
+    if pattern.is_empty() {
+        return Err("an empty pattern matches no table; remove it".into());
+    }
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut out = Vec::with_capacity(chars.len());
+    let mut i = 0;
+    while i < chars.len() {
+        match chars[i] {
+            '*' => out.push(Token::Star),
+            '?' => out.push(Token::Any),
+            '[' => {
+                let open = i;
+                i += 1;
+                let negated = matches!(chars.get(i), Some('!' | '^'));
+                if negated {
+                    i += 1;
+                }
+                let mut ranges = Vec::new();
+                // A `]` right after `[` or `[!` is a literal `]`, as in fnmatch.
+                let mut first = true;
+                loop {
+                    match chars.get(i) {
+                        None => {
+                            return Err(format!(
+                                "the `[` at position {} opens a character class that is never \
+                                 closed with `]`; write `[[]` for a literal `[`",
+                                open + 1
+                            ))
+                        }
+                        Some(']') if !first => break,
+                        Some(&c) => {
+                            if chars.get(i + 1) == Some(&'-')
+                                && chars.get(i + 2).is_some_and(|&e| e != ']')
+                            {
+                                let end = chars[i + 2];
+                                if end < c {
+                                    return Err(format!(
+                                        "the range `{c}-{end}` in the character class at \
+                                         position {} is backwards; write `{end}-{c}`",
+                                        open + 1
+                                    ));
+                                }
+                                ranges.push((c, end));
+                                i += 3;
+                            } else {
+                                ranges.push((c, c));
+                                i += 1;
+                            }
+                        }
+                    }
+                    first = false;
+                }
+                out.push(Token::Class { negated, ranges });
+            }
+            ']' => {
+                return Err(format!(
+                    "the `]` at position {} closes no character class; write `[]]` for a \
+                     literal `]`",
+                    i + 1
+                ))
+            }
+            '{' | '}' => {
+                return Err(
+                    "braces (`{a,b}`) are not supported; list each pattern separately".into(),
+                )
+            }
+            '\\' => {
+                return Err(
+                    "a backslash escapes nothing in these patterns; write `[*]` or `[?]` for a \
+                     literal `*` or `?`"
+                        .into(),
+                )
+            }
+            c => out.push(Token::Lit(c)),
+        }
+        i += 1;
+    }
+    if pattern.starts_with('^') || pattern.ends_with('$') || pattern.contains(".*") {
+        return Err(
+            "this looks like a regular expression, but patterns are globs: `*` matches any run \
+             of characters, `?` one character, `[abc]` one of a set (for example `legacy_*`)"
+                .into(),
+        );
+    }
+    Ok(out)
+}
+
+/// Checks an `include` / `exclude` pattern: `Err` says what is wrong with it (an unclosed
+/// `[`, a regular expression, ...).
+pub fn check_glob(pattern: &str) -> Result<(), String> {
+    compile(pattern).map(|_| ())
+}
+
 /// Whether `name` matches the glob `pattern`: `*` matches any run of characters (also none),
-/// `?` exactly one; everything else matches itself, case-sensitively.
+/// `?` exactly one, `[abc]` / `[a-z]` one character of a set and `[!abc]` one not in it;
+/// everything else matches itself, case-sensitively. A pattern [`check_glob`] refuses
+/// matches nothing (settings are checked when they are read).
 pub fn glob_match(pattern: &str, name: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
+    let Ok(p) = compile(pattern) else {
+        return false;
+    };
     let n: Vec<char> = name.chars().collect();
+    let one = |t: &Token, c: char| match t {
+        Token::Any => true,
+        Token::Lit(l) => *l == c,
+        Token::Class { negated, ranges } => {
+            ranges.iter().any(|&(a, b)| a <= c && c <= b) != *negated
+        }
+        Token::Star => false,
+    };
     // Iterative matching with backtracking to the last `*` (linear in practice, no recursion).
     let (mut pi, mut ni) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while ni < n.len() {
         match p.get(pi) {
-            Some('*') => {
+            Some(Token::Star) => {
                 star = Some((pi, ni));
                 pi += 1;
             }
-            Some(&c) if c == '?' || c == n[ni] => {
+            Some(t) if one(t, n[ni]) => {
                 pi += 1;
                 ni += 1;
             }
@@ -34,7 +157,7 @@ pub fn glob_match(pattern: &str, name: &str) -> bool {
             },
         }
     }
-    p[pi..].iter().all(|&c| c == '*')
+    p[pi..].iter().all(|t| *t == Token::Star)
 }
 
 /// See [`DiffOptions::covers`].
@@ -79,6 +202,37 @@ mod tests {
         assert!(!glob_match("*a*a*a*b", "aaaaaaaaaaaaaaaa"));
         assert!(glob_match("é?", "éü"));
         assert!(!glob_match("Users", "users"));
+        assert!(glob_match("t[0-9]", "t7"));
+        assert!(!glob_match("t[0-9]", "tx"));
+        assert!(glob_match("t[!0-9]", "tx"));
+        assert!(!glob_match("t[!0-9]", "t7"));
+        assert!(glob_match("[]]x", "]x"));
+        assert!(glob_match("a[[]b", "a[b"));
+        assert!(glob_match("*[_]log", "audit_log"));
+        assert!(
+            !glob_match("a[bc", "a[bc"),
+            "an invalid pattern matches nothing"
+        );
+    }
+
+    #[test]
+    fn invalid_globs_say_why() {
+        for (pattern, needle) in [
+            ("", "empty pattern"),
+            ("a[bc", "never closed"),
+            ("a]", "closes no character class"),
+            ("t[z-a]", "backwards"),
+            ("{a,b}", "braces"),
+            ("a\\*", "backslash"),
+            ("^users$", "regular expression"),
+            ("legacy_.*", "regular expression"),
+        ] {
+            let why = check_glob(pattern).expect_err(pattern);
+            assert!(why.contains(needle), "{pattern}: {why}");
+        }
+        for ok in ["*", "users", "legacy_*", "t?", "t[0-9]", "[!_]*", "a.b"] {
+            assert_eq!(check_glob(ok), Ok(()), "{ok}");
+        }
     }
 
     #[test]

@@ -57,7 +57,7 @@ use thiserror::Error;
 use crate::ops::{reverse_all, Irreversible, Op};
 use crate::schema::{Schema, Table};
 
-pub use filter::glob_match;
+pub use filter::{check_glob, glob_match};
 
 /// Which tables the diff looks at.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

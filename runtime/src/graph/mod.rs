@@ -88,7 +88,7 @@ pub enum GraphError {
         field: &'static str,
         /// The id that does not exist.
         missing: String,
-        /// A suggestion (starts with "; " when present).
+        /// A suggestion (starts with " (" when present).
         hint: String,
     },
     /// The revisions form a cycle.
@@ -117,7 +117,7 @@ pub enum GraphError {
         second: PathBuf,
     },
     /// A branch label that cannot be used in targets.
-    #[error("{}: branch label `{label}` {why}; use letters, digits, `_` and `.`", file.display())]
+    #[error("{}: branch label `{label}` {why}", file.display())]
     InvalidBranchLabel {
         /// The label.
         label: String,
@@ -173,6 +173,14 @@ pub enum GraphError {
         target: String,
         /// The revision that is not applied.
         revision: String,
+    },
+    /// A history range that holds no revision.
+    #[error("the range `{range}` holds no revision: {why}")]
+    EmptyRange {
+        /// The range.
+        range: String,
+        /// Why, and the range that was probably meant.
+        why: String,
     },
     /// A history range that does not parse.
     #[error(
@@ -248,7 +256,7 @@ impl RevisionGraph {
                     field,
                     missing: id.clone(),
                     hint: match close.as_slice() {
-                        [one] => format!("; did you mean `{one}`?"),
+                        [one] => format!(" (did you mean `{one}`?)"),
                         _ => String::new(),
                     },
                 }
@@ -322,19 +330,24 @@ impl RevisionGraph {
                     why: why.to_string(),
                 };
                 if label.is_empty() {
-                    return Err(bad("is empty"));
+                    return Err(bad("is empty; remove it or name the branch"));
                 }
                 if let Some(c) = label
                     .chars()
                     .find(|c| !(c.is_alphanumeric() || *c == '_' || *c == '.'))
                 {
-                    return Err(bad(&format!("contains {c:?}")));
+                    return Err(bad(&format!(
+                        "contains {c:?}; use letters, digits, `_` and `.`"
+                    )));
                 }
                 if crate::script::RESERVED.contains(&label.as_str()) {
-                    return Err(bad("is a reserved word in targets"));
+                    return Err(bad("is a reserved word in targets; choose another label"));
                 }
                 if self.index.contains_key(&label) {
-                    return Err(bad("is also a revision id"));
+                    return Err(bad(
+                        "is also a revision id, so targets could not tell them apart; choose \
+                         another label",
+                    ));
                 }
                 if let Some(&j) = self.declared.get(&label) {
                     return Err(GraphError::DuplicateBranchLabel {

@@ -75,6 +75,16 @@ impl RevisionGraph {
         current: &[S],
         target: &str,
     ) -> Result<Vec<Step>, GraphError> {
+        let t = target.trim();
+        if t == "head" || t == "heads" || t.ends_with("@head") {
+            return Err(GraphError::InvalidTarget {
+                target: t.to_string(),
+                why: "a downgrade goes back, and a head is the newest revision, so there is \
+                      nothing to undo up to it; `downgrade -1` undoes the last revision, \
+                      `downgrade base` all of them, and `upgrade` goes forward"
+                    .into(),
+            });
+        }
         let mut rows = self.current_rows(current)?;
         let mut applied = self.ancestors(&rows, true);
         let resolved = self.resolve_target(&applied, target)?;
@@ -185,12 +195,43 @@ impl RevisionGraph {
             let t = if t.trim().is_empty() { default } else { t };
             self.resolve_target(&applied, t).map(|r| r.revs)
         };
+        let (start_text, end_text) = (start.trim(), end.trim());
         let end = side(end, "heads")?;
         let start = side(start, "base")?;
         let mut set = self.ancestors(&end, true);
         if !start.is_empty() {
             let from = self.descendants(&start, true, true);
             set.retain(|i| from.contains(i));
+        }
+        // Both ends name revisions and nothing lies between them: the range is backwards or
+        // spans two branches, which cannot be what was meant. (An end at base, such as
+        // `:current` on an empty database, is simply empty.)
+        if set.is_empty() && !start.is_empty() && !end.is_empty() {
+            let start_text = if start_text.is_empty() {
+                "base"
+            } else {
+                start_text
+            };
+            let end_text = if end_text.is_empty() {
+                "heads"
+            } else {
+                end_text
+            };
+            let backwards = self.ancestors(&start, false).is_superset(&end);
+            return Err(GraphError::EmptyRange {
+                range: range.to_string(),
+                why: if backwards {
+                    format!(
+                        "`{start_text}` is newer than `{end_text}`; a range goes from the older \
+                         revision to the newer one: `{end_text}:{start_text}`"
+                    )
+                } else {
+                    format!(
+                        "`{end_text}` is not built on `{start_text}` (they are on different \
+                         branches); `history` lists both"
+                    )
+                },
+            });
         }
         Ok(set.iter().rev().map(|&i| &self.nodes[i].script).collect())
     }

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::model::ReferentialAction;
 pub use from_models::SchemaError;
+pub(crate) use types::closest;
 pub use types::SqlType;
 pub use unmodeled::{Unmodeled, UnmodeledKind};
 

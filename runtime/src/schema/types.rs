@@ -217,13 +217,174 @@ impl Serialize for SqlType {
 }
 
 impl<'de> Deserialize<'de> for SqlType {
+    /// Reads a type written in a migration file, checked with [`SqlType::parse_checked`].
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        if s.trim().is_empty() {
-            return Err(serde::de::Error::custom("a column type cannot be empty"));
-        }
-        s.parse().map_err(|e: std::convert::Infallible| match e {})
+        SqlType::parse_checked(&s).map_err(serde::de::Error::custom)
     }
+}
+
+/// The neutral type names (and `decimal`, read as `numeric`).
+const NEUTRAL: [&str; 17] = [
+    "smallint",
+    "integer",
+    "bigint",
+    "real",
+    "double",
+    "boolean",
+    "text",
+    "varchar",
+    "bytes",
+    "date",
+    "time",
+    "timestamp",
+    "timestamptz",
+    "uuid",
+    "json",
+    "numeric",
+    "decimal",
+];
+
+/// Real database types one letter away from a neutral name: never "did you mean".
+const NOT_TYPOS: [&str; 5] = ["jsonb", "bytea", "nvarchar", "ntext", "timetz"];
+
+impl SqlType {
+    /// Parses a type as written in a migration file, refusing what cannot be meant: an empty
+    /// type; `;` or an SQL comment (`--`, `/*`) or a control character (a type is pasted
+    /// into DDL); `varchar` whose length is not a whole number from 1 up; `numeric` whose
+    /// precision is not from 1 to 1000 or whose scale is larger than the precision; and a
+    /// near-miss of a neutral name (`intger`: "did you mean `integer`?"). Anything else the
+    /// neutral set does not name is kept verbatim (`citext`, `integer[]`, `jsonb`).
+    pub fn parse_checked(s: &str) -> Result<SqlType, String> {
+        let t = s.trim();
+        let bad = |why: String| Err(format!("invalid column type `{}`: {why}", t.escape_debug()));
+        if t.is_empty() {
+            return Err(format!(
+                "invalid column type `{}`: it is empty; write a type such as `text` or \
+                 `integer`",
+                s.escape_debug()
+            ));
+        }
+        if t.contains(';') || t.contains("--") || t.contains("/*") {
+            return bad(
+                "a type cannot contain `;` or an SQL comment; write only the type \
+                        (an `sql` op runs other statements)"
+                    .into(),
+            );
+        }
+        if t.chars().any(char::is_control) {
+            return bad("a type cannot contain control characters or line breaks".into());
+        }
+        let ty: SqlType = t
+            .parse()
+            .unwrap_or_else(|e: std::convert::Infallible| match e {});
+        let lower = t.to_ascii_lowercase();
+        let head_end = lower.find(['(', '[', ' ']).unwrap_or(lower.len());
+        let head = lower[..head_end].trim();
+        let args = lower[head_end..]
+            .trim_start()
+            .strip_prefix('(')
+            .map(|rest| rest.split(')').next().unwrap_or(rest));
+        match (&ty, head) {
+            (SqlType::Varchar(0), _) => return bad("a varchar length must be at least 1".into()),
+            (SqlType::Custom(_), "varchar")
+                if args.is_some_and(|a| a.trim().parse::<u32>().map_or(true, |n| n == 0)) =>
+            {
+                return bad(
+                    "the length must be a whole number from 1 up, as in `varchar(80)`".into(),
+                )
+            }
+            (
+                SqlType::Decimal {
+                    precision: Some(p),
+                    scale,
+                },
+                _,
+            ) => {
+                if !(1..=1000).contains(p) {
+                    return bad(format!("the precision is {p}; it must be from 1 to 1000"));
+                }
+                if let Some(sc) = scale.filter(|sc| sc > p) {
+                    return bad(format!(
+                        "the scale ({sc}) is larger than the precision ({p}); write \
+                         `numeric(P,S)` with S <= P (`numeric({sc},{p})` if they are swapped)"
+                    ));
+                }
+            }
+            (SqlType::Custom(_), "numeric" | "decimal")
+                if args.is_some_and(|a| !valid_numeric_args(a)) =>
+            {
+                return bad(
+                    "write `numeric`, `numeric(P)` or `numeric(P,S)` with whole numbers, \
+                            as in `numeric(10,2)`"
+                        .into(),
+                )
+            }
+            (SqlType::Custom(_), head)
+                if !NEUTRAL.contains(&head) && !NOT_TYPOS.contains(&head) =>
+            {
+                let near = NEUTRAL.iter().copied().filter(|n| {
+                    let limit = if n.len() >= 7 { 2 } else { 1 };
+                    edit_distance(head, n) <= limit
+                });
+                if let Some(n) = near.min_by_key(|n| edit_distance(head, n)) {
+                    return bad(format!(
+                        "unknown type `{head}`; did you mean `{n}`? (a type the neutral set does \
+                         not name is passed to the database verbatim, but this looks like a typo)"
+                    ));
+                }
+            }
+            _ => {}
+        }
+        Ok(ty)
+    }
+}
+
+/// Whether `P` or `P,S` are a valid precision and scale (`numeric(10,2)[]` is an array of a
+/// valid numeric).
+fn valid_numeric_args(args: &str) -> bool {
+    let nums: Vec<Option<u32>> = args.split(',').map(|a| a.trim().parse().ok()).collect();
+    match nums.as_slice() {
+        [Some(p)] => (1..=1000).contains(p),
+        [Some(p), Some(s)] => (1..=1000).contains(p) && s <= p,
+        _ => false,
+    }
+}
+
+/// The optimal-string-alignment distance between `a` and `b` (insertions, deletions,
+/// substitutions and swaps of neighbours each count 1), on characters.
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev2: Vec<usize> = vec![0; b.len() + 1];
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut cur = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                cur[j] = cur[j].min(prev2[j - 2] + 1);
+            }
+        }
+        prev2 = std::mem::replace(&mut prev, cur);
+    }
+    prev[b.len()]
+}
+
+/// The candidate closest to `word` when it is close enough to be a typo (at most a third of
+/// its length away, and at least one edit allowed), for "did you mean" hints.
+pub(crate) fn closest<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let limit = (word.chars().count() / 3).max(1);
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(word, c), c))
+        .filter(|&(d, _)| d <= limit && d > 0)
+        .min_by_key(|&(d, _)| d)
+        .map(|(_, c)| c)
 }
 
 #[cfg(test)]
@@ -283,6 +444,138 @@ mod tests {
             "varchar(x)".parse::<SqlType>().ok(),
             Some(SqlType::Custom("varchar(x)".into()))
         );
+    }
+
+    #[test]
+    fn file_types_are_checked() {
+        for (text, needle) in [
+            ("varchar(0)", "at least 1"),
+            ("varchar(-5)", "whole number from 1 up"),
+            ("varchar(x)", "whole number from 1 up"),
+            ("varchar()", "whole number from 1 up"),
+            (
+                "numeric(5,10)",
+                "scale (10) is larger than the precision (5)",
+            ),
+            ("numeric(0)", "precision is 0"),
+            ("numeric(1001,2)", "precision is 1001"),
+            ("numeric(5,-1)", "whole numbers"),
+            ("numeric(1,2,3)", "whole numbers"),
+            ("numeric(5,10)[]", "whole numbers"),
+            ("varchar(0)[]", "whole number from 1 up"),
+            ("integer; DROP TABLE users", "cannot contain `;`"),
+            ("text -- comment", "SQL comment"),
+            ("text /* x */", "SQL comment"),
+            ("text\nx", "control characters"),
+            ("", "it is empty"),
+            ("   ", "it is empty"),
+            ("intger", "did you mean `integer`"),
+            ("INTEGR", "did you mean `integer`"),
+            ("itneger", "did you mean `integer`"),
+            ("bolean", "did you mean `boolean`"),
+            ("varchr(20)", "did you mean `varchar`"),
+            ("timestmap", "did you mean `timestamp`"),
+            ("txt", "did you mean `text`"),
+            ("uuidd", "did you mean `uuid`"),
+        ] {
+            let e = SqlType::parse_checked(text).expect_err(text);
+            assert!(e.contains(needle), "{text}: {e}");
+        }
+        for (text, want) in [
+            ("varchar(1)", SqlType::Varchar(1)),
+            (
+                "numeric(5,5)",
+                SqlType::Decimal {
+                    precision: Some(5),
+                    scale: Some(5),
+                },
+            ),
+            (
+                "numeric(10,2)",
+                SqlType::Decimal {
+                    precision: Some(10),
+                    scale: Some(2),
+                },
+            ),
+            ("INTEGER", SqlType::Integer),
+        ] {
+            assert_eq!(SqlType::parse_checked(text), Ok(want), "{text}");
+        }
+        // Real database types stay verbatim, also those close to a neutral name.
+        for text in [
+            "citext",
+            "integer[]",
+            "varchar(20)[]",
+            "jsonb",
+            "bytea",
+            "timetz",
+            "int",
+            "int2",
+            "int4",
+            "int8",
+            "bool",
+            "serial",
+            "bigserial",
+            "smallserial",
+            "float4",
+            "float8",
+            "double precision",
+            "character varying(20)",
+            "char(3)",
+            "character(20)",
+            "inet",
+            "cidr",
+            "macaddr",
+            "money",
+            "xml",
+            "point",
+            "interval",
+            "tsvector",
+            "tsquery",
+            "bit(8)",
+            "varbit",
+            "name",
+            "oid",
+            "datetime",
+            "clob",
+            "blob",
+            "tinyint",
+            "mediumint",
+            "nvarchar(100)",
+            "ntext",
+            "text[]",
+            "timestamp(3)",
+            "timestamp with time zone",
+            "time(6) without time zone",
+            "geometry(Point,4326)",
+            "int4range",
+            "numrange",
+            "hstore",
+            "ltree",
+            "vector(3)",
+            "public.my_enum",
+            "numeric(10,2)[]",
+        ] {
+            match SqlType::parse_checked(text) {
+                Ok(t) => assert_eq!(t, text.parse::<SqlType>().expect("infallible"), "{text}"),
+                Err(e) => panic!("{text} refused: {e}"),
+            }
+        }
+    }
+
+    #[test]
+    fn closest_names() {
+        let ops = ["add_column", "drop_column", "create_table"];
+        assert_eq!(closest("add_colum", ops), Some("add_column"));
+        assert_eq!(closest("ad_column", ops), Some("add_column"));
+        assert_eq!(closest("frobnicate", ops), None);
+        assert_eq!(
+            closest("add_column", ops),
+            None,
+            "an exact match is no typo"
+        );
+        assert_eq!(edit_distance("ab", "ba"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
     }
 
     #[test]

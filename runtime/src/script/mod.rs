@@ -355,6 +355,7 @@ impl Script {
                 source,
             }
         };
+        self.check_types()?;
         let text = self.render()?;
         std::fs::create_dir_all(versions_dir).map_err(io("create", versions_dir))?;
         let path = versions_dir.join(file_name(&self.header.revision, &self.header.message));
@@ -367,6 +368,46 @@ impl Script {
         self.checksum = Self::checksum(&text);
         self.path = path.clone();
         Ok(path)
+    }
+
+    /// Refuses a column type that the file could not be read back with (a model's
+    /// `sql_type = "intger"`, say): written, it would break every command.
+    fn check_types(&self) -> Result<(), ScriptError> {
+        let mut types: Vec<(String, &crate::schema::SqlType)> = Vec::new();
+        for op in self.upgrade.iter().chain(&self.downgrade) {
+            match op {
+                Op::CreateTable { table } | Op::DropTable { table } => {
+                    for c in &table.columns {
+                        types.push((format!("{}.{}", table.name, c.name), &c.ty));
+                    }
+                }
+                Op::AddColumn { table, column } | Op::DropColumn { table, column } => {
+                    types.push((format!("{table}.{}", column.name), &column.ty));
+                }
+                Op::AlterColumn {
+                    table,
+                    column,
+                    ty: Some(change),
+                    ..
+                } => {
+                    types.push((format!("{table}.{column}"), &change.from));
+                    types.push((format!("{table}.{column}"), &change.to));
+                }
+                _ => {}
+            }
+        }
+        for (column, ty) in types {
+            if let Err(e) = crate::schema::SqlType::parse_checked(&ty.to_string()) {
+                return Err(ScriptError::Render {
+                    revision: self.header.revision.clone(),
+                    message: format!(
+                        "column `{column}`: {e}; the file would not read back, so it was not \
+                         written (fix the type where it comes from: the model's `sql_type`)"
+                    ),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// SHA-256 (lowercase hex) of `text` with CRLF and CR line endings turned into LF, so a
@@ -421,6 +462,42 @@ impl Script {
         if let Err(e) = validate_revision_id(&raw.revision) {
             let at = find_key(text, 0..text.len(), "revision").unwrap_or(0);
             return Err(located(path, text, at, e.to_string()));
+        }
+        for (key, list) in [
+            ("down_revision", &raw.down_revision),
+            ("depends_on", &raw.depends_on),
+            ("branch_labels", &raw.branch_labels),
+        ] {
+            if let Some(dup) = list
+                .iter()
+                .enumerate()
+                .find_map(|(i, v)| list[..i].contains(v).then_some(v))
+            {
+                let at = find_key(text, 0..text.len(), key).unwrap_or(0);
+                return Err(located(
+                    path,
+                    text,
+                    at,
+                    format!("`{key}` lists `{dup}` twice; list each revision once"),
+                ));
+            }
+        }
+        if raw.down_revision.contains(&raw.revision) || raw.depends_on.contains(&raw.revision) {
+            let key = if raw.down_revision.contains(&raw.revision) {
+                "down_revision"
+            } else {
+                "depends_on"
+            };
+            let at = find_key(text, 0..text.len(), key).unwrap_or(0);
+            return Err(located(
+                path,
+                text,
+                at,
+                format!(
+                    "`{key}` names this revision itself (`{}`); name its parent",
+                    raw.revision
+                ),
+            ));
         }
         let stem = path
             .file_name()
@@ -493,19 +570,49 @@ impl Script {
         for entry in std::fs::read_dir(dir).map_err(list)? {
             let entry = entry.map_err(list)?;
             let path = entry.path();
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            if name.starts_with('.') || !name.ends_with(".toml") {
+            let lossy = entry.file_name().to_string_lossy().into_owned();
+            if lossy.starts_with('.') || !lossy.ends_with(".toml") {
                 continue;
             }
-            // The directory listing usually knows the type: no `stat` per file (it shows at
-            // 10,000 revisions); symbolic links are followed as before.
-            let is_file = match entry.file_type() {
-                Ok(t) if t.is_symlink() => path.is_file(),
-                Ok(t) => t.is_file(),
-                Err(_) => path.is_file(),
+            let refuse = |why: String| ScriptError::Io {
+                action: "use",
+                path: path.clone(),
+                source: std::io::Error::other(why),
             };
-            if !is_file {
+            if entry.file_name().to_str().is_none() {
+                return Err(refuse(
+                    "its name is not valid UTF-8; rename it to `<revision>_<slug>.toml`".into(),
+                ));
+            }
+            // The directory listing usually knows the type: no `stat` per file (it shows at
+            // 10,000 revisions). Directories are skipped. Symbolic links are followed; one
+            // whose target is missing is an error, never skipped (a revision would silently
+            // vanish from the graph), and so is a pipe or socket (reading it would block).
+            let (is_file, is_dir) = match entry.file_type() {
+                Ok(t) if t.is_symlink() => {
+                    if !path.exists() {
+                        let target = std::fs::read_link(&path)
+                            .map(|t| t.display().to_string())
+                            .unwrap_or_else(|_| "?".into());
+                        return Err(refuse(format!(
+                            "it is a symbolic link to {target}, which does not exist; restore \
+                             the target or remove the link"
+                        )));
+                    }
+                    (path.is_file(), path.is_dir())
+                }
+                Ok(t) => (t.is_file(), t.is_dir()),
+                Err(_) => (path.is_file(), path.is_dir()),
+            };
+            if is_dir {
                 continue;
+            }
+            if !is_file {
+                return Err(refuse(
+                    "it is not a regular file (a pipe, socket or device); move it out of the \
+                     versions directory"
+                        .into(),
+                ));
             }
             paths.push(path);
         }
@@ -574,7 +681,14 @@ fn read(path: &Path) -> Result<String, ScriptError> {
     // buffer; larger ones grow it as usual.
     let file = std::fs::File::open(path).map_err(io)?;
     let mut text = String::with_capacity(8 * 1024);
-    file.take(u64::MAX).read_to_string(&mut text).map_err(io)?;
+    file.take(u64::MAX)
+        .read_to_string(&mut text)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::InvalidData => io(std::io::Error::other(
+                "it is not valid UTF-8 text; save it as UTF-8",
+            )),
+            _ => io(e),
+        })?;
     Ok(text)
 }
 
@@ -726,6 +840,10 @@ fn plain_header(header: &str) -> Option<RawFile> {
     let mut seen: Vec<&str> = Vec::with_capacity(8);
     for line in header.lines() {
         let line = line.trim_matches([' ', '\t']);
+        if line.starts_with('#') && line.chars().any(|c| c.is_control() && c != '\t') {
+            // TOML refuses control characters in comments: let `toml` report it.
+            return None;
+        }
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
@@ -815,14 +933,55 @@ fn parse_error(path: &Path, text: &str, e: &toml::de::Error) -> ScriptError {
             let key = message
                 .strip_prefix("unknown field `")
                 .and_then(|m| m.split('`').next());
-            if let Some(pos) = key.and_then(|k| find_key(text, range, k)) {
+            if let Some(pos) = key.and_then(|k| find_key(text, range.clone(), k)) {
+                at = pos;
+            } else if let Some(pos) = find_type_value(text, range, &message) {
                 at = pos;
             }
         }
         let name = name.map(|n| format!(" (`{n}`)")).unwrap_or_default();
         message = format!("in {section} op #{}{name}: {message}", index + 1);
+    } else if let Some(key) = key_at(text, at).filter(|k| !message.contains(&format!("`{k}`"))) {
+        message = format!("`{key}`: {message}");
+    }
+    if let Some(hint) = did_you_mean(e.message()) {
+        message.push_str(&hint);
     }
     located(path, text, at, message)
+}
+
+/// `; did you mean `add_column`?` for serde's "unknown variant `add_colum`, expected one of
+/// ..." and "unknown field `tabel`, expected ..." when one expected name is close.
+pub(crate) fn did_you_mean(message: &str) -> Option<String> {
+    let rest = message
+        .strip_prefix("unknown variant `")
+        .or_else(|| message.strip_prefix("unknown field `"))?;
+    let (word, rest) = rest.split_once('`')?;
+    let expected = rest.split_once("expected")?.1;
+    let candidates = expected.split('`').skip(1).step_by(2);
+    crate::schema::closest(word, candidates).map(|c| format!("; did you mean `{c}`?"))
+}
+
+/// The key set on the line holding byte `at` (`message = 3` -> `message`), for messages.
+fn key_at(text: &str, at: usize) -> Option<&str> {
+    let start = text.get(..at)?.rfind('\n').map_or(0, |i| i + 1);
+    let line = text[start..].lines().next()?;
+    let key = line.split_once('=')?.0.trim();
+    (!key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')).then_some(key)
+}
+
+/// Where the type named in an "invalid column type `X`" message is written in `range`.
+fn find_type_value(text: &str, range: Range<usize>, message: &str) -> Option<usize> {
+    let ty = message
+        .split("invalid column type `")
+        .nth(1)?
+        .split('`')
+        .next()?;
+    let hay = text.get(range.clone())?;
+    let quoted = format!("{ty:?}");
+    hay.find(&quoted)
+        .or_else(|| hay.find(&format!("'{ty}'")))
+        .map(|i| range.start + i)
 }
 
 /// Which op fails to deserialize with `message`: its section, 0-based index and `op` name.
@@ -928,6 +1087,8 @@ mod tests {
             "revision = \"a1\"\nmessage = \"m\"\ndown_revision = [\"a\", [\"b\"]]\n",
             "\"revision\" = \"a1\"\nmessage = \"m\"\n",
             "message = \"m\"\n",
+            "# bell \u{7}\nrevision = \"a1\"\nmessage = \"m\"\n",
+            "# cr \r here\nrevision = \"a1\"\nmessage = \"m\"\n",
         ];
         for h in declined {
             assert_eq!(plain_header(h), None, "{h}");

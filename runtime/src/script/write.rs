@@ -58,7 +58,15 @@ pub(super) fn render(
     for line in header.message.lines() {
         let line = line.trim_end();
         out.push_str(if line.is_empty() { "#" } else { "# " });
-        out.push_str(line);
+        // TOML comments cannot hold control characters (a raw one makes the file
+        // unreadable); `message = "..."` below keeps the exact text.
+        for c in line.chars() {
+            if c.is_control() && c != '\t' {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            } else {
+                out.push(c);
+            }
+        }
         out.push('\n');
     }
     let string = |s: &str| Value::String(s.to_string()).to_string();
@@ -213,4 +221,32 @@ fn basic(s: &str) -> String {
     }
     out.push('"');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::script::{Header, Script};
+
+    /// Every control character in a message keeps the file parseable, the message exact
+    /// and the comment line free of raw control characters.
+    #[test]
+    fn control_characters_in_messages_round_trip() {
+        let mut message: String = (0u32..0x20)
+            .chain([0x7f, 0x85, 0x9b])
+            .filter_map(char::from_u32)
+            .collect();
+        message.push_str("end \u{1b}[31mred\u{1b}[0m\r\nsecond\u{0}line");
+        let header = Header::new("a1", Vec::new(), message.clone());
+        let script = Script::new(header, Vec::new(), Vec::new()).expect("script");
+        let text = script.render().expect("render");
+        for line in text.lines().take_while(|l| l.starts_with('#')) {
+            assert!(
+                !line.chars().any(|c| c.is_control() && c != '\t'),
+                "raw control character in {line:?}"
+            );
+        }
+        assert!(text.starts_with("# \\u0000\\u0001"), "{text}");
+        let back = Script::parse("a1_x.toml", &text).expect("parses back");
+        assert_eq!(back.header.message, message);
+    }
 }

@@ -8,7 +8,7 @@ impl Ctx {
     /// nothing to record.
     pub(super) async fn accept(&self, revisions: &[String]) -> Result<Outcome, Failure> {
         let m = self.open_headers()?;
-        let mut db = self.connect(&m).await?;
+        let mut db = self.connect(&m, super::Access::Write).await?;
         let result = {
             let mut progress = self.out.progress(0);
             m.accept(&mut db, revisions, |e| progress.event(e)).await

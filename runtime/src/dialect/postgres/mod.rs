@@ -90,6 +90,13 @@ impl Transport for Postgres {
         Some(format!("SET search_path TO {}", self.quote_ident(schema)))
     }
 
+    fn schema_exists_sql(&self, schema: &str) -> Option<String> {
+        Some(format!(
+            "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = {}",
+            self.quote_str(schema)
+        ))
+    }
+
     fn try_lock_sql(&self, key: i64) -> Option<String> {
         Some(format!("SELECT pg_try_advisory_lock({key})"))
     }
