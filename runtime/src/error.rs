@@ -1,5 +1,7 @@
 //! Errors: the one error type of the programmatic API, wrapping each stage's own.
 
+use std::path::PathBuf;
+
 use thiserror::Error;
 
 /// Anything the [`Migrator`](crate::migrator::Migrator) API can fail with.
@@ -45,7 +47,7 @@ pub enum Error {
     },
     /// Applied migration files were edited after they ran (the checksum guard).
     #[error("{}", changed_files_message(.0))]
-    ChangedFiles(Vec<crate::migrator::ChangedFile>),
+    ChangedFiles(Vec<ChangedFile>),
     /// The migrations directory is missing.
     #[error("no migrations directory at {0}; run `init` first (or pass -d/--directory)")]
     NoDirectory(std::path::PathBuf),
@@ -65,7 +67,7 @@ pub enum Error {
 }
 
 /// The message of [`Error::ChangedFiles`]: every file and revision, and the two ways out.
-fn changed_files_message(files: &[crate::migrator::ChangedFile]) -> String {
+fn changed_files_message(files: &[ChangedFile]) -> String {
     let list: Vec<String> = files
         .iter()
         .map(|f| format!("{} (revision {})", f.path.display(), f.revision))
@@ -86,4 +88,17 @@ fn changed_files_message(files: &[crate::migrator::ChangedFile]) -> String {
         if files.len() == 1 { "it" } else { "they" },
         revs.join(" ")
     )
+}
+
+/// An applied revision whose file was edited since it ran.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangedFile {
+    /// The revision.
+    pub revision: String,
+    /// Its file.
+    pub path: PathBuf,
+    /// The SHA-256 recorded in `strata_log` when it ran (or was last accepted).
+    pub recorded: String,
+    /// The SHA-256 of the file now.
+    pub current: String,
 }

@@ -39,8 +39,8 @@ use crate::render::render_ops;
 use crate::schema::Schema;
 use crate::script::{self, Header, Script};
 
-/// The advisory-lock key every Strata process agrees on (PostgreSQL): "strata" in ASCII.
-pub const LOCK_KEY: i64 = 0x7374_7261_7461;
+pub use crate::apply::LOCK_KEY;
+pub use crate::error::ChangedFile;
 
 /// How `upgrade` and `downgrade` run.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -1001,19 +1001,6 @@ impl Migrator {
         }
         Ok(script)
     }
-}
-
-/// An applied revision whose file was edited since it ran.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChangedFile {
-    /// The revision.
-    pub revision: String,
-    /// Its file.
-    pub path: PathBuf,
-    /// The SHA-256 recorded in `strata_log` when it ran (or was last accepted).
-    pub recorded: String,
-    /// The SHA-256 of the file now.
-    pub current: String,
 }
 
 struct StampPlan {

@@ -1,5 +1,8 @@
 //! Stage 7, apply: the migration lock (PostgreSQL advisory lock; SQLite locks with `BEGIN IMMEDIATE`, retried until the timeout).
 
+/// The advisory-lock key every Strata process agrees on (PostgreSQL): "strata" in ASCII.
+pub const LOCK_KEY: i64 = 0x7374_7261_7461;
+
 use std::time::{Duration, Instant};
 
 use sqlx::{AnyConnection, Executor, Row};

@@ -30,7 +30,7 @@ use sqlx::{AnyConnection, Executor, Row};
 use thiserror::Error;
 
 pub use bookkeeping::{Interruption, LOG_TABLE, VERSION_TABLE};
-pub use lock::LockError;
+pub use lock::{LockError, LOCK_KEY};
 
 use crate::dialect::{Dialect, RenderError};
 
@@ -371,7 +371,7 @@ impl Default for ExecuteOptions {
         ExecuteOptions {
             tx_mode: TxMode::default(),
             lock_timeout: Duration::from_secs(60),
-            lock_key: crate::migrator::LOCK_KEY,
+            lock_key: LOCK_KEY,
             interrupted: OnInterrupted::default(),
             recreate_log: false,
             stop: StopFlag::default(),
