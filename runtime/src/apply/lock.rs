@@ -1,8 +1,5 @@
 //! Stage 7, apply: the migration lock (PostgreSQL advisory lock; SQLite locks with `BEGIN IMMEDIATE`, retried until the timeout).
 
-/// The advisory-lock key every Strata process agrees on (PostgreSQL): "strata" in ASCII.
-pub const LOCK_KEY: i64 = 0x7374_7261_7461;
-
 use std::time::{Duration, Instant};
 
 use sqlx::{AnyConnection, Executor, Row};
@@ -10,6 +7,9 @@ use thiserror::Error;
 
 use super::{db_err, run, ApplyError, Event, StopFlag};
 use crate::dialect::Dialect;
+
+/// The advisory-lock key every Strata process agrees on (PostgreSQL): "strata" in ASCII.
+pub const LOCK_KEY: i64 = 0x7374_7261_7461;
 
 /// Who holds SQLite's write lock, as far as anyone can tell.
 const SQLITE_HOLDER: &str = "another connection holds this SQLite database's write lock, a \
