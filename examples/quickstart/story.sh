@@ -44,6 +44,12 @@ say() { printf '# %s\n' "$@"; }
 
 say "1. A project with a User model (id, username, email, password_hash)."
 step init
+if [[ -z "${DATABASE_URL:-}" ]]; then
+    # As the init message says: name the database (Strata announces it when it falls back).
+    echo "\$ echo 'url = \"sqlite://app.db\"' >> migrations/strata.toml"
+    echo 'url = "sqlite://app.db"' >> migrations/strata.toml
+    echo
+fi
 step migrate -m "create users"
 step upgrade
 step current
