@@ -23,50 +23,27 @@ pub(crate) fn parse_type(s: &str) -> SqlType {
         .collect::<Vec<_>>()
         .join(" ");
     let (head, args) = match lower.find('(') {
-        Some(i) if lower.ends_with(')') => {
-            let args: Vec<&str> = lower[i + 1..lower.len() - 1]
-                .split(',')
-                .map(str::trim)
-                .collect();
-            (lower[..i].trim(), Some(args))
-        }
-        _ => (lower.as_str(), None),
+        Some(i) => (lower[..i].trim(), &lower[i..]),
+        None => (lower.as_str(), ""),
     };
-    let num = |a: &str| a.parse::<u32>().ok();
-    match (head, args.as_deref()) {
-        ("smallint" | "int2", None) => SqlType::SmallInt,
-        ("integer" | "int" | "int4", None) => SqlType::Integer,
-        ("bigint" | "int8", None) => SqlType::BigInt,
-        ("real" | "float4", None) => SqlType::Real,
-        ("double" | "double precision" | "float8" | "float", None) => SqlType::Double,
-        ("boolean" | "bool", None) => SqlType::Boolean,
-        ("text", None) => SqlType::Text,
-        ("varchar" | "character varying", Some([n])) => match num(n) {
-            Some(n) => SqlType::Varchar(n),
-            None => SqlType::Custom(verbatim.into()),
-        },
-        ("bytea" | "blob" | "bytes", None) => SqlType::Bytes,
-        ("date", None) => SqlType::Date,
-        ("time" | "time without time zone", None) => SqlType::Time,
-        ("timestamp" | "timestamp without time zone", None) => SqlType::Timestamp,
-        ("timestamptz" | "timestamp with time zone", None) => SqlType::TimestampTz,
-        ("uuid", None) => SqlType::Uuid,
-        ("json", None) => SqlType::Json,
-        ("numeric" | "decimal", None) => SqlType::Decimal {
-            precision: None,
-            scale: None,
-        },
-        ("numeric" | "decimal", Some([p])) if num(p).is_some() => SqlType::Decimal {
-            precision: num(p),
-            scale: None,
-        },
-        ("numeric" | "decimal", Some([p, s])) if num(p).is_some() && num(s).is_some() => {
-            SqlType::Decimal {
-                precision: num(p),
-                scale: num(s),
-            }
-        }
-        _ => SqlType::Custom(verbatim.into()),
+    // The catalogs' synonyms, as the neutral names the file format parses.
+    let neutral = match head {
+        "int2" => "smallint",
+        "int" | "int4" => "integer",
+        "int8" => "bigint",
+        "float4" => "real",
+        "double precision" | "float8" | "float" if args.is_empty() => "double",
+        "bool" => "boolean",
+        "character varying" => "varchar",
+        "bytea" | "blob" => "bytes",
+        "time without time zone" => "time",
+        "timestamp without time zone" => "timestamp",
+        "timestamp with time zone" => "timestamptz",
+        other => other,
+    };
+    match format!("{neutral}{args}").parse::<SqlType>() {
+        Ok(SqlType::Custom(_)) | Err(_) => SqlType::Custom(verbatim.into()),
+        Ok(ty) => ty,
     }
 }
 
