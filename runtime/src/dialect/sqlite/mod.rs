@@ -35,7 +35,33 @@ impl Syntax for Sqlite {
 
 /// SQLite's `ALTER TABLE` renames, adds plain columns and drops unused ones; every other
 /// change to a table is a rebuild ([`rebuild`]).
+/// Ddl methods for the constraint ops `ALTER TABLE` cannot do on SQLite: each rebuilds the
+/// table as it is once the op has run.
+macro_rules! rebuilt_by {
+    ($($op:ident($what:ty)),* $(,)?) => {
+        $(
+            fn $op(
+                &self,
+                _table: &str,
+                _what: $what,
+                cx: &OpContext<'_>,
+            ) -> Result<Statements, RenderError> {
+                render::rebuild_op(self, cx)
+            }
+        )*
+    };
+}
+
 impl Ddl for Sqlite {
+    rebuilt_by!(
+        add_unique(&Unique),
+        drop_unique(&Unique),
+        add_foreign_key(&ForeignKey),
+        drop_foreign_key(&ForeignKey),
+        add_check(&Check),
+        drop_check(&Check),
+    );
+
     fn column_sql(&self, table: &Table, column: &Column) -> Result<String, RenderError> {
         render::column_sql(self, table, column)
     }
@@ -86,60 +112,6 @@ impl Ddl for Sqlite {
         _table: &str,
         _from: Option<&PrimaryKey>,
         _to: Option<&PrimaryKey>,
-        cx: &OpContext<'_>,
-    ) -> Result<Statements, RenderError> {
-        render::rebuild_op(self, cx)
-    }
-
-    fn add_unique(
-        &self,
-        _table: &str,
-        _unique: &Unique,
-        cx: &OpContext<'_>,
-    ) -> Result<Statements, RenderError> {
-        render::rebuild_op(self, cx)
-    }
-
-    fn drop_unique(
-        &self,
-        _table: &str,
-        _unique: &Unique,
-        cx: &OpContext<'_>,
-    ) -> Result<Statements, RenderError> {
-        render::rebuild_op(self, cx)
-    }
-
-    fn add_foreign_key(
-        &self,
-        _table: &str,
-        _foreign_key: &ForeignKey,
-        cx: &OpContext<'_>,
-    ) -> Result<Statements, RenderError> {
-        render::rebuild_op(self, cx)
-    }
-
-    fn drop_foreign_key(
-        &self,
-        _table: &str,
-        _foreign_key: &ForeignKey,
-        cx: &OpContext<'_>,
-    ) -> Result<Statements, RenderError> {
-        render::rebuild_op(self, cx)
-    }
-
-    fn add_check(
-        &self,
-        _table: &str,
-        _check: &Check,
-        cx: &OpContext<'_>,
-    ) -> Result<Statements, RenderError> {
-        render::rebuild_op(self, cx)
-    }
-
-    fn drop_check(
-        &self,
-        _table: &str,
-        _check: &Check,
         cx: &OpContext<'_>,
     ) -> Result<Statements, RenderError> {
         render::rebuild_op(self, cx)
