@@ -5,8 +5,8 @@ use strata::dialect::postgres::Postgres;
 use strata::dialect::Catalog;
 use strata::introspect::{introspect, IntrospectOptions, Introspected};
 use strata::schema::{
-    Check, Column, Default, ForeignKey, Index, PrimaryKey, ReferentialAction, Schema, SqlType,
-    Table, Unique,
+    Check, Column, ColumnDefault, ForeignKey, Index, PrimaryKey, ReferentialAction, Schema,
+    SqlType, Table, Unique,
 };
 use strata::testing::TestDb;
 
@@ -51,13 +51,13 @@ fn auto(mut col: Column) -> Column {
     col
 }
 
-fn with_default(mut col: Column, d: Default) -> Column {
+fn with_default(mut col: Column, d: ColumnDefault) -> Column {
     col.default = Some(d);
     col
 }
 
-fn sql(s: &str) -> Default {
-    Default::Sql { sql: s.into() }
+fn sql(s: &str) -> ColumnDefault {
+    ColumnDefault::Sql { sql: s.into() }
 }
 
 fn strs(v: &[&str]) -> Vec<String> {
@@ -215,18 +215,18 @@ fn expected() -> Schema {
                 ..c("email", Varchar(120))
             },
             n("name", Text),
-            with_default(n("age", SmallInt), Default::Int(18)),
-            with_default(n("score", Real), Default::Float(1.5)),
-            with_default(n("ratio", Double), Default::Float(-2.5)),
-            with_default(n("big", BigInt), Default::Int(-1)),
-            with_default(c("active", Boolean), Default::Bool(true)),
+            with_default(n("age", SmallInt), ColumnDefault::Int(18)),
+            with_default(n("score", Real), ColumnDefault::Float(1.5)),
+            with_default(n("ratio", Double), ColumnDefault::Float(-2.5)),
+            with_default(n("big", BigInt), ColumnDefault::Int(-1)),
+            with_default(c("active", Boolean), ColumnDefault::Bool(true)),
             n("avatar", Bytes),
             n("born", Date),
             n("wakes", Time),
             with_default(c("created_at", Timestamp), sql("CURRENT_TIMESTAMP")),
             with_default(n("seen_at", TimestampTz), sql("now()")),
             n("token", Uuid),
-            with_default(n("prefs", Json), Default::Str("{}".into())),
+            with_default(n("prefs", Json), ColumnDefault::Str("{}".into())),
             n("doc", Custom("jsonb".into())),
             with_default(
                 n(
@@ -236,7 +236,7 @@ fn expected() -> Schema {
                         scale: Some(2),
                     },
                 ),
-                Default::Int(0),
+                ColumnDefault::Int(0),
             ),
             n(
                 "amount",
@@ -252,7 +252,7 @@ fn expected() -> Schema {
                     scale: None,
                 },
             ),
-            with_default(n("nick", Text), Default::Str("it's".into())),
+            with_default(n("nick", Text), ColumnDefault::Str("it's".into())),
             n("code", Custom("character(3)".into())),
             n("tags", Custom("text[]".into())),
             with_default(n("expr", Text), sql("lower('ABC'::text)")),
@@ -288,7 +288,7 @@ fn expected() -> Schema {
         columns: vec![
             c("user_id", Integer),
             c("group_id", Integer),
-            with_default(c("role", Text), Default::Str("member".into())),
+            with_default(c("role", Text), ColumnDefault::Str("member".into())),
             n("inviter_id", Integer),
         ],
         primary_key: pk("pk_memberships", &["group_id", "user_id"]),
@@ -493,7 +493,7 @@ async fn query_count_does_not_depend_on_table_count() {
         assert!(t.columns[0].autoincrement, "{name}");
         assert_eq!(
             t.columns[2].default,
-            Some(Default::Str("x".into())),
+            Some(ColumnDefault::Str("x".into())),
             "{name}"
         );
     }

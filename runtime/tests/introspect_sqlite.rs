@@ -5,8 +5,8 @@ use strata::dialect::sqlite::Sqlite;
 use strata::dialect::{Catalog, Syntax};
 use strata::introspect::{introspect, IntrospectOptions, Introspected};
 use strata::schema::{
-    Check, Column, Default, ForeignKey, Index, PrimaryKey, ReferentialAction, Schema, SqlType,
-    Table, Unique,
+    Check, Column, ColumnDefault, ForeignKey, Index, PrimaryKey, ReferentialAction, Schema,
+    SqlType, Table, Unique,
 };
 use strata::testing::TestDb;
 
@@ -32,7 +32,7 @@ fn n(name: &str, ty: SqlType) -> Column {
     Column::new(name, ty).nullable()
 }
 
-fn with_default(mut col: Column, d: Default) -> Column {
+fn with_default(mut col: Column, d: ColumnDefault) -> Column {
     col.default = Some(d);
     col
 }
@@ -157,24 +157,24 @@ fn expected() -> Schema {
             },
             c("email", Varchar(120)),
             n("name", Text),
-            with_default(n("age", SmallInt), Default::Int(18)),
-            with_default(n("score", Real), Default::Float(1.5)),
-            with_default(n("ratio", Double), Default::Float(-2.5)),
-            with_default(n("big", BigInt), Default::Int(-1)),
-            with_default(c("active", Boolean), Default::Bool(true)),
-            with_default(n("legacy_flag", Boolean), Default::Bool(false)),
+            with_default(n("age", SmallInt), ColumnDefault::Int(18)),
+            with_default(n("score", Real), ColumnDefault::Float(1.5)),
+            with_default(n("ratio", Double), ColumnDefault::Float(-2.5)),
+            with_default(n("big", BigInt), ColumnDefault::Int(-1)),
+            with_default(c("active", Boolean), ColumnDefault::Bool(true)),
+            with_default(n("legacy_flag", Boolean), ColumnDefault::Bool(false)),
             n("avatar", Bytes),
             n("born", Date),
             n("wakes", Time),
             with_default(
                 c("created_at", Timestamp),
-                Default::Sql {
+                ColumnDefault::Sql {
                     sql: "CURRENT_TIMESTAMP".into(),
                 },
             ),
             n("seen_at", TimestampTz),
             n("token", Uuid),
-            with_default(n("prefs", Json), Default::Str("{}".into())),
+            with_default(n("prefs", Json), ColumnDefault::Str("{}".into())),
             with_default(
                 n(
                     "balance",
@@ -183,7 +183,7 @@ fn expected() -> Schema {
                         scale: Some(2),
                     },
                 ),
-                Default::Int(0),
+                ColumnDefault::Int(0),
             ),
             n(
                 "amount",
@@ -199,18 +199,18 @@ fn expected() -> Schema {
                     scale: None,
                 },
             ),
-            with_default(n("nick", Text), Default::Str("it's".into())),
+            with_default(n("nick", Text), ColumnDefault::Str("it's".into())),
             n("hand", Timestamp),
             n("code", Custom("CHAR(3)".into())),
             n("untyped", Bytes),
             with_default(
                 n("expr", Text),
-                Default::Sql {
+                ColumnDefault::Sql {
                     sql: "lower('ABC')".into(),
                 },
             ),
             n("nul", Text),
-            with_default(n("syn", BigInt), Default::Bool(false)),
+            with_default(n("syn", BigInt), ColumnDefault::Bool(false)),
         ],
         primary_key: pk("pk_users", &["id"]),
         uniques: vec![Unique {
@@ -233,7 +233,7 @@ fn expected() -> Schema {
         columns: vec![
             c("user_id", Integer),
             c("group_id", Integer),
-            with_default(c("role", Text), Default::Str("member".into())),
+            with_default(c("role", Text), ColumnDefault::Str("member".into())),
             n("inviter_id", Integer),
         ],
         primary_key: pk("pk_memberships", &["user_id", "group_id"]),

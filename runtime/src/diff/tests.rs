@@ -1,7 +1,7 @@
 use super::*;
 use crate::ops::{apply_all, Change, DefaultChange};
 use crate::schema::{
-    Check, Column, Default, ForeignKey, Index, PrimaryKey, ReferentialAction, SqlType, Unique,
+    Check, Column, ColumnDefault, ForeignKey, Index, PrimaryKey, ReferentialAction, SqlType, Unique,
 };
 
 fn schema(tables: impl IntoIterator<Item = Table>) -> Schema {
@@ -218,7 +218,7 @@ fn nullability_and_default_changes() {
     let mut after = before.clone();
     let email = &mut tbl(&mut after, "users").columns[2];
     email.nullable = false;
-    email.default = Some(Default::Str(String::new()));
+    email.default = Some(ColumnDefault::Str(String::new()));
     let p = plan(&before, &after);
     assert_eq!(
         p.upgrade,
@@ -233,13 +233,13 @@ fn nullability_and_default_changes() {
             }),
             default: Some(DefaultChange {
                 from: None,
-                to: Some(Default::Str(String::new()))
+                to: Some(ColumnDefault::Str(String::new()))
             }),
         }]
     );
     assert_eq!(p.warnings().len(), 1, "NOT NULL is flagged");
     let mut other = after.clone();
-    tbl(&mut other, "users").columns[2].default = Some(Default::Sql { sql: "'x'".into() });
+    tbl(&mut other, "users").columns[2].default = Some(ColumnDefault::Sql { sql: "'x'".into() });
     assert_eq!(kinds(&plan(&after, &other)), ["alter_column users"]);
 }
 
@@ -422,7 +422,7 @@ fn a_column_leaving_the_key_drops_not_null_after_the_key_changes() {
         columns: vec!["user_id".into()],
     });
     t.columns[0].nullable = true;
-    t.columns[0].default = Some(Default::Int(1));
+    t.columns[0].default = Some(ColumnDefault::Int(1));
     let p = plan(&before, &after);
     assert_eq!(
         kinds(&p),
@@ -908,7 +908,7 @@ fn ops_never_carry_hints_even_for_new_tables() {
 fn expression_defaults_compare_by_meaning_not_spelling() {
     use super::columns::same_default;
     use crate::dialect::sql_text::expr_key;
-    let sql = |s: &str| Default::Sql { sql: s.into() };
+    let sql = |s: &str| ColumnDefault::Sql { sql: s.into() };
     // PostgreSQL's reading of what the model says.
     for (model, database) in [
         ("'n/' || 'a'", "('n/'::text || 'a'::text)"),
@@ -936,7 +936,7 @@ fn expression_defaults_compare_by_meaning_not_spelling() {
     ] {
         assert!(!same_default(Some(&sql(a)), Some(&sql(b))), "{a} vs {b}");
     }
-    assert!(!same_default(Some(&sql("1")), Some(&Default::Int(1))));
+    assert!(!same_default(Some(&sql("1")), Some(&ColumnDefault::Int(1))));
     assert!(same_default(None, None));
     assert!(!same_default(Some(&sql("1")), None));
 

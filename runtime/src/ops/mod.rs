@@ -19,7 +19,7 @@ use thiserror::Error;
 
 use crate::dialect::DialectKind;
 use crate::schema::{
-    Check, Column, Default, ForeignKey, Index, PrimaryKey, Schema, SqlType, Table, Unique,
+    Check, Column, ColumnDefault, ForeignKey, Index, PrimaryKey, Schema, SqlType, Table, Unique,
 };
 
 /// One schema operation.
@@ -187,10 +187,10 @@ impl<T: Clone> Change<T> {
 pub struct DefaultChange {
     /// The default before.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from: Option<Default>,
+    pub from: Option<ColumnDefault>,
     /// The default after.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub to: Option<Default>,
+    pub to: Option<ColumnDefault>,
 }
 
 impl DefaultChange {
@@ -213,7 +213,7 @@ pub struct Irreversible {
 
 /// An op that does not fit the schema it is replayed on (a hand-edited file, usually).
 #[derive(Debug, Error, PartialEq, Eq)]
-pub enum ApplyError {
+pub enum ReplayError {
     /// The op names a table that does not exist at that point.
     #[error("table `{0}` does not exist at this point")]
     NoTable(String),
@@ -359,16 +359,16 @@ impl Op {
 
     /// Replays this op on `schema`, as the database would after running it. `sql` ops leave the
     /// schema as it is (their effect is unknown).
-    pub fn apply(&self, schema: &mut Schema) -> Result<(), ApplyError> {
+    pub fn apply(&self, schema: &mut Schema) -> Result<(), ReplayError> {
         // Index names a rename changes, for the unmodeled objects' own records.
         let renamed_names = if schema.unmodeled.is_empty() {
             Vec::new()
         } else {
             self.name_changes(schema)
         };
-        fn table<'a>(s: &'a mut Schema, name: &str) -> Result<&'a mut Table, ApplyError> {
+        fn table<'a>(s: &'a mut Schema, name: &str) -> Result<&'a mut Table, ReplayError> {
             s.table_mut(name)
-                .ok_or_else(|| ApplyError::NoTable(name.into()))
+                .ok_or_else(|| ReplayError::NoTable(name.into()))
         }
         fn remove<T>(
             v: &mut Vec<T>,
@@ -376,11 +376,11 @@ impl Op {
             table: &str,
             name: &str,
             key: impl Fn(&T) -> &str,
-        ) -> Result<(), ApplyError> {
+        ) -> Result<(), ReplayError> {
             let before = v.len();
             v.retain(|x| key(x) != name);
             if v.len() == before {
-                return Err(ApplyError::NoConstraint {
+                return Err(ReplayError::NoConstraint {
                     kind,
                     table: table.into(),
                     name: name.into(),
@@ -391,7 +391,7 @@ impl Op {
         match self {
             Op::CreateTable { table: t } => {
                 if schema.table(&t.name).is_some() {
-                    return Err(ApplyError::TableExists(t.name.clone()));
+                    return Err(ReplayError::TableExists(t.name.clone()));
                 }
                 schema.insert(t.clone());
             }
@@ -399,17 +399,17 @@ impl Op {
                 schema
                     .tables
                     .remove(&t.name)
-                    .ok_or_else(|| ApplyError::NoTable(t.name.clone()))?;
+                    .ok_or_else(|| ReplayError::NoTable(t.name.clone()))?;
             }
             Op::RenameTable { from, to } => {
                 if schema.table(to).is_some() {
-                    return Err(ApplyError::TableExists(to.clone()));
+                    return Err(ReplayError::TableExists(to.clone()));
                 }
                 let changes = self.name_changes(schema);
                 let mut t = schema
                     .tables
                     .remove(from)
-                    .ok_or_else(|| ApplyError::NoTable(from.clone()))?;
+                    .ok_or_else(|| ReplayError::NoTable(from.clone()))?;
                 t.name = to.clone();
                 for other in schema.tables.values_mut() {
                     for fk in &mut other.foreign_keys {
@@ -432,7 +432,7 @@ impl Op {
             } => {
                 let t = table(schema, name)?;
                 if t.column(&column.name).is_some() {
-                    return Err(ApplyError::ColumnExists {
+                    return Err(ReplayError::ColumnExists {
                         table: name.clone(),
                         column: column.name.clone(),
                     });
@@ -447,7 +447,7 @@ impl Op {
                 let before = t.columns.len();
                 t.columns.retain(|c| c.name != column.name);
                 if t.columns.len() == before {
-                    return Err(ApplyError::NoColumn {
+                    return Err(ReplayError::NoColumn {
                         table: name.clone(),
                         column: column.name.clone(),
                     });
@@ -465,13 +465,13 @@ impl Op {
                 let t = table(schema, name)?;
                 if let Some(new) = rename {
                     if t.column(new).is_some() {
-                        return Err(ApplyError::ColumnExists {
+                        return Err(ReplayError::ColumnExists {
                             table: name.clone(),
                             column: new.clone(),
                         });
                     }
                 }
-                let c = t.column_mut(column).ok_or_else(|| ApplyError::NoColumn {
+                let c = t.column_mut(column).ok_or_else(|| ReplayError::NoColumn {
                     table: name.clone(),
                     column: column.clone(),
                 })?;
@@ -545,7 +545,7 @@ impl Op {
                         && fk.ref_columns == foreign_key.ref_columns)
                 });
                 if t.foreign_keys.len() == before {
-                    return Err(ApplyError::NoConstraint {
+                    return Err(ReplayError::NoConstraint {
                         kind: "foreign key",
                         table: name.clone(),
                         name: foreign_key.name.clone(),
@@ -634,7 +634,7 @@ pub fn reverse_all(ops: &[Op]) -> Result<Vec<Op>, Irreversible> {
 }
 
 /// Replays `ops` on `schema` in order.
-pub fn apply_all(schema: &mut Schema, ops: &[Op]) -> Result<(), ApplyError> {
+pub fn apply_all(schema: &mut Schema, ops: &[Op]) -> Result<(), ReplayError> {
     ops.iter().try_for_each(|op| op.apply(schema))
 }
 
