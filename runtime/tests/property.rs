@@ -1706,7 +1706,7 @@ struct FileOps {
 
 /// `plan` with its ops written as a migration file's TOML and parsed back (they must come back
 /// equal).
-fn through_toml(mut plan: strata::diff::Plan) -> Result<strata::diff::Plan, String> {
+fn through_toml(mut plan: strata::diff::Changes) -> Result<strata::diff::Changes, String> {
     let ops = FileOps {
         upgrade: std::mem::take(&mut plan.upgrade),
         downgrade: std::mem::take(&mut plan.downgrade),
