@@ -360,7 +360,7 @@ impl Op {
     }
 
     /// Replays this op on `schema`, as the database would after running it. `sql` ops leave the
-    /// schema as it is (their effect is unknown). One function per op, in [`replay`].
+    /// schema as it is (their effect is unknown). One function per op, in `ops/replay.rs`.
     pub fn apply(&self, schema: &mut Schema) -> Result<(), ReplayError> {
         // Index names a rename changes, for the unmodeled objects' own records.
         let renamed_names = if schema.unmodeled.is_empty() {
