@@ -1,28 +1,21 @@
 //! Introspection of real PostgreSQL databases built with hand-written DDL.
 
-use sqlx::{AnyConnection, Executor};
+mod common;
+
+use sqlx::AnyConnection;
 use strata::dialect::postgres::Postgres;
 use strata::dialect::Catalog;
 use strata::introspect::{introspect, IntrospectOptions, Introspected};
-use strata::schema::{
-    Check, Column, ColumnDefault, ForeignKey, Index, PrimaryKey, ReferentialAction, Schema,
-    SqlType, Table, Unique,
-};
+use strata::schema::{Column, ColumnDefault, ReferentialAction, Schema, SqlType, Table};
 use strata::testing::TestDb;
+
+use common::{c, ck, fk, ix, n, pk, run, uq, with_default};
 
 /// A fresh database. (`TestDb::postgres` connects before the `Any` drivers are installed when
 /// it is the first connection of the process, so install them first.)
 async fn pg(tag: &str) -> TestDb {
     sqlx::any::install_default_drivers();
     TestDb::postgres(tag).await
-}
-
-async fn run(conn: &mut AnyConnection, ddl: &str) {
-    for stmt in ddl.split(";\n").map(str::trim).filter(|s| !s.is_empty()) {
-        conn.execute(stmt)
-            .await
-            .unwrap_or_else(|e| panic!("{e}\n{stmt}"));
-    }
 }
 
 async fn read_schema(conn: &mut AnyConnection, schema: Option<&str>) -> Introspected {
@@ -38,77 +31,13 @@ async fn read(conn: &mut AnyConnection) -> Introspected {
     read_schema(conn, None).await
 }
 
-fn c(name: &str, ty: SqlType) -> Column {
-    Column::new(name, ty)
-}
-
-fn n(name: &str, ty: SqlType) -> Column {
-    Column::new(name, ty).nullable()
-}
-
 fn auto(mut col: Column) -> Column {
     col.autoincrement = true;
     col
 }
 
-fn with_default(mut col: Column, d: ColumnDefault) -> Column {
-    col.default = Some(d);
-    col
-}
-
 fn sql(s: &str) -> ColumnDefault {
     ColumnDefault::Sql { sql: s.into() }
-}
-
-fn strs(v: &[&str]) -> Vec<String> {
-    v.iter().map(|s| s.to_string()).collect()
-}
-
-fn pk(name: &str, cols: &[&str]) -> Option<PrimaryKey> {
-    Some(PrimaryKey {
-        name: name.into(),
-        columns: strs(cols),
-    })
-}
-
-fn uq(name: &str, cols: &[&str]) -> Unique {
-    Unique {
-        name: name.into(),
-        columns: strs(cols),
-    }
-}
-
-fn fk(
-    name: &str,
-    cols: &[&str],
-    ref_table: &str,
-    ref_cols: &[&str],
-    on_delete: ReferentialAction,
-    on_update: ReferentialAction,
-) -> ForeignKey {
-    ForeignKey {
-        name: name.into(),
-        columns: strs(cols),
-        ref_table: ref_table.into(),
-        ref_columns: strs(ref_cols),
-        on_delete,
-        on_update,
-    }
-}
-
-fn ix(name: &str, cols: &[&str], unique: bool) -> Index {
-    Index {
-        name: name.into(),
-        columns: strs(cols),
-        unique,
-    }
-}
-
-fn ck(name: &str, expr: &str) -> Check {
-    Check {
-        name: name.into(),
-        expr: expr.into(),
-    }
 }
 
 const DDL: &str = r#"

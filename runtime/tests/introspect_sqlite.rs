@@ -1,77 +1,22 @@
 //! Introspection of real SQLite databases built with hand-written DDL.
 
-use sqlx::{AnyConnection, Executor};
+mod common;
+
+use sqlx::AnyConnection;
 use strata::dialect::sqlite::Sqlite;
 use strata::dialect::{Catalog, Syntax};
 use strata::introspect::{introspect, IntrospectOptions, Introspected};
 use strata::schema::{
-    Check, Column, ColumnDefault, ForeignKey, Index, PrimaryKey, ReferentialAction, Schema,
-    SqlType, Table, Unique,
+    Check, Column, ColumnDefault, ReferentialAction, Schema, SqlType, Table, Unique,
 };
 use strata::testing::TestDb;
 
-async fn run(conn: &mut AnyConnection, ddl: &str) {
-    for stmt in ddl.split(";\n").map(str::trim).filter(|s| !s.is_empty()) {
-        conn.execute(stmt)
-            .await
-            .unwrap_or_else(|e| panic!("{e}\n{stmt}"));
-    }
-}
+use common::{c, fk, ix, n, pk, run, strs, with_default};
 
 async fn read(conn: &mut AnyConnection) -> Introspected {
     introspect(conn, &Sqlite, &IntrospectOptions::default())
         .await
         .expect("introspection succeeds")
-}
-
-fn c(name: &str, ty: SqlType) -> Column {
-    Column::new(name, ty)
-}
-
-fn n(name: &str, ty: SqlType) -> Column {
-    Column::new(name, ty).nullable()
-}
-
-fn with_default(mut col: Column, d: ColumnDefault) -> Column {
-    col.default = Some(d);
-    col
-}
-
-fn strs(v: &[&str]) -> Vec<String> {
-    v.iter().map(|s| s.to_string()).collect()
-}
-
-fn pk(name: &str, cols: &[&str]) -> Option<PrimaryKey> {
-    Some(PrimaryKey {
-        name: name.into(),
-        columns: strs(cols),
-    })
-}
-
-fn fk(
-    name: &str,
-    cols: &[&str],
-    ref_table: &str,
-    ref_cols: &[&str],
-    on_delete: ReferentialAction,
-    on_update: ReferentialAction,
-) -> ForeignKey {
-    ForeignKey {
-        name: name.into(),
-        columns: strs(cols),
-        ref_table: ref_table.into(),
-        ref_columns: strs(ref_cols),
-        on_delete,
-        on_update,
-    }
-}
-
-fn ix(name: &str, cols: &[&str], unique: bool) -> Index {
-    Index {
-        name: name.into(),
-        columns: strs(cols),
-        unique,
-    }
 }
 
 const DDL: &str = r#"
