@@ -44,7 +44,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use strata::apply::Direction;
 use strata::dialect::DialectKind;
-use strata::diff::{canonical, dangling, diff, DiffError, DiffOptions, Plan};
+use strata::diff::{canonical, dangling, diff, Changes, DiffError, DiffOptions};
 use strata::ops::{apply_all, Op};
 use strata::render::render_ops;
 use strata::schema::Schema;
@@ -68,7 +68,7 @@ struct Scenario {
     /// `options.toml`, or the defaults.
     options: DiffOptions,
     /// What the diff returned.
-    plan: Result<Plan, DiffError>,
+    plan: Result<Changes, DiffError>,
     /// `roundtrip.toml`, or the defaults.
     roundtrip: RoundTrip,
 }
