@@ -149,6 +149,8 @@ def main():
                   os.path.join(out, "before"), sizes, args.chain, args.runs)  # fmt: skip
     after = Side(f"after ({rev})", repo, os.path.join(repo, "runtime"),
                  os.path.join(out, "after"), sizes, args.chain, args.runs)  # fmt: skip
+    # Both sides create databases in this process: keep their names apart.
+    after.b.pg.n = 100_000
     t0 = time.perf_counter()
     start_load = bench.load()
     rows = []
