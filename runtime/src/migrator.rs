@@ -23,7 +23,7 @@ use std::time::Duration;
 use sqlx::AnyConnection;
 
 use crate::apply::{
-    self, bookkeeping, Direction, Event, ExecuteOptions, Interruption, OnInterrupted, PlannedStep,
+    self, bookkeeping, Event, ExecuteOptions, Interruption, OnInterrupted, PlannedStep, StepKind,
     StopFlag, TxMode,
 };
 use crate::config::Settings;
@@ -422,8 +422,8 @@ impl Migrator {
             let Ok(script) = self.graph.get(&r.revision) else {
                 continue;
             };
-            r.stamp_to = Some(match r.direction {
-                Direction::Down => {
+            r.stamp_to = Some(match r.kind {
+                StepKind::Down => {
                     let mut rows: Vec<String> = heads
                         .iter()
                         .filter(|h| **h != r.revision)
@@ -560,7 +560,7 @@ impl Migrator {
                     steps.push(PlannedStep {
                         revision: rev.clone(),
                         message: script.path.display().to_string(),
-                        direction: Direction::Accept,
+                        kind: StepKind::Accept,
                         remove_heads: Vec::new(),
                         add_heads: Vec::new(),
                         statements: Vec::new(),
@@ -596,9 +596,9 @@ impl Migrator {
             let (ops, dir) = match step.direction {
                 graph::Direction::Up => (
                     std::borrow::Cow::Borrowed(&script.upgrade[..]),
-                    Direction::Up,
+                    StepKind::Up,
                 ),
-                graph::Direction::Down => (script.downgrade_ops()?, Direction::Down),
+                graph::Direction::Down => (script.downgrade_ops()?, StepKind::Down),
             };
             let (rendered, after) = render_ops(&ops, dialect, &schema).map_err(|e| {
                 Error::Usage(format!(
@@ -624,7 +624,7 @@ impl Migrator {
             }
             let parents = label_or_empty(script.down_revision());
             let (from_label, to_label) = match dir {
-                Direction::Down => (step.revision.clone(), parents),
+                StepKind::Down => (step.revision.clone(), parents),
                 _ => (parents, step.revision.clone()),
             };
             // Hand-written SQL changes the schema in ways the replayed `schema` cannot know.
@@ -635,7 +635,7 @@ impl Migrator {
             out.push(PlannedStep {
                 revision: step.revision.clone(),
                 message: script.header.message.clone(),
-                direction: dir,
+                kind: dir,
                 remove_heads: step.from_heads.clone(),
                 add_heads: step.to_heads.clone(),
                 statements,
@@ -715,7 +715,7 @@ impl Migrator {
                 after.join(",")
             },
             message: format!("stamp {}", targets.join(" ")),
-            direction: Direction::Stamp,
+            kind: StepKind::Stamp,
             remove_heads: remove,
             add_heads: add,
             statements: Vec::new(),

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use sqlx::{AnyConnection, Connection, Executor, Row};
 use strata::apply::{
-    self, bookkeeping, ApplyError, Direction, Event, ExecuteOptions, PlannedStep, StopFlag, TxMode,
+    self, bookkeeping, ApplyError, Event, ExecuteOptions, PlannedStep, StepKind, StopFlag, TxMode,
 };
 use strata::dialect::DialectKind;
 use strata::ops::Op;
@@ -145,8 +145,8 @@ async fn an_interrupted_step_outside_a_transaction_is_recorded_and_blocks_until_
         assert_eq!(records.len(), 1, "{kind}: {records:?}");
         let r = &records[0];
         assert_eq!(
-            (r.revision.as_str(), r.direction, r.progress),
-            ("bbbb00000002", Direction::Up, Some((2, 3))),
+            (r.revision.as_str(), r.kind, r.progress),
+            ("bbbb00000002", StepKind::Up, Some((2, 3))),
             "{kind}"
         );
         assert_eq!(
@@ -333,7 +333,7 @@ async fn an_interrupted_downgrade_names_the_stamp_that_records_it() {
         .expect_err("the second statement of the reverse fails");
     let records = m.interrupted(&mut db).await.expect("records");
     assert_eq!(records.len(), 1, "{records:?}");
-    assert_eq!(records[0].direction, Direction::Down);
+    assert_eq!(records[0].kind, StepKind::Down);
     assert_eq!(records[0].progress, Some((1, 2)));
     assert!(
         records[0].remedy().contains("`stamp --purge aaaa00000001`"),
@@ -515,7 +515,7 @@ fn step(revision: &str, statements: &[&str], add: &[&str], remove: &[&str]) -> P
     PlannedStep {
         revision: revision.into(),
         message: format!("step {revision}"),
-        direction: Direction::Up,
+        kind: StepKind::Up,
         remove_heads: remove.iter().map(|s| s.to_string()).collect(),
         add_heads: add.iter().map(|s| s.to_string()).collect(),
         statements: statements.iter().map(|s| s.to_string()).collect(),

@@ -42,7 +42,7 @@ use roundtrip_common::{
     assert_matches, assert_rows_carried, carried, normalized, parents_first, Live, Rows,
 };
 use serde::{Deserialize, Serialize};
-use strata::apply::Direction;
+use strata::apply::StepKind;
 use strata::dialect::{Dialect, DialectKind};
 use strata::diff::{canonical, dangling, diff, DiffOptions};
 use strata::ops::Op;
@@ -1759,7 +1759,7 @@ async fn run_case(kind: DialectKind, case: &Case, stats: &RefCell<Stats>) -> Res
     let create = diff(&Schema::new(), &norm_a, &all).map_err(|e| format!("creating A: {e}"))?;
     live.apply(
         "a",
-        Direction::Up,
+        StepKind::Up,
         Some("a"),
         &create.upgrade,
         &Schema::new(),
@@ -1791,7 +1791,7 @@ async fn run_case(kind: DialectKind, case: &Case, stats: &RefCell<Stats>) -> Res
     let plan = through_toml(plan)?;
     let context = |what: &str| format!("{what}\n  upgrade:\n    {}", describe(&plan.upgrade));
     let after_up = live
-        .apply("b", Direction::Up, Some("b"), &plan.upgrade, &got_a)
+        .apply("b", StepKind::Up, Some("b"), &plan.upgrade, &got_a)
         .await
         .map_err(|e| format!("{}\n  {e}", context("upgrade failed")))?;
     let got_b = live.introspect().await.schema;
@@ -1808,7 +1808,7 @@ async fn run_case(kind: DialectKind, case: &Case, stats: &RefCell<Stats>) -> Res
     )?;
 
     // 3. Downgrade back to A.
-    live.apply("b", Direction::Down, Some("a"), &plan.downgrade, &after_up)
+    live.apply("b", StepKind::Down, Some("a"), &plan.downgrade, &after_up)
         .await
         .map_err(|e| {
             format!(

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sqlx::{Executor, Row};
-use strata::apply::Direction;
+use strata::apply::StepKind;
 use strata::dialect::DialectKind;
 use strata::ops::Op;
 use strata::schema::{Column, PrimaryKey, SqlType, Table};
@@ -884,7 +884,7 @@ async fn kill_during_non_transactional(kind: DialectKind, seed: u64) {
             let r = &records[0];
             assert_eq!(
                 (r.revision.as_str(), r.direction),
-                (rev_id(2).as_str(), Direction::Up)
+                (rev_id(2).as_str(), StepKind::Up)
             );
             let (done, total) = r.progress.expect("progress");
             assert_eq!(total, INDEXES);

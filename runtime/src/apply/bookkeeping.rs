@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use sqlx::{AnyConnection, Executor, Row};
 
-use super::{run, ApplyError, Direction, PlannedStep};
+use super::{run, ApplyError, PlannedStep, StepKind};
 use crate::dialect::Dialect;
 use crate::ops::Op;
 use crate::schema::{naming, Column, PrimaryKey, SqlType, Table};
@@ -201,7 +201,7 @@ pub fn version_and_log_statements(
         LOG_TABLE,
         &[
             ("revision", Some(step.revision.clone())),
-            ("direction", Some(step.direction.as_str().into())),
+            ("direction", Some(step.kind.as_str().into())),
             ("checksum", step.checksum.clone()),
             ("message", Some(step.message.clone())),
             ("started_at", Some(started.to_string())),
@@ -227,9 +227,9 @@ pub fn version_and_log_statements(
 
 /// The audit-log direction of an open record: a step outside a transaction is running (or
 /// stopped half way).
-pub fn running_marker(direction: Direction) -> &'static str {
+pub fn running_marker(direction: StepKind) -> &'static str {
     match direction {
-        Direction::Down => "down-run",
+        StepKind::Down => "down-run",
         _ => "up-run",
     }
 }
@@ -244,7 +244,7 @@ pub struct Interruption {
     /// The revision.
     pub revision: String,
     /// Up or down.
-    pub direction: Direction,
+    pub kind: StepKind,
     /// When it started (RFC 3339, UTC).
     pub started_at: String,
     /// How many statements had completed when it stopped, of how many (`None` when the
@@ -263,8 +263,8 @@ pub struct Interruption {
 
 impl Interruption {
     fn verb(&self) -> &'static str {
-        match self.direction {
-            Direction::Down => "downgrade",
+        match self.kind {
+            StepKind::Down => "downgrade",
             _ => "upgrade",
         }
     }
@@ -307,11 +307,11 @@ impl Interruption {
 
     /// The `stamp` command that records the step as complete.
     pub fn stamp_command(&self) -> String {
-        match (&self.stamp_to, self.direction) {
-            (Some(to), Direction::Down) if to.is_empty() => "stamp --purge base".into(),
-            (Some(to), Direction::Down) => format!("stamp --purge {}", to.join(" ")),
+        match (&self.stamp_to, self.kind) {
+            (Some(to), StepKind::Down) if to.is_empty() => "stamp --purge base".into(),
+            (Some(to), StepKind::Down) => format!("stamp --purge {}", to.join(" ")),
             (Some(to), _) if !to.is_empty() => format!("stamp {}", to.join(" ")),
-            (_, Direction::Down) => format!(
+            (_, StepKind::Down) => format!(
                 "stamp --purge <the revisions the database is at without {}>",
                 self.revision
             ),
@@ -350,7 +350,7 @@ pub fn open_record_sql(dialect: &dyn Dialect, step: &PlannedStep, started: &str)
         LOG_TABLE,
         &[
             ("revision", Some(step.revision.clone())),
-            ("direction", Some(running_marker(step.direction).into())),
+            ("direction", Some(running_marker(step.kind).into())),
             ("checksum", step.checksum.clone()),
             ("message", Some(progress_message(step, 0))),
             ("started_at", Some(started.to_string())),
@@ -366,7 +366,7 @@ pub fn progress_sql(dialect: &dyn Dialect, step: &PlannedStep, done: usize) -> S
     dialect.update_open_log_sql(
         LOG_TABLE,
         &step.revision,
-        running_marker(step.direction),
+        running_marker(step.kind),
         &[("message", Some(progress_message(step, done)))],
     )
 }
@@ -382,9 +382,9 @@ pub fn finish_record_statements(
     out.push(dialect.update_open_log_sql(
         LOG_TABLE,
         &step.revision,
-        running_marker(step.direction),
+        running_marker(step.kind),
         &[
-            ("direction", Some(step.direction.as_str().into())),
+            ("direction", Some(step.kind.as_str().into())),
             ("message", Some(step.message.clone())),
             ("finished_at", Some(now_utc())),
             ("duration_ms", Some(duration.as_millis().to_string())),
@@ -402,7 +402,7 @@ pub fn close_record_sql(dialect: &dyn Dialect, record: &Interruption, how: &str)
     dialect.update_open_log_sql(
         LOG_TABLE,
         &record.revision,
-        running_marker(record.direction),
+        running_marker(record.kind),
         &[
             (
                 "message",
@@ -441,10 +441,10 @@ pub async fn read_interrupted(
         let (progress, message) = parse_progress(message.as_deref().unwrap_or_default());
         out.push(Interruption {
             revision,
-            direction: if direction == running_marker(Direction::Down) {
-                Direction::Down
+            kind: if direction == running_marker(StepKind::Down) {
+                StepKind::Down
             } else {
-                Direction::Up
+                StepKind::Up
             },
             started_at,
             progress,
@@ -492,7 +492,7 @@ mod tests {
     #[test]
     fn markers_fit_the_direction_column() {
         // `direction` is varchar(8); PostgreSQL enforces it.
-        for d in [Direction::Up, Direction::Down] {
+        for d in [StepKind::Up, StepKind::Down] {
             assert!(running_marker(d).len() <= 8);
         }
     }
@@ -501,7 +501,7 @@ mod tests {
     fn descriptions_say_what_ran_and_what_to_do() {
         let mut r = Interruption {
             revision: "abc".into(),
-            direction: Direction::Up,
+            kind: StepKind::Up,
             started_at: "2025-01-01T00:00:00.000Z".into(),
             progress: Some((1, 3)),
             message: "add index".into(),
@@ -514,7 +514,7 @@ mod tests {
         assert!(d.contains("statement 3 did not run"), "{d}");
         assert!(r.remedy().contains("`stamp abc`"), "{}", r.remedy());
         assert!(r.remedy().contains("`upgrade --retry-interrupted`"));
-        r.direction = Direction::Down;
+        r.kind = StepKind::Down;
         r.stamp_to = Some(Vec::new());
         assert!(
             r.remedy().contains("`stamp --purge base`"),

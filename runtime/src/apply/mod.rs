@@ -34,9 +34,11 @@ pub use lock::{LockError, LOCK_KEY};
 
 use crate::dialect::{Dialect, RenderError};
 
-/// Which way a step goes.
+/// What a step does, as the audit log's `direction` column records it (`up`, `down`, `stamp`,
+/// `accept`). Not [`graph::Direction`](crate::graph::Direction), which is only up or down.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Direction {
+#[non_exhaustive]
+pub enum StepKind {
     /// Applying a revision.
     Up,
     /// Reverting a revision.
@@ -48,14 +50,14 @@ pub enum Direction {
     Accept,
 }
 
-impl Direction {
+impl StepKind {
     /// `up`, `down`, `stamp` or `accept`, as stored in the audit log.
     pub fn as_str(self) -> &'static str {
         match self {
-            Direction::Up => "up",
-            Direction::Down => "down",
-            Direction::Stamp => "stamp",
-            Direction::Accept => "accept",
+            StepKind::Up => "up",
+            StepKind::Down => "down",
+            StepKind::Stamp => "stamp",
+            StepKind::Accept => "accept",
         }
     }
 }
@@ -67,8 +69,8 @@ pub struct PlannedStep {
     pub revision: String,
     /// Its message, for output.
     pub message: String,
-    /// Up, down or stamp.
-    pub direction: Direction,
+    /// What it does: up, down, stamp or accept.
+    pub kind: StepKind,
     /// Version rows this step removes.
     pub remove_heads: Vec<String>,
     /// Version rows this step adds.
@@ -610,8 +612,8 @@ async fn close_interruptions<E: FnMut(Event)>(
         events(Event::Note(format!(
             "Closed the interruption record of revision {} ({} started at {})",
             r.revision,
-            match r.direction {
-                Direction::Down => "downgrade",
+            match r.kind {
+                StepKind::Down => "downgrade",
                 _ => "upgrade",
             },
             r.started_at
@@ -909,7 +911,7 @@ fn statement_error_with(
 ) -> ApplyError {
     ApplyError::Statement {
         revision: step.revision.clone(),
-        direction: step.direction.as_str(),
+        direction: step.kind.as_str(),
         statement: statement.to_string(),
         message: e
             .as_database_error()
@@ -1154,7 +1156,7 @@ mod tests {
         PlannedStep {
             revision: "r".into(),
             message: "m".into(),
-            direction: Direction::Up,
+            kind: StepKind::Up,
             remove_heads: Vec::new(),
             add_heads: Vec::new(),
             statements: (0..n).map(|i| format!("S{i}")).collect(),

@@ -54,11 +54,11 @@ pub fn script(
             begin(&mut out, &mut open);
             rebuilt.extend(step.rebuilt_tables.iter().cloned());
         }
-        let verb = match step.direction {
-            super::Direction::Up => "upgrade",
-            super::Direction::Down => "downgrade",
-            super::Direction::Stamp => "stamp",
-            super::Direction::Accept => "accept",
+        let verb = match step.kind {
+            super::StepKind::Up => "upgrade",
+            super::StepKind::Down => "downgrade",
+            super::StepKind::Stamp => "stamp",
+            super::StepKind::Accept => "accept",
         };
         let _ = writeln!(
             out,

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use sqlx::{Executor, Row};
-use strata::apply::{execute, ApplyError, Direction, ExecuteOptions, PlannedStep, TxMode};
+use strata::apply::{execute, ApplyError, ExecuteOptions, PlannedStep, StepKind, TxMode};
 use strata::db::Db;
 use strata::dialect::{Dialect, DialectKind};
 use strata::diff::{diff, DiffOptions};
@@ -55,7 +55,7 @@ impl Live {
     pub async fn step(
         &mut self,
         revision: &str,
-        direction: Direction,
+        kind: StepKind,
         new_head: Option<&str>,
         statements: Vec<String>,
     ) -> Result<(), String> {
@@ -64,7 +64,7 @@ impl Live {
         let step = PlannedStep {
             revision: revision.into(),
             message: format!("round trip: {revision}"),
-            direction,
+            kind,
             remove_heads: remove.clone(),
             add_heads: add.clone(),
             statements: statements.clone(),
@@ -143,7 +143,7 @@ impl Live {
     pub async fn apply(
         &mut self,
         revision: &str,
-        direction: Direction,
+        direction: StepKind,
         new_head: Option<&str>,
         ops: &[Op],
         before: &Schema,
