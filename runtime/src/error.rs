@@ -21,7 +21,7 @@ pub enum Error {
     Connect(#[from] crate::db::ConnectError),
     /// The database catalog cannot be read.
     #[error(transparent)]
-    Introspect(#[from] crate::introspect::IntrospectError),
+    Introspect(#[from] crate::dialect::IntrospectError),
     /// The models do not form a valid schema.
     #[error(transparent)]
     Schema(#[from] crate::schema::SchemaError),

@@ -24,22 +24,22 @@ use sqlx::AnyConnection;
 
 use crate::apply::{
     self, bookkeeping, Event, ExecuteOptions, Interruption, OnInterrupted, PlannedStep, StepKind,
-    StopFlag, TxMode,
+    StopFlag, TxMode, LOCK_KEY,
 };
 use crate::config::Settings;
 use crate::db::{self, Db};
-use crate::dialect::{Dialect, DialectKind};
+use crate::dialect::Dialect;
+use crate::dialect::IntrospectOptions;
 use crate::diff::{self, DiffOptions, Plan};
 use crate::error::Error;
 use crate::graph::{self, RevisionGraph};
-use crate::introspect::{self, IntrospectOptions};
+use crate::introspect;
 use crate::model::TableDef;
 use crate::ops::{self, Op};
 use crate::render::render_ops;
 use crate::schema::Schema;
 use crate::script::{self, Header, Script};
 
-pub use crate::apply::LOCK_KEY;
 pub use crate::error::ChangedFile;
 
 /// How `upgrade` and `downgrade` run.
@@ -201,11 +201,22 @@ impl Migrator {
         }
     }
 
-    /// Connects to `url` (and selects the configured PostgreSQL schema, which must exist).
+    /// Connects to `url` with the built-in dialect its scheme names (`sqlite:`,
+    /// `postgres://`), and selects the configured PostgreSQL schema, which must exist.
     pub async fn connect(&self, url: &str) -> Result<Db, Error> {
-        let mut db = db::connect(url).await?;
+        self.connect_with(url, db::dialect_of(url)?).await
+    }
+
+    /// Connects to `url` and speaks `dialect` on it: how a dialect defined outside Strata
+    /// (an implementation of [`Dialect`]) is used. The URL goes to the driver as it is; the
+    /// configured schema is selected as with [`Migrator::connect`].
+    pub async fn connect_with(
+        &self,
+        url: &str,
+        dialect: &'static dyn Dialect,
+    ) -> Result<Db, Error> {
+        let mut db = db::connect_with(url, dialect).await?;
         if let Some(schema) = &self.settings.schema {
-            let dialect = db.kind.dialect()?;
             let failed = |source| apply::ApplyError::Database {
                 doing: format!("selecting schema {schema}"),
                 source,
@@ -232,7 +243,7 @@ impl Migrator {
 
     /// The database's current revisions (its version rows), sorted.
     pub async fn current(&self, db: &mut Db) -> Result<Vec<String>, Error> {
-        let dialect = db.kind.dialect()?;
+        let dialect = db.dialect();
         Ok(bookkeeping::read_versions(&mut db.conn, dialect).await?)
     }
 
@@ -339,7 +350,7 @@ impl Migrator {
         opts: &RunOptions,
         mut events: impl FnMut(Event),
     ) -> Result<Vec<PlannedStep>, Error> {
-        let dialect = db.kind.dialect()?;
+        let dialect = db.dialect();
         let exec = self.execute_options(opts);
         // The steps are computed once, from the rows read under the lock; later transactions
         // (one per migration) only drop the steps already done, so `-1` never walks twice.
@@ -399,7 +410,7 @@ impl Migrator {
     /// The open interruption records: steps outside a transaction that started and did not
     /// finish (see [`apply::bookkeeping`]), each with the `stamp` that records it as done.
     pub async fn interrupted(&self, db: &mut Db) -> Result<Vec<Interruption>, Error> {
-        let dialect = db.kind.dialect()?;
+        let dialect = db.dialect();
         let mut records = bookkeeping::read_interrupted(&mut db.conn, dialect).await?;
         if records.is_empty() {
             return Ok(records);
@@ -499,7 +510,7 @@ impl Migrator {
     /// The applied revisions whose file was edited since it ran: its SHA-256 differs from the
     /// one `strata_log` recorded (at `up`, `stamp`, or the last [`Migrator::accept`]).
     pub async fn changed_files(&self, db: &mut Db) -> Result<Vec<ChangedFile>, Error> {
-        let dialect = db.kind.dialect()?;
+        let dialect = db.dialect();
         let heads = bookkeeping::read_versions(&mut db.conn, dialect).await?;
         let applied = self.graph.applied(&heads)?;
         self.changed(&mut db.conn, dialect, &applied).await
@@ -518,7 +529,7 @@ impl Migrator {
         targets: &[String],
         mut events: impl FnMut(Event),
     ) -> Result<Vec<PlannedStep>, Error> {
-        let dialect = db.kind.dialect()?;
+        let dialect = db.dialect();
         let exec = self.execute_options(&RunOptions::default());
         let mut planned = false;
         let planner =
@@ -630,7 +641,7 @@ impl Migrator {
             // Hand-written SQL changes the schema in ways the replayed `schema` cannot know.
             let replan_after = ops.iter().any(|op| {
                 matches!(op, Op::Sql { dialect: only, .. }
-                    if only.is_none_or(|k| k == dialect.kind()))
+                    if only.is_none_or(|k| k.name() == dialect.name()))
             });
             out.push(PlannedStep {
                 revision: step.revision.clone(),
@@ -664,7 +675,7 @@ impl Migrator {
         purge: bool,
         mut events: impl FnMut(Event),
     ) -> Result<(Vec<String>, Vec<String>), Error> {
-        let dialect = db.kind.dialect()?;
+        let dialect = db.dialect();
         // Stamping states which revisions the schema is at: it closes open interruption
         // records, and creates a missing audit log again (both reported as events).
         let exec = ExecuteOptions {
@@ -738,12 +749,11 @@ impl Migrator {
     /// downgrade (`start:target`), for `dialect`, without connecting.
     pub fn offline_sql(
         &self,
-        kind: DialectKind,
+        dialect: &dyn Dialect,
         direction: graph::Direction,
         range: &str,
         tx_mode: Option<TxMode>,
     ) -> Result<String, Error> {
-        let dialect = kind.dialect()?;
         let (start, target) = match range.split_once(':') {
             Some((s, t)) => (s.trim(), t.trim()),
             None if direction == graph::Direction::Up => ("base", range.trim()),
@@ -871,11 +881,10 @@ impl Migrator {
     /// The SQL for `stamp` without connecting: the version-row changes from `start`.
     pub fn offline_stamp_sql(
         &self,
-        kind: DialectKind,
+        dialect: &dyn Dialect,
         targets: &[String],
         purge: bool,
     ) -> Result<String, Error> {
-        let dialect = kind.dialect()?;
         let step = self.stamp_step(&[], targets, purge)?;
         let steps: Vec<PlannedStep> = step.planned.into_iter().collect();
         let script = apply::offline::script(dialect, &steps, true, TxMode::Whole)?;
@@ -886,7 +895,7 @@ impl Migrator {
     /// the database to the models (empty when they agree).
     pub async fn compare(&self, db: &mut Db, models: &[&'static TableDef]) -> Result<Plan, Error> {
         self.ensure_up_to_date(db).await?;
-        let dialect = db.kind.dialect()?;
+        let dialect = db.dialect();
         let current = introspect::introspect(&mut db.conn, dialect, &self.introspect_options())
             .await?
             .schema;

@@ -3,12 +3,13 @@
 use sqlx::{AnyConnection, Executor};
 use strata::dialect::postgres::Postgres;
 use strata::dialect::Catalog;
-use strata::introspect::{introspect, IntrospectOptions, Introspected};
+use strata::dialect::IntrospectOptions;
 use strata::schema::{
     Check, Column, Default, ForeignKey, Index, PrimaryKey, ReferentialAction, Schema, SqlType,
     Table, Unique,
 };
 use strata::testing::TestDb;
+use strata::testing::{introspect, Introspected};
 
 /// A fresh database. (`TestDb::postgres` connects before the `Any` drivers are installed when
 /// it is the first connection of the process, so install them first.)
@@ -370,7 +371,7 @@ fn expected() -> Schema {
 #[tokio::test]
 async fn reads_every_feature_exactly() {
     let db = pg("introspect_all").await;
-    let mut conn = db.connect().await.conn;
+    let mut conn = db.connect().await.into_conn();
     run(&mut conn, DDL).await;
     let got = read(&mut conn).await;
     let want = expected();
@@ -393,7 +394,7 @@ async fn reads_every_feature_exactly() {
 #[tokio::test]
 async fn reads_the_schema_it_is_told_to() {
     let db = pg("introspect_nsp").await;
-    let mut conn = db.connect().await.conn;
+    let mut conn = db.connect().await.into_conn();
     run(&mut conn, DDL).await;
     let got = read_schema(&mut conn, Some("other")).await.schema;
     let mut want = Schema::new();
@@ -430,7 +431,7 @@ async fn reads_the_schema_it_is_told_to() {
 #[tokio::test]
 async fn empty_database_and_bookkeeping_tables() {
     let db = pg("introspect_strata").await;
-    let mut conn = db.connect().await.conn;
+    let mut conn = db.connect().await.into_conn();
     assert_eq!(read(&mut conn).await.schema, Schema::new());
     run(
         &mut conn,
@@ -472,12 +473,12 @@ fn generated(count: usize) -> String {
 #[tokio::test]
 async fn query_count_does_not_depend_on_table_count() {
     let small = pg("introspect_small").await;
-    let mut conn = small.connect().await.conn;
+    let mut conn = small.connect().await.into_conn();
     run(&mut conn, &generated(3)).await;
     let three = read(&mut conn).await;
 
     let large = pg("introspect_large").await;
-    let mut conn = large.connect().await.conn;
+    let mut conn = large.connect().await.into_conn();
     run(&mut conn, &generated(300)).await;
     let many = read(&mut conn).await;
 

@@ -5,10 +5,11 @@ use std::path::PathBuf;
 use sqlx::{Executor, Row};
 use strata::apply::{Event, TxMode};
 use strata::dialect::DialectKind;
+use strata::dialect::IntrospectOptions;
 use strata::graph::Direction;
-use strata::introspect::{introspect, IntrospectOptions};
 use strata::ops::Op;
 use strata::schema::{Column, PrimaryKey, SqlType, Table};
+use strata::testing::introspect;
 use strata::testing::TestDb;
 use strata::{Migrator, NewRevision, RunOptions};
 
@@ -115,8 +116,8 @@ fn three_revisions(dir: &Dir) -> Migrator {
 }
 
 async fn tables(db: &mut strata::db::Db) -> Vec<String> {
-    let d = db.kind.dialect().expect("dialect");
-    let s = introspect(&mut db.conn, d, &IntrospectOptions::default())
+    let d = db.dialect();
+    let s = introspect(db.conn(), d, &IntrospectOptions::default())
         .await
         .expect("introspect")
         .schema;
@@ -188,7 +189,7 @@ async fn upgrade_downgrade_and_relative_targets() {
 
         // The audit log saw every step, with checksums.
         let n: i64 = db
-            .conn
+            .conn()
             .fetch_one("SELECT count(*) FROM strata_log WHERE checksum IS NOT NULL")
             .await
             .expect("log")
@@ -199,8 +200,8 @@ async fn upgrade_downgrade_and_relative_targets() {
 }
 
 async fn column_names(db: &mut strata::db::Db, table: &str) -> Vec<String> {
-    let d = db.kind.dialect().expect("dialect");
-    let s = introspect(&mut db.conn, d, &IntrospectOptions::default())
+    let d = db.dialect();
+    let s = introspect(db.conn(), d, &IntrospectOptions::default())
         .await
         .expect("introspect")
         .schema;
@@ -217,7 +218,7 @@ async fn assert_rolled_back<const N: usize>(
     err: &str,
     stays: [&str; N],
 ) {
-    let kind = db.kind;
+    let kind = db.dialect().name();
     assert!(err.contains("rolled back"), "{kind}: {err}");
     assert!(m.current(db).await.expect("current").is_empty(), "{kind}");
     assert!(tables(db).await.is_empty(), "{kind}: schema untouched");
@@ -338,7 +339,7 @@ async fn unknown_recorded_revision_is_an_error() {
         m.stamp(&mut db, &["head".into()], false, |_| {})
             .await
             .expect("stamp");
-        db.conn
+        db.conn()
             .execute("UPDATE strata_version SET version_num = 'ffff99999999'")
             .await
             .expect("corrupt");
@@ -383,10 +384,20 @@ async fn offline_sql_per_dialect() {
     let m = three_revisions(&dir);
     for kind in BOTH {
         let up = m
-            .offline_sql(kind, Direction::Up, "head", None)
+            .offline_sql(
+                kind.dialect().expect("dialect built"),
+                Direction::Up,
+                "head",
+                None,
+            )
             .expect("up");
         let down = m
-            .offline_sql(kind, Direction::Down, "head:base", None)
+            .offline_sql(
+                kind.dialect().expect("dialect built"),
+                Direction::Down,
+                "head:base",
+                None,
+            )
             .expect("down");
         // The log rows carry timestamps; blank them for the snapshot.
         let scrub = |s: &str| {
@@ -402,7 +413,12 @@ async fn offline_sql_per_dialect() {
         insta::assert_snapshot!(format!("offline_upgrade_{kind}"), scrub(&up));
         insta::assert_snapshot!(format!("offline_downgrade_{kind}"), scrub(&down));
         let err = m
-            .offline_sql(kind, Direction::Down, "base", None)
+            .offline_sql(
+                kind.dialect().expect("dialect built"),
+                Direction::Down,
+                "base",
+                None,
+            )
             .expect_err("needs a range")
             .to_string();
         assert!(err.contains("<from>:<to>"), "{err}");
@@ -418,9 +434,14 @@ async fn offline_script_runs_and_matches_online_result() {
         let tdb = TestDb::new(kind, "offline-run").await;
         let mut db = m.connect(&tdb.url).await.expect("connect");
         let script = m
-            .offline_sql(kind, Direction::Up, "head", None)
+            .offline_sql(
+                kind.dialect().expect("dialect built"),
+                Direction::Up,
+                "head",
+                None,
+            )
             .expect("sql");
-        db.conn
+        db.conn()
             .execute(sqlx::raw_sql(&script))
             .await
             .expect("script runs");
@@ -445,8 +466,8 @@ async fn postgres_lock_timeout_names_the_holder() {
     let tdb = TestDb::postgres("lock").await;
     let mut holder = m.connect(&tdb.url).await.expect("holder");
     holder
-        .conn
-        .execute(format!("SELECT pg_advisory_lock({})", strata::migrator::LOCK_KEY).as_str())
+        .conn()
+        .execute(format!("SELECT pg_advisory_lock({})", strata::apply::LOCK_KEY).as_str())
         .await
         .expect("hold the lock");
     let mut db = m.connect(&tdb.url).await.expect("connect");
@@ -579,12 +600,22 @@ async fn header_only_migrator_loads_ops_on_demand() {
         let full = Migrator::open(&dir.0).expect("open");
         assert_eq!(
             scrub(
-                m.offline_sql(kind, Direction::Up, "head", None)
-                    .expect("offline")
+                m.offline_sql(
+                    kind.dialect().expect("dialect built"),
+                    Direction::Up,
+                    "head",
+                    None
+                )
+                .expect("offline")
             ),
             scrub(
-                full.offline_sql(kind, Direction::Up, "head", None)
-                    .expect("offline")
+                full.offline_sql(
+                    kind.dialect().expect("dialect built"),
+                    Direction::Up,
+                    "head",
+                    None
+                )
+                .expect("offline")
             )
         );
     }

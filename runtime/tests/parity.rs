@@ -16,15 +16,16 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use sqlx::{AnyConnection, Connection, Executor, Row};
+use strata::dialect::IntrospectOptions;
 use strata::dialect::{Dialect, DialectKind};
 use strata::diff::{diff, DiffOptions};
-use strata::introspect::{introspect, IntrospectOptions};
 use strata::model::{
     ColumnDef, ColumnType, DefaultValue, ForeignKeyDef, IndexDef, ReferentialAction, TableDef,
     UniqueDef,
 };
-use strata::render::render_ops;
 use strata::schema::{Default, Schema, SqlType};
+use strata::testing::introspect;
+use strata::testing::render_ops;
 use strata::testing::TestDb;
 
 // ---------------------------------------------------------------------------------------------
@@ -310,7 +311,7 @@ async fn strata_creates(conn: &mut AnyConnection, dialect: &dyn Dialect) {
     let mut tx = conn.begin().await.expect("begin");
     for s in &statements {
         if let Err(e) = tx.execute(s.as_str()).await {
-            panic!("{}: {e}\n  statement: {s}", dialect.kind());
+            panic!("{}: {e}\n  statement: {s}", dialect.name());
         }
     }
     if let Some(q) = dialect.foreign_key_violations_sql(&rebuilt) {
@@ -672,10 +673,10 @@ async fn parity(kind: DialectKind, via: Via) {
 
     let peer_db = TestDb::new(kind, &format!("{tag}_peer")).await;
     peer_creates(&peer_db.url, via).await;
-    let mut peer_conn = peer_db.connect().await.conn;
+    let mut peer_conn = peer_db.connect().await.into_conn();
 
     let ours_db = TestDb::new(kind, &format!("{tag}_strata")).await;
-    let mut ours_conn = ours_db.connect().await.conn;
+    let mut ours_conn = ours_db.connect().await.into_conn();
     strata_creates(&mut ours_conn, dialect).await;
 
     let opts = IntrospectOptions::default();

@@ -44,12 +44,13 @@ use roundtrip_common::{
 use serde::{Deserialize, Serialize};
 use strata::apply::StepKind;
 use strata::dialect::{Dialect, DialectKind};
-use strata::diff::{canonical, dangling, diff, DiffOptions};
+use strata::diff::{diff, DiffOptions};
 use strata::ops::Op;
 use strata::schema::{
     naming, Check, Column, Default, ForeignKey, Index, PrimaryKey, ReferentialAction, Schema,
     SqlType, Table, Unique,
 };
+use strata::testing::{canonical, dangling};
 
 /// Cases per dialect in CI.
 const DEFAULT_CASES: u32 = 64;
@@ -205,8 +206,8 @@ fn literal(d: &dyn Dialect, ty: &SqlType, v: Option<&str>) -> String {
     match ty {
         _ if numeric(ty) => v.to_string(),
         SqlType::Boolean => if v == "true" { "TRUE" } else { "FALSE" }.into(),
-        SqlType::Bytes => match d.kind() {
-            DialectKind::Postgres => format!("decode('{v}', 'hex')"),
+        SqlType::Bytes => match d.name() {
+            "postgres" => format!("decode('{v}', 'hex')"),
             _ => format!("X'{v}'"),
         },
         _ => d.quote_str(v),

@@ -10,11 +10,12 @@ use std::path::PathBuf;
 
 use sqlx::{Executor, Row};
 use strata::dialect::DialectKind;
+use strata::dialect::IntrospectOptions;
 use strata::diff::{diff, DiffOptions};
 use strata::graph::Direction;
-use strata::introspect::{introspect, IntrospectOptions};
 use strata::ops::Op;
 use strata::schema::{Schema, Table};
+use strata::testing::introspect;
 use strata::testing::TestDb;
 use strata::{Migrator, RunOptions};
 
@@ -150,8 +151,8 @@ fn migrations(dir: &Dir) -> Migrator {
 }
 
 async fn schema(db: &mut strata::db::Db) -> Schema {
-    let d = db.kind.dialect().expect("dialect");
-    introspect(&mut db.conn, d, &IntrospectOptions::default())
+    let d = db.dialect();
+    introspect(db.conn(), d, &IntrospectOptions::default())
         .await
         .expect("introspect")
         .schema
@@ -181,7 +182,7 @@ fn models_at(m: &Migrator, kind: DialectKind, rev: &str) -> Schema {
 async fn up(m: &Migrator, db: &mut strata::db::Db, target: &str) {
     m.upgrade(db, target, &RunOptions::default(), |_| {})
         .await
-        .unwrap_or_else(|e| panic!("{:?} upgrade {target}: {e}", db.kind));
+        .unwrap_or_else(|e| panic!("{} upgrade {target}: {e}", db.dialect().name()));
 }
 
 #[tokio::test]
@@ -194,7 +195,7 @@ async fn names_follow_renames_and_free_the_old_ones() {
         let none = DiffOptions::default();
 
         up(&m, &mut db, "a1").await;
-        db.conn
+        db.conn()
             .execute(
                 "INSERT INTO users (id, name, email) VALUES (1, 'ann', 'ann@x'), (2, 'bob', 'bob@x');
                  INSERT INTO posts (id, user_id) VALUES (10, 1)",
@@ -251,7 +252,7 @@ async fn names_follow_renames_and_free_the_old_ones() {
         // A new `users` with the old names: no collision (pk_users and ix_users_email were
         // taken on PostgreSQL, ix_users_email on SQLite).
         up(&m, &mut db, "c3").await;
-        db.conn
+        db.conn()
             .execute("INSERT INTO users (id, name, email) VALUES (1, 'cy', 'cy@x')")
             .await
             .expect("rows in the new users");
@@ -278,7 +279,7 @@ async fn names_follow_renames_and_free_the_old_ones() {
 
         // The rows came through.
         let n: i64 = db
-            .conn
+            .conn()
             .fetch_one("SELECT count(*) FROM members")
             .await
             .expect("count")
@@ -286,7 +287,7 @@ async fn names_follow_renames_and_free_the_old_ones() {
         assert_eq!(n, 2, "{kind}");
 
         // All the way down and up again, in one run each.
-        db.conn
+        db.conn()
             .execute("DELETE FROM users; DELETE FROM posts; DELETE FROM members")
             .await
             .expect("empty");
@@ -301,7 +302,12 @@ async fn names_follow_renames_and_free_the_old_ones() {
 
         // Offline, the same renames.
         let sql = m
-            .offline_sql(kind, Direction::Up, "a1:b2", None)
+            .offline_sql(
+                kind.dialect().expect("dialect built"),
+                Direction::Up,
+                "a1:b2",
+                None,
+            )
             .expect("offline");
         match kind {
             DialectKind::Postgres => {

@@ -44,10 +44,11 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use strata::apply::StepKind;
 use strata::dialect::DialectKind;
-use strata::diff::{canonical, dangling, diff, DiffError, DiffOptions, Plan};
+use strata::diff::{diff, DiffError, DiffOptions, Plan};
 use strata::ops::{apply_all, Op};
-use strata::render::render_ops;
 use strata::schema::Schema;
+use strata::testing::render_ops;
+use strata::testing::{canonical, dangling};
 
 mod roundtrip_common;
 use roundtrip_common::{

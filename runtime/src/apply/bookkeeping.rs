@@ -15,7 +15,7 @@ pub const VERSION_TABLE: &str = "strata_version";
 pub const LOG_TABLE: &str = "strata_log";
 
 /// The version table's definition.
-pub fn version_table() -> Table {
+pub(crate) fn version_table() -> Table {
     Table {
         name: VERSION_TABLE.into(),
         columns: vec![Column::new("version_num", SqlType::Varchar(32))],
@@ -28,7 +28,7 @@ pub fn version_table() -> Table {
 }
 
 /// The audit log's definition.
-pub fn log_table() -> Table {
+pub(crate) fn log_table() -> Table {
     Table {
         name: LOG_TABLE.into(),
         columns: vec![
@@ -60,7 +60,7 @@ fn create_table(dialect: &dyn Dialect, table: Table) -> Result<Vec<String>, Appl
 }
 
 /// The DDL that creates both tables.
-pub fn create_statements(dialect: &dyn Dialect) -> Result<Vec<String>, ApplyError> {
+pub(crate) fn create_statements(dialect: &dyn Dialect) -> Result<Vec<String>, ApplyError> {
     let mut out = Vec::new();
     for table in [version_table(), log_table()] {
         out.extend(create_table(dialect, table)?);
@@ -91,7 +91,7 @@ async fn exists(
 /// log does not (dropped by hand), the checksum guard has no records: that is an error
 /// ([`ApplyError::LogMissing`]) unless `recreate_log` (what `stamp` passes: stamping is how a
 /// user asserts the database's state), which creates the log again, empty, and returns true.
-pub async fn ensure_tables(
+pub(crate) async fn ensure_tables(
     conn: &mut AnyConnection,
     dialect: &dyn Dialect,
     recreate_log: bool,
@@ -120,7 +120,7 @@ pub async fn ensure_tables(
 }
 
 /// The current heads recorded in the database (empty when the version table is missing).
-pub async fn read_versions(
+pub(crate) async fn read_versions(
     conn: &mut AnyConnection,
     dialect: &dyn Dialect,
 ) -> Result<Vec<String>, ApplyError> {
@@ -146,7 +146,7 @@ pub async fn read_versions(
 
 /// The checksum recorded for each applied revision (the latest `up`, `stamp` or `accept`
 /// wins).
-pub async fn read_checksums(
+pub(crate) async fn read_checksums(
     conn: &mut AnyConnection,
     dialect: &dyn Dialect,
 ) -> Result<std::collections::HashMap<String, String>, ApplyError> {
@@ -185,12 +185,12 @@ fn version_statements(dialect: &dyn Dialect, step: &PlannedStep) -> Vec<String> 
 }
 
 /// The current time in UTC, RFC 3339 with milliseconds.
-pub fn now_utc() -> String {
+pub(crate) fn now_utc() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// The statements that move the version rows for `step` and append its audit-log row.
-pub fn version_and_log_statements(
+pub(crate) fn version_and_log_statements(
     dialect: &dyn Dialect,
     step: &PlannedStep,
     started: &str,
@@ -227,7 +227,7 @@ pub fn version_and_log_statements(
 
 /// The audit-log direction of an open record: a step outside a transaction is running (or
 /// stopped half way).
-pub fn running_marker(direction: StepKind) -> &'static str {
+pub(crate) fn running_marker(direction: StepKind) -> &'static str {
     match direction {
         StepKind::Down => "down-run",
         _ => "up-run",
@@ -345,7 +345,7 @@ fn progress_message(step: &PlannedStep, done: usize) -> String {
 
 /// The statement that opens the interruption record of `step` (committed before its first
 /// statement runs).
-pub fn open_record_sql(dialect: &dyn Dialect, step: &PlannedStep, started: &str) -> String {
+pub(crate) fn open_record_sql(dialect: &dyn Dialect, step: &PlannedStep, started: &str) -> String {
     dialect.insert_log_sql(
         LOG_TABLE,
         &[
@@ -362,7 +362,7 @@ pub fn open_record_sql(dialect: &dyn Dialect, step: &PlannedStep, started: &str)
 }
 
 /// The statement that records that `done` statements of `step` completed.
-pub fn progress_sql(dialect: &dyn Dialect, step: &PlannedStep, done: usize) -> String {
+pub(crate) fn progress_sql(dialect: &dyn Dialect, step: &PlannedStep, done: usize) -> String {
     dialect.update_open_log_sql(
         LOG_TABLE,
         &step.revision,
@@ -373,7 +373,7 @@ pub fn progress_sql(dialect: &dyn Dialect, step: &PlannedStep, done: usize) -> S
 
 /// The statements that move the version rows for a step that ran outside a transaction and
 /// complete its record; they run in one small transaction.
-pub fn finish_record_statements(
+pub(crate) fn finish_record_statements(
     dialect: &dyn Dialect,
     step: &PlannedStep,
     duration: Duration,
@@ -394,7 +394,7 @@ pub fn finish_record_statements(
 }
 
 /// The statement that closes an open record without completing it (`how`: what closed it).
-pub fn close_record_sql(dialect: &dyn Dialect, record: &Interruption, how: &str) -> String {
+pub(crate) fn close_record_sql(dialect: &dyn Dialect, record: &Interruption, how: &str) -> String {
     let progress = match record.progress {
         Some((done, total)) => format!(" after {done} of {total} statements"),
         None => String::new(),

@@ -29,7 +29,7 @@ pub trait Catalog: Syntax {
 
     /// Builds the schema from the rows of [`Dialect::catalog_queries`], one `Vec` per query,
     /// in the same order. Read a row's columns by name through
-    /// [`CatalogRow`](crate::introspect::CatalogRow).
+    /// [`CatalogRow`].
     fn assemble(
         &self,
         results: Vec<Vec<CatalogValues>>,

@@ -9,9 +9,7 @@ use std::sync::Arc;
 use futures_util::TryStreamExt;
 use sqlx::{AnyConnection, Executor};
 
-pub use crate::dialect::catalog::{CatalogRow, CatalogValues, IntrospectError, IntrospectOptions};
-
-use crate::dialect::Dialect;
+use crate::dialect::{CatalogValues, Dialect, IntrospectError, IntrospectOptions};
 use crate::schema::Schema;
 
 /// The result of introspection, with the number of catalog queries it took.
@@ -57,6 +55,6 @@ pub async fn introspect(
 }
 
 /// Whether a table is Strata's own (`strata_version`, `strata_log`, ...), never diffed.
-pub fn is_bookkeeping(table: &str) -> bool {
+pub(crate) fn is_bookkeeping(table: &str) -> bool {
     table.starts_with("strata_")
 }

@@ -20,8 +20,8 @@ use crate::schema::{
 pub struct Sqlite;
 
 impl Syntax for Sqlite {
-    fn kind(&self) -> DialectKind {
-        DialectKind::Sqlite
+    fn name(&self) -> &'static str {
+        DialectKind::Sqlite.name()
     }
 
     fn type_sql(&self, ty: &SqlType) -> Result<String, RenderError> {
