@@ -52,6 +52,23 @@
 //!   and keep its dialects: `default-features = false, features = ["postgres"]`.
 //! - `test-support`: Strata's own test helpers (`strata::testing`: throwaway databases and
 //!   the crate-internal stages). For Strata's tests only; not public API.
+//!
+//! # Glossary
+//!
+//! One word per concept, in pipeline order:
+//! - **op**: one schema operation, plain data ([`ops::Op`]).
+//! - **changes**: what the diff finds between two schemas: upgrade ops, downgrade ops and notes
+//!   ([`diff::Changes`]).
+//! - **replay**: running ops on a schema value, without a database ([`ops::Op::apply`]; an op
+//!   that does not fit is an [`ops::ReplayError`]).
+//! - **migration file** (**script** in code): one revision's file, a header and its ops
+//!   ([`script::Script`]); **revision** is its id, a node of the [`graph`].
+//! - **step**: one revision to run one way, with the version rows it moves ([`graph::Step`]).
+//! - **planned step**: a step rendered for the connected dialect, ready to run
+//!   ([`apply::PlannedStep`]); the **planner** is the function the executor calls under the
+//!   lock to turn the version rows into planned steps; a run's **plan** is those steps.
+//! - **apply**: running planned steps on a database ([`apply`]); **offline SQL** is the same
+//!   steps printed for running by hand ([`Migrator::offline_sql`]).
 
 // With test support on, every `pub` item must be reachable from outside the crate (public
 // API or `testing`); anything else is `pub(crate)`, so `pub` means what it says.

@@ -28,9 +28,8 @@ use crate::apply::{
 };
 use crate::config::Settings;
 use crate::db::{self, Db};
-use crate::dialect::Dialect;
-use crate::dialect::IntrospectOptions;
-use crate::diff::{self, DiffOptions, Plan};
+use crate::dialect::{Dialect, IntrospectOptions};
+use crate::diff::{self, Changes, DiffOptions};
 use crate::error::Error;
 use crate::graph::{self, RevisionGraph};
 use crate::introspect;
@@ -354,11 +353,11 @@ impl Migrator {
         let exec = self.execute_options(opts);
         // The steps are computed once, from the rows read under the lock; later transactions
         // (one per migration) only drop the steps already done, so `-1` never walks twice.
-        let mut plan: Option<Vec<graph::Step>> = None;
+        let mut computed: Option<Vec<graph::Step>> = None;
         let iopts = self.introspect_options();
         let planner =
             async |conn: &mut AnyConnection, heads: &[String]| -> Result<Vec<PlannedStep>, Error> {
-                let steps = match &plan {
+                let steps = match &computed {
                     Some(steps) => {
                         let applied = self.graph.applied(heads)?;
                         steps
@@ -385,7 +384,7 @@ impl Migrator {
                         {
                             self.script(&s.revision)?.downgrade_ops()?;
                         }
-                        plan = Some(steps.clone());
+                        computed = Some(steps.clone());
                         steps
                     }
                 };
@@ -891,9 +890,13 @@ impl Migrator {
         Ok(self.in_schema(dialect, script))
     }
 
-    /// Compares `models` with the database, which must be at the head: the plan that brings
+    /// Compares `models` with the database, which must be at the head: the changes that bring
     /// the database to the models (empty when they agree).
-    pub async fn compare(&self, db: &mut Db, models: &[&'static TableDef]) -> Result<Plan, Error> {
+    pub async fn compare(
+        &self,
+        db: &mut Db,
+        models: &[&'static TableDef],
+    ) -> Result<Changes, Error> {
         self.ensure_up_to_date(db).await?;
         let dialect = db.dialect();
         let current = introspect::introspect(&mut db.conn, dialect, &self.introspect_options())
@@ -917,7 +920,7 @@ impl Migrator {
     /// head, or an applied revision's file was edited since it ran
     /// ([`Error::ChangedFiles`]); otherwise returns the changes the models still need
     /// (empty: in sync).
-    pub async fn check(&self, db: &mut Db, models: &[&'static TableDef]) -> Result<Plan, Error> {
+    pub async fn check(&self, db: &mut Db, models: &[&'static TableDef]) -> Result<Changes, Error> {
         if self.graph.heads().len() > 1 {
             self.graph.head()?;
         }

@@ -179,7 +179,7 @@ impl Drop for TestDb {
     }
 }
 
-/// `schema` in a canonical form for comparing what a plan produces with what was asked for:
+/// `schema` in a canonical form for comparing what changes produce with what was asked for:
 /// rename hints removed, columns sorted by name (the diff never reorders columns) and every
 /// constraint and index list sorted. Names are kept.
 pub fn canonical(schema: &Schema) -> Schema {
@@ -211,8 +211,8 @@ pub fn canonical(schema: &Schema) -> Schema {
 
 /// What in `schema` refers to something that does not exist: a foreign key to a missing table
 /// or column, a key, constraint or index on a missing column. Empty for a consistent schema.
-/// A plan replayed op by op keeps a consistent schema consistent at every step; tests use this
-/// to check the order of a plan.
+/// Changes replayed op by op keep a consistent schema consistent at every step; tests use this
+/// to check the order of changes.
 pub fn dangling(schema: &Schema) -> Vec<String> {
     let mut out = Vec::new();
     for t in schema.tables.values() {

@@ -3,48 +3,13 @@
 //! (a `strata_log` row with direction `accept`) without running anything; the guard then
 //! passes. Live on SQLite and PostgreSQL.
 
-use std::path::PathBuf;
+mod common;
 
 use sqlx::{Executor, Row};
-use strata::dialect::DialectKind;
-use strata::testing::TestDb;
+use strata::testing::{TestDb, DIALECTS};
 use strata::{Error, Migrator, RunOptions};
 
-const BOTH: [DialectKind; 2] = [DialectKind::Sqlite, DialectKind::Postgres];
-
-struct Dir(PathBuf);
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn temp_dir(tag: &str) -> Dir {
-    let d = std::env::temp_dir().join(format!(
-        "strata-accept-{tag}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0)
-    ));
-    std::fs::create_dir_all(d.join("versions")).expect("temp dir");
-    Dir(d)
-}
-
-fn write(dir: &Dir, rev: &str, parent: Option<&str>, body: &str) -> PathBuf {
-    let parent = parent
-        .map(|p| format!("down_revision = \"{p}\"\n"))
-        .unwrap_or_default();
-    let path = dir.0.join("versions").join(format!("{rev}_step.toml"));
-    std::fs::write(
-        &path,
-        format!("# step {rev}\nrevision = \"{rev}\"\n{parent}message = \"step {rev}\"\n{body}"),
-    )
-    .expect("write");
-    path
-}
+use common::{temp_dir, write_revision};
 
 const T1: &str = r#"
 [[upgrade]]
@@ -78,9 +43,9 @@ async fn log_rows(db: &mut strata::db::Db, direction: &str) -> Vec<(String, Stri
 
 #[tokio::test]
 async fn a_harmless_edit_is_accepted_once_and_for_all() {
-    for kind in BOTH {
+    for kind in DIALECTS {
         let dir = temp_dir("accept");
-        let a1 = write(&dir, "a1", None, T1);
+        let a1 = write_revision(&dir, "a1", None, T1);
         let m = Migrator::open(&dir.0).expect("open");
         let tdb = TestDb::new(kind, "accept").await;
         let mut db = m.connect(&tdb.url).await.expect("connect");
@@ -92,7 +57,7 @@ async fn a_harmless_edit_is_accepted_once_and_for_all() {
         // A comment added to the applied file, and a new revision on top.
         let text = std::fs::read_to_string(&a1).expect("read");
         std::fs::write(&a1, format!("{text}# reviewed: fine\n")).expect("edit");
-        write(&dir, "b2", Some("a1"), T2);
+        write_revision(&dir, "b2", Some("a1"), T2);
         let m = Migrator::open(&dir.0).expect("reopen");
         let edited = m.graph().get("a1").expect("a1").checksum.clone();
         assert_ne!(ran, edited);

@@ -3,52 +3,18 @@
 //! anything runs; `downgrade = []` declares a downgrade that does nothing. Live on SQLite and
 //! PostgreSQL, and offline (`downgrade --sql` renders the same ops).
 
-use std::path::{Path, PathBuf};
+mod common;
 
 use strata::apply::Event;
-use strata::dialect::DialectKind;
 use strata::dialect::IntrospectOptions;
 use strata::graph::Direction;
 use strata::migrator::Count;
 use strata::ops::Op;
 use strata::script::{Header, Script, ScriptError};
-use strata::testing::introspect;
-use strata::testing::TestDb;
+use strata::testing::{introspect, TestDb, DIALECTS};
 use strata::{Migrator, RunOptions};
 
-const BOTH: [DialectKind; 2] = [DialectKind::Sqlite, DialectKind::Postgres];
-
-struct Dir(PathBuf);
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn temp_dir(tag: &str) -> Dir {
-    let d = std::env::temp_dir().join(format!(
-        "strata-downgrades-{tag}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0)
-    ));
-    std::fs::create_dir_all(d.join("versions")).expect("temp dir");
-    Dir(d)
-}
-
-/// Writes `versions/<rev>_<slug>.toml` with `body` after the header.
-fn write(dir: &Path, rev: &str, parent: Option<&str>, body: &str) -> PathBuf {
-    let parent = parent
-        .map(|p| format!("down_revision = \"{p}\"\n"))
-        .unwrap_or_default();
-    let path = dir.join("versions").join(format!("{rev}_step.toml"));
-    let text = format!("revision = \"{rev}\"\n{parent}message = \"step {rev}\"\n{body}");
-    std::fs::write(&path, text).expect("write revision");
-    path
-}
+use common::{temp_dir, write_revision};
 
 const CREATE_USERS: &str = r#"
 [[upgrade]]
@@ -130,10 +96,10 @@ async fn indexes(db: &mut strata::db::Db, table: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn a_missing_downgrade_is_the_upgrade_reversed() {
-    for kind in BOTH {
+    for kind in DIALECTS {
         let dir = temp_dir("reversed");
-        write(&dir.0, "a1", None, CREATE_USERS);
-        write(&dir.0, "b2", Some("a1"), ADD_PHONE_NO_DOWNGRADE);
+        write_revision(&dir.0, "a1", None, CREATE_USERS);
+        write_revision(&dir.0, "b2", Some("a1"), ADD_PHONE_NO_DOWNGRADE);
         let m = Migrator::open(&dir.0).expect("open");
         let tdb = TestDb::new(kind, "reversed").await;
         let mut db = m.connect(&tdb.url).await.expect("connect");
@@ -184,12 +150,12 @@ async fn a_missing_downgrade_is_the_upgrade_reversed() {
 
 #[tokio::test]
 async fn an_irreversible_revision_is_refused_before_anything_runs() {
-    for kind in BOTH {
+    for kind in DIALECTS {
         let dir = temp_dir("irreversible");
-        write(&dir.0, "a1", None, CREATE_USERS);
-        let b2 = write(&dir.0, "b2", Some("a1"), IRREVERSIBLE);
+        write_revision(&dir.0, "a1", None, CREATE_USERS);
+        let b2 = write_revision(&dir.0, "b2", Some("a1"), IRREVERSIBLE);
         // c3 is reversible and above b2: `downgrade base` must not revert it either.
-        write(&dir.0, "c3", Some("b2"), ADD_PHONE_NO_DOWNGRADE);
+        write_revision(&dir.0, "c3", Some("b2"), ADD_PHONE_NO_DOWNGRADE);
         let m = Migrator::open(&dir.0).expect("open");
         let tdb = TestDb::new(kind, "irreversible").await;
         let mut db = m.connect(&tdb.url).await.expect("connect");
@@ -253,17 +219,17 @@ async fn an_irreversible_revision_is_refused_before_anything_runs() {
 
 #[tokio::test]
 async fn an_empty_declared_downgrade_does_nothing_on_purpose() {
-    for kind in BOTH {
+    for kind in DIALECTS {
         let dir = temp_dir("declared");
-        write(&dir.0, "a1", None, CREATE_USERS);
-        write(
+        write_revision(&dir.0, "a1", None, CREATE_USERS);
+        write_revision(
             &dir.0,
             "b2",
             Some("a1"),
             &format!("downgrade = []\n{IRREVERSIBLE}"),
         );
         // A merge-like revision with no ops at all downgrades as before.
-        write(&dir.0, "c3", Some("b2"), "");
+        write_revision(&dir.0, "c3", Some("b2"), "");
         let m = Migrator::open(&dir.0).expect("open");
         let tdb = TestDb::new(kind, "declared").await;
         let mut db = m.connect(&tdb.url).await.expect("connect");
@@ -284,14 +250,15 @@ async fn an_empty_declared_downgrade_does_nothing_on_purpose() {
 #[test]
 fn absent_and_empty_downgrades_parse_and_write_back_apart() {
     let dir = temp_dir("parse");
-    let absent = Script::load(write(&dir.0, "a1", None, ADD_PHONE_NO_DOWNGRADE)).expect("a1");
+    let absent =
+        Script::load(write_revision(&dir.0, "a1", None, ADD_PHONE_NO_DOWNGRADE)).expect("a1");
     assert!(!absent.downgrade_declared);
     let reversed = absent.downgrade_ops().expect("reversible");
     assert_eq!(reversed.len(), 3);
     assert!(matches!(reversed[0], Op::DropIndex { .. }));
     assert!(matches!(reversed[2], Op::DropColumn { .. }));
 
-    let declared = Script::load(write(
+    let declared = Script::load(write_revision(
         &dir.0,
         "b2",
         None,
@@ -301,7 +268,7 @@ fn absent_and_empty_downgrades_parse_and_write_back_apart() {
     assert!(declared.downgrade_declared);
     assert!(declared.downgrade_ops().expect("declared").is_empty());
 
-    let irreversible = Script::load(write(&dir.0, "c3", None, IRREVERSIBLE)).expect("c3");
+    let irreversible = Script::load(write_revision(&dir.0, "c3", None, IRREVERSIBLE)).expect("c3");
     match irreversible.downgrade_ops() {
         Err(ScriptError::Irreversible {
             revision,
@@ -346,10 +313,10 @@ fn absent_and_empty_downgrades_parse_and_write_back_apart() {
 
 #[tokio::test]
 async fn the_losses_of_a_downgrade_are_counted_on_the_live_objects() {
-    for kind in BOTH {
+    for kind in DIALECTS {
         let dir = temp_dir("losses");
-        write(&dir.0, "a1", None, CREATE_USERS);
-        write(
+        write_revision(&dir.0, "a1", None, CREATE_USERS);
+        write_revision(
             &dir.0,
             "b2",
             Some("a1"),

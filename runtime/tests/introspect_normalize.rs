@@ -1,7 +1,8 @@
 //! Normalisation: a model-built schema, normalised for a dialect, equals what introspection reads
 //! back after creating those tables with the DDL the renderer writes (spelled here by hand).
 
-use sqlx::{AnyConnection, Executor};
+mod common;
+
 use strata::dialect::DialectKind;
 use strata::dialect::IntrospectOptions;
 use strata::model::{
@@ -11,6 +12,8 @@ use strata::model::{
 use strata::schema::Schema;
 use strata::testing::introspect;
 use strata::testing::TestDb;
+
+use common::run;
 
 const fn col(name: &'static str, ty: ColumnType) -> ColumnDef {
     ColumnDef::new(name, ty)
@@ -211,14 +214,6 @@ CREATE TABLE "tags" (
   CONSTRAINT "fk_tags_post_id_posts" FOREIGN KEY ("post_id") REFERENCES "posts" ("id")
 )
 "#;
-
-async fn run(conn: &mut AnyConnection, ddl: &str) {
-    for stmt in ddl.split(";\n").map(str::trim).filter(|s| !s.is_empty()) {
-        conn.execute(stmt)
-            .await
-            .unwrap_or_else(|e| panic!("{e}\n{stmt}"));
-    }
-}
 
 async fn round_trip(kind: DialectKind, ddl: &str) {
     sqlx::any::install_default_drivers();

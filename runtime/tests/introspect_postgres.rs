@@ -1,29 +1,22 @@
 //! Introspection of real PostgreSQL databases built with hand-written DDL.
 
-use sqlx::{AnyConnection, Executor};
+mod common;
+
+use sqlx::AnyConnection;
 use strata::dialect::postgres::Postgres;
 use strata::dialect::Catalog;
 use strata::dialect::IntrospectOptions;
-use strata::schema::{
-    Check, Column, Default, ForeignKey, Index, PrimaryKey, ReferentialAction, Schema, SqlType,
-    Table, Unique,
-};
+use strata::schema::{Column, ColumnDefault, ReferentialAction, Schema, SqlType, Table};
 use strata::testing::TestDb;
 use strata::testing::{introspect, Introspected};
+
+use common::{c, ck, fk, ix, n, pk, run, uq, with_default};
 
 /// A fresh database. (`TestDb::postgres` connects before the `Any` drivers are installed when
 /// it is the first connection of the process, so install them first.)
 async fn pg(tag: &str) -> TestDb {
     sqlx::any::install_default_drivers();
     TestDb::postgres(tag).await
-}
-
-async fn run(conn: &mut AnyConnection, ddl: &str) {
-    for stmt in ddl.split(";\n").map(str::trim).filter(|s| !s.is_empty()) {
-        conn.execute(stmt)
-            .await
-            .unwrap_or_else(|e| panic!("{e}\n{stmt}"));
-    }
 }
 
 async fn read_schema(conn: &mut AnyConnection, schema: Option<&str>) -> Introspected {
@@ -39,77 +32,13 @@ async fn read(conn: &mut AnyConnection) -> Introspected {
     read_schema(conn, None).await
 }
 
-fn c(name: &str, ty: SqlType) -> Column {
-    Column::new(name, ty)
-}
-
-fn n(name: &str, ty: SqlType) -> Column {
-    Column::new(name, ty).nullable()
-}
-
 fn auto(mut col: Column) -> Column {
     col.autoincrement = true;
     col
 }
 
-fn with_default(mut col: Column, d: Default) -> Column {
-    col.default = Some(d);
-    col
-}
-
-fn sql(s: &str) -> Default {
-    Default::Sql { sql: s.into() }
-}
-
-fn strs(v: &[&str]) -> Vec<String> {
-    v.iter().map(|s| s.to_string()).collect()
-}
-
-fn pk(name: &str, cols: &[&str]) -> Option<PrimaryKey> {
-    Some(PrimaryKey {
-        name: name.into(),
-        columns: strs(cols),
-    })
-}
-
-fn uq(name: &str, cols: &[&str]) -> Unique {
-    Unique {
-        name: name.into(),
-        columns: strs(cols),
-    }
-}
-
-fn fk(
-    name: &str,
-    cols: &[&str],
-    ref_table: &str,
-    ref_cols: &[&str],
-    on_delete: ReferentialAction,
-    on_update: ReferentialAction,
-) -> ForeignKey {
-    ForeignKey {
-        name: name.into(),
-        columns: strs(cols),
-        ref_table: ref_table.into(),
-        ref_columns: strs(ref_cols),
-        on_delete,
-        on_update,
-    }
-}
-
-fn ix(name: &str, cols: &[&str], unique: bool) -> Index {
-    Index {
-        name: name.into(),
-        columns: strs(cols),
-        unique,
-    }
-}
-
-fn ck(name: &str, expr: &str) -> Check {
-    Check {
-        name: name.into(),
-        expr: expr.into(),
-    }
+fn sql(s: &str) -> ColumnDefault {
+    ColumnDefault::Sql { sql: s.into() }
 }
 
 const DDL: &str = r#"
@@ -216,18 +145,18 @@ fn expected() -> Schema {
                 ..c("email", Varchar(120))
             },
             n("name", Text),
-            with_default(n("age", SmallInt), Default::Int(18)),
-            with_default(n("score", Real), Default::Float(1.5)),
-            with_default(n("ratio", Double), Default::Float(-2.5)),
-            with_default(n("big", BigInt), Default::Int(-1)),
-            with_default(c("active", Boolean), Default::Bool(true)),
+            with_default(n("age", SmallInt), ColumnDefault::Int(18)),
+            with_default(n("score", Real), ColumnDefault::Float(1.5)),
+            with_default(n("ratio", Double), ColumnDefault::Float(-2.5)),
+            with_default(n("big", BigInt), ColumnDefault::Int(-1)),
+            with_default(c("active", Boolean), ColumnDefault::Bool(true)),
             n("avatar", Bytes),
             n("born", Date),
             n("wakes", Time),
             with_default(c("created_at", Timestamp), sql("CURRENT_TIMESTAMP")),
             with_default(n("seen_at", TimestampTz), sql("now()")),
             n("token", Uuid),
-            with_default(n("prefs", Json), Default::Str("{}".into())),
+            with_default(n("prefs", Json), ColumnDefault::Str("{}".into())),
             n("doc", Custom("jsonb".into())),
             with_default(
                 n(
@@ -237,7 +166,7 @@ fn expected() -> Schema {
                         scale: Some(2),
                     },
                 ),
-                Default::Int(0),
+                ColumnDefault::Int(0),
             ),
             n(
                 "amount",
@@ -253,7 +182,7 @@ fn expected() -> Schema {
                     scale: None,
                 },
             ),
-            with_default(n("nick", Text), Default::Str("it's".into())),
+            with_default(n("nick", Text), ColumnDefault::Str("it's".into())),
             n("code", Custom("character(3)".into())),
             n("tags", Custom("text[]".into())),
             with_default(n("expr", Text), sql("lower('ABC'::text)")),
@@ -289,7 +218,7 @@ fn expected() -> Schema {
         columns: vec![
             c("user_id", Integer),
             c("group_id", Integer),
-            with_default(c("role", Text), Default::Str("member".into())),
+            with_default(c("role", Text), ColumnDefault::Str("member".into())),
             n("inviter_id", Integer),
         ],
         primary_key: pk("pk_memberships", &["group_id", "user_id"]),
@@ -494,7 +423,7 @@ async fn query_count_does_not_depend_on_table_count() {
         assert!(t.columns[0].autoincrement, "{name}");
         assert_eq!(
             t.columns[2].default,
-            Some(Default::Str("x".into())),
+            Some(ColumnDefault::Str("x".into())),
             "{name}"
         );
     }

@@ -1,78 +1,23 @@
 //! Introspection of real SQLite databases built with hand-written DDL.
 
-use sqlx::{AnyConnection, Executor};
+mod common;
+
+use sqlx::AnyConnection;
 use strata::dialect::sqlite::Sqlite;
 use strata::dialect::IntrospectOptions;
 use strata::dialect::{Catalog, Syntax};
 use strata::schema::{
-    Check, Column, Default, ForeignKey, Index, PrimaryKey, ReferentialAction, Schema, SqlType,
-    Table, Unique,
+    Check, Column, ColumnDefault, ReferentialAction, Schema, SqlType, Table, Unique,
 };
 use strata::testing::TestDb;
 use strata::testing::{introspect, Introspected};
 
-async fn run(conn: &mut AnyConnection, ddl: &str) {
-    for stmt in ddl.split(";\n").map(str::trim).filter(|s| !s.is_empty()) {
-        conn.execute(stmt)
-            .await
-            .unwrap_or_else(|e| panic!("{e}\n{stmt}"));
-    }
-}
+use common::{c, fk, ix, n, pk, run, strs, with_default};
 
 async fn read(conn: &mut AnyConnection) -> Introspected {
     introspect(conn, &Sqlite, &IntrospectOptions::default())
         .await
         .expect("introspection succeeds")
-}
-
-fn c(name: &str, ty: SqlType) -> Column {
-    Column::new(name, ty)
-}
-
-fn n(name: &str, ty: SqlType) -> Column {
-    Column::new(name, ty).nullable()
-}
-
-fn with_default(mut col: Column, d: Default) -> Column {
-    col.default = Some(d);
-    col
-}
-
-fn strs(v: &[&str]) -> Vec<String> {
-    v.iter().map(|s| s.to_string()).collect()
-}
-
-fn pk(name: &str, cols: &[&str]) -> Option<PrimaryKey> {
-    Some(PrimaryKey {
-        name: name.into(),
-        columns: strs(cols),
-    })
-}
-
-fn fk(
-    name: &str,
-    cols: &[&str],
-    ref_table: &str,
-    ref_cols: &[&str],
-    on_delete: ReferentialAction,
-    on_update: ReferentialAction,
-) -> ForeignKey {
-    ForeignKey {
-        name: name.into(),
-        columns: strs(cols),
-        ref_table: ref_table.into(),
-        ref_columns: strs(ref_cols),
-        on_delete,
-        on_update,
-    }
-}
-
-fn ix(name: &str, cols: &[&str], unique: bool) -> Index {
-    Index {
-        name: name.into(),
-        columns: strs(cols),
-        unique,
-    }
 }
 
 const DDL: &str = r#"
@@ -158,24 +103,24 @@ fn expected() -> Schema {
             },
             c("email", Varchar(120)),
             n("name", Text),
-            with_default(n("age", SmallInt), Default::Int(18)),
-            with_default(n("score", Real), Default::Float(1.5)),
-            with_default(n("ratio", Double), Default::Float(-2.5)),
-            with_default(n("big", BigInt), Default::Int(-1)),
-            with_default(c("active", Boolean), Default::Bool(true)),
-            with_default(n("legacy_flag", Boolean), Default::Bool(false)),
+            with_default(n("age", SmallInt), ColumnDefault::Int(18)),
+            with_default(n("score", Real), ColumnDefault::Float(1.5)),
+            with_default(n("ratio", Double), ColumnDefault::Float(-2.5)),
+            with_default(n("big", BigInt), ColumnDefault::Int(-1)),
+            with_default(c("active", Boolean), ColumnDefault::Bool(true)),
+            with_default(n("legacy_flag", Boolean), ColumnDefault::Bool(false)),
             n("avatar", Bytes),
             n("born", Date),
             n("wakes", Time),
             with_default(
                 c("created_at", Timestamp),
-                Default::Sql {
+                ColumnDefault::Sql {
                     sql: "CURRENT_TIMESTAMP".into(),
                 },
             ),
             n("seen_at", TimestampTz),
             n("token", Uuid),
-            with_default(n("prefs", Json), Default::Str("{}".into())),
+            with_default(n("prefs", Json), ColumnDefault::Str("{}".into())),
             with_default(
                 n(
                     "balance",
@@ -184,7 +129,7 @@ fn expected() -> Schema {
                         scale: Some(2),
                     },
                 ),
-                Default::Int(0),
+                ColumnDefault::Int(0),
             ),
             n(
                 "amount",
@@ -200,18 +145,18 @@ fn expected() -> Schema {
                     scale: None,
                 },
             ),
-            with_default(n("nick", Text), Default::Str("it's".into())),
+            with_default(n("nick", Text), ColumnDefault::Str("it's".into())),
             n("hand", Timestamp),
             n("code", Custom("CHAR(3)".into())),
             n("untyped", Bytes),
             with_default(
                 n("expr", Text),
-                Default::Sql {
+                ColumnDefault::Sql {
                     sql: "lower('ABC')".into(),
                 },
             ),
             n("nul", Text),
-            with_default(n("syn", BigInt), Default::Bool(false)),
+            with_default(n("syn", BigInt), ColumnDefault::Bool(false)),
         ],
         primary_key: pk("pk_users", &["id"]),
         uniques: vec![Unique {
@@ -234,7 +179,7 @@ fn expected() -> Schema {
         columns: vec![
             c("user_id", Integer),
             c("group_id", Integer),
-            with_default(c("role", Text), Default::Str("member".into())),
+            with_default(c("role", Text), ColumnDefault::Str("member".into())),
             n("inviter_id", Integer),
         ],
         primary_key: pk("pk_memberships", &["user_id", "group_id"]),

@@ -1,6 +1,6 @@
 //! Applying and reverting migrations on real SQLite and PostgreSQL: the Migrator API end to end.
 
-use std::path::PathBuf;
+mod common;
 
 use sqlx::{Executor, Row};
 use strata::apply::{Event, TxMode};
@@ -15,24 +15,7 @@ use strata::{Migrator, NewRevision, RunOptions};
 
 use strata::testing::DIALECTS as BOTH;
 
-struct Dir(PathBuf);
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn temp_dir(tag: &str) -> Dir {
-    let d = std::env::temp_dir().join(format!(
-        "strata-migrator-{tag}-{}-{:?}",
-        std::process::id(),
-        std::time::SystemTime::now()
-    ));
-    let d = PathBuf::from(d.to_string_lossy().replace([' ', ':', '{', '}', ','], "_"));
-    std::fs::create_dir_all(d.join("versions")).expect("temp dir");
-    Dir(d)
-}
+use common::{temp_dir, Dir};
 
 fn users() -> Table {
     Table {

@@ -23,7 +23,7 @@ use strata::model::{
     ColumnDef, ColumnType, DefaultValue, ForeignKeyDef, IndexDef, ReferentialAction, TableDef,
     UniqueDef,
 };
-use strata::schema::{Default, Schema, SqlType};
+use strata::schema::{ColumnDefault, Schema, SqlType};
 use strata::testing::introspect;
 use strata::testing::render_ops;
 use strata::testing::TestDb;
@@ -353,7 +353,7 @@ struct ColumnShape {
     name: String,
     ty: SqlType,
     nullable: bool,
-    default: Option<Default>,
+    default: Option<ColumnDefault>,
     /// Whether the database generates values (identity, SERIAL, or a SQLite rowid alias).
     generated: bool,
 }
@@ -589,11 +589,13 @@ async fn behaviour(conn: &mut AnyConnection) -> Vec<String> {
 
 /// PostgreSQL: `now()` (what SQLAlchemy's `func.now()` renders) is `CURRENT_TIMESTAMP` (what
 /// the Strata model says, portably): the PostgreSQL manual documents them as equivalent.
-fn same_default(d: Default, kind: DialectKind) -> Default {
+fn same_default(d: ColumnDefault, kind: DialectKind) -> ColumnDefault {
     match d {
-        Default::Sql { sql } if kind == DialectKind::Postgres && sql == "now()" => Default::Sql {
-            sql: "CURRENT_TIMESTAMP".into(),
-        },
+        ColumnDefault::Sql { sql } if kind == DialectKind::Postgres && sql == "now()" => {
+            ColumnDefault::Sql {
+                sql: "CURRENT_TIMESTAMP".into(),
+            }
+        }
         d => d,
     }
 }

@@ -47,7 +47,7 @@ use strata::dialect::{Dialect, DialectKind};
 use strata::diff::{diff, DiffOptions};
 use strata::ops::Op;
 use strata::schema::{
-    naming, Check, Column, Default, ForeignKey, Index, PrimaryKey, ReferentialAction, Schema,
+    naming, Check, Column, ColumnDefault, ForeignKey, Index, PrimaryKey, ReferentialAction, Schema,
     SqlType, Table, Unique,
 };
 use strata::testing::{canonical, dangling};
@@ -216,22 +216,28 @@ fn literal(d: &dyn Dialect, ty: &SqlType, v: Option<&str>) -> String {
 
 /// The defaults a model may give a column of type `ty`, valid on both dialects. Some break
 /// the checks this generator writes (`-1`, `''`): rows filled from them are checked.
-fn defaults_for(ty: &SqlType) -> Vec<Default> {
-    let sql = |s: &str| Default::Sql { sql: s.into() };
-    let s = |s: &str| Default::Str(s.into());
+fn defaults_for(ty: &SqlType) -> Vec<ColumnDefault> {
+    let sql = |s: &str| ColumnDefault::Sql { sql: s.into() };
+    let s = |s: &str| ColumnDefault::Str(s.into());
     match ty {
         SqlType::SmallInt | SqlType::Integer | SqlType::BigInt => vec![
-            Default::Int(0),
-            Default::Int(7),
-            Default::Int(-1),
+            ColumnDefault::Int(0),
+            ColumnDefault::Int(7),
+            ColumnDefault::Int(-1),
             sql("1 + 2"),
         ],
         SqlType::Real | SqlType::Double => {
-            vec![Default::Float(0.5), Default::Float(-2.25), Default::Int(3)]
+            vec![
+                ColumnDefault::Float(0.5),
+                ColumnDefault::Float(-2.25),
+                ColumnDefault::Int(3),
+            ]
         }
-        SqlType::Decimal { scale: Some(0), .. } => vec![Default::Int(0), Default::Int(12)],
-        SqlType::Decimal { .. } => vec![Default::Int(0), Default::Float(1.5)],
-        SqlType::Boolean => vec![Default::Bool(true), Default::Bool(false)],
+        SqlType::Decimal { scale: Some(0), .. } => {
+            vec![ColumnDefault::Int(0), ColumnDefault::Int(12)]
+        }
+        SqlType::Decimal { .. } => vec![ColumnDefault::Int(0), ColumnDefault::Float(1.5)],
+        SqlType::Boolean => vec![ColumnDefault::Bool(true), ColumnDefault::Bool(false)],
         SqlType::Text => vec![s("x"), s("it's"), s(""), sql("lower('ABC')")],
         SqlType::Varchar(_) => vec![s("x"), s("dflt")],
         SqlType::Date => vec![s("2024-01-01"), sql("CURRENT_DATE")],
@@ -245,18 +251,18 @@ fn defaults_for(ty: &SqlType) -> Vec<Default> {
 }
 
 /// What a row holds in a column after a change that fills it from its default.
-fn default_value(d: Option<&Default>) -> Val {
+fn default_value(d: Option<&ColumnDefault>) -> Val {
     match d {
         None => Val::Null,
-        Some(Default::Int(i)) => Val::Known(i.to_string()),
-        Some(Default::Float(f)) => Val::Known(f.to_string()),
-        Some(Default::Bool(b)) => Val::Known(b.to_string()),
-        Some(Default::Str(s)) => Val::Known(s.clone()),
-        Some(Default::Sql { .. }) => Val::Unknown,
+        Some(ColumnDefault::Int(i)) => Val::Known(i.to_string()),
+        Some(ColumnDefault::Float(f)) => Val::Known(f.to_string()),
+        Some(ColumnDefault::Bool(b)) => Val::Known(b.to_string()),
+        Some(ColumnDefault::Str(s)) => Val::Known(s.clone()),
+        Some(ColumnDefault::Sql { .. }) => Val::Unknown,
     }
 }
 
-fn gen_default(ch: &mut Chooser<'_>, ty: &SqlType) -> Option<Default> {
+fn gen_default(ch: &mut Chooser<'_>, ty: &SqlType) -> Option<ColumnDefault> {
     ch.pick(&defaults_for(ty)).cloned()
 }
 
@@ -975,7 +981,13 @@ impl Editing<'_> {
     /// Gives B's column `t.col` type `ty` (when given) and default `default`. A column B adds
     /// is filled from its default (as finally written), so for one of those the change is
     /// refused when its rows could no longer be filled or would break a foreign key.
-    fn set_column(&mut self, t: &str, col: &str, ty: Option<SqlType>, default: Option<Default>) {
+    fn set_column(
+        &mut self,
+        t: &str,
+        col: &str,
+        ty: Option<SqlType>,
+        default: Option<ColumnDefault>,
+    ) {
         let new_in_b = self.a_column(t, col).is_none();
         if new_in_b {
             let Some(c) = self.b.table(t).and_then(|bt| bt.column(col)) else {
@@ -1588,7 +1600,7 @@ fn structure(s: &Schema, names: bool) -> Schema {
             c.comment = None;
             // The diff compares expressions leniently (PostgreSQL reads `lower('ABC')` back
             // as `lower('ABC'::text)`); here only that a default is an expression counts.
-            if let Some(Default::Sql { sql }) = &mut c.default {
+            if let Some(ColumnDefault::Sql { sql }) = &mut c.default {
                 sql.clear();
             }
         }
@@ -1695,7 +1707,7 @@ struct FileOps {
 
 /// `plan` with its ops written as a migration file's TOML and parsed back (they must come back
 /// equal).
-fn through_toml(mut plan: strata::diff::Plan) -> Result<strata::diff::Plan, String> {
+fn through_toml(mut plan: strata::diff::Changes) -> Result<strata::diff::Changes, String> {
     let ops = FileOps {
         upgrade: std::mem::take(&mut plan.upgrade),
         downgrade: std::mem::take(&mut plan.downgrade),

@@ -6,7 +6,7 @@
 //! old names (as a SQLite database shows them) still drops the right objects; downgrade to
 //! base and upgrade again.
 
-use std::path::PathBuf;
+mod common;
 
 use sqlx::{Executor, Row};
 use strata::dialect::DialectKind;
@@ -15,43 +15,10 @@ use strata::diff::{diff, DiffOptions};
 use strata::graph::Direction;
 use strata::ops::Op;
 use strata::schema::{Schema, Table};
-use strata::testing::introspect;
-use strata::testing::TestDb;
+use strata::testing::{introspect, TestDb, DIALECTS};
 use strata::{Migrator, RunOptions};
 
-const BOTH: [DialectKind; 2] = [DialectKind::Sqlite, DialectKind::Postgres];
-
-struct Dir(PathBuf);
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn temp_dir(tag: &str) -> Dir {
-    let d = std::env::temp_dir().join(format!(
-        "strata-rename-names-{tag}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0)
-    ));
-    std::fs::create_dir_all(d.join("versions")).expect("temp dir");
-    Dir(d)
-}
-
-fn write(dir: &Dir, rev: &str, parent: Option<&str>, body: &str) {
-    let parent = parent
-        .map(|p| format!("down_revision = \"{p}\"\n"))
-        .unwrap_or_default();
-    std::fs::write(
-        dir.0.join("versions").join(format!("{rev}_step.toml")),
-        format!("revision = \"{rev}\"\n{parent}message = \"step {rev}\"\n{body}"),
-    )
-    .expect("write");
-}
+use common::{temp_dir, write_revision, Dir};
 
 /// users (every kind of conventional name) and posts referencing it.
 const A1: &str = r#"
@@ -142,11 +109,11 @@ check = { name = "ck_members_email_len", expr = "length(email) > 3" }
 "#;
 
 fn migrations(dir: &Dir) -> Migrator {
-    write(dir, "a1", None, A1);
-    write(dir, "b2", Some("a1"), B2);
-    write(dir, "c3", Some("b2"), C3);
-    write(dir, "d4", Some("c3"), D4);
-    write(dir, "e5", Some("d4"), E5);
+    write_revision(dir, "a1", None, A1);
+    write_revision(dir, "b2", Some("a1"), B2);
+    write_revision(dir, "c3", Some("b2"), C3);
+    write_revision(dir, "d4", Some("c3"), D4);
+    write_revision(dir, "e5", Some("d4"), E5);
     Migrator::open(&dir.0).expect("open")
 }
 
@@ -187,7 +154,7 @@ async fn up(m: &Migrator, db: &mut strata::db::Db, target: &str) {
 
 #[tokio::test]
 async fn names_follow_renames_and_free_the_old_ones() {
-    for kind in BOTH {
+    for kind in DIALECTS {
         let dir = temp_dir("live");
         let m = migrations(&dir);
         let tdb = TestDb::new(kind, "rename_names").await;

@@ -6,8 +6,8 @@ use strata::db::Db;
 use strata::dialect::{Dialect, DialectKind};
 use strata::ops::{Change, DefaultChange, Op};
 use strata::schema::{
-    Check, Column, Default, ForeignKey, Index, PrimaryKey, ReferentialAction, Schema, SqlType,
-    Table, Unique,
+    Check, Column, ColumnDefault, ForeignKey, Index, PrimaryKey, ReferentialAction, Schema,
+    SqlType, Table, Unique,
 };
 use strata::testing::render_ops;
 use strata::testing::TestDb;
@@ -160,15 +160,15 @@ fn users() -> Table {
             },
             col("name", SqlType::Text).nullable(),
             Column {
-                default: Some(Default::Bool(true)),
+                default: Some(ColumnDefault::Bool(true)),
                 ..col("active", SqlType::Boolean)
             },
             Column {
-                default: Some(Default::Float(1.5)),
+                default: Some(ColumnDefault::Float(1.5)),
                 ..col("score", SqlType::Double).nullable()
             },
             Column {
-                default: Some(Default::Sql {
+                default: Some(ColumnDefault::Sql {
                     sql: s("CURRENT_TIMESTAMP"),
                 }),
                 ..col("created_at", SqlType::Timestamp)
@@ -422,8 +422,8 @@ async fn rows_survive_every_alter() {
         let mut default = alter("users", "active");
         if let Op::AlterColumn { default: d, .. } = &mut default {
             *d = Some(DefaultChange {
-                from: Some(Default::Bool(true)),
-                to: Some(Default::Bool(false)),
+                from: Some(ColumnDefault::Bool(true)),
+                to: Some(ColumnDefault::Bool(false)),
             });
         }
         l.must_migrate(&[nullable, default]).await;
@@ -468,14 +468,14 @@ async fn rows_survive_every_alter() {
             Op::AddColumn {
                 table: s("users"),
                 column: Column {
-                    default: Some(Default::Int(0)),
+                    default: Some(ColumnDefault::Int(0)),
                     ..col("logins", SqlType::BigInt)
                 },
             },
             Op::AddColumn {
                 table: s("articles"),
                 column: Column {
-                    default: Some(Default::Sql {
+                    default: Some(ColumnDefault::Sql {
                         sql: s("CURRENT_TIMESTAMP"),
                     }),
                     ..col("published_at", SqlType::Timestamp)
@@ -760,7 +760,7 @@ async fn identifiers_that_need_quoting() {
                     columns: vec![
                         col("order", SqlType::Integer),
                         Column {
-                            default: Some(Default::Str(s(default_text))),
+                            default: Some(ColumnDefault::Str(s(default_text))),
                             comment: Some(s("It's \"quoted\".")),
                             ..col(&weird, SqlType::Text)
                         },
@@ -815,14 +815,14 @@ async fn identifiers_that_need_quoting() {
                 ty: None,
                 nullable: None,
                 default: Some(DefaultChange {
-                    from: Some(Default::Str(s(default_text))),
-                    to: Some(Default::Str(s("it's \"new\""))),
+                    from: Some(ColumnDefault::Str(s(default_text))),
+                    to: Some(ColumnDefault::Str(s("it's \"new\""))),
                 }),
             },
             Op::AddColumn {
                 table: table.clone(),
                 column: Column {
-                    default: Some(Default::Str(s("o'k"))),
+                    default: Some(ColumnDefault::Str(s("o'k"))),
                     ..col("where", SqlType::Varchar(10))
                 },
             },
@@ -953,7 +953,7 @@ async fn self_reference_and_id_counter_survive_a_rebuild() {
 async fn compound_expression_defaults_apply() {
     use sqlx::{Executor, Row};
     use strata::ops::Op;
-    use strata::schema::{Column, Default, Schema, SqlType, Table};
+    use strata::schema::{Column, ColumnDefault, Schema, SqlType, Table};
     for kind in DIALECTS {
         let tdb = strata::testing::TestDb::new(kind, "compound-default").await;
         let mut db = tdb.connect().await;
@@ -963,7 +963,7 @@ async fn compound_expression_defaults_apply() {
             columns: vec![
                 Column::new("id", SqlType::Integer),
                 Column {
-                    default: Some(Default::Sql {
+                    default: Some(ColumnDefault::Sql {
                         sql: "1 = 1 AND 2 > 1".into(),
                     }),
                     ..Column::new("on", SqlType::Boolean)

@@ -3,8 +3,8 @@
 use strata::dialect::{Dialect, DialectKind, RenderError};
 use strata::ops::{Change, DefaultChange, Op};
 use strata::schema::{
-    Check, Column, Default, ForeignKey, Index, PrimaryKey, ReferentialAction, Schema, SqlType,
-    Table, Unique,
+    Check, Column, ColumnDefault, ForeignKey, Index, PrimaryKey, ReferentialAction, Schema,
+    SqlType, Table, Unique,
 };
 use strata::testing::{render_op, render_ops};
 
@@ -28,15 +28,15 @@ fn users() -> Table {
             },
             col("name", SqlType::Text).nullable(),
             Column {
-                default: Some(Default::Bool(true)),
+                default: Some(ColumnDefault::Bool(true)),
                 ..col("active", SqlType::Boolean)
             },
             Column {
-                default: Some(Default::Float(1.5)),
+                default: Some(ColumnDefault::Float(1.5)),
                 ..col("score", SqlType::Double).nullable()
             },
             Column {
-                default: Some(Default::Sql {
+                default: Some(ColumnDefault::Sql {
                     sql: "CURRENT_TIMESTAMP".into(),
                 }),
                 ..col("created_at", SqlType::TimestampTz)
@@ -217,7 +217,7 @@ fn cases() -> Vec<(&'static str, Schema, Op)> {
                         col("user_id", SqlType::Integer),
                         col("group_id", SqlType::Integer),
                         Column {
-                            default: Some(Default::Str("member".into())),
+                            default: Some(ColumnDefault::Str("member".into())),
                             ..col("role", SqlType::Varchar(20))
                         },
                     ],
@@ -263,7 +263,7 @@ fn cases() -> Vec<(&'static str, Schema, Op)> {
             Op::AddColumn {
                 table: u("users"),
                 column: Column {
-                    default: Some(Default::Int(0)),
+                    default: Some(ColumnDefault::Int(0)),
                     ..col("logins", SqlType::BigInt)
                 },
             },
@@ -274,7 +274,7 @@ fn cases() -> Vec<(&'static str, Schema, Op)> {
             Op::AddColumn {
                 table: u("posts"),
                 column: Column {
-                    default: Some(Default::Sql {
+                    default: Some(ColumnDefault::Sql {
                         sql: "CURRENT_TIMESTAMP".into(),
                     }),
                     ..col("published_at", SqlType::Timestamp)
@@ -349,8 +349,8 @@ fn cases() -> Vec<(&'static str, Schema, Op)> {
                 ty: None,
                 nullable: None,
                 default: Some(DefaultChange {
-                    from: Some(Default::Bool(true)),
-                    to: Some(Default::Bool(false)),
+                    from: Some(ColumnDefault::Bool(true)),
+                    to: Some(ColumnDefault::Bool(false)),
                 }),
             },
         ),
@@ -364,7 +364,7 @@ fn cases() -> Vec<(&'static str, Schema, Op)> {
                 ty: None,
                 nullable: None,
                 default: Some(DefaultChange {
-                    from: Some(Default::Float(1.5)),
+                    from: Some(ColumnDefault::Float(1.5)),
                     to: None,
                 }),
             },
@@ -386,7 +386,7 @@ fn cases() -> Vec<(&'static str, Schema, Op)> {
                 }),
                 default: Some(DefaultChange {
                     from: None,
-                    to: Some(Default::Str("anonymous".into())),
+                    to: Some(ColumnDefault::Str("anonymous".into())),
                 }),
             },
         ),
@@ -530,7 +530,7 @@ fn cases() -> Vec<(&'static str, Schema, Op)> {
                     columns: vec![
                         col("order", SqlType::Integer),
                         Column {
-                            default: Some(Default::Str("say \"hi\" it's".into())),
+                            default: Some(ColumnDefault::Str("say \"hi\" it's".into())),
                             ..col("Mixed\"Case", SqlType::Text)
                         },
                     ],
@@ -681,15 +681,15 @@ fn defaults_per_dialect() {
     let pg = DialectKind::Postgres.dialect().expect("postgres");
     let sqlite = DialectKind::Sqlite.dialect().expect("sqlite");
     let cases = [
-        (Default::Bool(true), "TRUE", "1"),
-        (Default::Bool(false), "FALSE", "0"),
-        (Default::Int(-5), "-5", "-5"),
-        (Default::Float(2.0), "2.0", "2.0"),
-        (Default::Float(1e20), "1.0e20", "1.0e20"),
-        (Default::Float(-0.25), "-0.25", "-0.25"),
-        (Default::Str("it's".into()), "'it''s'", "'it''s'"),
+        (ColumnDefault::Bool(true), "TRUE", "1"),
+        (ColumnDefault::Bool(false), "FALSE", "0"),
+        (ColumnDefault::Int(-5), "-5", "-5"),
+        (ColumnDefault::Float(2.0), "2.0", "2.0"),
+        (ColumnDefault::Float(1e20), "1.0e20", "1.0e20"),
+        (ColumnDefault::Float(-0.25), "-0.25", "-0.25"),
+        (ColumnDefault::Str("it's".into()), "'it''s'", "'it''s'"),
         (
-            Default::Sql {
+            ColumnDefault::Sql {
                 sql: "now()".into(),
             },
             "(now())",
@@ -697,7 +697,7 @@ fn defaults_per_dialect() {
         ),
         (
             // Unparenthesised, PostgreSQL rejects this (DEFAULT takes a restricted expression).
-            Default::Sql {
+            ColumnDefault::Sql {
                 sql: "1 = 1 AND TRUE".into(),
             },
             "(1 = 1 AND TRUE)",

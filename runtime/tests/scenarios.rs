@@ -44,7 +44,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use strata::apply::StepKind;
 use strata::dialect::DialectKind;
-use strata::diff::{diff, DiffError, DiffOptions, Plan};
+use strata::diff::{diff, Changes, DiffError, DiffOptions};
 use strata::ops::{apply_all, Op};
 use strata::schema::Schema;
 use strata::testing::render_ops;
@@ -69,7 +69,7 @@ struct Scenario {
     /// `options.toml`, or the defaults.
     options: DiffOptions,
     /// What the diff returned.
-    plan: Result<Plan, DiffError>,
+    plan: Result<Changes, DiffError>,
     /// `roundtrip.toml`, or the defaults.
     roundtrip: RoundTrip,
 }

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use strata::dialect::DialectKind;
 use strata::ops::{Change, DefaultChange, Op};
 use strata::schema::{
-    Check, Column, Default, ForeignKey, Index, PrimaryKey, ReferentialAction, SqlType, Table,
+    Check, Column, ColumnDefault, ForeignKey, Index, PrimaryKey, ReferentialAction, SqlType, Table,
     Unique,
 };
 use strata::script::{
@@ -23,14 +23,14 @@ fn users() -> Table {
             },
             Column::new("email", SqlType::Varchar(120)),
             Column {
-                default: Some(Default::Sql {
+                default: Some(ColumnDefault::Sql {
                     sql: "CURRENT_TIMESTAMP".into(),
                 }),
                 comment: Some("when the row was \"created\"".into()),
                 ..Column::new("created_at", SqlType::TimestampTz)
             },
             Column {
-                default: Some(Default::Float(1.5)),
+                default: Some(ColumnDefault::Float(1.5)),
                 ..Column::new(
                     "score",
                     SqlType::Decimal {
@@ -103,7 +103,7 @@ fn every_op() -> Vec<Op> {
         Op::DropColumn {
             table: "users".into(),
             column: Column {
-                default: Some(Default::Str("it's \\ \"odd\"\n".into())),
+                default: Some(ColumnDefault::Str("it's \\ \"odd\"\n".into())),
                 ..Column::new("nick", SqlType::Text)
             },
         },
@@ -120,8 +120,8 @@ fn every_op() -> Vec<Op> {
                 to: true,
             }),
             default: Some(DefaultChange {
-                from: Some(Default::Int(0)),
-                to: Some(Default::Bool(true)),
+                from: Some(ColumnDefault::Int(0)),
+                to: Some(ColumnDefault::Bool(true)),
             }),
         },
         Op::AlterColumn {

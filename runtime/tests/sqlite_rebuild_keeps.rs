@@ -2,33 +2,16 @@
 //! generated column, collation and table option the table had, through upgrade and downgrade,
 //! with rows in the table; what it cannot keep is refused before anything runs.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 
 use sqlx::{Executor, Row};
 use strata::db::Db;
 use strata::testing::TestDb;
 use strata::{Migrator, RunOptions};
 
-struct Dir(PathBuf);
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn temp_dir(tag: &str) -> Dir {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let d = std::env::temp_dir().join(format!(
-        "strata-rebuild-{tag}-{}-{nanos}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(d.join("versions")).expect("temp dir");
-    Dir(d)
-}
+use common::{temp_dir, Dir};
 
 fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join("versions").join(name), text).expect("write revision");

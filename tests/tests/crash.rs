@@ -7,8 +7,10 @@
 //! fixed seed: each case first times one uninterrupted run, then kills at 20 delays drawn
 //! uniformly over that time.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver};
 use std::sync::{Arc, Mutex};
@@ -22,49 +24,10 @@ use strata::schema::{Column, PrimaryKey, SqlType, Table};
 use strata::testing::TestDb;
 use strata::{Migrator, NewRevision};
 
+use common::{linkapp_binary, Dir};
+
 /// Kills per case.
 const KILLS: usize = 20;
-
-/// Builds the fixture's two-line `migrate` binary once and returns its path.
-fn migrate_binary() -> PathBuf {
-    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    BIN.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let out = Command::new(cargo)
-            .args([
-                "build",
-                "-q",
-                "-p",
-                "strata-linkapp",
-                "--bin",
-                "migrate",
-                "--message-format=json",
-            ])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .stderr(Stdio::inherit())
-            .output()
-            .expect("run cargo build");
-        assert!(out.status.success(), "building the fixture binary failed");
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter(|v| {
-                v["target"]["name"] == "migrate" && v["package_id"].to_string().contains("linkapp")
-            })
-            .find_map(|v| v["executable"].as_str().map(PathBuf::from))
-            .expect("cargo reported the fixture's executable")
-    })
-    .clone()
-}
-
-/// A migrations directory, removed on drop.
-struct Dir(PathBuf);
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn temp_dir(tag: &str) -> Dir {
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -151,7 +114,7 @@ struct Ended {
 }
 
 fn spawn(dir: &Dir, url: &str, args: &[&str]) -> Proc {
-    let mut child = Command::new(migrate_binary())
+    let mut child = Command::new(linkapp_binary())
         .arg("-d")
         .arg(&dir.0)
         .args(["--database-url", url])

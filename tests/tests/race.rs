@@ -1,7 +1,8 @@
 //! Stage 7, apply (concurrency): eight `migrate upgrade` processes started at the same moment
 //! against one database all exit 0, and each revision is applied exactly once.
 
-use std::path::PathBuf;
+mod common;
+
 use std::process::{Command, Stdio};
 
 use sqlx::{Executor, Row};
@@ -11,48 +12,9 @@ use strata::schema::{Column, PrimaryKey, SqlType, Table};
 use strata::testing::TestDb;
 use strata::{Migrator, NewRevision};
 
+use common::{linkapp_binary, Dir};
+
 const PROCESSES: usize = 8;
-
-/// Builds the fixture's two-line `migrate` binary once and returns its path.
-fn migrate_binary() -> PathBuf {
-    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    BIN.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let out = Command::new(cargo)
-            .args([
-                "build",
-                "-q",
-                "-p",
-                "strata-linkapp",
-                "--bin",
-                "migrate",
-                "--message-format=json",
-            ])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .stderr(Stdio::inherit())
-            .output()
-            .expect("run cargo build");
-        assert!(out.status.success(), "building the fixture binary failed");
-        // Several workspace binaries are called `migrate`; take the one cargo just built.
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter(|v| {
-                v["target"]["name"] == "migrate" && v["package_id"].to_string().contains("linkapp")
-            })
-            .find_map(|v| v["executable"].as_str().map(PathBuf::from))
-            .expect("cargo reported the fixture's executable")
-    })
-    .clone()
-}
-
-struct Dir(PathBuf);
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// A migrations directory with a slow first revision (so the processes overlap) and four more.
 fn migrations(kind: DialectKind) -> Dir {
@@ -112,7 +74,7 @@ fn migrations(kind: DialectKind) -> Dir {
 }
 
 async fn race(kind: DialectKind) {
-    let bin = migrate_binary();
+    let bin = linkapp_binary();
     let dir = migrations(kind);
     let tdb = TestDb::new(kind, "race").await;
     let children: Vec<_> = (0..PROCESSES)

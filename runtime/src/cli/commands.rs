@@ -322,26 +322,26 @@ impl Ctx {
         }
         if autogenerate {
             let mut db = self.connect(&m, Access::Compare).await?;
-            let plan = m.compare(&mut db, &crate::registry::models()).await;
+            let changes = m.compare(&mut db, &crate::registry::models()).await;
             close(db).await;
-            let plan = plan?;
-            if plan.is_empty() {
-                for note in &plan.notes {
+            let changes = changes?;
+            if changes.is_empty() {
+                for note in &changes.notes {
                     self.out.warning(note);
                 }
                 self.out.info("No changes in schema detected.");
                 return Ok(Outcome::Done);
             }
-            for op in &plan.upgrade {
+            for op in &changes.upgrade {
                 for line in op.describe() {
                     self.out.info(line);
                 }
             }
-            for w in plan.warnings() {
+            for w in changes.warnings() {
                 self.out.warning(w);
             }
-            new.upgrade = plan.upgrade;
-            new.downgrade = plan.downgrade;
+            new.upgrade = changes.upgrade;
+            new.downgrade = changes.downgrade;
         }
         let script = m.write_revision(new)?;
         self.generated(&script);
@@ -801,15 +801,15 @@ impl Ctx {
             ));
         }
         let mut db = self.connect(&m, Access::Read).await?;
-        let plan = m.check(&mut db, &crate::registry::models()).await;
+        let changes = m.check(&mut db, &crate::registry::models()).await;
         close(db).await;
-        let plan = plan?;
-        if plan.is_empty() {
+        let changes = changes?;
+        if changes.is_empty() {
             self.out.info("No new upgrade operations detected.");
             return Ok(Outcome::Done);
         }
         self.out.result("New upgrade operations detected:");
-        for op in &plan.upgrade {
+        for op in &changes.upgrade {
             for line in op.describe() {
                 self.out.result(format!("  {line}"));
             }

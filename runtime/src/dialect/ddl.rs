@@ -11,8 +11,8 @@ use std::fmt;
 use super::{RenderError, Syntax};
 use crate::schema::naming::{NameChange, NameKind};
 use crate::schema::{
-    Check, Column, Default, ForeignKey, Index, PrimaryKey, ReferentialAction, Schema, SqlType,
-    Table, Unique, Unmodeled,
+    Check, Column, ColumnDefault, ForeignKey, Index, PrimaryKey, ReferentialAction, Schema,
+    SqlType, Table, Unique, Unmodeled,
 };
 
 /// What an op is rendered against, worked out by the render stage.
@@ -65,7 +65,7 @@ pub struct ColumnChange<'a> {
     /// A nullability change.
     pub nullable: Option<(bool, bool)>,
     /// A default change.
-    pub default: Option<(Option<&'a Default>, Option<&'a Default>)>,
+    pub default: Option<(Option<&'a ColumnDefault>, Option<&'a ColumnDefault>)>,
     /// With a rename: the table as it is once only the rename has run.
     pub renamed: Option<&'a Table>,
 }

@@ -32,7 +32,7 @@ pub use ddl::{
 };
 pub use transport::Transport;
 
-use crate::schema::{Default, SqlType};
+use crate::schema::{ColumnDefault, SqlType};
 
 /// The dialects built into Strata (each behind its cargo feature). A dialect defined outside
 /// the crate is not one of these: it names itself with [`Syntax::name`] and is used through
@@ -166,13 +166,13 @@ pub trait Syntax: Send + Sync + fmt::Debug {
 
     /// The default as this dialect spells it in DDL. A raw SQL expression is parenthesised:
     /// `DEFAULT` takes only a restricted expression (no `AND`, `OR`, `IS`, ...) unparenthesised.
-    fn default_sql(&self, d: &Default) -> String {
+    fn default_sql(&self, d: &ColumnDefault) -> String {
         match d {
-            Default::Int(i) => i.to_string(),
-            Default::Float(f) => float_literal(*f, self),
-            Default::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
-            Default::Str(s) => self.quote_str(s),
-            Default::Sql { sql } => format!("({sql})"),
+            ColumnDefault::Int(i) => i.to_string(),
+            ColumnDefault::Float(f) => float_literal(*f, self),
+            ColumnDefault::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
+            ColumnDefault::Str(s) => self.quote_str(s),
+            ColumnDefault::Sql { sql } => format!("({sql})"),
         }
     }
 }

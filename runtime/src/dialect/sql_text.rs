@@ -5,7 +5,7 @@
 //! the neutral stages (ops renaming a column in a check, the diff comparing expressions) go
 //! to read SQL text, so no neutral stage reads one dialect's syntax itself.
 
-use crate::schema::{Default as SqlDefault, SqlType, Table};
+use crate::schema::{ColumnDefault, SqlType, Table};
 
 /// Parses a type name the way both dialects spell it, with the common synonyms:
 /// `int`/`int4`/`integer`, `int2`/`smallint`, `int8`/`bigint`, `float4`/`real`,
@@ -92,7 +92,7 @@ pub(crate) fn string_literal(s: &str) -> Option<(String, &str)> {
 }
 
 /// An integer or float literal (`42`, `-1`, `+3`, `1.5`, `1e20`), as a default.
-pub(crate) fn number(s: &str) -> Option<SqlDefault> {
+pub(crate) fn number(s: &str) -> Option<ColumnDefault> {
     let s = s.trim();
     if s.is_empty()
         || !s
@@ -103,12 +103,12 @@ pub(crate) fn number(s: &str) -> Option<SqlDefault> {
         return None;
     }
     if let Ok(i) = s.parse::<i64>() {
-        return Some(SqlDefault::Int(i));
+        return Some(ColumnDefault::Int(i));
     }
     s.parse::<f64>()
         .ok()
         .filter(|f| f.is_finite())
-        .map(SqlDefault::Float)
+        .map(ColumnDefault::Float)
 }
 
 /// `s` without the parentheses around all of it (`((-1))` -> `-1`); quotes are respected,
@@ -163,9 +163,9 @@ pub(crate) fn is_numeric(ty: &SqlType) -> bool {
 }
 
 /// A boolean column's integer default is the boolean it means (`0` false, anything else true).
-pub(crate) fn bool_default(ty: &SqlType, d: SqlDefault) -> SqlDefault {
+pub(crate) fn bool_default(ty: &SqlType, d: ColumnDefault) -> ColumnDefault {
     match (ty, d) {
-        (SqlType::Boolean, SqlDefault::Int(i)) => SqlDefault::Bool(i != 0),
+        (SqlType::Boolean, ColumnDefault::Int(i)) => ColumnDefault::Bool(i != 0),
         (_, d) => d,
     }
 }
@@ -379,9 +379,9 @@ mod tests {
             Some(("it's".to_string(), "::text"))
         );
         assert_eq!(string_literal("'open"), None);
-        assert_eq!(number("-1"), Some(SqlDefault::Int(-1)));
-        assert_eq!(number("1.5"), Some(SqlDefault::Float(1.5)));
-        assert_eq!(number("1e20"), Some(SqlDefault::Float(1e20)));
+        assert_eq!(number("-1"), Some(ColumnDefault::Int(-1)));
+        assert_eq!(number("1.5"), Some(ColumnDefault::Float(1.5)));
+        assert_eq!(number("1e20"), Some(ColumnDefault::Float(1e20)));
         assert_eq!(number("inf"), None);
         assert_eq!(number("e"), None);
         assert_eq!(number("1+2"), None);

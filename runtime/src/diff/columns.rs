@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::Renames;
 use crate::ops::{Change, DefaultChange, Op};
-use crate::schema::{Column, Default, Table};
+use crate::schema::{Column, ColumnDefault, Table};
 
 /// How the columns of a kept table pair up.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -171,9 +171,9 @@ fn alter(table: &str, cur: &Column, tgt: &Column) -> Option<Op> {
 /// by `expr_key` (the dialect layer's comparison form), because a database prints an expression back its own way: PostgreSQL
 /// reads `'a' || 'b'` back as `('a'::text || 'b'::text)`, and comparing the text would report
 /// a change on every run.
-pub(super) fn same_default(a: Option<&Default>, b: Option<&Default>) -> bool {
+pub(super) fn same_default(a: Option<&ColumnDefault>, b: Option<&ColumnDefault>) -> bool {
     match (a, b) {
-        (Some(Default::Sql { sql: x }), Some(Default::Sql { sql: y })) => {
+        (Some(ColumnDefault::Sql { sql: x }), Some(ColumnDefault::Sql { sql: y })) => {
             x == y || crate::dialect::sql_text::expr_key(x) == crate::dialect::sql_text::expr_key(y)
         }
         _ => a == b,

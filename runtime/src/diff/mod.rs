@@ -1,7 +1,7 @@
-//! Stage 4, diff: comparing two schemas and planning the ops that turn one into the other (no I/O).
+//! Stage 4, diff: comparing two schemas and listing the ops that turn one into the other (no I/O).
 //!
 //! [`diff`] compares `current` (the database, introspected) with `target` (the models), both
-//! already normalised by the caller, and returns a [`Plan`]: the upgrade ops in a safe order and
+//! already normalised by the caller, and returns a [`Changes`]: the upgrade ops in a safe order and
 //! the downgrade ([`crate::ops::reverse_all`] of the upgrade).
 //!
 //! What is compared, and how:
@@ -20,7 +20,7 @@
 //! - not compared: column order (the diff never reorders columns; added columns go last, as in
 //!   Alembic), comments, and `autoincrement`. No op can change `autoincrement` safely (dropping
 //!   and re-adding an identity column loses data), so a difference is reported in
-//!   [`Plan::notes`] (and [`Plan::warnings`]) instead of looping forever as a change that never
+//!   [`Changes::notes`] (and [`Changes::warnings`]) instead of looping forever as a change that never
 //!   goes away.
 //!
 //! Order of the upgrade (each step only needs what earlier steps made):
@@ -40,8 +40,8 @@
 //! 8. add foreign keys: new ones on kept tables, and those split out of created tables to
 //!    break a cycle.
 //!
-//! The diff refuses two plans that are almost always a setup mistake: an empty target
-//! ([`DiffError::NoModels`]) and a plan dropping every table ([`DiffError::WouldDropEverything`]).
+//! The diff refuses two sets of changes that are almost always a setup mistake: an empty target
+//! ([`DiffError::NoModels`]) and changes dropping every table ([`DiffError::WouldDropEverything`]).
 
 mod columns;
 mod constraints;
@@ -79,7 +79,7 @@ impl DiffOptions {
 
 /// The ops that bring `current` to `target`, and those that take it back.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Plan {
+pub struct Changes {
     /// The upgrade, in a safe order.
     pub upgrade: Vec<Op>,
     /// The downgrade: the upgrade reversed.
@@ -89,14 +89,14 @@ pub struct Plan {
     pub notes: Vec<String>,
 }
 
-impl Plan {
+impl Changes {
     /// Whether the schemas already match (no ops; notes may remain).
     pub fn is_empty(&self) -> bool {
         self.upgrade.is_empty()
     }
 
     /// What a reviewer must look at: every upgrade op that can lose data or fail on existing
-    /// rows ([`Op::destructive`]), then the [`notes`](Plan::notes).
+    /// rows ([`Op::destructive`]), then the [`notes`](Changes::notes).
     pub fn warnings(&self) -> Vec<String> {
         self.upgrade
             .iter()
@@ -106,7 +106,7 @@ impl Plan {
     }
 }
 
-/// A plan the diff refuses to produce.
+/// Changes the diff refuses to produce.
 #[derive(Debug, Error, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum DiffError {
@@ -119,7 +119,7 @@ pub enum DiffError {
          also check the `include` / `exclude` table patterns, which may filter out every model"
     )]
     NoModels,
-    /// The plan would drop every table of a non-empty database.
+    /// The changes would drop every table of a non-empty database.
     #[error(
         "refusing to generate a migration that drops every table ({count} tables: {tables})\n  \
          likely cause: the models are not linked into the migrate binary (add `use my_app as _;` \
@@ -134,7 +134,7 @@ pub enum DiffError {
         /// Their names (the first few), comma separated.
         tables: String,
     },
-    /// The planned upgrade cannot be reversed (cannot happen: the diff emits no `sql` steps).
+    /// The upgrade cannot be reversed (cannot happen: the diff emits no `sql` steps).
     #[error(transparent)]
     Irreversible(#[from] Irreversible),
 }
@@ -199,12 +199,12 @@ impl Steps {
     }
 }
 
-/// Plans the ops that bring `current` (the database) to `target` (the models).
+/// The ops that bring `current` (the database) to `target` (the models).
 ///
 /// Tables outside `opts` and Strata's own `strata_*` tables are neither created, dropped nor
 /// altered. Fails with [`DiffError::NoModels`] when the target has no tables and with
 /// [`DiffError::WouldDropEverything`] when every table of a non-empty `current` would go.
-pub fn diff(current: &Schema, target: &Schema, opts: &DiffOptions) -> Result<Plan, DiffError> {
+pub fn diff(current: &Schema, target: &Schema, opts: &DiffOptions) -> Result<Changes, DiffError> {
     let current = filter::filtered(current, opts);
     let target = filter::filtered(target, opts);
     if target.tables.is_empty() {
@@ -298,7 +298,7 @@ pub fn diff(current: &Schema, target: &Schema, opts: &DiffOptions) -> Result<Pla
 
     let upgrade = steps.into_ops();
     let downgrade = reverse_all(&upgrade)?;
-    Ok(Plan {
+    Ok(Changes {
         upgrade,
         downgrade,
         notes,

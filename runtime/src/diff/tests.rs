@@ -1,7 +1,7 @@
 use super::*;
 use crate::ops::{apply_all, Change, DefaultChange};
 use crate::schema::{
-    Check, Column, Default, ForeignKey, Index, PrimaryKey, ReferentialAction, SqlType, Unique,
+    Check, Column, ColumnDefault, ForeignKey, Index, PrimaryKey, ReferentialAction, SqlType, Unique,
 };
 use crate::testing::{canonical, dangling};
 
@@ -64,17 +64,17 @@ fn tbl<'a>(s: &'a mut Schema, name: &str) -> &'a mut Table {
 }
 
 /// Diffs, checks that the upgrade turns `current` into `target` and the downgrade turns it
-/// back, and returns the plan.
-fn plan(current: &Schema, target: &Schema) -> Plan {
-    plan_with(current, target, &DiffOptions::default())
+/// back, and returns the changes.
+fn changes(current: &Schema, target: &Schema) -> Changes {
+    changes_with(current, target, &DiffOptions::default())
 }
 
-fn plan_with(current: &Schema, target: &Schema, opts: &DiffOptions) -> Plan {
-    let plan = diff(current, target, opts).expect("diff");
+fn changes_with(current: &Schema, target: &Schema, opts: &DiffOptions) -> Changes {
+    let changes = diff(current, target, opts).expect("diff");
     assert_eq!(dangling(current), Vec::<String>::new(), "fixture");
     assert_eq!(dangling(target), Vec::<String>::new(), "fixture");
     let mut s = current.clone();
-    for (i, op) in plan.upgrade.iter().enumerate() {
+    for (i, op) in changes.upgrade.iter().enumerate() {
         op.apply(&mut s).expect("upgrade replays");
         assert_eq!(
             dangling(&s),
@@ -89,7 +89,7 @@ fn plan_with(current: &Schema, target: &Schema, opts: &DiffOptions) -> Plan {
         expected.insert(t.clone());
     }
     assert_eq!(canonical(&s), canonical(&expected), "upgrade result");
-    for (i, op) in plan.downgrade.iter().enumerate() {
+    for (i, op) in changes.downgrade.iter().enumerate() {
         op.apply(&mut s).expect("downgrade replays");
         assert_eq!(
             dangling(&s),
@@ -98,23 +98,24 @@ fn plan_with(current: &Schema, target: &Schema, opts: &DiffOptions) -> Plan {
         );
     }
     assert_eq!(canonical(&s), canonical(current), "downgrade result");
-    for op in plan.upgrade.iter().chain(&plan.downgrade) {
+    for op in changes.upgrade.iter().chain(&changes.downgrade) {
         let text = format!("{op:?}");
         assert!(!text.contains("renamed_from: Some"), "hint in op: {text}");
     }
     // Stable: diffing the result against the target finds nothing more.
     let mut after = current.clone();
-    apply_all(&mut after, &plan.upgrade).expect("upgrade replays");
+    apply_all(&mut after, &changes.upgrade).expect("upgrade replays");
     assert_eq!(
         diff(&after, target, opts).expect("second diff").upgrade,
         [],
         "second diff"
     );
-    plan
+    changes
 }
 
-fn kinds(plan: &Plan) -> Vec<String> {
-    plan.upgrade
+fn kinds(changes: &Changes) -> Vec<String> {
+    changes
+        .upgrade
         .iter()
         .map(|op| {
             let v = serde_json::to_value(op).expect("json");
@@ -128,9 +129,9 @@ fn kinds(plan: &Plan) -> Vec<String> {
 }
 
 #[test]
-fn no_change_is_an_empty_plan() {
+fn no_change_is_no_changes() {
     let s = schema([users(), posts()]);
-    let p = plan(&s, &s);
+    let p = changes(&s, &s);
     assert!(p.is_empty());
     assert!(p.downgrade.is_empty());
     assert!(p.warnings().is_empty());
@@ -140,10 +141,10 @@ fn no_change_is_an_empty_plan() {
 fn added_and_removed_tables() {
     let before = schema([users()]);
     let after = schema([users(), posts()]);
-    let p = plan(&before, &after);
+    let p = changes(&before, &after);
     assert_eq!(p.upgrade, [Op::CreateTable { table: posts() }]);
     assert!(p.warnings().is_empty());
-    let p = plan(&after, &before);
+    let p = changes(&after, &before);
     assert_eq!(p.upgrade, [Op::DropTable { table: posts() }]);
     assert_eq!(p.warnings(), ["drops table 'posts' and all its rows"]);
 }
@@ -154,7 +155,7 @@ fn added_and_removed_columns() {
     let mut after = before.clone();
     let phone = Column::new("phone", SqlType::Varchar(20)).nullable();
     tbl(&mut after, "users").columns.push(phone.clone());
-    let p = plan(&before, &after);
+    let p = changes(&before, &after);
     assert_eq!(
         p.upgrade,
         [Op::AddColumn {
@@ -162,7 +163,7 @@ fn added_and_removed_columns() {
             column: phone.clone()
         }]
     );
-    let p = plan(&after, &before);
+    let p = changes(&after, &before);
     assert_eq!(
         p.upgrade,
         [Op::DropColumn {
@@ -178,7 +179,7 @@ fn type_change_including_length() {
     let before = schema([users()]);
     let mut after = before.clone();
     tbl(&mut after, "users").columns[1].ty = SqlType::Varchar(120);
-    let p = plan(&before, &after);
+    let p = changes(&before, &after);
     assert_eq!(
         p.upgrade,
         [Op::AlterColumn {
@@ -194,7 +195,7 @@ fn type_change_including_length() {
         }]
     );
     assert!(p.warnings().is_empty(), "widening is safe");
-    let p = plan(&after, &before);
+    let p = changes(&after, &before);
     assert_eq!(p.warnings().len(), 1, "narrowing is flagged");
 
     let mut dec = before.clone();
@@ -210,7 +211,7 @@ fn type_change_including_length() {
         precision: Some(12),
         scale: Some(2),
     };
-    assert_eq!(kinds(&plan(&dec, &dec2)), ["alter_column users"]);
+    assert_eq!(kinds(&changes(&dec, &dec2)), ["alter_column users"]);
 }
 
 #[test]
@@ -219,8 +220,8 @@ fn nullability_and_default_changes() {
     let mut after = before.clone();
     let email = &mut tbl(&mut after, "users").columns[2];
     email.nullable = false;
-    email.default = Some(Default::Str(String::new()));
-    let p = plan(&before, &after);
+    email.default = Some(ColumnDefault::Str(String::new()));
+    let p = changes(&before, &after);
     assert_eq!(
         p.upgrade,
         [Op::AlterColumn {
@@ -234,14 +235,14 @@ fn nullability_and_default_changes() {
             }),
             default: Some(DefaultChange {
                 from: None,
-                to: Some(Default::Str(String::new()))
+                to: Some(ColumnDefault::Str(String::new()))
             }),
         }]
     );
     assert_eq!(p.warnings().len(), 1, "NOT NULL is flagged");
     let mut other = after.clone();
-    tbl(&mut other, "users").columns[2].default = Some(Default::Sql { sql: "'x'".into() });
-    assert_eq!(kinds(&plan(&after, &other)), ["alter_column users"]);
+    tbl(&mut other, "users").columns[2].default = Some(ColumnDefault::Sql { sql: "'x'".into() });
+    assert_eq!(kinds(&changes(&after, &other)), ["alter_column users"]);
 }
 
 #[test]
@@ -271,7 +272,7 @@ fn indexes_compare_by_columns_and_uniqueness_not_name() {
 
     let mut unique = before.clone();
     tbl(&mut unique, "users").indexes[0].unique = true;
-    let p = plan(&before, &unique);
+    let p = changes(&before, &unique);
     assert_eq!(kinds(&p), ["drop_index users", "create_index users"]);
     let mut added = before.clone();
     tbl(&mut added, "users").indexes.push(Index {
@@ -279,11 +280,11 @@ fn indexes_compare_by_columns_and_uniqueness_not_name() {
         columns: vec!["username".into()],
         unique: false,
     });
-    assert_eq!(kinds(&plan(&before, &added)), ["create_index users"]);
+    assert_eq!(kinds(&changes(&before, &added)), ["create_index users"]);
     // Dropping uses the database's name.
     let mut none = before.clone();
     tbl(&mut none, "users").indexes.clear();
-    let p = plan(&before, &none);
+    let p = changes(&before, &none);
     assert!(
         matches!(&p.upgrade[..], [Op::DropIndex { index, .. }] if index.name == "idx_from_db"),
         "{:?}",
@@ -299,8 +300,8 @@ fn unique_constraints_compare_by_columns() {
         name: "uq_users_email".into(),
         columns: vec!["email".into()],
     });
-    assert_eq!(kinds(&plan(&before, &after)), ["add_unique users"]);
-    assert_eq!(kinds(&plan(&after, &before)), ["drop_unique users"]);
+    assert_eq!(kinds(&changes(&before, &after)), ["add_unique users"]);
+    assert_eq!(kinds(&changes(&after, &before)), ["drop_unique users"]);
     let mut renamed = after.clone();
     tbl(&mut renamed, "users").uniques[0].name = "users_email_key".into();
     assert!(diff(&after, &renamed, &DiffOptions::default())
@@ -311,7 +312,7 @@ fn unique_constraints_compare_by_columns() {
         .columns
         .push("username".into());
     assert_eq!(
-        kinds(&plan(&after, &wider)),
+        kinds(&changes(&after, &wider)),
         ["drop_unique users", "add_unique users"]
     );
 }
@@ -321,8 +322,8 @@ fn foreign_keys_compare_by_what_they_do() {
     let mut before = schema([users(), posts()]);
     tbl(&mut before, "posts").foreign_keys.clear();
     let after = schema([users(), posts()]);
-    assert_eq!(kinds(&plan(&before, &after)), ["add_foreign_key posts"]);
-    assert_eq!(kinds(&plan(&after, &before)), ["drop_foreign_key posts"]);
+    assert_eq!(kinds(&changes(&before, &after)), ["add_foreign_key posts"]);
+    assert_eq!(kinds(&changes(&after, &before)), ["drop_foreign_key posts"]);
 
     let mut renamed = after.clone();
     tbl(&mut renamed, "posts").foreign_keys[0].name = "posts_user_id_fkey".into();
@@ -333,7 +334,7 @@ fn foreign_keys_compare_by_what_they_do() {
     let mut cascade = after.clone();
     tbl(&mut cascade, "posts").foreign_keys[0].on_delete = ReferentialAction::Cascade;
     assert_eq!(
-        kinds(&plan(&after, &cascade)),
+        kinds(&changes(&after, &cascade)),
         ["drop_foreign_key posts", "add_foreign_key posts"]
     );
 }
@@ -346,8 +347,8 @@ fn checks_compare_by_name_only() {
         name: "ck_users_username_len".into(),
         expr: "length(username) > 2".into(),
     });
-    assert_eq!(kinds(&plan(&before, &after)), ["add_check users"]);
-    assert_eq!(kinds(&plan(&after, &before)), ["drop_check users"]);
+    assert_eq!(kinds(&changes(&before, &after)), ["add_check users"]);
+    assert_eq!(kinds(&changes(&after, &before)), ["drop_check users"]);
     let mut rewritten = after.clone();
     tbl(&mut rewritten, "users").checks[0].expr = "(length((username)::text) > 2)".into();
     assert!(diff(&after, &rewritten, &DiffOptions::default())
@@ -364,7 +365,7 @@ fn primary_key_change() {
         name: "pk_posts".into(),
         columns: vec!["id".into(), "user_id".into()],
     });
-    let p = plan(&before, &after);
+    let p = changes(&before, &after);
     assert_eq!(
         p.upgrade,
         [Op::AlterPrimaryKey {
@@ -384,7 +385,7 @@ fn primary_key_change() {
         .is_empty());
     let mut none = before.clone();
     tbl(&mut none, "posts").primary_key = None;
-    assert_eq!(kinds(&plan(&before, &none)), ["alter_primary_key posts"]);
+    assert_eq!(kinds(&changes(&before, &none)), ["alter_primary_key posts"]);
 }
 
 #[test]
@@ -408,7 +409,7 @@ fn a_dropped_table_goes_before_the_unique_constraint_its_foreign_key_relies_on()
     let after = schema([users]);
     // PostgreSQL refuses to drop the unique constraint while the foreign key relies on it;
     // reversed, the downgrade re-adds the constraint before re-creating the table.
-    let p = plan(&before, &after);
+    let p = changes(&before, &after);
     assert_eq!(kinds(&p), ["drop_table posts", "drop_unique users"]);
 }
 
@@ -423,8 +424,8 @@ fn a_column_leaving_the_key_drops_not_null_after_the_key_changes() {
         columns: vec!["user_id".into()],
     });
     t.columns[0].nullable = true;
-    t.columns[0].default = Some(Default::Int(1));
-    let p = plan(&before, &after);
+    t.columns[0].default = Some(ColumnDefault::Int(1));
+    let p = changes(&before, &after);
     assert_eq!(
         kinds(&p),
         [
@@ -471,7 +472,7 @@ fn a_column_leaving_the_key_drops_not_null_after_the_key_changes() {
         columns: vec!["id".into(), "user_id".into()],
     });
     assert_eq!(
-        kinds(&plan(&before, &wider)),
+        kinds(&changes(&before, &wider)),
         ["alter_column posts", "alter_primary_key posts"]
     );
 }
@@ -489,7 +490,7 @@ fn primary_key_moves_off_a_column_before_it_is_dropped() {
         columns: vec!["uuid".into()],
     });
     assert_eq!(
-        kinds(&plan(&before, &after)),
+        kinds(&changes(&before, &after)),
         [
             "add_column posts",
             "alter_primary_key posts",
@@ -508,7 +509,7 @@ fn table_rename_from_hint() {
     articles.primary_key.as_mut().expect("pk").name = "pk_articles".into();
     articles.foreign_keys[0].name = "fk_articles_user_id_users".into();
     let after = schema([users(), articles]);
-    let p = plan(&before, &after);
+    let p = changes(&before, &after);
     assert_eq!(
         p.upgrade,
         [Op::RenameTable {
@@ -535,7 +536,7 @@ fn renaming_a_referenced_table_keeps_foreign_keys() {
     p2.foreign_keys[0].ref_table = "accounts".into();
     p2.foreign_keys[0].name = "fk_posts_user_id_accounts".into();
     let after = schema([accounts, p2]);
-    assert_eq!(kinds(&plan(&before, &after)), ["rename_table accounts"]);
+    assert_eq!(kinds(&changes(&before, &after)), ["rename_table accounts"]);
 }
 
 #[test]
@@ -553,7 +554,7 @@ fn column_rename_from_hint_combines_with_other_changes() {
     c.ty = SqlType::Varchar(100);
     tbl(&mut after, "users").indexes[0].columns = vec!["login".into()];
     tbl(&mut after, "users").indexes[0].name = "ix_users_login".into();
-    let p = plan(&before, &after);
+    let p = changes(&before, &after);
     assert_eq!(
         p.upgrade,
         [Op::AlterColumn {
@@ -594,7 +595,7 @@ fn renamed_table_and_column_referenced_by_a_foreign_key() {
     p2.foreign_keys[0].name = "fk_posts_user_id_accounts".into();
     let after = schema([accounts, p2]);
     assert_eq!(
-        kinds(&plan(&before, &after)),
+        kinds(&changes(&before, &after)),
         ["rename_table accounts", "alter_column accounts"]
     );
 }
@@ -610,7 +611,7 @@ fn stale_hint_with_reused_name() {
     t.columns
         .push(Column::new("username", SqlType::Text).nullable());
     assert_eq!(
-        kinds(&plan(&before, &after)),
+        kinds(&changes(&before, &after)),
         ["alter_column users", "add_column users"]
     );
 }
@@ -625,7 +626,7 @@ fn dropping_a_referenced_table_drops_the_foreign_key_first() {
     let mut after = schema([users()]);
     tbl(&mut after, "users").foreign_keys.clear();
     assert_eq!(
-        kinds(&plan(&before, &after)),
+        kinds(&changes(&before, &after)),
         ["drop_foreign_key users", "drop_table posts"]
     );
 }
@@ -652,7 +653,7 @@ fn creates_and_drops_follow_foreign_keys() {
     let before = schema([keep.clone()]);
     let after = schema(chain().into_iter().chain([keep.clone()]));
     assert_eq!(
-        kinds(&plan(&before, &after)),
+        kinds(&changes(&before, &after)),
         [
             "create_table users",
             "create_table posts",
@@ -660,7 +661,7 @@ fn creates_and_drops_follow_foreign_keys() {
         ]
     );
     assert_eq!(
-        kinds(&plan(&after, &before)),
+        kinds(&changes(&after, &before)),
         [
             "drop_table comments",
             "drop_table posts",
@@ -682,7 +683,7 @@ fn foreign_key_cycles_are_split_out() {
     b.foreign_keys.push(fk("fk_b_parent_b", "id", "b"));
     let keep = schema([users()]);
     let after = schema([a, b, users()]);
-    let p = plan(&keep, &after);
+    let p = changes(&keep, &after);
     assert_eq!(
         kinds(&p),
         ["create_table a", "create_table b", "add_foreign_key a"]
@@ -692,7 +693,7 @@ fn foreign_key_cycles_are_split_out() {
     };
     assert_eq!(table.foreign_keys.len(), 2, "b keeps its self-reference");
     assert_eq!(
-        kinds(&plan(&after, &keep)),
+        kinds(&changes(&after, &keep)),
         ["drop_foreign_key a", "drop_table b", "drop_table a"]
     );
 }
@@ -712,7 +713,7 @@ fn new_table_referencing_a_renamed_column_comes_after_the_rename() {
     p.foreign_keys[0].ref_columns = vec!["uid".into()];
     after.insert(p);
     assert_eq!(
-        kinds(&plan(&before, &after)),
+        kinds(&changes(&before, &after)),
         ["alter_column users", "create_table posts"]
     );
 }
@@ -730,7 +731,7 @@ fn excluded_and_bookkeeping_tables_are_untouched() {
         exclude: vec!["spatial_*".into()],
     };
     assert_eq!(
-        kinds(&plan_with(&before, &after, &opts)),
+        kinds(&changes_with(&before, &after, &opts)),
         ["create_table posts"]
     );
     // A model matching an exclude pattern is not created either.
@@ -782,7 +783,7 @@ fn refuses_to_drop_everything() {
         "{text}"
     );
     // Keeping one table is fine.
-    let p = plan(&current, &schema([users()]));
+    let p = changes(&current, &schema([users()]));
     assert_eq!(kinds(&p), ["drop_table posts"]);
 }
 
@@ -836,7 +837,7 @@ fn renamed_table_drops_before_and_adds_after_the_rename() {
         .push(Column::new("body", SqlType::Text).nullable());
     let after = schema([users(), articles]);
     assert_eq!(
-        kinds(&plan(&before, &after)),
+        kinds(&changes(&before, &after)),
         [
             "drop_index posts",
             "rename_table articles",
@@ -857,7 +858,7 @@ fn duplicate_indexes_pair_one_to_one() {
     tbl(&mut before, "users").indexes = vec![ix("a"), ix("b")];
     let mut after = before.clone();
     tbl(&mut after, "users").indexes = vec![ix("a")];
-    let p = plan(&before, &after);
+    let p = changes(&before, &after);
     assert!(
         matches!(&p.upgrade[..], [Op::DropIndex { index, .. }] if index.name == "b"),
         "{:?}",
@@ -897,9 +898,9 @@ fn ops_never_carry_hints_even_for_new_tables() {
     p.renamed_from = Some("nowhere".into());
     p.columns[1].renamed_from = Some("old_user_id".into());
     let after = schema([users(), p]);
-    let plan = plan(&before, &after);
-    let Op::CreateTable { table } = &plan.upgrade[0] else {
-        panic!("{:?}", plan.upgrade)
+    let changes = changes(&before, &after);
+    let Op::CreateTable { table } = &changes.upgrade[0] else {
+        panic!("{:?}", changes.upgrade)
     };
     assert_eq!(table.renamed_from, None);
     assert!(table.columns.iter().all(|c| c.renamed_from.is_none()));
@@ -909,7 +910,7 @@ fn ops_never_carry_hints_even_for_new_tables() {
 fn expression_defaults_compare_by_meaning_not_spelling() {
     use super::columns::same_default;
     use crate::dialect::sql_text::expr_key;
-    let sql = |s: &str| Default::Sql { sql: s.into() };
+    let sql = |s: &str| ColumnDefault::Sql { sql: s.into() };
     // PostgreSQL's reading of what the model says.
     for (model, database) in [
         ("'n/' || 'a'", "('n/'::text || 'a'::text)"),
@@ -937,7 +938,7 @@ fn expression_defaults_compare_by_meaning_not_spelling() {
     ] {
         assert!(!same_default(Some(&sql(a)), Some(&sql(b))), "{a} vs {b}");
     }
-    assert!(!same_default(Some(&sql("1")), Some(&Default::Int(1))));
+    assert!(!same_default(Some(&sql("1")), Some(&ColumnDefault::Int(1))));
     assert!(same_default(None, None));
     assert!(!same_default(Some(&sql("1")), None));
 

@@ -1,4 +1,4 @@
-//! Stage 7, apply (the revision graph): the revision graph built from migration files (heads, branches, merges, labels, targets, step plans).
+//! Stage 7, apply (the revision graph): the revision graph built from migration files (heads, branches, merges, labels, targets, steps).
 //!
 //! Every [`Script`] names its parents (`down_revision`) and, optionally, revisions it
 //! depends on without descending from them (`depends_on`). [`RevisionGraph::new`] checks that
@@ -10,7 +10,7 @@
 //! - targets ([`resolve`](RevisionGraph::resolve)): `head`, `heads`, `base`, `current`, a
 //!   revision id or any unique prefix of one, `<label>@head`, `<label>@base`, `+N` / `-N`
 //!   (relative to the current heads), `<rev>+N` / `<rev>-N`, `<label>@+N` / `<label>@-N`;
-//! - plans: [`upgrade_steps`](RevisionGraph::upgrade_steps),
+//! - steps: [`upgrade_steps`](RevisionGraph::upgrade_steps),
 //!   [`downgrade_steps`](RevisionGraph::downgrade_steps), [`stamp`](RevisionGraph::stamp),
 //!   [`history`](RevisionGraph::history).
 //!
@@ -29,7 +29,7 @@
 //! ancestors down to (not including) the nearest branch point or merge point, as Alembic
 //! does; `billing@head` is then the head of that branch.
 
-mod plan;
+mod steps;
 mod target;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -40,7 +40,7 @@ use thiserror::Error;
 
 use crate::script::Script;
 
-pub use plan::{Direction, Step};
+pub use steps::{Direction, Step};
 
 /// What can be wrong with the graph or with a target.
 #[derive(Debug, Error, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! Stage 5, ops: one-line descriptions of ops in Alembic's words, for the CLI.
 
 use super::Op;
-use crate::schema::{Default, SqlType};
+use crate::schema::{ColumnDefault, SqlType};
 
 impl Op {
     /// What this op does, one line per change, worded like Alembic's autogenerate log
@@ -129,14 +129,14 @@ fn type_text(t: &SqlType) -> String {
 }
 
 /// A default as SQL would spell it; `None` for no default.
-fn default_text(d: Option<&Default>) -> String {
+fn default_text(d: Option<&ColumnDefault>) -> String {
     match d {
         None => "None".into(),
-        Some(Default::Int(i)) => i.to_string(),
-        Some(Default::Float(f)) => f.to_string(),
-        Some(Default::Bool(b)) => b.to_string(),
-        Some(Default::Str(s)) => format!("'{}'", s.replace('\'', "''")),
-        Some(Default::Sql { sql }) => sql.clone(),
+        Some(ColumnDefault::Int(i)) => i.to_string(),
+        Some(ColumnDefault::Float(f)) => f.to_string(),
+        Some(ColumnDefault::Bool(b)) => b.to_string(),
+        Some(ColumnDefault::Str(s)) => format!("'{}'", s.replace('\'', "''")),
+        Some(ColumnDefault::Sql { sql }) => sql.clone(),
     }
 }
 
@@ -151,8 +151,8 @@ mod tests {
     use crate::dialect::DialectKind;
     use crate::ops::{Change, DefaultChange, Op};
     use crate::schema::{
-        Check, Column, Default, ForeignKey, Index, PrimaryKey, ReferentialAction, SqlType, Table,
-        Unique,
+        Check, Column, ColumnDefault, ForeignKey, Index, PrimaryKey, ReferentialAction, SqlType,
+        Table, Unique,
     };
 
     fn one(op: Op) -> String {
@@ -260,7 +260,7 @@ mod tests {
         if let Op::AlterColumn { default, .. } = &mut op {
             *default = Some(DefaultChange {
                 from: None,
-                to: Some(Default::Str("it's new".into())),
+                to: Some(ColumnDefault::Str("it's new".into())),
             });
         }
         assert_eq!(
@@ -270,10 +270,10 @@ mod tests {
         let mut op = alter("t", "n");
         if let Op::AlterColumn { default, .. } = &mut op {
             *default = Some(DefaultChange {
-                from: Some(Default::Sql {
+                from: Some(ColumnDefault::Sql {
                     sql: "CURRENT_TIMESTAMP".into(),
                 }),
-                to: Some(Default::Int(0)),
+                to: Some(ColumnDefault::Int(0)),
             });
         }
         assert_eq!(

@@ -4,22 +4,24 @@
 //! ([`Op::DropColumn`] keeps the full column, [`Op::DropTable`] the full table), so a downgrade
 //! is always the reversed list of reversed upgrade ops ([`reverse_all`]). [`Op::apply`] replays an
 //! op on a schema value, which lets rendering know the table a SQLite rebuild must recreate
-//! without a database, and lets tests check a plan by replaying it.
+//! without a database, and lets tests check a diff's [`Changes`](crate::diff::Changes) by replaying them.
 //!
 //! Ops serialize with serde in a readable, tagged form (`op = "add_column"`) that migration
 //! files store.
 
 mod describe;
 mod names;
+mod replay;
 
 pub use crate::schema::naming::{NameChange, NameKind};
+pub(crate) use replay::follow_unmodeled;
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::dialect::DialectKind;
 use crate::schema::{
-    Check, Column, Default, ForeignKey, Index, PrimaryKey, Schema, SqlType, Table, Unique,
+    Check, Column, ColumnDefault, ForeignKey, Index, PrimaryKey, Schema, SqlType, Table, Unique,
 };
 
 /// One schema operation.
@@ -187,10 +189,10 @@ impl<T: Clone> Change<T> {
 pub struct DefaultChange {
     /// The default before.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from: Option<Default>,
+    pub from: Option<ColumnDefault>,
     /// The default after.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub to: Option<Default>,
+    pub to: Option<ColumnDefault>,
 }
 
 impl DefaultChange {
@@ -213,7 +215,7 @@ pub struct Irreversible {
 
 /// An op that does not fit the schema it is replayed on (a hand-edited file, usually).
 #[derive(Debug, Error, PartialEq, Eq)]
-pub enum ApplyError {
+pub enum ReplayError {
     /// The op names a table that does not exist at that point.
     #[error("table `{0}` does not exist at this point")]
     NoTable(String),
@@ -358,273 +360,56 @@ impl Op {
     }
 
     /// Replays this op on `schema`, as the database would after running it. `sql` ops leave the
-    /// schema as it is (their effect is unknown).
-    pub fn apply(&self, schema: &mut Schema) -> Result<(), ApplyError> {
+    /// schema as it is (their effect is unknown). One function per op, in `ops/replay.rs`.
+    pub fn apply(&self, schema: &mut Schema) -> Result<(), ReplayError> {
         // Index names a rename changes, for the unmodeled objects' own records.
         let renamed_names = if schema.unmodeled.is_empty() {
             Vec::new()
         } else {
             self.name_changes(schema)
         };
-        fn table<'a>(s: &'a mut Schema, name: &str) -> Result<&'a mut Table, ApplyError> {
-            s.table_mut(name)
-                .ok_or_else(|| ApplyError::NoTable(name.into()))
-        }
-        fn remove<T>(
-            v: &mut Vec<T>,
-            kind: &'static str,
-            table: &str,
-            name: &str,
-            key: impl Fn(&T) -> &str,
-        ) -> Result<(), ApplyError> {
-            let before = v.len();
-            v.retain(|x| key(x) != name);
-            if v.len() == before {
-                return Err(ApplyError::NoConstraint {
-                    kind,
-                    table: table.into(),
-                    name: name.into(),
-                });
-            }
-            Ok(())
-        }
+        let s = &mut *schema;
         match self {
-            Op::CreateTable { table: t } => {
-                if schema.table(&t.name).is_some() {
-                    return Err(ApplyError::TableExists(t.name.clone()));
-                }
-                schema.insert(t.clone());
-            }
-            Op::DropTable { table: t } => {
-                schema
-                    .tables
-                    .remove(&t.name)
-                    .ok_or_else(|| ApplyError::NoTable(t.name.clone()))?;
-            }
-            Op::RenameTable { from, to } => {
-                if schema.table(to).is_some() {
-                    return Err(ApplyError::TableExists(to.clone()));
-                }
-                let changes = self.name_changes(schema);
-                let mut t = schema
-                    .tables
-                    .remove(from)
-                    .ok_or_else(|| ApplyError::NoTable(from.clone()))?;
-                t.name = to.clone();
-                for other in schema.tables.values_mut() {
-                    for fk in &mut other.foreign_keys {
-                        if fk.ref_table == *from {
-                            fk.ref_table = to.clone();
-                        }
-                    }
-                }
-                for fk in &mut t.foreign_keys {
-                    if fk.ref_table == *from {
-                        fk.ref_table = to.clone();
-                    }
-                }
-                schema.insert(t);
-                names::apply_changes(schema, &changes);
-            }
-            Op::AddColumn {
-                table: name,
-                column,
-            } => {
-                let t = table(schema, name)?;
-                if t.column(&column.name).is_some() {
-                    return Err(ApplyError::ColumnExists {
-                        table: name.clone(),
-                        column: column.name.clone(),
-                    });
-                }
-                t.columns.push(column.clone());
-            }
-            Op::DropColumn {
-                table: name,
-                column,
-            } => {
-                let t = table(schema, name)?;
-                let before = t.columns.len();
-                t.columns.retain(|c| c.name != column.name);
-                if t.columns.len() == before {
-                    return Err(ApplyError::NoColumn {
-                        table: name.clone(),
-                        column: column.name.clone(),
-                    });
-                }
-            }
+            Op::CreateTable { table } => replay::create_table(s, table),
+            Op::DropTable { table } => replay::drop_table(s, table),
+            Op::RenameTable { from, to } => replay::rename_table(s, self, from, to),
+            Op::AddColumn { table, column } => replay::add_column(s, table, column),
+            Op::DropColumn { table, column } => replay::drop_column(s, table, column),
             Op::AlterColumn {
-                table: name,
+                table,
                 column,
                 rename,
                 ty,
                 nullable,
                 default,
             } => {
-                let changes = self.name_changes(schema);
-                let t = table(schema, name)?;
-                if let Some(new) = rename {
-                    if t.column(new).is_some() {
-                        return Err(ApplyError::ColumnExists {
-                            table: name.clone(),
-                            column: new.clone(),
-                        });
-                    }
-                }
-                let c = t.column_mut(column).ok_or_else(|| ApplyError::NoColumn {
-                    table: name.clone(),
-                    column: column.clone(),
-                })?;
-                if let Some(ch) = ty {
-                    c.ty = ch.to.clone();
-                }
-                if let Some(ch) = nullable {
-                    c.nullable = ch.to;
-                }
-                if let Some(ch) = default {
-                    c.default = ch.to.clone();
-                }
-                if let Some(new) = rename {
-                    c.name = new.clone();
-                    rename_column_refs(t, column, new);
-                    for other in schema.tables.values_mut() {
-                        for fk in &mut other.foreign_keys {
-                            if fk.ref_table == *name {
-                                for rc in &mut fk.ref_columns {
-                                    if rc == column {
-                                        *rc = new.clone();
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-                names::apply_changes(schema, &changes);
+                let alter = replay::AlterColumn {
+                    table,
+                    column,
+                    rename: rename.as_deref(),
+                    ty: ty.as_ref(),
+                    nullable: nullable.as_ref(),
+                    default: default.as_ref(),
+                };
+                replay::alter_column(s, self, alter)
             }
-            Op::AlterPrimaryKey {
-                table: name, to, ..
-            } => {
-                table(schema, name)?.primary_key = to.clone();
+            Op::AlterPrimaryKey { table, to, .. } => replay::alter_primary_key(s, table, to),
+            Op::CreateIndex { table, index } => replay::create_index(s, table, index),
+            Op::DropIndex { table, index } => replay::drop_index(s, self, table, index),
+            Op::AddUnique { table, unique } => replay::add_unique(s, table, unique),
+            Op::DropUnique { table, unique } => replay::drop_unique(s, self, table, unique),
+            Op::AddForeignKey { table, foreign_key } => {
+                replay::add_foreign_key(s, table, foreign_key)
             }
-            Op::CreateIndex { table: name, index } => {
-                table(schema, name)?.indexes.push(index.clone())
+            Op::DropForeignKey { table, foreign_key } => {
+                replay::drop_foreign_key(s, table, foreign_key)
             }
-            Op::DropIndex { table: name, index } => {
-                let t = table(schema, name)?;
-                let found = self.existing_name(t).unwrap_or_else(|| index.name.clone());
-                remove(&mut t.indexes, "index", name, &found, |x| &x.name)?
-            }
-            Op::AddUnique {
-                table: name,
-                unique,
-            } => table(schema, name)?.uniques.push(unique.clone()),
-            Op::DropUnique {
-                table: name,
-                unique,
-            } => {
-                let t = table(schema, name)?;
-                let found = self.existing_name(t).unwrap_or_else(|| unique.name.clone());
-                remove(&mut t.uniques, "unique constraint", name, &found, |x| {
-                    &x.name
-                })?
-            }
-            Op::AddForeignKey {
-                table: name,
-                foreign_key,
-            } => table(schema, name)?.foreign_keys.push(foreign_key.clone()),
-            Op::DropForeignKey {
-                table: name,
-                foreign_key,
-            } => {
-                let t = table(schema, name)?;
-                let before = t.foreign_keys.len();
-                // Foreign keys are matched by what they do, not by name (SQLite has no names).
-                t.foreign_keys.retain(|fk| {
-                    !(fk.columns == foreign_key.columns
-                        && fk.ref_table == foreign_key.ref_table
-                        && fk.ref_columns == foreign_key.ref_columns)
-                });
-                if t.foreign_keys.len() == before {
-                    return Err(ApplyError::NoConstraint {
-                        kind: "foreign key",
-                        table: name.clone(),
-                        name: foreign_key.name.clone(),
-                    });
-                }
-            }
-            Op::AddCheck { table: name, check } => table(schema, name)?.checks.push(check.clone()),
-            Op::DropCheck { table: name, check } => {
-                let t = table(schema, name)?;
-                let found = self.existing_name(t).unwrap_or_else(|| check.name.clone());
-                remove(&mut t.checks, "check constraint", name, &found, |x| &x.name)?
-            }
-            Op::Sql { .. } => {}
-        }
+            Op::AddCheck { table, check } => replay::add_check(s, table, check),
+            Op::DropCheck { table, check } => replay::drop_check(s, self, table, check),
+            Op::Sql { .. } => Ok(()),
+        }?;
         follow_unmodeled(self, &renamed_names, &mut schema.unmodeled);
         Ok(())
-    }
-}
-
-/// Keeps the objects Strata does not model in step with `op` (see [`crate::schema::unmodeled`]).
-/// `names` are the constraint and index names the op renames ([`Op::name_changes`], computed
-/// on the schema before it).
-pub(crate) fn follow_unmodeled(
-    op: &Op,
-    names: &[NameChange],
-    objects: &mut Vec<crate::schema::Unmodeled>,
-) {
-    use crate::schema::unmodeled as u;
-    if objects.is_empty() {
-        return;
-    }
-    follow_unmodeled_renames(op, objects);
-    for c in names.iter().filter(|c| c.kind == NameKind::Index) {
-        u::rename_index(objects, &c.table, &c.from, &c.to);
-    }
-}
-
-fn follow_unmodeled_renames(op: &Op, objects: &mut Vec<crate::schema::Unmodeled>) {
-    use crate::schema::unmodeled as u;
-    match op {
-        Op::DropTable { table } => u::drop_table(objects, &table.name),
-        Op::RenameTable { from, to } => u::rename_table(objects, from, to),
-        Op::DropColumn { table, column } => u::drop_column(objects, table, &column.name),
-        Op::AlterColumn {
-            table,
-            column,
-            rename: Some(new),
-            ..
-        } if new != column => u::rename_column(objects, table, column, new),
-        Op::DropIndex { table, index } => u::drop_index(objects, table, &index.name),
-        _ => {}
-    }
-}
-
-/// Renames `from` to `to` in every index, constraint and key of `t` that lists it.
-fn rename_column_refs(t: &mut Table, from: &str, to: &str) {
-    let fix = |cols: &mut Vec<String>| {
-        for c in cols.iter_mut() {
-            if c == from {
-                *c = to.to_string();
-            }
-        }
-    };
-    if let Some(pk) = &mut t.primary_key {
-        fix(&mut pk.columns);
-    }
-    t.uniques.iter_mut().for_each(|u| fix(&mut u.columns));
-    t.indexes.iter_mut().for_each(|i| fix(&mut i.columns));
-    t.foreign_keys.iter_mut().for_each(|f| fix(&mut f.columns));
-    // Both databases rewrite check expressions on a column rename; so does the replay, or a
-    // later SQLite rebuild in the same migration would recreate the check with the old name.
-    for ck in &mut t.checks {
-        ck.expr = crate::dialect::sql_text::rename_in_expr(&ck.expr, from, to);
-    }
-    let self_name = t.name.clone();
-    for fk in &mut t.foreign_keys {
-        if fk.ref_table == self_name {
-            fix(&mut fk.ref_columns);
-        }
     }
 }
 
@@ -634,7 +419,7 @@ pub fn reverse_all(ops: &[Op]) -> Result<Vec<Op>, Irreversible> {
 }
 
 /// Replays `ops` on `schema` in order.
-pub fn apply_all(schema: &mut Schema, ops: &[Op]) -> Result<(), ApplyError> {
+pub fn apply_all(schema: &mut Schema, ops: &[Op]) -> Result<(), ReplayError> {
     ops.iter().try_for_each(|op| op.apply(schema))
 }
 

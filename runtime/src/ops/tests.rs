@@ -60,7 +60,7 @@ fn every_op() -> Vec<Op> {
             }),
             default: Some(DefaultChange {
                 from: None,
-                to: Some(Default::Str("x".into())),
+                to: Some(ColumnDefault::Str("x".into())),
             }),
         },
         Op::CreateIndex {
@@ -210,7 +210,7 @@ fn apply_reports_inconsistent_ops() {
     }
     .apply(&mut s)
     .expect_err("no table");
-    assert_eq!(err, ApplyError::NoTable("nope".into()));
+    assert_eq!(err, ReplayError::NoTable("nope".into()));
 }
 
 #[test]

@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 
 use thiserror::Error;
 
-use super::{naming, Check, Column, Default, ForeignKey, Index, PrimaryKey, Schema, Table, Unique};
+use super::{
+    naming, Check, Column, ColumnDefault, ForeignKey, Index, PrimaryKey, Schema, Table, Unique,
+};
 use crate::model::{DefaultValue, TableDef};
 
 /// A model set that cannot become a schema. Each variant names the Rust items involved.
@@ -236,13 +238,13 @@ fn table_from_def(def: &TableDef, all: &BTreeMap<&str, &TableDef>) -> Result<Tab
     Ok(table)
 }
 
-fn default_from_def(d: DefaultValue) -> Default {
+fn default_from_def(d: DefaultValue) -> ColumnDefault {
     match d {
-        DefaultValue::Int(i) => Default::Int(i),
-        DefaultValue::Float(f) => Default::Float(f),
-        DefaultValue::Bool(b) => Default::Bool(b),
-        DefaultValue::Str(s) => Default::Str(s.into()),
-        DefaultValue::Sql(s) => Default::Sql { sql: s.into() },
+        DefaultValue::Int(i) => ColumnDefault::Int(i),
+        DefaultValue::Float(f) => ColumnDefault::Float(f),
+        DefaultValue::Bool(b) => ColumnDefault::Bool(b),
+        DefaultValue::Str(s) => ColumnDefault::Str(s.into()),
+        DefaultValue::Sql(s) => ColumnDefault::Sql { sql: s.into() },
     }
 }
 
@@ -337,7 +339,7 @@ mod tests {
         assert_eq!(users.indexes[0].name, "ix_users_username");
         assert_eq!(
             users.column("created_at").and_then(|c| c.default.clone()),
-            Some(Default::Sql {
+            Some(ColumnDefault::Sql {
                 sql: "CURRENT_TIMESTAMP".into()
             })
         );

@@ -111,7 +111,7 @@ pub struct Column {
     pub nullable: bool,
     /// The default value, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default: Option<Default>,
+    pub default: Option<ColumnDefault>,
     /// Whether the database generates the value (identity / AUTOINCREMENT).
     #[serde(default, skip_serializing_if = "is_false")]
     pub autoincrement: bool,
@@ -153,7 +153,7 @@ fn is_false(b: &bool) -> bool {
 /// `default = true`, or `default = { sql = "CURRENT_TIMESTAMP" }` for a raw expression.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
-pub enum Default {
+pub enum ColumnDefault {
     /// An integer literal.
     Int(i64),
     /// A float literal.

@@ -10,7 +10,7 @@
 #![allow(dead_code, missing_docs)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 
 /// The two builds of the user project.
@@ -273,5 +273,48 @@ impl Run {
             .next()
             .expect("a revision id")
             .to_string()
+    }
+}
+
+/// The `migrate` binary of `tests/fixtures/linkapp` (it only links the models' crate and
+/// calls `strata::cli::main()`), built once per test process.
+pub fn linkapp_binary() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let out = Command::new(cargo)
+            .args([
+                "build",
+                "-q",
+                "-p",
+                "strata-linkapp",
+                "--bin",
+                "migrate",
+                "--message-format=json",
+            ])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("run cargo build");
+        assert!(out.status.success(), "building the fixture binary failed");
+        // Several workspace binaries are called `migrate`; take the one cargo just built.
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|v| {
+                v["target"]["name"] == "migrate" && v["package_id"].to_string().contains("linkapp")
+            })
+            .find_map(|v| v["executable"].as_str().map(PathBuf::from))
+            .expect("cargo reported the fixture's executable")
+    })
+    .clone()
+}
+
+/// A directory removed on drop.
+pub struct Dir(pub PathBuf);
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }

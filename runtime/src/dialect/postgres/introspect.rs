@@ -26,7 +26,7 @@ use crate::dialect::sql_text::{
 };
 use crate::dialect::Syntax;
 use crate::schema::{
-    Check, Column, Default as SqlDefault, ForeignKey, Index, PrimaryKey, ReferentialAction, Schema,
+    Check, Column, ColumnDefault, ForeignKey, Index, PrimaryKey, ReferentialAction, Schema,
     SqlType, Table, Unique,
 };
 
@@ -413,7 +413,7 @@ fn canonical_custom(s: &str) -> (SqlType, bool) {
 #[derive(Debug, Default, PartialEq)]
 pub(super) struct ParsedDefault {
     /// The default, if it is one.
-    pub(super) default: Option<SqlDefault>,
+    pub(super) default: Option<ColumnDefault>,
     /// Whether it was a sequence (`nextval(...)`): a serial column.
     pub(super) autoincrement: bool,
 }
@@ -455,7 +455,7 @@ pub(super) fn parse_default(text: &str, ty: &SqlType) -> ParsedDefault {
         return default(None);
     }
     if lower == "true" || lower == "false" {
-        return default(Some(SqlDefault::Bool(lower == "true")));
+        return default(Some(ColumnDefault::Bool(lower == "true")));
     }
     if let Some(n) = number(inner) {
         return default(Some(bool_default(ty, n)));
@@ -475,21 +475,21 @@ pub(super) fn parse_default(text: &str, ty: &SqlType) -> ParsedDefault {
             }
             if *ty == SqlType::Boolean {
                 match s.to_ascii_lowercase().as_str() {
-                    "true" | "t" => return default(Some(SqlDefault::Bool(true))),
-                    "false" | "f" => return default(Some(SqlDefault::Bool(false))),
+                    "true" | "t" => return default(Some(ColumnDefault::Bool(true))),
+                    "false" | "f" => return default(Some(ColumnDefault::Bool(false))),
                     _ => {}
                 }
             }
-            return default(Some(SqlDefault::Str(s)));
+            return default(Some(ColumnDefault::Str(s)));
         }
     }
     if let Some(f) = VALUE_FUNCTIONS
         .iter()
         .find(|f| f.eq_ignore_ascii_case(inner))
     {
-        return default(Some(SqlDefault::Sql { sql: f.to_string() }));
+        return default(Some(ColumnDefault::Sql { sql: f.to_string() }));
     }
-    default(Some(SqlDefault::Sql { sql: t.to_string() }))
+    default(Some(ColumnDefault::Sql { sql: t.to_string() }))
 }
 
 /// Cuts an identifier to PostgreSQL's 63 bytes, as the server does.
@@ -550,12 +550,12 @@ pub(super) fn normalize(schema: &mut Schema) {
                 col.nullable = false;
             }
             col.default = match col.default.take() {
-                Some(SqlDefault::Sql { sql }) => {
+                Some(ColumnDefault::Sql { sql }) => {
                     let parsed = parse_default(&sql, &col.ty);
                     col.autoincrement |= parsed.autoincrement;
                     parsed.default
                 }
-                Some(SqlDefault::Str(s)) if is_numeric(&col.ty) && number(&s).is_some() => {
+                Some(ColumnDefault::Str(s)) if is_numeric(&col.ty) && number(&s).is_some() => {
                     number(&s)
                 }
                 Some(d) => Some(bool_default(&col.ty, d)),
@@ -603,7 +603,7 @@ mod tests {
     use super::*;
     use crate::schema::naming;
 
-    fn d(text: &str, ty: &SqlType) -> Option<SqlDefault> {
+    fn d(text: &str, ty: &SqlType) -> Option<ColumnDefault> {
         parse_default(text, ty).default
     }
 
@@ -612,30 +612,33 @@ mod tests {
         let int = SqlType::Integer;
         assert_eq!(
             d("'x''y'::character varying", &SqlType::Varchar(3)),
-            Some(SqlDefault::Str("x'y".into()))
+            Some(ColumnDefault::Str("x'y".into()))
         );
-        assert_eq!(d("'-1'::integer", &int), Some(SqlDefault::Int(-1)));
-        assert_eq!(d("(-1)", &int), Some(SqlDefault::Int(-1)));
-        assert_eq!(d("42", &int), Some(SqlDefault::Int(42)));
+        assert_eq!(d("'-1'::integer", &int), Some(ColumnDefault::Int(-1)));
+        assert_eq!(d("(-1)", &int), Some(ColumnDefault::Int(-1)));
+        assert_eq!(d("42", &int), Some(ColumnDefault::Int(42)));
         assert_eq!(
             d("'-2.5'::numeric", &SqlType::Double),
-            Some(SqlDefault::Float(-2.5))
+            Some(ColumnDefault::Float(-2.5))
         );
         assert_eq!(
             d("'5'::character varying", &SqlType::Varchar(3)),
-            Some(SqlDefault::Str("5".into()))
+            Some(ColumnDefault::Str("5".into()))
         );
-        assert_eq!(d("true", &SqlType::Boolean), Some(SqlDefault::Bool(true)));
+        assert_eq!(
+            d("true", &SqlType::Boolean),
+            Some(ColumnDefault::Bool(true))
+        );
         assert_eq!(d("NULL::text", &SqlType::Text), None);
         assert_eq!(
             d("current_timestamp", &SqlType::Timestamp),
-            Some(SqlDefault::Sql {
+            Some(ColumnDefault::Sql {
                 sql: "CURRENT_TIMESTAMP".into()
             })
         );
         assert_eq!(
             d("('a'::text || 'b'::text)", &SqlType::Text),
-            Some(SqlDefault::Sql {
+            Some(ColumnDefault::Sql {
                 sql: "('a'::text || 'b'::text)".into()
             })
         );
@@ -700,7 +703,7 @@ mod tests {
             columns: vec![
                 Column::new("id", SqlType::Custom("serial".into())).nullable(),
                 Column {
-                    default: Some(SqlDefault::Sql {
+                    default: Some(ColumnDefault::Sql {
                         sql: "current_timestamp".into(),
                     }),
                     ..Column::new("at", SqlType::Custom("timestamp".into()))
@@ -713,7 +716,7 @@ mod tests {
                     },
                 ),
                 Column {
-                    default: Some(SqlDefault::Str("7".into())),
+                    default: Some(ColumnDefault::Str("7".into())),
                     ..Column::new("i", SqlType::Integer)
                 },
                 Column::new("x".repeat(70), SqlType::Text),
@@ -723,7 +726,7 @@ mod tests {
                 },
                 Column {
                     autoincrement: true,
-                    default: Some(SqlDefault::Int(1)),
+                    default: Some(ColumnDefault::Int(1)),
                     ..Column::new("ident", SqlType::BigInt)
                 },
             ],
@@ -737,7 +740,7 @@ mod tests {
         assert_eq!(t.columns[1].ty, SqlType::Timestamp);
         assert_eq!(
             t.columns[1].default,
-            Some(SqlDefault::Sql {
+            Some(ColumnDefault::Sql {
                 sql: "CURRENT_TIMESTAMP".into()
             })
         );
@@ -748,7 +751,7 @@ mod tests {
                 scale: Some(0)
             }
         );
-        assert_eq!(t.columns[3].default, Some(SqlDefault::Int(7)));
+        assert_eq!(t.columns[3].default, Some(ColumnDefault::Int(7)));
         assert_eq!(t.columns[4].name.len(), 63);
         assert!(!t.columns[5].autoincrement);
         assert!(t.columns[6].autoincrement);

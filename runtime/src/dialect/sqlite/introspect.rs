@@ -28,8 +28,8 @@ use crate::dialect::sql_text::{
     bool_default, number, parse_type, sort_constraints, string_literal, strip_outer_parens,
 };
 use crate::schema::{
-    naming, Check, Column, Default as SqlDefault, ForeignKey, Index, PrimaryKey, ReferentialAction,
-    Schema, SqlType, Table, Unique, Unmodeled, UnmodeledKind,
+    naming, Check, Column, ColumnDefault, ForeignKey, Index, PrimaryKey, ReferentialAction, Schema,
+    SqlType, Table, Unique, Unmodeled, UnmodeledKind,
 };
 
 /// The user tables: no `sqlite_*` internals (`sqlite_sequence`, `sqlite_stat1`), no virtual
@@ -507,24 +507,24 @@ fn referential_action(s: &str) -> Option<ReferentialAction> {
 /// parentheses removed): `NULL` is no default; `'abc'` is a string; `TRUE`/`FALSE` are
 /// booleans; numbers are numbers (and `0`/`1` on a BOOLEAN column are booleans); anything
 /// else (`CURRENT_TIMESTAMP`, `datetime('now')`) is a raw SQL expression.
-pub(super) fn parse_default(text: &str, ty: &SqlType) -> Option<SqlDefault> {
+pub(super) fn parse_default(text: &str, ty: &SqlType) -> Option<ColumnDefault> {
     let t = strip_outer_parens(text);
     if t.is_empty() || t.eq_ignore_ascii_case("NULL") {
         return None;
     }
     if t.eq_ignore_ascii_case("TRUE") {
-        return Some(SqlDefault::Bool(true));
+        return Some(ColumnDefault::Bool(true));
     }
     if t.eq_ignore_ascii_case("FALSE") {
-        return Some(SqlDefault::Bool(false));
+        return Some(ColumnDefault::Bool(false));
     }
     if let Some((s, "")) = string_literal(t) {
-        return Some(SqlDefault::Str(s));
+        return Some(ColumnDefault::Str(s));
     }
     if let Some(n) = number(t) {
         return Some(bool_default(ty, n));
     }
-    Some(SqlDefault::Sql { sql: t.to_string() })
+    Some(ColumnDefault::Sql { sql: t.to_string() })
 }
 
 /// Rewrites a model-built schema into what introspecting SQLite yields:
@@ -566,7 +566,7 @@ pub(super) fn normalize(schema: &mut Schema) {
                 col.nullable = false;
             }
             col.default = match col.default.take() {
-                Some(SqlDefault::Sql { sql }) => parse_default(&sql, &col.ty),
+                Some(ColumnDefault::Sql { sql }) => parse_default(&sql, &col.ty),
                 Some(d) => Some(bool_default(&col.ty, d)),
                 None => None,
             };
@@ -612,31 +612,31 @@ mod tests {
         assert_eq!(parse_default("NULL", &int), None);
         assert_eq!(
             parse_default("'it''s'", &SqlType::Text),
-            Some(SqlDefault::Str("it's".into()))
+            Some(ColumnDefault::Str("it's".into()))
         );
-        assert_eq!(parse_default("-1", &int), Some(SqlDefault::Int(-1)));
-        assert_eq!(parse_default("(7)", &int), Some(SqlDefault::Int(7)));
+        assert_eq!(parse_default("-1", &int), Some(ColumnDefault::Int(-1)));
+        assert_eq!(parse_default("(7)", &int), Some(ColumnDefault::Int(7)));
         assert_eq!(
             parse_default("1.5", &SqlType::Real),
-            Some(SqlDefault::Float(1.5))
+            Some(ColumnDefault::Float(1.5))
         );
         assert_eq!(
             parse_default("1", &SqlType::Boolean),
-            Some(SqlDefault::Bool(true))
+            Some(ColumnDefault::Bool(true))
         );
         assert_eq!(
             parse_default("false", &SqlType::Boolean),
-            Some(SqlDefault::Bool(false))
+            Some(ColumnDefault::Bool(false))
         );
         assert_eq!(
             parse_default("CURRENT_TIMESTAMP", &SqlType::Timestamp),
-            Some(SqlDefault::Sql {
+            Some(ColumnDefault::Sql {
                 sql: "CURRENT_TIMESTAMP".into()
             })
         );
         assert_eq!(
             parse_default("'a' || 'b'", &SqlType::Text),
-            Some(SqlDefault::Sql {
+            Some(ColumnDefault::Sql {
                 sql: "'a' || 'b'".into()
             })
         );
@@ -659,11 +659,11 @@ mod tests {
                 },
                 Column {
                     autoincrement: true,
-                    default: Some(SqlDefault::Sql { sql: "'x'".into() }),
+                    default: Some(ColumnDefault::Sql { sql: "'x'".into() }),
                     ..Column::new("other", SqlType::Custom("VARCHAR(3)".into()))
                 },
                 Column {
-                    default: Some(SqlDefault::Int(1)),
+                    default: Some(ColumnDefault::Int(1)),
                     ..Column::new("flag", SqlType::Custom("BOOL".into()))
                 },
             ],
@@ -691,9 +691,9 @@ mod tests {
         assert_eq!(t.columns[0].comment, None);
         assert_eq!(t.columns[1].ty, SqlType::Varchar(3));
         assert!(!t.columns[1].autoincrement);
-        assert_eq!(t.columns[1].default, Some(SqlDefault::Str("x".into())));
+        assert_eq!(t.columns[1].default, Some(ColumnDefault::Str("x".into())));
         assert_eq!(t.columns[2].ty, SqlType::Boolean);
-        assert_eq!(t.columns[2].default, Some(SqlDefault::Bool(true)));
+        assert_eq!(t.columns[2].default, Some(ColumnDefault::Bool(true)));
         assert_eq!(t.indexes[0].name, "a");
     }
 

@@ -12,7 +12,7 @@ use super::{
 use crate::dialect::catalog::{CatalogValues, IntrospectError, IntrospectOptions};
 use crate::schema::naming::NameChange;
 use crate::schema::{
-    Check, Column, Default, ForeignKey, PrimaryKey, Schema, SqlType, Table, Unique, Unmodeled,
+    Check, Column, ColumnDefault, ForeignKey, PrimaryKey, Schema, SqlType, Table, Unique, Unmodeled,
 };
 
 /// The sqlite dialect.
@@ -28,7 +28,7 @@ impl Syntax for Sqlite {
         render::type_sql(ty)
     }
 
-    fn default_sql(&self, d: &Default) -> String {
+    fn default_sql(&self, d: &ColumnDefault) -> String {
         render::default_sql(self, d)
     }
 }

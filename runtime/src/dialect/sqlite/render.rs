@@ -12,7 +12,7 @@ use crate::dialect::{
     RenderError, Statements, Syntax,
 };
 use crate::schema::naming::{NameChange, NameKind};
-use crate::schema::{Column, Default, SqlType, Table, Unmodeled, UnmodeledKind};
+use crate::schema::{Column, ColumnDefault, SqlType, Table, Unmodeled, UnmodeledKind};
 
 /// The SQLite spelling of a neutral type (the introspection contract reads these back).
 pub(super) fn type_sql(ty: &SqlType) -> Result<String, RenderError> {
@@ -50,17 +50,17 @@ pub(super) fn type_sql(ty: &SqlType) -> Result<String, RenderError> {
 /// Defaults: booleans are `1`/`0`; a raw SQL expression is parenthesised, as SQLite requires
 /// for anything but a literal (`PRAGMA table_info` reads it back without the parentheses);
 /// infinite floats are `9.0e999`, NaN (which SQLite cannot store) is `NULL`.
-pub(super) fn default_sql(d: &Sqlite, v: &Default) -> String {
+pub(super) fn default_sql(d: &Sqlite, v: &ColumnDefault) -> String {
     match v {
-        Default::Int(i) => i.to_string(),
-        Default::Float(f) if f.is_nan() => "NULL".into(),
-        Default::Float(f) if f.is_infinite() => {
+        ColumnDefault::Int(i) => i.to_string(),
+        ColumnDefault::Float(f) if f.is_nan() => "NULL".into(),
+        ColumnDefault::Float(f) if f.is_infinite() => {
             if *f > 0.0 { "9.0e999" } else { "-9.0e999" }.into()
         }
-        Default::Float(f) => float_literal(*f, d),
-        Default::Bool(b) => if *b { "1" } else { "0" }.into(),
-        Default::Str(s) => d.quote_str(s),
-        Default::Sql { sql } => format!("({sql})"),
+        ColumnDefault::Float(f) => float_literal(*f, d),
+        ColumnDefault::Bool(b) => if *b { "1" } else { "0" }.into(),
+        ColumnDefault::Str(s) => d.quote_str(s),
+        ColumnDefault::Sql { sql } => format!("({sql})"),
     }
 }
 
@@ -123,7 +123,7 @@ pub(super) fn table_primary_key_sql(d: &Sqlite, table: &Table) -> Option<String>
 pub(super) fn can_add_natively(c: &Column) -> bool {
     let constant_default = match &c.default {
         None => true,
-        Some(Default::Sql { .. }) => false,
+        Some(ColumnDefault::Sql { .. }) => false,
         Some(_) => true,
     };
     !c.autoincrement && constant_default && (c.nullable || c.default.is_some())

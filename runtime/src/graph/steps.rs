@@ -1,4 +1,4 @@
-//! Stage 7, apply (the revision graph): planning upgrades, downgrades, stamps and history walks.
+//! Stage 7, apply (the revision graph): the steps of upgrades, downgrades, stamps and history walks.
 
 use std::collections::BTreeSet;
 

@@ -1,0 +1,231 @@
+//! Stage 7, apply (migration files): what a migration file holds (its header and ops), its checksum and its downgrade.
+
+use std::borrow::Cow;
+use std::path::PathBuf;
+
+use sha2::{Digest, Sha256};
+
+use super::diagnostics::first_line;
+use super::{file_name, write, Datetime, ScriptError};
+use crate::ops::Op;
+
+/// The header of a migration file: everything but the ops.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Header {
+    /// The revision id (`revision = "..."`), also the file name's prefix.
+    pub revision: String,
+    /// The parent revisions (`down_revision`): none for a first revision, one normally,
+    /// several for a merge point.
+    pub down_revision: Vec<String>,
+    /// The message given to `revision -m` (`message = "..."`).
+    pub message: String,
+    /// When the file was generated (`created = 2026-11-21T15:30:00Z`); optional in
+    /// hand-written files.
+    pub created: Option<Datetime>,
+    /// Branch labels this revision starts or carries (`branch_labels = [...]`).
+    pub branch_labels: Vec<String>,
+    /// Revisions that must be applied before this one without being its parents
+    /// (`depends_on = [...]`).
+    pub depends_on: Vec<String>,
+    /// Whether the revision runs inside one transaction (`transactional = false` to opt out,
+    /// e.g. for `CREATE INDEX CONCURRENTLY`). Defaults to true.
+    pub transactional: bool,
+}
+
+impl Header {
+    /// A header for a new revision created now (UTC, to the second), transactional, with no
+    /// branch labels or dependencies.
+    pub fn new(
+        revision: impl Into<String>,
+        down_revision: Vec<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Header {
+            revision: revision.into(),
+            down_revision,
+            message: message.into(),
+            created: now(),
+            branch_labels: Vec::new(),
+            depends_on: Vec::new(),
+            transactional: true,
+        }
+    }
+}
+
+/// The current time as a TOML date-time (UTC, whole seconds).
+fn now() -> Option<Datetime> {
+    chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+        .parse()
+        .ok()
+}
+
+/// One migration file: its header and its ops.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Script {
+    /// Where the file is (or will be, relative to the versions directory, for a script built
+    /// in memory with [`Script::new`]).
+    pub path: PathBuf,
+    /// The header.
+    pub header: Header,
+    /// The ops that apply this revision, in order.
+    pub upgrade: Vec<Op>,
+    /// The ops that undo it, in order, as the file writes them (`[[downgrade]]`); see
+    /// [`Script::downgrade_ops`] for the ops a downgrade runs.
+    pub downgrade: Vec<Op>,
+    /// Whether the file declares its downgrade: `[[downgrade]]` ops, or `downgrade = []` in the
+    /// header for a downgrade that intentionally does nothing. When false (no `[[downgrade]]`
+    /// and no `downgrade = []`), the downgrade is the upgrade reversed.
+    pub downgrade_declared: bool,
+    /// SHA-256 (lowercase hex) of the file text with line endings normalised to LF; see
+    /// [`Script::checksum`].
+    pub checksum: String,
+    /// Whether `upgrade` and `downgrade` were read. [`Script::parse_header`] reads only the
+    /// header (what `history`, `heads`, `current` and autogenerate need); [`Script::load`]
+    /// reads the whole file.
+    pub ops_loaded: bool,
+}
+
+impl Script {
+    /// A script built in memory (by `revision` / `autogenerate`, or by tests): its path is its
+    /// [`file_name`] and its checksum that of [`Script::render`]'s text.
+    /// An empty `downgrade` leaves the downgrade undeclared: it is the upgrade reversed (see
+    /// [`Script::with_downgrade`] to declare a downgrade that does nothing).
+    pub fn new(header: Header, upgrade: Vec<Op>, downgrade: Vec<Op>) -> Result<Self, ScriptError> {
+        let declared = (!downgrade.is_empty()).then_some(downgrade);
+        Self::with_downgrade(header, upgrade, declared)
+    }
+
+    /// [`Script::new`] with the downgrade given exactly: `None` leaves it undeclared (the
+    /// upgrade reversed), `Some(vec![])` declares a downgrade that does nothing (written
+    /// `downgrade = []`).
+    pub fn with_downgrade(
+        header: Header,
+        upgrade: Vec<Op>,
+        downgrade: Option<Vec<Op>>,
+    ) -> Result<Self, ScriptError> {
+        let mut script = Script {
+            path: PathBuf::from(file_name(&header.revision, &header.message)),
+            header,
+            upgrade,
+            downgrade_declared: downgrade.is_some(),
+            downgrade: downgrade.unwrap_or_default(),
+            checksum: String::new(),
+            ops_loaded: true,
+        };
+        script.checksum = Self::checksum(&script.render()?);
+        Ok(script)
+    }
+
+    /// The revision id.
+    pub fn revision(&self) -> &str {
+        &self.header.revision
+    }
+
+    /// The parent revision ids (none, one, or several for a merge).
+    pub fn down_revision(&self) -> &[String] {
+        &self.header.down_revision
+    }
+
+    /// The ops a downgrade of this revision runs, in order: the `[[downgrade]]` ops when the
+    /// file declares them (`downgrade = []` declares none), else the upgrade reversed (each
+    /// op's reverse, last op first). [`ScriptError::Irreversible`] when the downgrade is the
+    /// upgrade reversed and an upgrade `sql` step has no `reverse`. Needs the ops read
+    /// ([`Script::ops_loaded`]).
+    pub fn downgrade_ops(&self) -> Result<Cow<'_, [Op]>, ScriptError> {
+        if self.downgrade_declared {
+            return Ok(Cow::Borrowed(&self.downgrade));
+        }
+        let mut missing = self
+            .upgrade
+            .iter()
+            .enumerate()
+            .filter_map(|(i, op)| op.reverse().err().map(|e| (i + 1, e.sql)));
+        if let Some((step, sql)) = missing.next() {
+            return Err(ScriptError::Irreversible {
+                revision: self.header.revision.clone(),
+                file: self.path.clone(),
+                step,
+                first_line: first_line(&sql),
+                others: missing.map(|(n, _)| n).collect(),
+            });
+        }
+        crate::ops::reverse_all(&self.upgrade)
+            .map(Cow::Owned)
+            .map_err(|e| ScriptError::Irreversible {
+                revision: self.header.revision.clone(),
+                file: self.path.clone(),
+                step: 0,
+                first_line: first_line(&e.sql),
+                others: Vec::new(),
+            })
+    }
+
+    /// The file text: header keys first, then each `[[upgrade]]` and `[[downgrade]]` op; a
+    /// script with no ops gets commented examples instead. Parses back to an equal script.
+    pub fn render(&self) -> Result<String, ScriptError> {
+        let downgrade = self.downgrade_declared.then_some(self.downgrade.as_slice());
+        write::render(&self.header, &self.upgrade, downgrade).map_err(|e| ScriptError::Render {
+            revision: self.header.revision.clone(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Refuses a column type that the file could not be read back with (a model's
+    /// `sql_type = "intger"`, say): written, it would break every command.
+    pub(super) fn check_types(&self) -> Result<(), ScriptError> {
+        let mut types: Vec<(String, &crate::schema::SqlType)> = Vec::new();
+        for op in self.upgrade.iter().chain(&self.downgrade) {
+            match op {
+                Op::CreateTable { table } | Op::DropTable { table } => {
+                    for c in &table.columns {
+                        types.push((format!("{}.{}", table.name, c.name), &c.ty));
+                    }
+                }
+                Op::AddColumn { table, column } | Op::DropColumn { table, column } => {
+                    types.push((format!("{table}.{}", column.name), &column.ty));
+                }
+                Op::AlterColumn {
+                    table,
+                    column,
+                    ty: Some(change),
+                    ..
+                } => {
+                    types.push((format!("{table}.{column}"), &change.from));
+                    types.push((format!("{table}.{column}"), &change.to));
+                }
+                _ => {}
+            }
+        }
+        for (column, ty) in types {
+            if let Err(e) = crate::schema::SqlType::parse_checked(&ty.to_string()) {
+                return Err(ScriptError::Render {
+                    revision: self.header.revision.clone(),
+                    message: format!(
+                        "column `{column}`: {e}; the file would not read back, so it was not \
+                         written (fix the type where it comes from: the model's `sql_type`)"
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// SHA-256 (lowercase hex) of `text` with CRLF and CR line endings turned into LF, so a
+    /// checkout with other line endings keeps the same checksum.
+    pub fn checksum(text: &str) -> String {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let digest = if text.contains('\r') {
+            Sha256::digest(text.replace("\r\n", "\n").replace('\r', "\n").as_bytes())
+        } else {
+            Sha256::digest(text.as_bytes())
+        };
+        let mut hex = String::with_capacity(2 * digest.len());
+        for b in digest {
+            hex.push(char::from(HEX[usize::from(b >> 4)]));
+            hex.push(char::from(HEX[usize::from(b & 0xf)]));
+        }
+        hex
+    }
+}
