@@ -39,7 +39,7 @@ use crate::render::render_ops;
 use crate::schema::Schema;
 use crate::script::{self, Header, Script};
 
-pub use crate::error::ChangedFile;
+pub use crate::error::{ChangedFile, EmptyRange};
 
 /// How `upgrade` and `downgrade` run.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -103,11 +103,7 @@ impl Migrator {
     ) -> Result<Migrator, Error> {
         let dir = dir.to_path_buf();
         if dir.exists() && !dir.is_dir() {
-            return Err(Error::Usage(format!(
-                "{} is a file, not a directory; -d/--directory (or STRATA_DIRECTORY) names the \
-                 migrations directory, the one holding strata.toml and versions/",
-                dir.display()
-            )));
+            return Err(Error::NotADirectory { path: dir });
         }
         if !dir.is_dir() {
             return Err(Error::NoDirectory(dir));
@@ -117,11 +113,7 @@ impl Migrator {
         let scripts = if versions.is_dir() {
             load(&versions)?
         } else if versions.exists() || versions.is_symlink() {
-            return Err(Error::Usage(format!(
-                "{} is not a directory; it must be the directory of migration files (move the \
-                 file away and create the directory)",
-                versions.display()
-            )));
+            return Err(Error::VersionsNotADirectory { path: versions });
         } else {
             Vec::new()
         };
@@ -171,10 +163,9 @@ impl Migrator {
         }
         let full = Script::load(&script.path)?;
         if full.checksum != script.checksum {
-            return Err(Error::Usage(format!(
-                "{} changed while this command was running; run it again",
-                script.path.display()
-            )));
+            return Err(Error::FileChangedDuringRun {
+                path: script.path.clone(),
+            });
         }
         Ok(std::borrow::Cow::Owned(full))
     }
@@ -541,17 +532,13 @@ impl Migrator {
                 for target in targets {
                     let revs = self.graph.resolve(heads, target)?;
                     if revs.is_empty() {
-                        return Err(Error::Usage(format!(
-                            "`{target}` names no revision; `accept` takes applied revisions \
-                             (`history -i` marks the current one)"
-                        )));
+                        return Err(Error::AcceptNamesNoRevision {
+                            target: target.clone(),
+                        });
                     }
                     for rev in revs {
                         if !applied.contains(&rev) {
-                            return Err(Error::Usage(format!(
-                                "revision {rev} is not applied to this database, so there is \
-                                 nothing to accept: its checksum is recorded when it runs"
-                            )));
+                            return Err(Error::NotApplied { revision: rev });
                         }
                         revisions.insert(rev);
                     }
@@ -610,13 +597,12 @@ impl Migrator {
                 ),
                 graph::Direction::Down => (script.downgrade_ops()?, StepKind::Down),
             };
-            let (rendered, after) = render_ops(&ops, dialect, &schema).map_err(|e| {
-                Error::Usage(format!(
-                    "while rendering revision {} ({}): {e}",
-                    step.revision,
-                    script.path.display()
-                ))
-            })?;
+            let (rendered, after) =
+                render_ops(&ops, dialect, &schema).map_err(|source| Error::RenderRevision {
+                    revision: step.revision.clone(),
+                    path: script.path.clone(),
+                    source,
+                })?;
             schema = after;
             // A rebuild's statements take effect together; its table's foreign keys are
             // checked after the step.
@@ -757,10 +743,9 @@ impl Migrator {
             Some((s, t)) => (s.trim(), t.trim()),
             None if direction == graph::Direction::Up => ("base", range.trim()),
             None => {
-                return Err(Error::Usage(format!(
-                "downgrade --sql needs a range `<from>:<to>` (for example `head:{range}`), since \
-                     there is no database to read the current revision from"
-            )))
+                return Err(Error::DowngradeNeedsRange {
+                    target: range.to_string(),
+                })
             }
         };
         let start_heads = if start.is_empty() || start == "base" {
@@ -817,21 +802,16 @@ impl Migrator {
             graph::Direction::Down => false,
         };
         let start = if start.is_empty() { "base" } else { start };
-        Error::Usage(match direction {
-            graph::Direction::Up if backwards => format!(
-                "`{range}` runs nothing: an upgrade goes from an older revision to a newer one, \
-                 and `{target}` comes before `{start}`; write `{target}:{start}`, or use \
-                 `downgrade --sql {start}:{target}` for the script that goes back"
-            ),
-            graph::Direction::Up => format!(
-                "`{range}` runs nothing: `{start}` already includes `{target}`; give a target \
-                 after the start (for example `{start}:head`)"
-            ),
-            graph::Direction::Down => format!(
-                "`{range}` runs nothing: a downgrade goes from a newer revision to an older one; \
-                 give the newer one first (for example `head:{target}`)"
-            ),
-        })
+        Error::EmptyRange {
+            range: range.to_string(),
+            start: start.to_string(),
+            target: target.to_string(),
+            reason: match direction {
+                graph::Direction::Up if backwards => EmptyRange::UpgradeBackwards,
+                graph::Direction::Up => EmptyRange::AlreadyThere,
+                graph::Direction::Down => EmptyRange::DowngradeBackwards,
+            },
+        }
     }
 
     /// `script` preceded by the statement selecting the configured schema (`schema` in
@@ -866,12 +846,10 @@ impl Migrator {
                 continue;
             }
             let script = self.script(&step.revision)?;
-            ops::apply_all(&mut schema, &script.upgrade).map_err(|e| {
-                Error::Usage(format!(
-                    "revision {} ({}) does not replay: {e}",
-                    step.revision,
-                    script.path.display()
-                ))
+            ops::apply_all(&mut schema, &script.upgrade).map_err(|source| Error::Replay {
+                revision: step.revision.clone(),
+                path: script.path.clone(),
+                source,
             })?;
         }
         Ok(schema)
@@ -938,9 +916,9 @@ impl Migrator {
                 let revs = self.graph.resolve(&[] as &[String], head)?;
                 for r in &revs {
                     if !self.graph.is_head(r) && !new.splice {
-                        return Err(Error::Usage(format!(
-                            "revision {r} is not a head; pass --splice to start a branch from it"
-                        )));
+                        return Err(Error::NotAHead {
+                            revision: r.clone(),
+                        });
                     }
                 }
                 revs
@@ -967,14 +945,7 @@ impl Migrator {
             out
         };
         if parents.len() < 2 {
-            return Err(Error::Usage(format!(
-                "merge needs two or more revisions to merge, got {}; `heads` lists the heads",
-                if parents.is_empty() {
-                    "none".to_string()
-                } else {
-                    parents.join(", ")
-                }
-            )));
+            return Err(Error::MergeNeedsTwo { revisions: parents });
         }
         self.write_script(parents, new, Vec::new())
     }
@@ -989,9 +960,9 @@ impl Migrator {
             Some(id) => {
                 script::validate_revision_id(id)?;
                 if self.graph.script(id).is_some() {
-                    return Err(Error::Usage(format!(
-                        "revision id {id} already exists; choose another --rev-id"
-                    )));
+                    return Err(Error::RevisionExists {
+                        revision: id.clone(),
+                    });
                 }
                 id.clone()
             }

@@ -447,7 +447,7 @@ async fn extra(conn: &mut AnyConnection, kind: DialectKind) -> Extra {
                 }
             }
         }
-        DialectKind::Mysql => unreachable!("not tested"),
+        other => unreachable!("{other}: not tested"),
     }
     x
 }
@@ -776,7 +776,7 @@ async fn parity(kind: DialectKind, via: Via) {
                 ours_x.serial
             );
         }
-        DialectKind::Mysql => unreachable!("not tested"),
+        other => unreachable!("{other}: not tested"),
     }
 
     let peer_shape = shape(&peer, &peer_x, kind);
@@ -824,7 +824,7 @@ async fn parity(kind: DialectKind, via: Via) {
             "modify_default tags.id: IDENTITY -> none",
             "modify_default users.id: IDENTITY -> none",
         ],
-        DialectKind::Mysql => unreachable!("not tested"),
+        other => unreachable!("{other}: not tested"),
     };
     let on_ours = sorted(peer_finds(&ours_db.url).await);
     assert_eq!(

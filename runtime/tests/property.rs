@@ -1879,12 +1879,7 @@ fn regression_text(kind: DialectKind, seed: u64, case: &Case) -> String {
     let json = serde_json::to_string_pretty(case).expect("case serializes");
     format!(
         "#[test]\nfn regression_{kind}_{seed:x}() {{\n    regression(\n        \
-         DialectKind::{},\n        r#\"{json}\"#,\n    );\n}}",
-        match kind {
-            DialectKind::Sqlite => "Sqlite",
-            DialectKind::Postgres => "Postgres",
-            DialectKind::Mysql => "Mysql",
-        }
+         DialectKind::{kind:?},\n        r#\"{json}\"#,\n    );\n}}"
     )
 }
 

@@ -21,6 +21,7 @@ const RETRY: Duration = Duration::from_millis(50);
 
 /// The lock could not be taken or released.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum LockError {
     /// Another process held the lock for longer than the timeout.
     #[error(

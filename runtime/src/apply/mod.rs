@@ -127,6 +127,7 @@ pub enum TxMode {
 // A few events per step, passed by value to the caller's callback and dropped: boxing the
 // step would buy nothing.
 #[allow(clippy::large_enum_variant)]
+#[non_exhaustive]
 pub enum Event {
     /// A step is about to run.
     Started(PlannedStep),

@@ -52,6 +52,7 @@ pub struct IntrospectOptions {
 
 /// A database whose catalog could not be read.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum IntrospectError {
     /// A catalog query failed.
     #[error("reading the database catalog failed: {source}\n  query: {query}")]

@@ -39,6 +39,7 @@ use crate::schema::{ColumnDefault, SqlType};
 /// [`Migrator::connect_with`](crate::Migrator::connect_with).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum DialectKind {
     /// SQLite 3.
     Sqlite,

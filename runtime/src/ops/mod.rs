@@ -215,6 +215,7 @@ pub struct Irreversible {
 
 /// An op that does not fit the schema it is replayed on (a hand-edited file, usually).
 #[derive(Debug, Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ReplayError {
     /// The op names a table that does not exist at that point.
     #[error("table `{0}` does not exist at this point")]

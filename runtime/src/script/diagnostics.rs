@@ -10,6 +10,7 @@ use crate::ops::Op;
 
 /// What can go wrong reading or writing migration files.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum ScriptError {
     /// The file is not valid TOML or not a valid migration file.
     #[error("{}:{line}:{column}: {message}", file.display())]
