@@ -398,7 +398,7 @@ impl Migrator {
     }
 
     /// The open interruption records: steps outside a transaction that started and did not
-    /// finish (see [`apply::bookkeeping`]), each with the `stamp` that records it as done.
+    /// finish (open rows of `strata_log`), each with the `stamp` that records it as done.
     pub async fn interrupted(&self, db: &mut Db) -> Result<Vec<Interruption>, Error> {
         let dialect = db.dialect();
         let mut records = bookkeeping::read_interrupted(&mut db.conn, dialect).await?;

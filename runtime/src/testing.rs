@@ -18,6 +18,7 @@ pub use crate::apply::bookkeeping::read_interrupted;
 pub use crate::apply::execute::{execute, ExecuteOptions, OnInterrupted};
 pub use crate::introspect::{introspect, Introspected};
 pub use crate::render::{render_op, render_ops, Rendered};
+pub use crate::script::id::{file_name, new_revision_id, slug, validate_revision_id};
 
 use crate::db::Db;
 use crate::dialect::DialectKind;

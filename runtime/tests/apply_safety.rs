@@ -839,7 +839,10 @@ async fn postgres_cancel_stops_a_long_statement_and_frees_the_lock() {
         .await
         .expect_err("stopped")
         .to_string();
-    assert_eq!(canceller.await.expect("task"), Ok(true));
+    assert!(
+        canceller.await.expect("task").expect("cancel"),
+        "a cancel was sent"
+    );
     assert!(start.elapsed() < Duration::from_secs(15), "{err}");
     assert!(err.contains("stopped by SIGINT"), "{err}");
     assert!(err.contains("rolled back"), "{err}");

@@ -86,7 +86,7 @@ pub struct PlannedStep {
     pub statements: Vec<String>,
     /// Whether the step may run inside a transaction.
     pub transactional: bool,
-    /// Whether the statements may go to the server in one call (see [`Dialect::batch_sql`]):
+    /// Whether the statements may go to the server in one call (see [`Transport::batch_sql`](crate::dialect::Transport::batch_sql)):
     /// true when every statement is one statement Strata rendered; false when the step has a
     /// verbatim `sql` op, whose text may hold several statements. Either way a failure names
     /// the failing statement.
@@ -122,7 +122,8 @@ pub enum TxMode {
     PerMigration,
 }
 
-/// What [`execute`] reports as it goes.
+/// What a run reports as it goes: the callback of [`Migrator::upgrade`](crate::Migrator::upgrade)
+/// and the other running methods sees these.
 #[derive(Debug, Clone, PartialEq, Eq)]
 // A few events per step, passed by value to the caller's callback and dropped: boxing the
 // step would buy nothing.
@@ -252,7 +253,7 @@ pub(crate) async fn run(conn: &mut AnyConnection, sql: &str) -> Result<(), sqlx:
     conn.execute(sqlx::raw_sql(sql)).await.map(|_| ())
 }
 
-/// Asks a running [`execute`] to stop: it stops before the next statement (or batch), rolls
+/// Asks a running migration ([`RunOptions::stop`](crate::RunOptions::stop)) to stop: it stops before the next statement (or batch), rolls
 /// back the open transaction and releases the lock. Clones share the flag. On PostgreSQL,
 /// [`cancel_running`] also cancels the statement running on the server.
 #[derive(Debug, Clone, Default)]
@@ -282,7 +283,7 @@ impl StopFlag {
     }
 
     /// The server's id for the migration connection (PostgreSQL backend pid), once known.
-    pub fn backend(&self) -> Option<i64> {
+    pub(crate) fn backend(&self) -> Option<i64> {
         match self.0.backend.load(Ordering::SeqCst) {
             0 => None,
             id => Some(id),
@@ -311,14 +312,14 @@ impl PartialEq for StopFlag {
 impl Eq for StopFlag {}
 
 /// Cancels the statement the run watched by `stop` is executing on the server, from a second
-/// connection to `url`, as psql does on Ctrl-C (PostgreSQL; elsewhere nothing to do). Returns
-/// whether a cancel was sent. The run then fails on that statement, rolls back and releases
-/// the lock.
-pub async fn cancel_running(url: &str, stop: &StopFlag) -> Result<bool, String> {
+/// connection to `url` (with the built-in dialect its scheme names), as psql does on Ctrl-C
+/// (PostgreSQL; elsewhere nothing to do). Returns whether a cancel was sent. The run then
+/// fails on that statement, rolls back and releases the lock.
+pub async fn cancel_running(url: &str, stop: &StopFlag) -> Result<bool, crate::Error> {
     let Some(id) = stop.backend() else {
         return Ok(false);
     };
-    let db = crate::db::connect(url).await.map_err(|e| e.to_string())?;
+    let db = crate::db::connect(url).await?;
     let dialect = db.dialect();
     let mut conn = db.conn;
     let Some(sql) = dialect.cancel_backend_sql(id) else {
@@ -328,7 +329,7 @@ pub async fn cancel_running(url: &str, stop: &StopFlag) -> Result<bool, String> 
         .fetch_one(sql.as_str())
         .await
         .and_then(|r| r.try_get::<String, _>(0))
-        .map_err(|e| e.to_string());
+        .map_err(db_err("cancelling the running statement"));
     let _ = sqlx::Connection::close(conn).await;
     Ok(sent? == "true")
 }

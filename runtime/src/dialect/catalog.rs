@@ -27,7 +27,7 @@ pub trait Catalog: Syntax {
     /// The catalog queries introspection runs: a fixed list, whatever the number of tables.
     fn catalog_queries(&self, opts: &IntrospectOptions) -> Vec<String>;
 
-    /// Builds the schema from the rows of [`Dialect::catalog_queries`], one `Vec` per query,
+    /// Builds the schema from the rows of [`Catalog::catalog_queries`], one `Vec` per query,
     /// in the same order. Read a row's columns by name through
     /// [`CatalogRow`].
     fn assemble(

@@ -157,7 +157,9 @@ pub enum Op {
         /// The statement(s) that undo `sql`; without it the step cannot be downgraded.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reverse: Option<String>,
-        /// Run only on this dialect (skipped on the others); absent: every dialect.
+        /// Run only on the dialect of this name (a built-in one, compared with the connected
+        /// dialect's [`Syntax::name`](crate::dialect::Syntax::name)), skipped on the others;
+        /// absent: every dialect.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         dialect: Option<DialectKind>,
     },

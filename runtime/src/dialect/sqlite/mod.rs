@@ -34,7 +34,7 @@ impl Syntax for Sqlite {
 }
 
 /// SQLite's `ALTER TABLE` renames, adds plain columns and drops unused ones; every other
-/// change to a table is a rebuild ([`rebuild`]).
+/// change to a table is a rebuild (see the `rebuild` module).
 impl Ddl for Sqlite {
     fn column_sql(&self, table: &Table, column: &Column) -> Result<String, RenderError> {
         render::column_sql(self, table, column)
