@@ -27,7 +27,7 @@ use crate::apply::{
     StopFlag, TxMode, LOCK_KEY,
 };
 use crate::config::Settings;
-use crate::db::{self, Db};
+use crate::db::{self, Db, DriverError};
 use crate::dialect::{Dialect, IntrospectOptions};
 use crate::diff::{self, Changes, DiffOptions};
 use crate::error::Error;
@@ -209,7 +209,7 @@ impl Migrator {
         if let Some(schema) = &self.settings.schema {
             let failed = |source| apply::ApplyError::Database {
                 doing: format!("selecting schema {schema}"),
-                source,
+                source: DriverError::new(source),
             };
             if let Some(sql) = dialect.schema_exists_sql(schema) {
                 let found = sqlx::query(&sql)

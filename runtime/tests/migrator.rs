@@ -666,3 +666,86 @@ async fn a_failing_statement_in_a_batched_step_is_named() {
         assert_eq!(column_names(&mut db, "users").await, ["id", "username"]);
     }
 }
+
+/// Failures callers must tell apart are variants of `strata::Error` they can match, not
+/// strings: a taken revision id, a merge of one head, a parent that is not a head, an offline
+/// downgrade without a range, a render failure with its revision and typed cause, and the
+/// driver's error with the server's code.
+#[tokio::test]
+async fn typed_errors_callers_can_match() {
+    use strata::dialect::RenderError;
+    use strata::Error;
+
+    let dir = temp_dir("typed-errors");
+    let mut m = three_revisions(&dir);
+    let e = m
+        .write_revision(rev("again", "aaaa00000001", vec![]))
+        .expect_err("taken id");
+    assert!(
+        matches!(&e, Error::RevisionExists { revision } if revision == "aaaa00000001"),
+        "{e:?}"
+    );
+    let e = m
+        .merge(&[], rev("merge", "m1", vec![]))
+        .expect_err("one head");
+    assert!(
+        matches!(&e, Error::MergeNeedsTwo { revisions } if revisions.len() == 1),
+        "{e:?}"
+    );
+    let e = m
+        .write_revision(NewRevision {
+            head: Some("aaaa00000001".into()),
+            ..rev("branch", "b9", vec![])
+        })
+        .expect_err("not a head");
+    assert!(
+        matches!(&e, Error::NotAHead { revision } if revision == "aaaa00000001"),
+        "{e:?}"
+    );
+    let sqlite = DialectKind::Sqlite.dialect().expect("dialect built");
+    let e = m
+        .offline_sql(sqlite, Direction::Down, "base", None)
+        .expect_err("no range");
+    assert!(
+        matches!(&e, Error::DowngradeNeedsRange { target } if target == "base"),
+        "{e:?}"
+    );
+
+    // A revision dropping a column that does not exist at that point cannot be rendered.
+    let bad = Op::DropColumn {
+        table: "users".into(),
+        column: Column::new("no_such_column", SqlType::Text),
+    };
+    m.write_revision(rev("broken", "d4", vec![bad]))
+        .expect("written");
+    let e = m
+        .offline_sql(sqlite, Direction::Up, "head", None)
+        .expect_err("does not render");
+    match &e {
+        Error::RenderRevision {
+            revision, source, ..
+        } => {
+            assert_eq!(revision, "d4");
+            assert!(matches!(source, RenderError::Inconsistent(_)), "{source:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        e.to_string().starts_with("while rendering revision d4 ("),
+        "{e}"
+    );
+
+    // The driver's error is Strata's own type, with the server's code.
+    let server = strata::testing::postgres_server_url();
+    let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
+    let e = m
+        .connect(&format!("{base}/strata_no_such_database"))
+        .await
+        .expect_err("no such database");
+    match &e {
+        Error::Connect(strata::db::ConnectError::Connect { source, .. }) => {
+            assert_eq!(source.code().as_deref(), Some("3D000"), "{source}");
+        }
+        other => panic!("{other:?}"),
+    }
+}

@@ -5,6 +5,7 @@ use std::time::Duration;
 use sqlx::{AnyConnection, Executor, Row};
 
 use super::{run, ApplyError, PlannedStep, StepKind};
+use crate::db::DriverError;
 use crate::dialect::Dialect;
 use crate::ops::Op;
 use crate::schema::{naming, Column, PrimaryKey, SqlType, Table};
@@ -78,11 +79,11 @@ async fn exists(
         .await
         .map_err(|source| ApplyError::Database {
             doing: format!("looking for table {table}"),
-            source,
+            source: DriverError::new(source),
         })?;
     let n: i64 = row.try_get(0).map_err(|source| ApplyError::Database {
         doing: format!("looking for table {table}"),
-        source,
+        source: DriverError::new(source),
     })?;
     Ok(n > 0)
 }
@@ -111,7 +112,7 @@ pub(crate) async fn ensure_tables(
                     .await
                     .map_err(|source| ApplyError::Database {
                         doing: format!("creating {name}"),
-                        source,
+                        source: DriverError::new(source),
                     })?;
             }
         }
@@ -129,7 +130,7 @@ pub(crate) async fn read_versions(
     }
     let err = |source| ApplyError::Database {
         doing: "reading the version table".into(),
-        source,
+        source: DriverError::new(source),
     };
     let rows = conn
         .fetch_all(dialect.select_versions_sql(VERSION_TABLE).as_str())
@@ -156,7 +157,7 @@ pub(crate) async fn read_checksums(
     }
     let err = |source| ApplyError::Database {
         doing: "reading the audit log".into(),
-        source,
+        source: DriverError::new(source),
     };
     let rows = conn
         .fetch_all(dialect.select_checksums_sql(LOG_TABLE).as_str())
@@ -426,7 +427,7 @@ pub async fn read_interrupted(
     }
     let err = |source| ApplyError::Database {
         doing: "reading the interruption records in the audit log".into(),
-        source,
+        source: DriverError::new(source),
     };
     let rows = conn
         .fetch_all(dialect.select_open_log_sql(LOG_TABLE, &RUNNING).as_str())

@@ -13,6 +13,7 @@ use super::{
     bookkeeping, db_err, lock, run, ApplyError, Event, PlannedStep, StepKind, StopFlag, TxMode,
     LOCK_KEY, LOG_TABLE,
 };
+use crate::db::DriverError;
 use crate::dialect::Dialect;
 /// Whether another session holds the migration lock `key`; `None` where the dialect cannot
 /// tell (SQLite).
@@ -669,9 +670,9 @@ async fn run_step<E: FnMut(Event)>(
         .await
         .map_err(|e| ApplyError::Database {
             doing: recording,
-            source: e.unwrap_or_else(|| {
+            source: DriverError::new(e.unwrap_or_else(|| {
                 sqlx::Error::Protocol("fewer results than statements sent".into())
-            }),
+            })),
         })?;
     events(Event::Finished {
         revision: step.revision.clone(),

@@ -39,6 +39,7 @@ pub use bookkeeping::{Interruption, LOG_TABLE, VERSION_TABLE};
 pub(crate) use execute::{execute, lock_is_held, ExecuteOptions, OnInterrupted};
 pub use lock::{LockError, LOCK_KEY};
 
+use crate::db::DriverError;
 use crate::dialect::RenderError;
 
 /// What a step does, as the audit log's `direction` column records it (`up`, `down`, `stamp`,
@@ -178,7 +179,7 @@ pub enum ApplyError {
         /// What Strata was doing.
         doing: String,
         /// The driver's error.
-        source: sqlx::Error,
+        source: DriverError,
     },
     /// A SQLite rebuild left rows whose foreign keys point nowhere.
     #[error(
@@ -245,7 +246,10 @@ fn describe_interruptions(records: &[Interruption]) -> String {
 
 fn db_err(doing: impl Into<String>) -> impl FnOnce(sqlx::Error) -> ApplyError {
     let doing = doing.into();
-    move |source| ApplyError::Database { doing, source }
+    move |source| ApplyError::Database {
+        doing,
+        source: DriverError::new(source),
+    }
 }
 
 /// Runs one SQL statement with the simple query protocol (DDL and multi-statement `sql` ops).

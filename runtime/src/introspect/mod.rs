@@ -9,6 +9,7 @@ use std::sync::Arc;
 use futures_util::TryStreamExt;
 use sqlx::{AnyConnection, Executor};
 
+use crate::db::DriverError;
 use crate::dialect::{CatalogValues, Dialect, IntrospectError, IntrospectOptions};
 use crate::schema::Schema;
 
@@ -34,7 +35,7 @@ pub async fn introspect(
         executed += 1;
         let failed = |source| IntrospectError::Query {
             query: query.clone(),
-            source,
+            source: DriverError::new(source),
         };
         // Each row is made compact as it arrives (see `CatalogValues`).
         let mut stream = conn.fetch(query.as_str());
