@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: starts the database servers the tests need when they
 # are down, installs the parity peer (SQLAlchemy, Alembic) into a virtual environment under the
-# build directory, then runs every test. Extra arguments go to `cargo test`.
+# build directory, builds the library without its command line, then runs every test. Extra
+# arguments go to `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,5 +39,11 @@ ensure_parity_peer() {
 
 ensure_postgres
 ensure_parity_peer
+# An application that embeds `Migrator` without the command line: the library must build with
+# the `cli` feature off (no clap, indicatif, dotenvy), for each dialect alone.
+for dialect in sqlite postgres; do
+  echo "Building strata without the command line (--no-default-features --features $dialect)"
+  cargo build -p strata --locked --no-default-features --features "$dialect"
+done
 export STRATA_PYTHON="$target/parity-venv/bin/python"
 exec cargo test --workspace --locked "$@"

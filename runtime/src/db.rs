@@ -1,15 +1,17 @@
 //! Connections: opening a database from its URL, shared by introspection and applying.
 
+use std::fmt;
 use std::sync::Once;
 
 use sqlx::any::AnyConnectOptions;
 use sqlx::{AnyConnection, ConnectOptions};
 use thiserror::Error;
 
-use crate::dialect::{DialectKind, UnknownDialect};
+use crate::dialect::{Dialect, DialectKind, UnknownDialect};
 
 /// A database that could not be reached.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum ConnectError {
     /// The URL's scheme names no dialect.
     #[error("database URL `{url}`: {source}")]
@@ -25,24 +27,87 @@ pub enum ConnectError {
         /// The URL, with any password hidden.
         url: String,
         /// The driver's error.
-        source: sqlx::Error,
+        source: DriverError,
     },
 }
 
-/// An open connection and its dialect.
+/// An error from the database driver: a statement the server refused, or a connection that
+/// failed. It prints the driver's message; [`DriverError::code`] is the server's error code.
+/// The driver itself is not part of Strata's API.
+#[derive(Debug)]
+pub struct DriverError(sqlx::Error);
+
+impl DriverError {
+    /// Wraps the driver's error.
+    pub(crate) fn new(e: sqlx::Error) -> DriverError {
+        DriverError(e)
+    }
+
+    /// The server's error code when it refused a statement: PostgreSQL's SQLSTATE (`42P01`),
+    /// SQLite's result code (`1`, `5` for busy). `None` for failures of the connection itself.
+    pub fn code(&self) -> Option<String> {
+        self.0
+            .as_database_error()
+            .and_then(|e| e.code())
+            .map(|c| c.into_owned())
+    }
+}
+
+impl fmt::Display for DriverError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for DriverError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&self.0)
+    }
+}
+
+/// An open connection and the dialect Strata speaks on it; made by
+/// [`Migrator::connect`](crate::Migrator::connect) (the dialect its URL names) or
+/// [`Migrator::connect_with`](crate::Migrator::connect_with) (a dialect of your own), and
+/// passed to every [`Migrator`](crate::Migrator) method that reads or changes the database.
+///
+/// The connection inside is the driver's and not part of Strata's API: run your own queries
+/// on a connection of your own.
 #[derive(Debug)]
 pub struct Db {
-    /// The connection.
-    pub conn: AnyConnection,
-    /// Which database it is.
-    pub kind: DialectKind,
+    pub(crate) conn: AnyConnection,
+    dialect: &'static dyn Dialect,
+}
+
+impl Db {
+    /// The dialect Strata speaks on this connection.
+    pub fn dialect(&self) -> &'static dyn Dialect {
+        self.dialect
+    }
+
+    /// Closes the connection, telling the server (PostgreSQL logs a connection that is just
+    /// dropped). Errors while closing are ignored: there is nothing left to undo.
+    pub async fn close(self) {
+        let _ = sqlx::Connection::close(self.conn).await;
+    }
+
+    /// The driver's connection, for tests that run their own SQL. Not public API.
+    #[cfg(feature = "test-support")]
+    pub fn conn(&mut self) -> &mut AnyConnection {
+        &mut self.conn
+    }
+
+    /// The driver's connection, for tests that keep it alone. Not public API.
+    #[cfg(feature = "test-support")]
+    pub fn into_conn(self) -> AnyConnection {
+        self.conn
+    }
 }
 
 /// Hides the passwords in a URL for messages: the userinfo password
 /// (`postgres://user:***@host/db`, split at the last `@` before the host, so a password
 /// holding `@`, `/` or `?` is hidden whole) and the values of query parameters that hold one
 /// (`?password=***`, `sslpassword=***`).
-pub fn redact(url: &str) -> String {
+pub(crate) fn redact(url: &str) -> String {
     let (scheme, rest) = match url.split_once("://") {
         Some((scheme, rest)) => (Some(scheme), rest),
         None => (None, url),
@@ -104,42 +169,41 @@ fn is_secret_param(key: &str) -> bool {
         || matches!(key.as_str(), "pass" | "pwd")
 }
 
-/// Whether `url` is a SQLite database that lives only as long as the connection
-/// (`sqlite::memory:`, `sqlite://` with no file, `mode=memory`): nothing written to it
-/// persists, so commands that write refuse it.
-pub fn is_transient_sqlite(url: &str) -> bool {
-    if DialectKind::from_url(url) != Ok(DialectKind::Sqlite) {
-        return false;
-    }
-    let rest = url.split_once(':').map_or("", |(_, r)| r);
-    let rest = rest.strip_prefix("//").unwrap_or(rest);
-    let (file, query) = rest.split_once('?').unwrap_or((rest, ""));
-    file.trim().is_empty()
-        || file.starts_with(":memory:")
-        || file.starts_with("file::memory:")
-        || query
-            .split('&')
-            .any(|p| p.eq_ignore_ascii_case("mode=memory"))
-}
-
-/// Connects to `url`. A SQLite file that does not exist yet is created.
-pub async fn connect(url: &str) -> Result<Db, ConnectError> {
-    static DRIVERS: Once = Once::new();
-    DRIVERS.call_once(sqlx::any::install_default_drivers);
+/// The built-in dialect `url`'s scheme names (`sqlite:`, `postgres://`); an error when the
+/// scheme names none, or a dialect this build leaves out.
+pub(crate) fn dialect_of(url: &str) -> Result<&'static dyn Dialect, crate::Error> {
     let kind = DialectKind::from_url(url).map_err(|source| ConnectError::Dialect {
         url: redact(url),
         source,
     })?;
-    let url_owned =
-        if kind == DialectKind::Sqlite && !url.contains("mode=") && !url.contains(":memory:") {
-            let sep = if url.contains('?') { '&' } else { '?' };
-            format!("{url}{sep}mode=rwc")
-        } else {
-            url.to_string()
-        };
+    Ok(kind.dialect()?)
+}
+
+/// Connects to `url` with the built-in dialect its scheme names. A SQLite file that does not
+/// exist yet is created.
+pub(crate) async fn connect(url: &str) -> Result<Db, crate::Error> {
+    let dialect = dialect_of(url)?;
+    Ok(connect_with(url, dialect).await?)
+}
+
+/// Connects to `url` and speaks `dialect` on it. A SQLite file that does not exist yet is
+/// created.
+pub(crate) async fn connect_with(
+    url: &str,
+    dialect: &'static dyn Dialect,
+) -> Result<Db, ConnectError> {
+    static DRIVERS: Once = Once::new();
+    DRIVERS.call_once(sqlx::any::install_default_drivers);
+    let sqlite = DialectKind::from_url(url) == Ok(DialectKind::Sqlite);
+    let url_owned = if sqlite && !url.contains("mode=") && !url.contains(":memory:") {
+        let sep = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{sep}mode=rwc")
+    } else {
+        url.to_string()
+    };
     let err = |source| ConnectError::Connect {
         url: redact(url),
-        source,
+        source: DriverError::new(source),
     };
     let opts: AnyConnectOptions = url_owned.parse().map_err(err)?;
     let conn = opts
@@ -147,7 +211,7 @@ pub async fn connect(url: &str) -> Result<Db, ConnectError> {
         .connect()
         .await
         .map_err(err)?;
-    Ok(Db { conn, kind })
+    Ok(Db { conn, dialect })
 }
 
 #[cfg(test)]
@@ -213,32 +277,6 @@ mod tests {
             "postgres://h/d?sslpassword=topsecret",
         ] {
             assert!(!redact(url).contains("secret"), "{url} -> {}", redact(url));
-        }
-    }
-
-    #[test]
-    fn transient_sqlite_urls() {
-        for url in [
-            "sqlite://",
-            "sqlite:",
-            "sqlite::memory:",
-            "sqlite://:memory:",
-            "sqlite://?mode=memory",
-            "sqlite://x.db?mode=memory",
-            "sqlite://x.db?cache=shared&mode=memory",
-            "sqlite:file::memory:?cache=shared",
-        ] {
-            assert!(is_transient_sqlite(url), "{url}");
-        }
-        for url in [
-            "sqlite://app.db",
-            "sqlite:app.db",
-            "sqlite:///tmp/x.db?mode=rwc",
-            "postgres://h/d",
-            "postgres://h/memory",
-            "nosuch://",
-        ] {
-            assert!(!is_transient_sqlite(url), "{url}");
         }
     }
 }

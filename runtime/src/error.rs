@@ -4,8 +4,10 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
-/// Anything the [`Migrator`](crate::migrator::Migrator) API can fail with.
+/// Anything the [`Migrator`](crate::migrator::Migrator) API can fail with. Each failure a
+/// caller may want to tell apart is a variant of its own; the messages say how to fix it.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum Error {
     /// `strata.toml` is unreadable or invalid.
     #[error(transparent)]
@@ -21,7 +23,7 @@ pub enum Error {
     Connect(#[from] crate::db::ConnectError),
     /// The database catalog cannot be read.
     #[error(transparent)]
-    Introspect(#[from] crate::introspect::IntrospectError),
+    Introspect(#[from] crate::dialect::IntrospectError),
     /// The models do not form a valid schema.
     #[error(transparent)]
     Schema(#[from] crate::schema::SchemaError),
@@ -61,9 +63,125 @@ pub enum Error {
         /// The I/O error.
         source: std::io::Error,
     },
-    /// A command was used in a way that cannot work; the message says how to fix it.
-    #[error("{0}")]
-    Usage(String),
+    /// The migrations directory's path names a file.
+    #[error("{} is a file, not a directory; -d/--directory (or STRATA_DIRECTORY) names the migrations directory, the one holding strata.toml and versions/", path.display())]
+    NotADirectory {
+        /// The path.
+        path: PathBuf,
+    },
+    /// `versions/` in the migrations directory is not a directory.
+    #[error("{} is not a directory; it must be the directory of migration files (move the file away and create the directory)", path.display())]
+    VersionsNotADirectory {
+        /// The path of `versions`.
+        path: PathBuf,
+    },
+    /// A migration file changed on disk while the command was running.
+    #[error("{} changed while this command was running; run it again", path.display())]
+    FileChangedDuringRun {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A revision's ops cannot be rendered for the dialect, or do not fit the schema the
+    /// revisions before it build.
+    #[error("while rendering revision {revision} ({}): {source}", path.display())]
+    RenderRevision {
+        /// The revision.
+        revision: String,
+        /// Its file.
+        path: PathBuf,
+        /// Why.
+        source: crate::dialect::RenderError,
+    },
+    /// A revision's upgrade does not replay on the schema the revisions before it build
+    /// (offline, without a database).
+    #[error("revision {revision} ({}) does not replay: {source}", path.display())]
+    Replay {
+        /// The revision.
+        revision: String,
+        /// Its file.
+        path: PathBuf,
+        /// Why.
+        source: crate::ops::ReplayError,
+    },
+    /// Offline SQL for a downgrade was asked for without a `from:to` range.
+    #[error("downgrade --sql needs a range `<from>:<to>` (for example `head:{target}`), since there is no database to read the current revision from")]
+    DowngradeNeedsRange {
+        /// The target given.
+        target: String,
+    },
+    /// An offline range that runs nothing (`upgrade --sql head:base`).
+    #[error("{}", empty_range_message(range, start, target, *reason))]
+    EmptyRange {
+        /// The range as given.
+        range: String,
+        /// Its start (`base` when none).
+        start: String,
+        /// Its target.
+        target: String,
+        /// Why it runs nothing.
+        reason: EmptyRange,
+    },
+    /// A new revision's parent is not a head, and splicing was not asked for.
+    #[error("revision {revision} is not a head; pass --splice to start a branch from it")]
+    NotAHead {
+        /// The parent asked for.
+        revision: String,
+    },
+    /// A merge of fewer than two revisions.
+    #[error("merge needs two or more revisions to merge, got {}; `heads` lists the heads", if revisions.is_empty() { "none".to_string() } else { revisions.join(", ") })]
+    MergeNeedsTwo {
+        /// The revisions given (or the heads).
+        revisions: Vec<String>,
+    },
+    /// A new revision's explicit id is taken.
+    #[error("revision id {revision} already exists; choose another --rev-id")]
+    RevisionExists {
+        /// The id.
+        revision: String,
+    },
+    /// `accept` was given a target that names no revision (`base`).
+    #[error("`{target}` names no revision; `accept` takes applied revisions (`history -i` marks the current one)")]
+    AcceptNamesNoRevision {
+        /// The target as given.
+        target: String,
+    },
+    /// `accept` was given a revision this database has not applied.
+    #[error("revision {revision} is not applied to this database, so there is nothing to accept: its checksum is recorded when it runs")]
+    NotApplied {
+        /// The revision.
+        revision: String,
+    },
+}
+
+/// Why an offline range runs nothing ([`Error::EmptyRange`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EmptyRange {
+    /// An upgrade range whose target comes before its start.
+    UpgradeBackwards,
+    /// An upgrade range whose start already includes its target.
+    AlreadyThere,
+    /// A downgrade range whose start is not newer than its target.
+    DowngradeBackwards,
+}
+
+/// The message of [`Error::EmptyRange`], with the range that would work.
+fn empty_range_message(range: &str, start: &str, target: &str, reason: EmptyRange) -> String {
+    match reason {
+        EmptyRange::UpgradeBackwards => format!(
+            "`{range}` runs nothing: an upgrade goes from an older revision to a newer one, \
+             and `{target}` comes before `{start}`; write `{target}:{start}`, or use \
+             `downgrade --sql {start}:{target}` for the script that goes back"
+        ),
+        EmptyRange::AlreadyThere => format!(
+            "`{range}` runs nothing: `{start}` already includes `{target}`; give a target \
+             after the start (for example `{start}:head`)"
+        ),
+        EmptyRange::DowngradeBackwards => format!(
+            "`{range}` runs nothing: a downgrade goes from a newer revision to an older one; \
+             give the newer one first (for example `head:{target}`)"
+        ),
+    }
 }
 
 /// The message of [`Error::ChangedFiles`]: every file and revision, and the two ways out.

@@ -23,24 +23,23 @@ use std::time::Duration;
 use sqlx::AnyConnection;
 
 use crate::apply::{
-    self, bookkeeping, Direction, Event, ExecuteOptions, Interruption, OnInterrupted, PlannedStep,
-    StopFlag, TxMode,
+    self, bookkeeping, Event, ExecuteOptions, Interruption, OnInterrupted, PlannedStep, StepKind,
+    StopFlag, TxMode, LOCK_KEY,
 };
 use crate::config::Settings;
-use crate::db::{self, Db};
-use crate::dialect::{Dialect, DialectKind};
+use crate::db::{self, Db, DriverError};
+use crate::dialect::{Dialect, IntrospectOptions};
 use crate::diff::{self, Changes, DiffOptions};
 use crate::error::Error;
 use crate::graph::{self, RevisionGraph};
-use crate::introspect::{self, IntrospectOptions};
+use crate::introspect;
 use crate::model::TableDef;
 use crate::ops::{self, Op};
 use crate::render::render_ops;
 use crate::schema::Schema;
 use crate::script::{self, Header, Script};
 
-pub use crate::apply::LOCK_KEY;
-pub use crate::error::ChangedFile;
+pub use crate::error::{ChangedFile, EmptyRange};
 
 /// How `upgrade` and `downgrade` run.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -104,11 +103,7 @@ impl Migrator {
     ) -> Result<Migrator, Error> {
         let dir = dir.to_path_buf();
         if dir.exists() && !dir.is_dir() {
-            return Err(Error::Usage(format!(
-                "{} is a file, not a directory; -d/--directory (or STRATA_DIRECTORY) names the \
-                 migrations directory, the one holding strata.toml and versions/",
-                dir.display()
-            )));
+            return Err(Error::NotADirectory { path: dir });
         }
         if !dir.is_dir() {
             return Err(Error::NoDirectory(dir));
@@ -118,11 +113,7 @@ impl Migrator {
         let scripts = if versions.is_dir() {
             load(&versions)?
         } else if versions.exists() || versions.is_symlink() {
-            return Err(Error::Usage(format!(
-                "{} is not a directory; it must be the directory of migration files (move the \
-                 file away and create the directory)",
-                versions.display()
-            )));
+            return Err(Error::VersionsNotADirectory { path: versions });
         } else {
             Vec::new()
         };
@@ -172,10 +163,9 @@ impl Migrator {
         }
         let full = Script::load(&script.path)?;
         if full.checksum != script.checksum {
-            return Err(Error::Usage(format!(
-                "{} changed while this command was running; run it again",
-                script.path.display()
-            )));
+            return Err(Error::FileChangedDuringRun {
+                path: script.path.clone(),
+            });
         }
         Ok(std::borrow::Cow::Owned(full))
     }
@@ -201,14 +191,25 @@ impl Migrator {
         }
     }
 
-    /// Connects to `url` (and selects the configured PostgreSQL schema, which must exist).
+    /// Connects to `url` with the built-in dialect its scheme names (`sqlite:`,
+    /// `postgres://`), and selects the configured PostgreSQL schema, which must exist.
     pub async fn connect(&self, url: &str) -> Result<Db, Error> {
-        let mut db = db::connect(url).await?;
+        self.connect_with(url, db::dialect_of(url)?).await
+    }
+
+    /// Connects to `url` and speaks `dialect` on it: how a dialect defined outside Strata
+    /// (an implementation of [`Dialect`]) is used. The URL goes to the driver as it is; the
+    /// configured schema is selected as with [`Migrator::connect`].
+    pub async fn connect_with(
+        &self,
+        url: &str,
+        dialect: &'static dyn Dialect,
+    ) -> Result<Db, Error> {
+        let mut db = db::connect_with(url, dialect).await?;
         if let Some(schema) = &self.settings.schema {
-            let dialect = db.kind.dialect()?;
             let failed = |source| apply::ApplyError::Database {
                 doing: format!("selecting schema {schema}"),
-                source,
+                source: DriverError::new(source),
             };
             if let Some(sql) = dialect.schema_exists_sql(schema) {
                 let found = sqlx::query(&sql)
@@ -232,7 +233,7 @@ impl Migrator {
 
     /// The database's current revisions (its version rows), sorted.
     pub async fn current(&self, db: &mut Db) -> Result<Vec<String>, Error> {
-        let dialect = db.kind.dialect()?;
+        let dialect = db.dialect();
         Ok(bookkeeping::read_versions(&mut db.conn, dialect).await?)
     }
 
@@ -339,7 +340,7 @@ impl Migrator {
         opts: &RunOptions,
         mut events: impl FnMut(Event),
     ) -> Result<Vec<PlannedStep>, Error> {
-        let dialect = db.kind.dialect()?;
+        let dialect = db.dialect();
         let exec = self.execute_options(opts);
         // The steps are computed once, from the rows read under the lock; later transactions
         // (one per migration) only drop the steps already done, so `-1` never walks twice.
@@ -397,9 +398,9 @@ impl Migrator {
     }
 
     /// The open interruption records: steps outside a transaction that started and did not
-    /// finish (see [`apply::bookkeeping`]), each with the `stamp` that records it as done.
+    /// finish (open rows of `strata_log`), each with the `stamp` that records it as done.
     pub async fn interrupted(&self, db: &mut Db) -> Result<Vec<Interruption>, Error> {
-        let dialect = db.kind.dialect()?;
+        let dialect = db.dialect();
         let mut records = bookkeeping::read_interrupted(&mut db.conn, dialect).await?;
         if records.is_empty() {
             return Ok(records);
@@ -422,8 +423,8 @@ impl Migrator {
             let Ok(script) = self.graph.get(&r.revision) else {
                 continue;
             };
-            r.stamp_to = Some(match r.direction {
-                Direction::Down => {
+            r.stamp_to = Some(match r.kind {
+                StepKind::Down => {
                     let mut rows: Vec<String> = heads
                         .iter()
                         .filter(|h| **h != r.revision)
@@ -499,7 +500,7 @@ impl Migrator {
     /// The applied revisions whose file was edited since it ran: its SHA-256 differs from the
     /// one `strata_log` recorded (at `up`, `stamp`, or the last [`Migrator::accept`]).
     pub async fn changed_files(&self, db: &mut Db) -> Result<Vec<ChangedFile>, Error> {
-        let dialect = db.kind.dialect()?;
+        let dialect = db.dialect();
         let heads = bookkeeping::read_versions(&mut db.conn, dialect).await?;
         let applied = self.graph.applied(&heads)?;
         self.changed(&mut db.conn, dialect, &applied).await
@@ -518,7 +519,7 @@ impl Migrator {
         targets: &[String],
         mut events: impl FnMut(Event),
     ) -> Result<Vec<PlannedStep>, Error> {
-        let dialect = db.kind.dialect()?;
+        let dialect = db.dialect();
         let exec = self.execute_options(&RunOptions::default());
         let mut planned = false;
         let planner =
@@ -531,17 +532,13 @@ impl Migrator {
                 for target in targets {
                     let revs = self.graph.resolve(heads, target)?;
                     if revs.is_empty() {
-                        return Err(Error::Usage(format!(
-                            "`{target}` names no revision; `accept` takes applied revisions \
-                             (`history -i` marks the current one)"
-                        )));
+                        return Err(Error::AcceptNamesNoRevision {
+                            target: target.clone(),
+                        });
                     }
                     for rev in revs {
                         if !applied.contains(&rev) {
-                            return Err(Error::Usage(format!(
-                                "revision {rev} is not applied to this database, so there is \
-                                 nothing to accept: its checksum is recorded when it runs"
-                            )));
+                            return Err(Error::NotApplied { revision: rev });
                         }
                         revisions.insert(rev);
                     }
@@ -560,7 +557,7 @@ impl Migrator {
                     steps.push(PlannedStep {
                         revision: rev.clone(),
                         message: script.path.display().to_string(),
-                        direction: Direction::Accept,
+                        kind: StepKind::Accept,
                         remove_heads: Vec::new(),
                         add_heads: Vec::new(),
                         statements: Vec::new(),
@@ -596,17 +593,16 @@ impl Migrator {
             let (ops, dir) = match step.direction {
                 graph::Direction::Up => (
                     std::borrow::Cow::Borrowed(&script.upgrade[..]),
-                    Direction::Up,
+                    StepKind::Up,
                 ),
-                graph::Direction::Down => (script.downgrade_ops()?, Direction::Down),
+                graph::Direction::Down => (script.downgrade_ops()?, StepKind::Down),
             };
-            let (rendered, after) = render_ops(&ops, dialect, &schema).map_err(|e| {
-                Error::Usage(format!(
-                    "while rendering revision {} ({}): {e}",
-                    step.revision,
-                    script.path.display()
-                ))
-            })?;
+            let (rendered, after) =
+                render_ops(&ops, dialect, &schema).map_err(|source| Error::RenderRevision {
+                    revision: step.revision.clone(),
+                    path: script.path.clone(),
+                    source,
+                })?;
             schema = after;
             // A rebuild's statements take effect together; its table's foreign keys are
             // checked after the step.
@@ -624,18 +620,18 @@ impl Migrator {
             }
             let parents = label_or_empty(script.down_revision());
             let (from_label, to_label) = match dir {
-                Direction::Down => (step.revision.clone(), parents),
+                StepKind::Down => (step.revision.clone(), parents),
                 _ => (parents, step.revision.clone()),
             };
             // Hand-written SQL changes the schema in ways the replayed `schema` cannot know.
             let replan_after = ops.iter().any(|op| {
                 matches!(op, Op::Sql { dialect: only, .. }
-                    if only.is_none_or(|k| k == dialect.kind()))
+                    if only.is_none_or(|k| k.name() == dialect.name()))
             });
             out.push(PlannedStep {
                 revision: step.revision.clone(),
                 message: script.header.message.clone(),
-                direction: dir,
+                kind: dir,
                 remove_heads: step.from_heads.clone(),
                 add_heads: step.to_heads.clone(),
                 statements,
@@ -664,7 +660,7 @@ impl Migrator {
         purge: bool,
         mut events: impl FnMut(Event),
     ) -> Result<(Vec<String>, Vec<String>), Error> {
-        let dialect = db.kind.dialect()?;
+        let dialect = db.dialect();
         // Stamping states which revisions the schema is at: it closes open interruption
         // records, and creates a missing audit log again (both reported as events).
         let exec = ExecuteOptions {
@@ -715,7 +711,7 @@ impl Migrator {
                 after.join(",")
             },
             message: format!("stamp {}", targets.join(" ")),
-            direction: Direction::Stamp,
+            kind: StepKind::Stamp,
             remove_heads: remove,
             add_heads: add,
             statements: Vec::new(),
@@ -738,20 +734,18 @@ impl Migrator {
     /// downgrade (`start:target`), for `dialect`, without connecting.
     pub fn offline_sql(
         &self,
-        kind: DialectKind,
+        dialect: &dyn Dialect,
         direction: graph::Direction,
         range: &str,
         tx_mode: Option<TxMode>,
     ) -> Result<String, Error> {
-        let dialect = kind.dialect()?;
         let (start, target) = match range.split_once(':') {
             Some((s, t)) => (s.trim(), t.trim()),
             None if direction == graph::Direction::Up => ("base", range.trim()),
             None => {
-                return Err(Error::Usage(format!(
-                "downgrade --sql needs a range `<from>:<to>` (for example `head:{range}`), since \
-                     there is no database to read the current revision from"
-            )))
+                return Err(Error::DowngradeNeedsRange {
+                    target: range.to_string(),
+                })
             }
         };
         let start_heads = if start.is_empty() || start == "base" {
@@ -808,21 +802,16 @@ impl Migrator {
             graph::Direction::Down => false,
         };
         let start = if start.is_empty() { "base" } else { start };
-        Error::Usage(match direction {
-            graph::Direction::Up if backwards => format!(
-                "`{range}` runs nothing: an upgrade goes from an older revision to a newer one, \
-                 and `{target}` comes before `{start}`; write `{target}:{start}`, or use \
-                 `downgrade --sql {start}:{target}` for the script that goes back"
-            ),
-            graph::Direction::Up => format!(
-                "`{range}` runs nothing: `{start}` already includes `{target}`; give a target \
-                 after the start (for example `{start}:head`)"
-            ),
-            graph::Direction::Down => format!(
-                "`{range}` runs nothing: a downgrade goes from a newer revision to an older one; \
-                 give the newer one first (for example `head:{target}`)"
-            ),
-        })
+        Error::EmptyRange {
+            range: range.to_string(),
+            start: start.to_string(),
+            target: target.to_string(),
+            reason: match direction {
+                graph::Direction::Up if backwards => EmptyRange::UpgradeBackwards,
+                graph::Direction::Up => EmptyRange::AlreadyThere,
+                graph::Direction::Down => EmptyRange::DowngradeBackwards,
+            },
+        }
     }
 
     /// `script` preceded by the statement selecting the configured schema (`schema` in
@@ -857,12 +846,10 @@ impl Migrator {
                 continue;
             }
             let script = self.script(&step.revision)?;
-            ops::apply_all(&mut schema, &script.upgrade).map_err(|e| {
-                Error::Usage(format!(
-                    "revision {} ({}) does not replay: {e}",
-                    step.revision,
-                    script.path.display()
-                ))
+            ops::apply_all(&mut schema, &script.upgrade).map_err(|source| Error::Replay {
+                revision: step.revision.clone(),
+                path: script.path.clone(),
+                source,
             })?;
         }
         Ok(schema)
@@ -871,11 +858,10 @@ impl Migrator {
     /// The SQL for `stamp` without connecting: the version-row changes from `start`.
     pub fn offline_stamp_sql(
         &self,
-        kind: DialectKind,
+        dialect: &dyn Dialect,
         targets: &[String],
         purge: bool,
     ) -> Result<String, Error> {
-        let dialect = kind.dialect()?;
         let step = self.stamp_step(&[], targets, purge)?;
         let steps: Vec<PlannedStep> = step.planned.into_iter().collect();
         let script = apply::offline::script(dialect, &steps, true, TxMode::Whole)?;
@@ -890,7 +876,7 @@ impl Migrator {
         models: &[&'static TableDef],
     ) -> Result<Changes, Error> {
         self.ensure_up_to_date(db).await?;
-        let dialect = db.kind.dialect()?;
+        let dialect = db.dialect();
         let current = introspect::introspect(&mut db.conn, dialect, &self.introspect_options())
             .await?
             .schema;
@@ -930,9 +916,9 @@ impl Migrator {
                 let revs = self.graph.resolve(&[] as &[String], head)?;
                 for r in &revs {
                     if !self.graph.is_head(r) && !new.splice {
-                        return Err(Error::Usage(format!(
-                            "revision {r} is not a head; pass --splice to start a branch from it"
-                        )));
+                        return Err(Error::NotAHead {
+                            revision: r.clone(),
+                        });
                     }
                 }
                 revs
@@ -959,14 +945,7 @@ impl Migrator {
             out
         };
         if parents.len() < 2 {
-            return Err(Error::Usage(format!(
-                "merge needs two or more revisions to merge, got {}; `heads` lists the heads",
-                if parents.is_empty() {
-                    "none".to_string()
-                } else {
-                    parents.join(", ")
-                }
-            )));
+            return Err(Error::MergeNeedsTwo { revisions: parents });
         }
         self.write_script(parents, new, Vec::new())
     }
@@ -981,9 +960,9 @@ impl Migrator {
             Some(id) => {
                 script::validate_revision_id(id)?;
                 if self.graph.script(id).is_some() {
-                    return Err(Error::Usage(format!(
-                        "revision id {id} already exists; choose another --rev-id"
-                    )));
+                    return Err(Error::RevisionExists {
+                        revision: id.clone(),
+                    });
                 }
                 id.clone()
             }

@@ -1,15 +1,38 @@
-//! Test support (not public API): throwaway databases for tests that need a real server.
+//! Test support (feature `test-support`, not public API): throwaway databases, and the crate-internal stages Strata's own tests drive directly.
 //!
 //! Each [`TestDb`] is a uniquely named database (PostgreSQL) or file (SQLite), dropped when the
 //! value is dropped, so tests run in parallel. A PostgreSQL test never skips: when the server is
 //! unreachable it fails with the command that starts it.
+//!
+//! Strata's integration tests (runtime/tests, tests/tests) enable the feature through a
+//! dev-dependency on the crate itself; nothing else should. Besides the databases, this module
+//! is the one route to what the public API keeps internal: introspection, rendering, the
+//! executor with hand-made steps, and the driver's connection inside a [`Db`]
+//! ([`Db::conn`]).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sqlx::{AnyConnection, Connection, Executor};
 
-use crate::db::{connect, Db};
+pub use crate::apply::bookkeeping::read_interrupted;
+pub use crate::apply::execute::{execute, ExecuteOptions, OnInterrupted};
+pub use crate::introspect::{introspect, Introspected};
+pub use crate::render::{render_op, render_ops, Rendered};
+pub use crate::script::id::{file_name, new_revision_id, slug, validate_revision_id};
+
+use crate::db::Db;
 use crate::dialect::DialectKind;
+use crate::schema::Schema;
+
+/// Connects to `url` with the built-in dialect its scheme names.
+pub async fn connect(url: &str) -> Result<Db, crate::Error> {
+    crate::db::connect(url).await
+}
+
+/// `url` with its passwords hidden, as messages print it.
+pub fn redact(url: &str) -> String {
+    crate::db::redact(url)
+}
 
 /// The dialects the test suites run against: a suite that loops over these runs for a new
 /// dialect once it is added here (with its [`TestDb`] support).
@@ -155,4 +178,79 @@ impl Drop for TestDb {
         })
         .join();
     }
+}
+
+/// `schema` in a canonical form for comparing what changes produce with what was asked for:
+/// rename hints removed, columns sorted by name (the diff never reorders columns) and every
+/// constraint and index list sorted. Names are kept.
+pub fn canonical(schema: &Schema) -> Schema {
+    let mut out = Schema::new();
+    for table in schema.tables.values() {
+        let mut t = table.clone();
+        t.renamed_from = None;
+        for c in &mut t.columns {
+            c.renamed_from = None;
+        }
+        t.columns.sort_by(|a, b| a.name.cmp(&b.name));
+        t.uniques
+            .sort_by(|a, b| (&a.columns, &a.name).cmp(&(&b.columns, &b.name)));
+        t.indexes
+            .sort_by(|a, b| (&a.columns, a.unique, &a.name).cmp(&(&b.columns, b.unique, &b.name)));
+        t.foreign_keys.sort_by(|a, b| {
+            (&a.columns, &a.ref_table, &a.ref_columns, &a.name).cmp(&(
+                &b.columns,
+                &b.ref_table,
+                &b.ref_columns,
+                &b.name,
+            ))
+        });
+        t.checks.sort_by(|a, b| a.name.cmp(&b.name));
+        out.insert(t);
+    }
+    out
+}
+
+/// What in `schema` refers to something that does not exist: a foreign key to a missing table
+/// or column, a key, constraint or index on a missing column. Empty for a consistent schema.
+/// Changes replayed op by op keep a consistent schema consistent at every step; tests use this
+/// to check the order of changes.
+pub fn dangling(schema: &Schema) -> Vec<String> {
+    let mut out = Vec::new();
+    for t in schema.tables.values() {
+        let mut lists: Vec<(String, &Vec<String>)> = Vec::new();
+        if let Some(pk) = &t.primary_key {
+            lists.push((format!("primary key '{}'", pk.name), &pk.columns));
+        }
+        for u in &t.uniques {
+            lists.push((format!("unique constraint '{}'", u.name), &u.columns));
+        }
+        for i in &t.indexes {
+            lists.push((format!("index '{}'", i.name), &i.columns));
+        }
+        for fk in &t.foreign_keys {
+            lists.push((format!("foreign key '{}'", fk.name), &fk.columns));
+        }
+        for (what, cols) in lists {
+            for c in cols.iter().filter(|c| t.column(c).is_none()) {
+                out.push(format!("{what} of '{}' uses missing column '{c}'", t.name));
+            }
+        }
+        for fk in &t.foreign_keys {
+            match schema.table(&fk.ref_table) {
+                None => out.push(format!(
+                    "foreign key '{}' of '{}' references missing table '{}'",
+                    fk.name, t.name, fk.ref_table
+                )),
+                Some(r) => {
+                    for c in fk.ref_columns.iter().filter(|c| r.column(c).is_none()) {
+                        out.push(format!(
+                            "foreign key '{}' of '{}' references missing column '{}.{c}'",
+                            fk.name, t.name, r.name
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    out
 }

@@ -26,7 +26,7 @@ reverse = "DROP TABLE t2"
 "#;
 
 async fn log_rows(db: &mut strata::db::Db, direction: &str) -> Vec<(String, String)> {
-    db.conn
+    db.conn()
         .fetch_all(
             format!(
                 "SELECT revision, checksum FROM strata_log WHERE direction = '{direction}' \

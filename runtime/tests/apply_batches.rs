@@ -3,7 +3,7 @@
 mod roundtrip_common;
 
 use roundtrip_common::{Live, DIALECTS};
-use strata::apply::Direction;
+use strata::apply::StepKind;
 use strata::dialect::DialectKind;
 
 /// If one statement's text runs into the next in a batch (here an unterminated comment, which
@@ -17,7 +17,7 @@ async fn a_batch_that_runs_into_the_next_statement_is_replayed() {
         let result = live
             .step(
                 "r1",
-                Direction::Up,
+                StepKind::Up,
                 Some("r1"),
                 vec![
                     "CREATE TABLE a (x INTEGER)".into(),
@@ -56,7 +56,7 @@ async fn long_steps_span_batches_and_fail_as_one() {
             .map(|i| format!("CREATE TABLE t{i:03} (x INTEGER)"))
             .collect();
         statements.push("INSERT INTO t299 (x) VALUES (1)".into());
-        live.step("r1", Direction::Up, Some("r1"), statements)
+        live.step("r1", StepKind::Up, Some("r1"), statements)
             .await
             .expect("applies");
         assert_eq!(live.introspect().await.schema.tables.len(), 300);
@@ -66,7 +66,7 @@ async fn long_steps_span_batches_and_fail_as_one() {
             .collect();
         statements.push("INSERT INTO no_such_table (x) VALUES (1)".into());
         let err = live
-            .step("r2", Direction::Up, Some("r2"), statements)
+            .step("r2", StepKind::Up, Some("r2"), statements)
             .await
             .expect_err("the last statement fails");
         assert!(

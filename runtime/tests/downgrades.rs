@@ -6,12 +6,12 @@
 mod common;
 
 use strata::apply::Event;
+use strata::dialect::IntrospectOptions;
 use strata::graph::Direction;
-use strata::introspect::{introspect, IntrospectOptions};
 use strata::migrator::Count;
 use strata::ops::Op;
 use strata::script::{Header, Script, ScriptError};
-use strata::testing::{TestDb, DIALECTS};
+use strata::testing::{introspect, TestDb, DIALECTS};
 use strata::{Migrator, RunOptions};
 
 use common::{temp_dir, write_revision};
@@ -73,8 +73,8 @@ SET age = 42"""
 "#;
 
 async fn columns(db: &mut strata::db::Db, table: &str) -> Vec<String> {
-    let d = db.kind.dialect().expect("dialect");
-    let s = introspect(&mut db.conn, d, &IntrospectOptions::default())
+    let d = db.dialect();
+    let s = introspect(db.conn(), d, &IntrospectOptions::default())
         .await
         .expect("introspect")
         .schema;
@@ -84,8 +84,8 @@ async fn columns(db: &mut strata::db::Db, table: &str) -> Vec<String> {
 }
 
 async fn indexes(db: &mut strata::db::Db, table: &str) -> Vec<String> {
-    let d = db.kind.dialect().expect("dialect");
-    let s = introspect(&mut db.conn, d, &IntrospectOptions::default())
+    let d = db.dialect();
+    let s = introspect(db.conn(), d, &IntrospectOptions::default())
         .await
         .expect("introspect")
         .schema;
@@ -132,7 +132,12 @@ async fn a_missing_downgrade_is_the_upgrade_reversed() {
 
         // `downgrade --sql` renders the same statements.
         let offline = m
-            .offline_sql(kind, Direction::Down, "b2:a1", None)
+            .offline_sql(
+                kind.dialect().expect("dialect built"),
+                Direction::Down,
+                "b2:a1",
+                None,
+            )
             .expect("offline");
         for st in &online {
             assert!(
@@ -197,7 +202,12 @@ async fn an_irreversible_revision_is_refused_before_anything_runs() {
         assert_eq!(m.current(&mut db).await.expect("current"), ["b2"]);
         // Offline: the same refusal.
         let err = m
-            .offline_sql(kind, Direction::Down, "c3:base", None)
+            .offline_sql(
+                kind.dialect().expect("dialect built"),
+                Direction::Down,
+                "c3:base",
+                None,
+            )
             .expect_err("offline")
             .to_string();
         assert!(
@@ -331,7 +341,7 @@ column = { name = "nick", type = "text", nullable = true }
         sqlx::raw_sql(
             "INSERT INTO members (id, name, nick) VALUES (1, 'a', 'x'), (2, 'b', 'y'), (3, 'c', NULL)",
         )
-        .execute(&mut db.conn)
+        .execute(db.conn())
         .await
         .expect("rows");
 

@@ -4,12 +4,13 @@
 mod common;
 
 use strata::dialect::DialectKind;
-use strata::introspect::{introspect, IntrospectOptions};
+use strata::dialect::IntrospectOptions;
 use strata::model::{
     CheckDef, ColumnDef, ColumnType, DefaultValue, ForeignKeyDef, IndexDef, ReferentialAction,
     TableDef, UniqueDef,
 };
 use strata::schema::Schema;
+use strata::testing::introspect;
 use strata::testing::TestDb;
 
 use common::run;
@@ -217,7 +218,7 @@ CREATE TABLE "tags" (
 async fn round_trip(kind: DialectKind, ddl: &str) {
     sqlx::any::install_default_drivers();
     let db = TestDb::new(kind, "introspect_normalize").await;
-    let mut conn = db.connect().await.conn;
+    let mut conn = db.connect().await.into_conn();
     run(&mut conn, ddl).await;
     let dialect = kind.dialect().expect("dialect built");
     let got = introspect(&mut conn, dialect, &IntrospectOptions::default())

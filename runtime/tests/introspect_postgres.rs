@@ -5,9 +5,10 @@ mod common;
 use sqlx::AnyConnection;
 use strata::dialect::postgres::Postgres;
 use strata::dialect::Catalog;
-use strata::introspect::{introspect, IntrospectOptions, Introspected};
+use strata::dialect::IntrospectOptions;
 use strata::schema::{Column, ColumnDefault, ReferentialAction, Schema, SqlType, Table};
 use strata::testing::TestDb;
+use strata::testing::{introspect, Introspected};
 
 use common::{c, ck, fk, ix, n, pk, run, uq, with_default};
 
@@ -299,7 +300,7 @@ fn expected() -> Schema {
 #[tokio::test]
 async fn reads_every_feature_exactly() {
     let db = pg("introspect_all").await;
-    let mut conn = db.connect().await.conn;
+    let mut conn = db.connect().await.into_conn();
     run(&mut conn, DDL).await;
     let got = read(&mut conn).await;
     let want = expected();
@@ -322,7 +323,7 @@ async fn reads_every_feature_exactly() {
 #[tokio::test]
 async fn reads_the_schema_it_is_told_to() {
     let db = pg("introspect_nsp").await;
-    let mut conn = db.connect().await.conn;
+    let mut conn = db.connect().await.into_conn();
     run(&mut conn, DDL).await;
     let got = read_schema(&mut conn, Some("other")).await.schema;
     let mut want = Schema::new();
@@ -359,7 +360,7 @@ async fn reads_the_schema_it_is_told_to() {
 #[tokio::test]
 async fn empty_database_and_bookkeeping_tables() {
     let db = pg("introspect_strata").await;
-    let mut conn = db.connect().await.conn;
+    let mut conn = db.connect().await.into_conn();
     assert_eq!(read(&mut conn).await.schema, Schema::new());
     run(
         &mut conn,
@@ -401,12 +402,12 @@ fn generated(count: usize) -> String {
 #[tokio::test]
 async fn query_count_does_not_depend_on_table_count() {
     let small = pg("introspect_small").await;
-    let mut conn = small.connect().await.conn;
+    let mut conn = small.connect().await.into_conn();
     run(&mut conn, &generated(3)).await;
     let three = read(&mut conn).await;
 
     let large = pg("introspect_large").await;
-    let mut conn = large.connect().await.conn;
+    let mut conn = large.connect().await.into_conn();
     run(&mut conn, &generated(300)).await;
     let many = read(&mut conn).await;
 

@@ -4,12 +4,13 @@ mod common;
 
 use sqlx::AnyConnection;
 use strata::dialect::sqlite::Sqlite;
+use strata::dialect::IntrospectOptions;
 use strata::dialect::{Catalog, Syntax};
-use strata::introspect::{introspect, IntrospectOptions, Introspected};
 use strata::schema::{
     Check, Column, ColumnDefault, ReferentialAction, Schema, SqlType, Table, Unique,
 };
 use strata::testing::TestDb;
+use strata::testing::{introspect, Introspected};
 
 use common::{c, fk, ix, n, pk, run, strs, with_default};
 
@@ -287,7 +288,7 @@ fn expected() -> Schema {
 #[tokio::test]
 async fn reads_every_feature_exactly() {
     let db = TestDb::sqlite("introspect_all");
-    let mut conn = db.connect().await.conn;
+    let mut conn = db.connect().await.into_conn();
     run(&mut conn, DDL).await;
     let got = read(&mut conn).await;
     let want = expected();
@@ -308,7 +309,7 @@ async fn reads_every_feature_exactly() {
 #[tokio::test]
 async fn empty_database_and_bookkeeping_tables() {
     let db = TestDb::sqlite("introspect_strata");
-    let mut conn = db.connect().await.conn;
+    let mut conn = db.connect().await.into_conn();
     assert_eq!(read(&mut conn).await.schema, Schema::new());
     run(
         &mut conn,
@@ -350,12 +351,12 @@ fn generated(count: usize) -> String {
 #[tokio::test]
 async fn query_count_does_not_depend_on_table_count() {
     let small = TestDb::sqlite("introspect_small");
-    let mut conn = small.connect().await.conn;
+    let mut conn = small.connect().await.into_conn();
     run(&mut conn, &generated(3)).await;
     let three = read(&mut conn).await;
 
     let large = TestDb::sqlite("introspect_large");
-    let mut conn = large.connect().await.conn;
+    let mut conn = large.connect().await.into_conn();
     run(&mut conn, &generated(300)).await;
     let many = read(&mut conn).await;
 
@@ -389,22 +390,27 @@ async fn query_count_does_not_depend_on_table_count() {
     );
 }
 
-/// A dialect defined outside the crate can implement `assemble`: it reads the catalog rows
-/// by column name through the public `CatalogRow`, with the same coercions the built-in
-/// dialects get, and a missing column is an error that names it.
+/// A dialect defined outside the crate, under a name of its own (no built-in `DialectKind`),
+/// plugged in through the public extension point `Migrator::connect_with`: upgrading renders
+/// and applies with it, a `sql` step filtered to another dialect's name is skipped, and its
+/// `assemble` reads the catalog rows by column name through the public `CatalogRow` (the same
+/// coercions the built-in dialects get; a missing column is an error that names it).
 #[tokio::test]
 async fn a_dialect_outside_the_crate_reads_catalog_rows() {
-    use strata::dialect::{Bookkeeping, Ddl, DialectKind, RenderError, Transport};
-    use strata::introspect::{CatalogRow, CatalogValues, IntrospectError};
+    use strata::dialect::{Bookkeeping, CatalogRow, CatalogValues, Ddl, IntrospectError};
+    use strata::dialect::{RenderError, Transport};
+    use strata::embed::{Embedded, EmbeddedFile};
+    use strata::model::{ColumnDef, ColumnType, TableDef};
+    use strata::{Migrator, RunOptions};
 
-    /// SQLite's spelling and standard-SQL DDL, but `assemble` also lists the table names it
-    /// was given.
+    /// SQLite's spelling and catalog with standard-SQL DDL and transport, under its own name;
+    /// `assemble` also lists the table names it was given.
     #[derive(Debug)]
     struct Listing(std::sync::Mutex<Vec<String>>);
 
     impl Syntax for Listing {
-        fn kind(&self) -> DialectKind {
-            Sqlite.kind()
+        fn name(&self) -> &'static str {
+            "listing"
         }
         fn type_sql(&self, ty: &SqlType) -> Result<String, RenderError> {
             Sqlite.type_sql(ty)
@@ -433,6 +439,9 @@ async fn a_dialect_outside_the_crate_reads_catalog_rows() {
             *self.0.lock().expect("lock") = names;
             Sqlite.assemble(results, opts)
         }
+        fn normalize(&self, schema: &mut Schema) {
+            Sqlite.normalize(schema)
+        }
     }
     impl Bookkeeping for Listing {
         fn table_exists_sql(&self, table: &str) -> String {
@@ -440,19 +449,79 @@ async fn a_dialect_outside_the_crate_reads_catalog_rows() {
         }
     }
 
+    static LISTING: Listing = Listing(std::sync::Mutex::new(Vec::new()));
+    // Tables `a` and `b`, a row in `a`, and a step for SQLite only that is not even SQL: it
+    // runs only if the outside dialect passed for SQLite.
+    static MIGRATIONS: Embedded = Embedded {
+        dir: "migrations",
+        settings: None,
+        files: &[EmbeddedFile {
+            name: "0a0000000001_tables.toml",
+            text: r#"revision = "0a0000000001"
+message = "tables"
+
+[[upgrade]]
+op = "create_table"
+[upgrade.table]
+name = "b"
+columns = [{ name = "id", type = "integer" }]
+primary_key = { name = "pk_b", columns = ["id"] }
+
+[[upgrade]]
+op = "create_table"
+[upgrade.table]
+name = "a"
+columns = [{ name = "id", type = "integer" }]
+primary_key = { name = "pk_a", columns = ["id"] }
+
+[[upgrade]]
+op = "sql"
+sql = "INSERT INTO a (id) VALUES (7)"
+
+[[upgrade]]
+op = "sql"
+sql = "not SQL: SQLite only"
+dialect = "sqlite"
+"#,
+        }],
+    };
+    const ID: ColumnDef = ColumnDef {
+        primary_key: true,
+        ..ColumnDef::new("id", ColumnType::Integer)
+    };
+    const fn table(name: &'static str) -> TableDef {
+        TableDef {
+            name,
+            rust_path: name,
+            comment: None,
+            renamed_from: None,
+            columns: &[ID],
+            indexes: &[],
+            uniques: &[],
+            checks: &[],
+        }
+    }
+    static A: TableDef = table("a");
+    static B: TableDef = table("b");
+
     let tdb = TestDb::sqlite("outside-dialect");
-    let mut db = tdb.connect().await;
-    run(
-        &mut db.conn,
-        "CREATE TABLE b (id INTEGER PRIMARY KEY);\nCREATE TABLE a (id INTEGER PRIMARY KEY)",
-    )
-    .await;
-    let listing = Listing(std::sync::Mutex::new(Vec::new()));
-    let got = introspect(&mut db.conn, &listing, &IntrospectOptions::default())
+    let m = Migrator::from_embedded(&MIGRATIONS).expect("migrations");
+    let mut db = m.connect_with(&tdb.url, &LISTING).await.expect("connect");
+    assert_eq!(db.dialect().name(), "listing");
+    m.upgrade(&mut db, "head", &RunOptions::default(), |_| {})
         .await
-        .expect("introspection succeeds");
-    let mut names = listing.0.lock().expect("lock").clone();
+        .expect("upgrade with the outside dialect, skipping the SQLite-only step");
+    assert_eq!(m.current(&mut db).await.expect("current"), ["0a0000000001"]);
+    // Compare introspects through `Listing::assemble`; the models match the tables.
+    let plan = m.compare(&mut db, &[&A, &B]).await.expect("compare");
+    assert!(plan.is_empty(), "{plan:?}");
+    let mut names = LISTING.0.lock().expect("lock").clone();
     names.sort();
-    assert_eq!(names, ["a", "b"]);
-    assert_eq!(got.schema.tables.len(), 2);
+    // The catalog rows include Strata's own tables; introspection drops them afterwards.
+    assert_eq!(names, ["a", "b", "strata_log", "strata_version"]);
+    let rows: Vec<(i64,)> = sqlx::query_as("SELECT id FROM a")
+        .fetch_all(db.conn())
+        .await
+        .expect("rows");
+    assert_eq!(rows, [(7,)]);
 }

@@ -5,10 +5,11 @@ mod common;
 use sqlx::{Executor, Row};
 use strata::apply::{Event, TxMode};
 use strata::dialect::DialectKind;
+use strata::dialect::IntrospectOptions;
 use strata::graph::Direction;
-use strata::introspect::{introspect, IntrospectOptions};
 use strata::ops::Op;
 use strata::schema::{Column, PrimaryKey, SqlType, Table};
+use strata::testing::introspect;
 use strata::testing::TestDb;
 use strata::{Migrator, NewRevision, RunOptions};
 
@@ -98,8 +99,8 @@ fn three_revisions(dir: &Dir) -> Migrator {
 }
 
 async fn tables(db: &mut strata::db::Db) -> Vec<String> {
-    let d = db.kind.dialect().expect("dialect");
-    let s = introspect(&mut db.conn, d, &IntrospectOptions::default())
+    let d = db.dialect();
+    let s = introspect(db.conn(), d, &IntrospectOptions::default())
         .await
         .expect("introspect")
         .schema;
@@ -171,7 +172,7 @@ async fn upgrade_downgrade_and_relative_targets() {
 
         // The audit log saw every step, with checksums.
         let n: i64 = db
-            .conn
+            .conn()
             .fetch_one("SELECT count(*) FROM strata_log WHERE checksum IS NOT NULL")
             .await
             .expect("log")
@@ -182,8 +183,8 @@ async fn upgrade_downgrade_and_relative_targets() {
 }
 
 async fn column_names(db: &mut strata::db::Db, table: &str) -> Vec<String> {
-    let d = db.kind.dialect().expect("dialect");
-    let s = introspect(&mut db.conn, d, &IntrospectOptions::default())
+    let d = db.dialect();
+    let s = introspect(db.conn(), d, &IntrospectOptions::default())
         .await
         .expect("introspect")
         .schema;
@@ -200,7 +201,7 @@ async fn assert_rolled_back<const N: usize>(
     err: &str,
     stays: [&str; N],
 ) {
-    let kind = db.kind;
+    let kind = db.dialect().name();
     assert!(err.contains("rolled back"), "{kind}: {err}");
     assert!(m.current(db).await.expect("current").is_empty(), "{kind}");
     assert!(tables(db).await.is_empty(), "{kind}: schema untouched");
@@ -321,7 +322,7 @@ async fn unknown_recorded_revision_is_an_error() {
         m.stamp(&mut db, &["head".into()], false, |_| {})
             .await
             .expect("stamp");
-        db.conn
+        db.conn()
             .execute("UPDATE strata_version SET version_num = 'ffff99999999'")
             .await
             .expect("corrupt");
@@ -366,10 +367,20 @@ async fn offline_sql_per_dialect() {
     let m = three_revisions(&dir);
     for kind in BOTH {
         let up = m
-            .offline_sql(kind, Direction::Up, "head", None)
+            .offline_sql(
+                kind.dialect().expect("dialect built"),
+                Direction::Up,
+                "head",
+                None,
+            )
             .expect("up");
         let down = m
-            .offline_sql(kind, Direction::Down, "head:base", None)
+            .offline_sql(
+                kind.dialect().expect("dialect built"),
+                Direction::Down,
+                "head:base",
+                None,
+            )
             .expect("down");
         // The log rows carry timestamps; blank them for the snapshot.
         let scrub = |s: &str| {
@@ -385,7 +396,12 @@ async fn offline_sql_per_dialect() {
         insta::assert_snapshot!(format!("offline_upgrade_{kind}"), scrub(&up));
         insta::assert_snapshot!(format!("offline_downgrade_{kind}"), scrub(&down));
         let err = m
-            .offline_sql(kind, Direction::Down, "base", None)
+            .offline_sql(
+                kind.dialect().expect("dialect built"),
+                Direction::Down,
+                "base",
+                None,
+            )
             .expect_err("needs a range")
             .to_string();
         assert!(err.contains("<from>:<to>"), "{err}");
@@ -401,9 +417,14 @@ async fn offline_script_runs_and_matches_online_result() {
         let tdb = TestDb::new(kind, "offline-run").await;
         let mut db = m.connect(&tdb.url).await.expect("connect");
         let script = m
-            .offline_sql(kind, Direction::Up, "head", None)
+            .offline_sql(
+                kind.dialect().expect("dialect built"),
+                Direction::Up,
+                "head",
+                None,
+            )
             .expect("sql");
-        db.conn
+        db.conn()
             .execute(sqlx::raw_sql(&script))
             .await
             .expect("script runs");
@@ -428,8 +449,8 @@ async fn postgres_lock_timeout_names_the_holder() {
     let tdb = TestDb::postgres("lock").await;
     let mut holder = m.connect(&tdb.url).await.expect("holder");
     holder
-        .conn
-        .execute(format!("SELECT pg_advisory_lock({})", strata::migrator::LOCK_KEY).as_str())
+        .conn()
+        .execute(format!("SELECT pg_advisory_lock({})", strata::apply::LOCK_KEY).as_str())
         .await
         .expect("hold the lock");
     let mut db = m.connect(&tdb.url).await.expect("connect");
@@ -562,12 +583,22 @@ async fn header_only_migrator_loads_ops_on_demand() {
         let full = Migrator::open(&dir.0).expect("open");
         assert_eq!(
             scrub(
-                m.offline_sql(kind, Direction::Up, "head", None)
-                    .expect("offline")
+                m.offline_sql(
+                    kind.dialect().expect("dialect built"),
+                    Direction::Up,
+                    "head",
+                    None
+                )
+                .expect("offline")
             ),
             scrub(
-                full.offline_sql(kind, Direction::Up, "head", None)
-                    .expect("offline")
+                full.offline_sql(
+                    kind.dialect().expect("dialect built"),
+                    Direction::Up,
+                    "head",
+                    None
+                )
+                .expect("offline")
             )
         );
     }
@@ -633,5 +664,88 @@ async fn a_failing_statement_in_a_batched_step_is_named() {
         // including the column added before the failing index.
         assert_rolled_back(&m, &mut db, &err, ["bbbb00000002"]).await;
         assert_eq!(column_names(&mut db, "users").await, ["id", "username"]);
+    }
+}
+
+/// Failures callers must tell apart are variants of `strata::Error` they can match, not
+/// strings: a taken revision id, a merge of one head, a parent that is not a head, an offline
+/// downgrade without a range, a render failure with its revision and typed cause, and the
+/// driver's error with the server's code.
+#[tokio::test]
+async fn typed_errors_callers_can_match() {
+    use strata::dialect::RenderError;
+    use strata::Error;
+
+    let dir = temp_dir("typed-errors");
+    let mut m = three_revisions(&dir);
+    let e = m
+        .write_revision(rev("again", "aaaa00000001", vec![]))
+        .expect_err("taken id");
+    assert!(
+        matches!(&e, Error::RevisionExists { revision } if revision == "aaaa00000001"),
+        "{e:?}"
+    );
+    let e = m
+        .merge(&[], rev("merge", "m1", vec![]))
+        .expect_err("one head");
+    assert!(
+        matches!(&e, Error::MergeNeedsTwo { revisions } if revisions.len() == 1),
+        "{e:?}"
+    );
+    let e = m
+        .write_revision(NewRevision {
+            head: Some("aaaa00000001".into()),
+            ..rev("branch", "b9", vec![])
+        })
+        .expect_err("not a head");
+    assert!(
+        matches!(&e, Error::NotAHead { revision } if revision == "aaaa00000001"),
+        "{e:?}"
+    );
+    let sqlite = DialectKind::Sqlite.dialect().expect("dialect built");
+    let e = m
+        .offline_sql(sqlite, Direction::Down, "base", None)
+        .expect_err("no range");
+    assert!(
+        matches!(&e, Error::DowngradeNeedsRange { target } if target == "base"),
+        "{e:?}"
+    );
+
+    // A revision dropping a column that does not exist at that point cannot be rendered.
+    let bad = Op::DropColumn {
+        table: "users".into(),
+        column: Column::new("no_such_column", SqlType::Text),
+    };
+    m.write_revision(rev("broken", "d4", vec![bad]))
+        .expect("written");
+    let e = m
+        .offline_sql(sqlite, Direction::Up, "head", None)
+        .expect_err("does not render");
+    match &e {
+        Error::RenderRevision {
+            revision, source, ..
+        } => {
+            assert_eq!(revision, "d4");
+            assert!(matches!(source, RenderError::Inconsistent(_)), "{source:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        e.to_string().starts_with("while rendering revision d4 ("),
+        "{e}"
+    );
+
+    // The driver's error is Strata's own type, with the server's code.
+    let server = strata::testing::postgres_server_url();
+    let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
+    let e = m
+        .connect(&format!("{base}/strata_no_such_database"))
+        .await
+        .expect_err("no such database");
+    match &e {
+        Error::Connect(strata::db::ConnectError::Connect { source, .. }) => {
+            assert_eq!(source.code().as_deref(), Some("3D000"), "{source}");
+        }
+        other => panic!("{other:?}"),
     }
 }

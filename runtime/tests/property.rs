@@ -42,14 +42,15 @@ use roundtrip_common::{
     assert_matches, assert_rows_carried, carried, normalized, parents_first, Live, Rows,
 };
 use serde::{Deserialize, Serialize};
-use strata::apply::Direction;
+use strata::apply::StepKind;
 use strata::dialect::{Dialect, DialectKind};
-use strata::diff::{canonical, dangling, diff, DiffOptions};
+use strata::diff::{diff, DiffOptions};
 use strata::ops::Op;
 use strata::schema::{
     naming, Check, Column, ColumnDefault, ForeignKey, Index, PrimaryKey, ReferentialAction, Schema,
     SqlType, Table, Unique,
 };
+use strata::testing::{canonical, dangling};
 
 /// Cases per dialect in CI.
 const DEFAULT_CASES: u32 = 64;
@@ -205,8 +206,8 @@ fn literal(d: &dyn Dialect, ty: &SqlType, v: Option<&str>) -> String {
     match ty {
         _ if numeric(ty) => v.to_string(),
         SqlType::Boolean => if v == "true" { "TRUE" } else { "FALSE" }.into(),
-        SqlType::Bytes => match d.kind() {
-            DialectKind::Postgres => format!("decode('{v}', 'hex')"),
+        SqlType::Bytes => match d.name() {
+            "postgres" => format!("decode('{v}', 'hex')"),
             _ => format!("X'{v}'"),
         },
         _ => d.quote_str(v),
@@ -1771,7 +1772,7 @@ async fn run_case(kind: DialectKind, case: &Case, stats: &RefCell<Stats>) -> Res
     let create = diff(&Schema::new(), &norm_a, &all).map_err(|e| format!("creating A: {e}"))?;
     live.apply(
         "a",
-        Direction::Up,
+        StepKind::Up,
         Some("a"),
         &create.upgrade,
         &Schema::new(),
@@ -1803,7 +1804,7 @@ async fn run_case(kind: DialectKind, case: &Case, stats: &RefCell<Stats>) -> Res
     let plan = through_toml(plan)?;
     let context = |what: &str| format!("{what}\n  upgrade:\n    {}", describe(&plan.upgrade));
     let after_up = live
-        .apply("b", Direction::Up, Some("b"), &plan.upgrade, &got_a)
+        .apply("b", StepKind::Up, Some("b"), &plan.upgrade, &got_a)
         .await
         .map_err(|e| format!("{}\n  {e}", context("upgrade failed")))?;
     let got_b = live.introspect().await.schema;
@@ -1820,7 +1821,7 @@ async fn run_case(kind: DialectKind, case: &Case, stats: &RefCell<Stats>) -> Res
     )?;
 
     // 3. Downgrade back to A.
-    live.apply("b", Direction::Down, Some("a"), &plan.downgrade, &after_up)
+    live.apply("b", StepKind::Down, Some("a"), &plan.downgrade, &after_up)
         .await
         .map_err(|e| {
             format!(
@@ -1878,12 +1879,7 @@ fn regression_text(kind: DialectKind, seed: u64, case: &Case) -> String {
     let json = serde_json::to_string_pretty(case).expect("case serializes");
     format!(
         "#[test]\nfn regression_{kind}_{seed:x}() {{\n    regression(\n        \
-         DialectKind::{},\n        r#\"{json}\"#,\n    );\n}}",
-        match kind {
-            DialectKind::Sqlite => "Sqlite",
-            DialectKind::Postgres => "Postgres",
-            DialectKind::Mysql => "Mysql",
-        }
+         DialectKind::{kind:?},\n        r#\"{json}\"#,\n    );\n}}"
     )
 }
 

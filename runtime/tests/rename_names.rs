@@ -10,12 +10,12 @@ mod common;
 
 use sqlx::{Executor, Row};
 use strata::dialect::DialectKind;
+use strata::dialect::IntrospectOptions;
 use strata::diff::{diff, DiffOptions};
 use strata::graph::Direction;
-use strata::introspect::{introspect, IntrospectOptions};
 use strata::ops::Op;
 use strata::schema::{Schema, Table};
-use strata::testing::{TestDb, DIALECTS};
+use strata::testing::{introspect, TestDb, DIALECTS};
 use strata::{Migrator, RunOptions};
 
 use common::{temp_dir, write_revision, Dir};
@@ -118,8 +118,8 @@ fn migrations(dir: &Dir) -> Migrator {
 }
 
 async fn schema(db: &mut strata::db::Db) -> Schema {
-    let d = db.kind.dialect().expect("dialect");
-    introspect(&mut db.conn, d, &IntrospectOptions::default())
+    let d = db.dialect();
+    introspect(db.conn(), d, &IntrospectOptions::default())
         .await
         .expect("introspect")
         .schema
@@ -149,7 +149,7 @@ fn models_at(m: &Migrator, kind: DialectKind, rev: &str) -> Schema {
 async fn up(m: &Migrator, db: &mut strata::db::Db, target: &str) {
     m.upgrade(db, target, &RunOptions::default(), |_| {})
         .await
-        .unwrap_or_else(|e| panic!("{:?} upgrade {target}: {e}", db.kind));
+        .unwrap_or_else(|e| panic!("{} upgrade {target}: {e}", db.dialect().name()));
 }
 
 #[tokio::test]
@@ -162,7 +162,7 @@ async fn names_follow_renames_and_free_the_old_ones() {
         let none = DiffOptions::default();
 
         up(&m, &mut db, "a1").await;
-        db.conn
+        db.conn()
             .execute(
                 "INSERT INTO users (id, name, email) VALUES (1, 'ann', 'ann@x'), (2, 'bob', 'bob@x');
                  INSERT INTO posts (id, user_id) VALUES (10, 1)",
@@ -219,7 +219,7 @@ async fn names_follow_renames_and_free_the_old_ones() {
         // A new `users` with the old names: no collision (pk_users and ix_users_email were
         // taken on PostgreSQL, ix_users_email on SQLite).
         up(&m, &mut db, "c3").await;
-        db.conn
+        db.conn()
             .execute("INSERT INTO users (id, name, email) VALUES (1, 'cy', 'cy@x')")
             .await
             .expect("rows in the new users");
@@ -246,7 +246,7 @@ async fn names_follow_renames_and_free_the_old_ones() {
 
         // The rows came through.
         let n: i64 = db
-            .conn
+            .conn()
             .fetch_one("SELECT count(*) FROM members")
             .await
             .expect("count")
@@ -254,7 +254,7 @@ async fn names_follow_renames_and_free_the_old_ones() {
         assert_eq!(n, 2, "{kind}");
 
         // All the way down and up again, in one run each.
-        db.conn
+        db.conn()
             .execute("DELETE FROM users; DELETE FROM posts; DELETE FROM members")
             .await
             .expect("empty");
@@ -269,7 +269,12 @@ async fn names_follow_renames_and_free_the_old_ones() {
 
         // Offline, the same renames.
         let sql = m
-            .offline_sql(kind, Direction::Up, "a1:b2", None)
+            .offline_sql(
+                kind.dialect().expect("dialect built"),
+                Direction::Up,
+                "a1:b2",
+                None,
+            )
             .expect("offline");
         match kind {
             DialectKind::Postgres => {

@@ -5,11 +5,11 @@ use sqlx::{Connection, Executor, Row};
 use strata::db::Db;
 use strata::dialect::{Dialect, DialectKind};
 use strata::ops::{Change, DefaultChange, Op};
-use strata::render::render_ops;
 use strata::schema::{
     Check, Column, ColumnDefault, ForeignKey, Index, PrimaryKey, ReferentialAction, Schema,
     SqlType, Table, Unique,
 };
+use strata::testing::render_ops;
 use strata::testing::TestDb;
 
 use strata::testing::DIALECTS;
@@ -35,7 +35,7 @@ impl Live {
     }
 
     fn kind(&self) -> DialectKind {
-        self.dialect.kind()
+        self.dialect.name().parse().expect("a built-in dialect")
     }
 
     /// Renders `ops` from the current schema and runs them the way the apply stage will:
@@ -45,7 +45,7 @@ impl Live {
             .map_err(|e| format!("{}: render failed: {e}", self.kind()))?;
         let rebuilt: Vec<String> = rendered.iter().filter_map(|r| r.rebuilt.clone()).collect();
         let statements: Vec<String> = rendered.into_iter().flat_map(|r| r.statements).collect();
-        let conn = &mut self.db.conn;
+        let conn = self.db.conn();
         for s in self.dialect.run_prologue() {
             conn.execute(s.as_str()).await.map_err(|e| e.to_string())?;
         }
@@ -87,14 +87,14 @@ impl Live {
 
     async fn exec(&mut self, sql: &str) {
         self.db
-            .conn
+            .conn()
             .execute(sql)
             .await
             .unwrap_or_else(|e| panic!("{}: {sql}: {e}", self.kind()));
     }
 
     async fn exec_fails(&mut self, sql: &str, why: &str) {
-        let r = self.db.conn.execute(sql).await;
+        let r = self.db.conn().execute(sql).await;
         assert!(
             r.is_err(),
             "{}: expected failure ({why}): {sql}",
@@ -106,7 +106,7 @@ impl Live {
     async fn rows(&mut self, sql: &str) -> Vec<Vec<String>> {
         let rows = self
             .db
-            .conn
+            .conn()
             .fetch_all(sql)
             .await
             .unwrap_or_else(|e| panic!("{}: {sql}: {e}", self.kind()));
@@ -971,18 +971,18 @@ async fn compound_expression_defaults_apply() {
             ],
             ..Table::default()
         };
-        for sql in strata::render::render_op(&Op::CreateTable { table }, d, &Schema::new())
+        for sql in strata::testing::render_op(&Op::CreateTable { table }, d, &Schema::new())
             .expect("renders")
             .sql
         {
-            db.conn.execute(sql.as_str()).await.expect("valid DDL");
+            db.conn().execute(sql.as_str()).await.expect("valid DDL");
         }
-        db.conn
+        db.conn()
             .execute("INSERT INTO flags (id) VALUES (1)")
             .await
             .expect("insert");
         let row = db
-            .conn
+            .conn()
             .fetch_one("SELECT CASE WHEN \"on\" THEN 1 ELSE 0 END FROM flags")
             .await
             .expect("select");

@@ -2,11 +2,11 @@
 
 use strata::dialect::{Dialect, DialectKind, RenderError};
 use strata::ops::{Change, DefaultChange, Op};
-use strata::render::{render_op, render_ops};
 use strata::schema::{
     Check, Column, ColumnDefault, ForeignKey, Index, PrimaryKey, ReferentialAction, Schema,
     SqlType, Table, Unique,
 };
+use strata::testing::{render_op, render_ops};
 
 use strata::testing::DIALECTS;
 
@@ -553,7 +553,7 @@ fn cases() -> Vec<(&'static str, Schema, Op)> {
 /// The statements of one op as a readable script.
 fn script(d: &dyn Dialect, before: &Schema, op: &Op) -> String {
     let (rendered, _) = render_ops(std::slice::from_ref(op), d, before)
-        .unwrap_or_else(|e| panic!("{} cannot render {op:?}: {e}", d.kind()));
+        .unwrap_or_else(|e| panic!("{} cannot render {op:?}: {e}", d.name()));
     let stmts = &rendered[0].statements;
     for s in stmts {
         assert!(!s.trim_end().ends_with(';'), "trailing semicolon: {s}");

@@ -5,7 +5,7 @@
 mod roundtrip_common;
 
 use roundtrip_common::{Live, DIALECTS};
-use strata::apply::Direction;
+use strata::apply::StepKind;
 use strata::dialect::DialectKind;
 use strata::diff::{diff, DiffOptions};
 use strata::schema::{Column, PrimaryKey, Schema, SqlType, Table};
@@ -39,7 +39,7 @@ async fn narrowing_a_varchar_never_truncates() {
         let wide_db = live
             .apply(
                 "a",
-                Direction::Up,
+                StepKind::Up,
                 Some("a"),
                 &create.upgrade,
                 &Schema::new(),
@@ -53,7 +53,7 @@ async fn narrowing_a_varchar_never_truncates() {
         .expect("seed");
         let plan = diff(&wide, &narrow, &opts).expect("diff");
         let result = live
-            .apply("b", Direction::Up, Some("b"), &plan.upgrade, &wide_db)
+            .apply("b", StepKind::Up, Some("b"), &plan.upgrade, &wide_db)
             .await;
         match kind {
             DialectKind::Postgres => {

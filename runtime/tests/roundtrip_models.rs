@@ -17,7 +17,7 @@ mod roundtrip_common;
 use roundtrip_common::{
     assert_matches, assert_rows_carried, carried, normalized, seed_statements, Live, DIALECTS,
 };
-use strata::apply::Direction;
+use strata::apply::StepKind;
 use strata::diff::{diff, DiffOptions};
 use strata::model::{
     CheckDef, ColumnDef, ColumnType, DefaultValue, ForeignKeyDef, IndexDef, ReferentialAction,
@@ -696,7 +696,7 @@ async fn models_round_trip_to_an_empty_diff_and_back() {
             let after = live
                 .apply(
                     "models",
-                    Direction::Up,
+                    StepKind::Up,
                     Some("models"),
                     &plan.upgrade,
                     &Schema::new(),
@@ -725,7 +725,7 @@ async fn models_round_trip_to_an_empty_diff_and_back() {
                 return Err(format!("v2 plan too small: {described:?}"));
             }
             let after_v2 = live
-                .apply("v2", Direction::Up, Some("v2"), &plan_v2.upgrade, &got)
+                .apply("v2", StepKind::Up, Some("v2"), &plan_v2.upgrade, &got)
                 .await?;
             let got_v2 = live.introspect().await.schema;
             assert_matches(&got_v2, &target_v2, &all, "after the v2 upgrade")?;
@@ -739,7 +739,7 @@ async fn models_round_trip_to_an_empty_diff_and_back() {
             )?;
             live.apply(
                 "v2",
-                Direction::Down,
+                StepKind::Down,
                 Some("models"),
                 &plan_v2.downgrade,
                 &after_v2,
@@ -756,7 +756,7 @@ async fn models_round_trip_to_an_empty_diff_and_back() {
                 "v2 downgrade",
             )?;
 
-            live.apply("models", Direction::Down, None, &plan.downgrade, &after)
+            live.apply("models", StepKind::Down, None, &plan.downgrade, &after)
                 .await?;
             let empty = live.introspect().await.schema;
             assert_matches(&empty, &Schema::new(), &all, "after the downgrade")?;

@@ -8,7 +8,7 @@ mod roundtrip_common;
 use std::time::Instant;
 
 use roundtrip_common::{assert_matches, normalized, Live, DIALECTS};
-use strata::apply::Direction;
+use strata::apply::StepKind;
 use strata::diff::{diff, DiffOptions};
 use strata::model::{
     ColumnDef, ColumnType, DefaultValue, ForeignKeyDef, IndexDef, ReferentialAction, TableDef,
@@ -135,7 +135,7 @@ async fn three_hundred_tables_round_trip_in_a_fixed_number_of_queries() {
         small
             .apply(
                 "few",
-                Direction::Up,
+                StepKind::Up,
                 Some("few"),
                 &plan.upgrade,
                 &Schema::new(),
@@ -155,7 +155,7 @@ async fn three_hundred_tables_round_trip_in_a_fixed_number_of_queries() {
         let after = live
             .apply(
                 "many",
-                Direction::Up,
+                StepKind::Up,
                 Some("many"),
                 &plan.upgrade,
                 &Schema::new(),
@@ -186,7 +186,7 @@ async fn three_hundred_tables_round_trip_in_a_fixed_number_of_queries() {
         );
 
         // And back down to nothing.
-        live.apply("many", Direction::Down, None, &plan.downgrade, &after)
+        live.apply("many", StepKind::Down, None, &plan.downgrade, &after)
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         let empty = live.introspect().await;

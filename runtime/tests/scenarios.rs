@@ -42,12 +42,13 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use strata::apply::Direction;
+use strata::apply::StepKind;
 use strata::dialect::DialectKind;
-use strata::diff::{canonical, dangling, diff, Changes, DiffError, DiffOptions};
+use strata::diff::{diff, Changes, DiffError, DiffOptions};
 use strata::ops::{apply_all, Op};
-use strata::render::render_ops;
 use strata::schema::Schema;
+use strata::testing::render_ops;
+use strata::testing::{canonical, dangling};
 
 mod roundtrip_common;
 use roundtrip_common::{
@@ -331,7 +332,7 @@ async fn live_round_trip(s: &Scenario, kind: DialectKind) -> Result<(), String> 
     let from_db = live
         .apply(
             "from",
-            Direction::Up,
+            StepKind::Up,
             Some("from"),
             &create.upgrade,
             &Schema::new(),
@@ -361,7 +362,7 @@ async fn live_round_trip(s: &Scenario, kind: DialectKind) -> Result<(), String> 
 
     // 3. Upgrade.
     let to_db = live
-        .apply("to", Direction::Up, Some("to"), &plan.upgrade, &from_db)
+        .apply("to", StepKind::Up, Some("to"), &plan.upgrade, &from_db)
         .await?;
     let upgraded = live.introspect().await.schema;
     assert_matches(
@@ -387,7 +388,7 @@ async fn live_round_trip(s: &Scenario, kind: DialectKind) -> Result<(), String> 
         }
         rows_to = live.rows(&upgraded).await?;
     }
-    live.apply("to", Direction::Down, Some("from"), &plan.downgrade, &to_db)
+    live.apply("to", StepKind::Down, Some("from"), &plan.downgrade, &to_db)
         .await?;
     let downgraded = live.introspect().await.schema;
     assert_matches(&downgraded, &norm_from, &all, "after the downgrade")?;
@@ -409,7 +410,7 @@ async fn live_round_trip(s: &Scenario, kind: DialectKind) -> Result<(), String> 
     let auto_db = live
         .apply(
             "auto",
-            Direction::Up,
+            StepKind::Up,
             Some("auto"),
             &auto.upgrade,
             &downgraded,
@@ -437,7 +438,7 @@ async fn live_round_trip(s: &Scenario, kind: DialectKind) -> Result<(), String> 
     }
     live.apply(
         "auto",
-        Direction::Down,
+        StepKind::Down,
         Some("from"),
         &auto.downgrade,
         &auto_db,

@@ -9,9 +9,8 @@ use strata::schema::{
     Check, Column, ColumnDefault, ForeignKey, Index, PrimaryKey, ReferentialAction, SqlType, Table,
     Unique,
 };
-use strata::script::{
-    file_name, new_revision_id, slug, validate_revision_id, Header, Script, ScriptError,
-};
+use strata::script::{Header, Script, ScriptError};
+use strata::testing::{file_name, new_revision_id, slug, validate_revision_id};
 
 fn users() -> Table {
     Table {

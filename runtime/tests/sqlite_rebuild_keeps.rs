@@ -65,7 +65,7 @@ fn revision(dir: &Path, id: &str, parent: &str, up: &str, down: &str) {
 }
 
 async fn rows(db: &mut Db, sql: &str) -> Vec<String> {
-    db.conn
+    db.conn()
         .fetch_all(sql)
         .await
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
@@ -94,7 +94,7 @@ async fn catalog(db: &mut Db) -> Vec<String> {
 }
 
 async fn exec(db: &mut Db, sql: &str) -> Result<(), String> {
-    db.conn
+    db.conn()
         .execute(sql)
         .await
         .map(|_| ())

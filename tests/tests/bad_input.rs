@@ -591,7 +591,7 @@ fn files(dir: &Path) -> BTreeMap<String, String> {
 /// What the database holds that a command could change: its objects, version rows, log rows
 /// and user rows.
 async fn dump(url: &str) -> Vec<String> {
-    let mut db = strata::db::connect(url)
+    let mut db = strata::testing::connect(url)
         .await
         .unwrap_or_else(|e| panic!("connect {url}: {e}"));
     let queries: &[&str] = if url.starts_with("sqlite") {
@@ -616,7 +616,7 @@ async fn dump(url: &str) -> Vec<String> {
          FROM users",
     ]) {
         for row in sqlx::query(q)
-            .fetch_all(&mut db.conn)
+            .fetch_all(db.conn())
             .await
             .unwrap_or_else(|e| panic!("{q}: {e}"))
         {
@@ -627,9 +627,9 @@ async fn dump(url: &str) -> Vec<String> {
 }
 
 async fn exec(url: &str, sql: &str) {
-    let mut db = strata::db::connect(url).await.expect("connect");
+    let mut db = strata::testing::connect(url).await.expect("connect");
     sqlx::raw_sql(sql)
-        .execute(&mut db.conn)
+        .execute(db.conn())
         .await
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
 }

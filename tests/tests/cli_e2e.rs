@@ -10,9 +10,9 @@ use strata::testing::TestDb;
 use Variant::{Base, Phone};
 
 async fn users(url: &str) -> Vec<(String, Option<String>)> {
-    let mut db = strata::db::connect(url).await.expect("connect");
+    let mut db = strata::testing::connect(url).await.expect("connect");
     let has_phone = sqlx::query("SELECT phone FROM users")
-        .fetch_all(&mut db.conn)
+        .fetch_all(db.conn())
         .await
         .is_ok();
     let sql = if has_phone {
@@ -21,7 +21,7 @@ async fn users(url: &str) -> Vec<(String, Option<String>)> {
         "SELECT username, CAST(NULL AS TEXT) AS phone FROM users ORDER BY id"
     };
     sqlx::query(sql)
-        .fetch_all(&mut db.conn)
+        .fetch_all(db.conn())
         .await
         .expect("select users")
         .iter()
@@ -30,17 +30,17 @@ async fn users(url: &str) -> Vec<(String, Option<String>)> {
 }
 
 async fn exec(url: &str, sql: &str) {
-    let mut db = strata::db::connect(url).await.expect("connect");
+    let mut db = strata::testing::connect(url).await.expect("connect");
     sqlx::raw_sql(sql)
-        .execute(&mut db.conn)
+        .execute(db.conn())
         .await
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 
 async fn table_exists(url: &str, table: &str) -> bool {
-    let mut db = strata::db::connect(url).await.expect("connect");
+    let mut db = strata::testing::connect(url).await.expect("connect");
     sqlx::query(&format!("SELECT 1 FROM {table}"))
-        .fetch_all(&mut db.conn)
+        .fetch_all(db.conn())
         .await
         .is_ok()
 }
@@ -53,7 +53,10 @@ fn using(run: &common::Run, url: &str) -> Vec<String> {
     assert!(!lines.is_empty(), "no output: {run:#?}");
     assert_eq!(
         lines.remove(0),
-        format!("Using {} (from --database-url)", strata::db::redact(url)),
+        format!(
+            "Using {} (from --database-url)",
+            strata::testing::redact(url)
+        ),
         "{run:#?}"
     );
     lines

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sqlx::{Executor, Row};
-use strata::apply::Direction;
+use strata::apply::StepKind;
 use strata::dialect::DialectKind;
 use strata::ops::Op;
 use strata::schema::{Column, PrimaryKey, SqlType, Table};
@@ -291,7 +291,7 @@ fn kill_delays(seed: u64, full: Duration) -> Vec<Duration> {
 }
 
 async fn connect(url: &str) -> strata::db::Db {
-    strata::db::connect(url).await.expect("connect")
+    strata::testing::connect(url).await.expect("connect")
 }
 
 async fn heads(db: &mut strata::db::Db) -> Vec<String> {
@@ -299,7 +299,7 @@ async fn heads(db: &mut strata::db::Db) -> Vec<String> {
         return Vec::new();
     }
     let mut v: Vec<String> = db
-        .conn
+        .conn()
         .fetch_all("SELECT version_num FROM strata_version")
         .await
         .expect("version rows")
@@ -311,7 +311,7 @@ async fn heads(db: &mut strata::db::Db) -> Vec<String> {
 }
 
 async fn scalar(db: &mut strata::db::Db, query: &str) -> i64 {
-    db.conn
+    db.conn()
         .fetch_one(query)
         .await
         .unwrap_or_else(|e| panic!("{query}: {e}"))
@@ -319,14 +319,14 @@ async fn scalar(db: &mut strata::db::Db, query: &str) -> i64 {
 }
 
 async fn exists(db: &mut strata::db::Db, table: &str) -> bool {
-    let d = db.kind.dialect().expect("dialect");
+    let d = db.dialect();
     scalar(db, &d.table_exists_sql(table)).await > 0
 }
 
 /// Waits until no connection but ours is left on the test database: the killed migrator's
 /// backend has rolled back (or committed what it had been told to) and gone.
 async fn wait_backends_gone(db: &mut strata::db::Db) {
-    if db.kind != DialectKind::Postgres {
+    if db.dialect().name() != "postgres" {
         return;
     }
     let start = Instant::now();
@@ -349,7 +349,7 @@ async fn wait_backends_gone(db: &mut strata::db::Db) {
 }
 
 async fn close(db: strata::db::Db) {
-    let _ = sqlx::Connection::close(db.conn).await;
+    db.close().await;
 }
 
 /// Where kills landed, for the test output.
@@ -483,7 +483,7 @@ async fn check_long(db: &mut strata::db::Db) -> usize {
 /// Drops everything, Strata's tables included.
 async fn reset_schema(url: &str) {
     let mut db = connect(url).await;
-    db.conn
+    db.conn()
         .execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
         .await
         .expect("reset");
@@ -767,10 +767,10 @@ async fn indexes(db: &mut strata::db::Db) -> Vec<Option<bool>> {
     let mut out = Vec::new();
     for i in 1..=INDEXES {
         let name = format!("ix_big_{i}");
-        let state = match db.kind {
+        let state = match db.dialect().name().parse().expect("a built-in dialect") {
             DialectKind::Postgres => {
                 let rows = db
-                    .conn
+                    .conn()
                     .fetch_all(
                         format!(
                             "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = \
@@ -846,8 +846,8 @@ async fn kill_during_non_transactional(kind: DialectKind, seed: u64) {
             tally.records += 1;
             let r = &records[0];
             assert_eq!(
-                (r.revision.as_str(), r.direction),
-                (rev_id(2).as_str(), Direction::Up)
+                (r.revision.as_str(), r.kind),
+                (rev_id(2).as_str(), StepKind::Up)
             );
             let (done, total) = r.progress.expect("progress");
             assert_eq!(total, INDEXES);
@@ -874,7 +874,7 @@ async fn kill_during_non_transactional(kind: DialectKind, seed: u64) {
             } else {
                 let mut db = connect(&url).await;
                 for i in 1..=INDEXES {
-                    db.conn
+                    db.conn()
                         .execute(format!("DROP INDEX IF EXISTS ix_big_{i}").as_str())
                         .await
                         .expect("undo by hand");
@@ -945,7 +945,7 @@ async fn kill_inside_the_version_move(kind: DialectKind) {
         ],
     };
     for s in slow {
-        db.conn.execute(s).await.expect(s);
+        db.conn().execute(s).await.expect(s);
     }
     let p = spawn(&dir, &url, &["upgrade"]);
     // The statement ran and its progress was committed: the version move comes next.
@@ -1009,7 +1009,7 @@ async fn kill_inside_the_version_move(kind: DialectKind) {
         DialectKind::Postgres => "DROP TRIGGER slow_insert ON strata_version",
         _ => "DROP TRIGGER slow_insert",
     };
-    db.conn.execute(drop).await.expect("drop the trigger");
+    db.conn().execute(drop).await.expect("drop the trigger");
     close(db).await;
     let current = run_ok(&dir, &url, &["current"]);
     assert!(
@@ -1099,15 +1099,15 @@ async fn signal_during_pg_sleep(signal: &str, transactional: bool) -> (Dir, Test
         "{signal}: the statement was cancelled"
     );
     assert_eq!(heads(&mut db).await, [rev_id(1)], "{signal}");
-    let lock = strata::migrator::LOCK_KEY;
+    let lock = strata::apply::LOCK_KEY;
     let free: bool = db
-        .conn
+        .conn()
         .fetch_one(format!("SELECT pg_try_advisory_lock({lock})").as_str())
         .await
         .expect("try the lock")
         .get(0);
     assert!(free, "{signal}: the migration lock was released");
-    db.conn
+    db.conn()
         .execute(format!("SELECT pg_advisory_unlock({lock})").as_str())
         .await
         .expect("unlock");
@@ -1217,7 +1217,11 @@ async fn sqlite_waits_for_the_lock_and_says_so() {
     settings(&dir, "lock_timeout_seconds = 1\n");
     let tdb = TestDb::sqlite("crash_wait");
     let mut holder = connect(&tdb.url).await;
-    holder.conn.execute("BEGIN IMMEDIATE").await.expect("hold");
+    holder
+        .conn()
+        .execute("BEGIN IMMEDIATE")
+        .await
+        .expect("hold");
     let ended = run(&dir, &tdb.url, &["upgrade"]);
     assert_eq!(ended.code, Some(1), "{ended:#?}");
     assert!(
@@ -1230,7 +1234,7 @@ async fn sqlite_waits_for_the_lock_and_says_so() {
             && !ended.stderr.contains("database is locked"),
         "{ended:#?}"
     );
-    holder.conn.execute("COMMIT").await.expect("release");
+    holder.conn().execute("COMMIT").await.expect("release");
     close(holder).await;
     run_ok(&dir, &tdb.url, &["upgrade"]);
 }

@@ -55,9 +55,9 @@ fn run_on_tty(w: &Workdir, variant: Variant, args: &[&str], typed: &str) -> TtyR
 }
 
 async fn phone_column_exists(url: &str) -> bool {
-    let mut db = strata::db::connect(url).await.expect("connect");
+    let mut db = strata::testing::connect(url).await.expect("connect");
     sqlx::query("SELECT phone FROM users")
-        .fetch_all(&mut db.conn)
+        .fetch_all(db.conn())
         .await
         .is_ok()
 }
@@ -69,12 +69,12 @@ async fn confirm_on(url: &str) {
     w.run(Base, &["upgrade"]).ok();
     let rev2 = w.run(Phone, &["migrate", "-m", "add phone"]).generated();
     w.run(Phone, &["upgrade"]).ok();
-    let mut db = strata::db::connect(url).await.expect("connect");
+    let mut db = strata::testing::connect(url).await.expect("connect");
     sqlx::raw_sql(
         "INSERT INTO users (username, email, phone) VALUES ('ann', 'a@x', '555'), \
          ('bob', 'b@x', NULL)",
     )
-    .execute(&mut db.conn)
+    .execute(db.conn())
     .await
     .expect("rows");
 

@@ -106,9 +106,9 @@ async fn race(kind: DialectKind) {
         "{kind}: each revision runs once across all processes"
     );
 
-    let mut db = strata::db::connect(&tdb.url).await.expect("connect");
+    let mut db = strata::testing::connect(&tdb.url).await.expect("connect");
     let ups: Vec<(String, i64)> = db
-        .conn
+        .conn()
         .fetch_all(
             "SELECT revision, count(*) FROM strata_log WHERE direction = 'up' \
              GROUP BY revision ORDER BY revision",
@@ -124,14 +124,14 @@ async fn race(kind: DialectKind) {
         "{kind}: applied more than once: {ups:?}"
     );
     let rows: i64 = db
-        .conn
+        .conn()
         .fetch_one("SELECT count(*) FROM counters")
         .await
         .expect("counters")
         .get(0);
     assert_eq!(rows, 4, "{kind}: each data step ran once");
     let heads: Vec<String> = db
-        .conn
+        .conn()
         .fetch_all("SELECT version_num FROM strata_version")
         .await
         .expect("versions")

@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use sqlx::{AnyConnection, Executor, Row};
 
-use super::{run, ApplyError, Direction, PlannedStep};
+use super::{run, ApplyError, PlannedStep, StepKind};
+use crate::db::DriverError;
 use crate::dialect::Dialect;
 use crate::ops::Op;
 use crate::schema::{naming, Column, PrimaryKey, SqlType, Table};
@@ -15,7 +16,7 @@ pub const VERSION_TABLE: &str = "strata_version";
 pub const LOG_TABLE: &str = "strata_log";
 
 /// The version table's definition.
-pub fn version_table() -> Table {
+pub(crate) fn version_table() -> Table {
     Table {
         name: VERSION_TABLE.into(),
         columns: vec![Column::new("version_num", SqlType::Varchar(32))],
@@ -28,7 +29,7 @@ pub fn version_table() -> Table {
 }
 
 /// The audit log's definition.
-pub fn log_table() -> Table {
+pub(crate) fn log_table() -> Table {
     Table {
         name: LOG_TABLE.into(),
         columns: vec![
@@ -60,7 +61,7 @@ fn create_table(dialect: &dyn Dialect, table: Table) -> Result<Vec<String>, Appl
 }
 
 /// The DDL that creates both tables.
-pub fn create_statements(dialect: &dyn Dialect) -> Result<Vec<String>, ApplyError> {
+pub(crate) fn create_statements(dialect: &dyn Dialect) -> Result<Vec<String>, ApplyError> {
     let mut out = Vec::new();
     for table in [version_table(), log_table()] {
         out.extend(create_table(dialect, table)?);
@@ -78,11 +79,11 @@ async fn exists(
         .await
         .map_err(|source| ApplyError::Database {
             doing: format!("looking for table {table}"),
-            source,
+            source: DriverError::new(source),
         })?;
     let n: i64 = row.try_get(0).map_err(|source| ApplyError::Database {
         doing: format!("looking for table {table}"),
-        source,
+        source: DriverError::new(source),
     })?;
     Ok(n > 0)
 }
@@ -91,7 +92,7 @@ async fn exists(
 /// log does not (dropped by hand), the checksum guard has no records: that is an error
 /// ([`ApplyError::LogMissing`]) unless `recreate_log` (what `stamp` passes: stamping is how a
 /// user asserts the database's state), which creates the log again, empty, and returns true.
-pub async fn ensure_tables(
+pub(crate) async fn ensure_tables(
     conn: &mut AnyConnection,
     dialect: &dyn Dialect,
     recreate_log: bool,
@@ -111,7 +112,7 @@ pub async fn ensure_tables(
                     .await
                     .map_err(|source| ApplyError::Database {
                         doing: format!("creating {name}"),
-                        source,
+                        source: DriverError::new(source),
                     })?;
             }
         }
@@ -120,7 +121,7 @@ pub async fn ensure_tables(
 }
 
 /// The current heads recorded in the database (empty when the version table is missing).
-pub async fn read_versions(
+pub(crate) async fn read_versions(
     conn: &mut AnyConnection,
     dialect: &dyn Dialect,
 ) -> Result<Vec<String>, ApplyError> {
@@ -129,7 +130,7 @@ pub async fn read_versions(
     }
     let err = |source| ApplyError::Database {
         doing: "reading the version table".into(),
-        source,
+        source: DriverError::new(source),
     };
     let rows = conn
         .fetch_all(dialect.select_versions_sql(VERSION_TABLE).as_str())
@@ -146,7 +147,7 @@ pub async fn read_versions(
 
 /// The checksum recorded for each applied revision (the latest `up`, `stamp` or `accept`
 /// wins).
-pub async fn read_checksums(
+pub(crate) async fn read_checksums(
     conn: &mut AnyConnection,
     dialect: &dyn Dialect,
 ) -> Result<std::collections::HashMap<String, String>, ApplyError> {
@@ -156,7 +157,7 @@ pub async fn read_checksums(
     }
     let err = |source| ApplyError::Database {
         doing: "reading the audit log".into(),
-        source,
+        source: DriverError::new(source),
     };
     let rows = conn
         .fetch_all(dialect.select_checksums_sql(LOG_TABLE).as_str())
@@ -185,12 +186,12 @@ fn version_statements(dialect: &dyn Dialect, step: &PlannedStep) -> Vec<String> 
 }
 
 /// The current time in UTC, RFC 3339 with milliseconds.
-pub fn now_utc() -> String {
+pub(crate) fn now_utc() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// The statements that move the version rows for `step` and append its audit-log row.
-pub fn version_and_log_statements(
+pub(crate) fn version_and_log_statements(
     dialect: &dyn Dialect,
     step: &PlannedStep,
     started: &str,
@@ -201,7 +202,7 @@ pub fn version_and_log_statements(
         LOG_TABLE,
         &[
             ("revision", Some(step.revision.clone())),
-            ("direction", Some(step.direction.as_str().into())),
+            ("direction", Some(step.kind.as_str().into())),
             ("checksum", step.checksum.clone()),
             ("message", Some(step.message.clone())),
             ("started_at", Some(started.to_string())),
@@ -227,9 +228,9 @@ pub fn version_and_log_statements(
 
 /// The audit-log direction of an open record: a step outside a transaction is running (or
 /// stopped half way).
-pub fn running_marker(direction: Direction) -> &'static str {
+pub(crate) fn running_marker(direction: StepKind) -> &'static str {
     match direction {
-        Direction::Down => "down-run",
+        StepKind::Down => "down-run",
         _ => "up-run",
     }
 }
@@ -244,7 +245,7 @@ pub struct Interruption {
     /// The revision.
     pub revision: String,
     /// Up or down.
-    pub direction: Direction,
+    pub kind: StepKind,
     /// When it started (RFC 3339, UTC).
     pub started_at: String,
     /// How many statements had completed when it stopped, of how many (`None` when the
@@ -263,8 +264,8 @@ pub struct Interruption {
 
 impl Interruption {
     fn verb(&self) -> &'static str {
-        match self.direction {
-            Direction::Down => "downgrade",
+        match self.kind {
+            StepKind::Down => "downgrade",
             _ => "upgrade",
         }
     }
@@ -307,11 +308,11 @@ impl Interruption {
 
     /// The `stamp` command that records the step as complete.
     pub fn stamp_command(&self) -> String {
-        match (&self.stamp_to, self.direction) {
-            (Some(to), Direction::Down) if to.is_empty() => "stamp --purge base".into(),
-            (Some(to), Direction::Down) => format!("stamp --purge {}", to.join(" ")),
+        match (&self.stamp_to, self.kind) {
+            (Some(to), StepKind::Down) if to.is_empty() => "stamp --purge base".into(),
+            (Some(to), StepKind::Down) => format!("stamp --purge {}", to.join(" ")),
             (Some(to), _) if !to.is_empty() => format!("stamp {}", to.join(" ")),
-            (_, Direction::Down) => format!(
+            (_, StepKind::Down) => format!(
                 "stamp --purge <the revisions the database is at without {}>",
                 self.revision
             ),
@@ -345,12 +346,12 @@ fn progress_message(step: &PlannedStep, done: usize) -> String {
 
 /// The statement that opens the interruption record of `step` (committed before its first
 /// statement runs).
-pub fn open_record_sql(dialect: &dyn Dialect, step: &PlannedStep, started: &str) -> String {
+pub(crate) fn open_record_sql(dialect: &dyn Dialect, step: &PlannedStep, started: &str) -> String {
     dialect.insert_log_sql(
         LOG_TABLE,
         &[
             ("revision", Some(step.revision.clone())),
-            ("direction", Some(running_marker(step.direction).into())),
+            ("direction", Some(running_marker(step.kind).into())),
             ("checksum", step.checksum.clone()),
             ("message", Some(progress_message(step, 0))),
             ("started_at", Some(started.to_string())),
@@ -362,18 +363,18 @@ pub fn open_record_sql(dialect: &dyn Dialect, step: &PlannedStep, started: &str)
 }
 
 /// The statement that records that `done` statements of `step` completed.
-pub fn progress_sql(dialect: &dyn Dialect, step: &PlannedStep, done: usize) -> String {
+pub(crate) fn progress_sql(dialect: &dyn Dialect, step: &PlannedStep, done: usize) -> String {
     dialect.update_open_log_sql(
         LOG_TABLE,
         &step.revision,
-        running_marker(step.direction),
+        running_marker(step.kind),
         &[("message", Some(progress_message(step, done)))],
     )
 }
 
 /// The statements that move the version rows for a step that ran outside a transaction and
 /// complete its record; they run in one small transaction.
-pub fn finish_record_statements(
+pub(crate) fn finish_record_statements(
     dialect: &dyn Dialect,
     step: &PlannedStep,
     duration: Duration,
@@ -382,9 +383,9 @@ pub fn finish_record_statements(
     out.push(dialect.update_open_log_sql(
         LOG_TABLE,
         &step.revision,
-        running_marker(step.direction),
+        running_marker(step.kind),
         &[
-            ("direction", Some(step.direction.as_str().into())),
+            ("direction", Some(step.kind.as_str().into())),
             ("message", Some(step.message.clone())),
             ("finished_at", Some(now_utc())),
             ("duration_ms", Some(duration.as_millis().to_string())),
@@ -394,7 +395,7 @@ pub fn finish_record_statements(
 }
 
 /// The statement that closes an open record without completing it (`how`: what closed it).
-pub fn close_record_sql(dialect: &dyn Dialect, record: &Interruption, how: &str) -> String {
+pub(crate) fn close_record_sql(dialect: &dyn Dialect, record: &Interruption, how: &str) -> String {
     let progress = match record.progress {
         Some((done, total)) => format!(" after {done} of {total} statements"),
         None => String::new(),
@@ -402,7 +403,7 @@ pub fn close_record_sql(dialect: &dyn Dialect, record: &Interruption, how: &str)
     dialect.update_open_log_sql(
         LOG_TABLE,
         &record.revision,
-        running_marker(record.direction),
+        running_marker(record.kind),
         &[
             (
                 "message",
@@ -426,7 +427,7 @@ pub async fn read_interrupted(
     }
     let err = |source| ApplyError::Database {
         doing: "reading the interruption records in the audit log".into(),
-        source,
+        source: DriverError::new(source),
     };
     let rows = conn
         .fetch_all(dialect.select_open_log_sql(LOG_TABLE, &RUNNING).as_str())
@@ -441,10 +442,10 @@ pub async fn read_interrupted(
         let (progress, message) = parse_progress(message.as_deref().unwrap_or_default());
         out.push(Interruption {
             revision,
-            direction: if direction == running_marker(Direction::Down) {
-                Direction::Down
+            kind: if direction == running_marker(StepKind::Down) {
+                StepKind::Down
             } else {
-                Direction::Up
+                StepKind::Up
             },
             started_at,
             progress,
@@ -492,7 +493,7 @@ mod tests {
     #[test]
     fn markers_fit_the_direction_column() {
         // `direction` is varchar(8); PostgreSQL enforces it.
-        for d in [Direction::Up, Direction::Down] {
+        for d in [StepKind::Up, StepKind::Down] {
             assert!(running_marker(d).len() <= 8);
         }
     }
@@ -501,7 +502,7 @@ mod tests {
     fn descriptions_say_what_ran_and_what_to_do() {
         let mut r = Interruption {
             revision: "abc".into(),
-            direction: Direction::Up,
+            kind: StepKind::Up,
             started_at: "2025-01-01T00:00:00.000Z".into(),
             progress: Some((1, 3)),
             message: "add index".into(),
@@ -514,7 +515,7 @@ mod tests {
         assert!(d.contains("statement 3 did not run"), "{d}");
         assert!(r.remedy().contains("`stamp abc`"), "{}", r.remedy());
         assert!(r.remedy().contains("`upgrade --retry-interrupted`"));
-        r.direction = Direction::Down;
+        r.kind = StepKind::Down;
         r.stamp_to = Some(Vec::new());
         assert!(
             r.remedy().contains("`stamp --purge base`"),

@@ -6,6 +6,7 @@ use sqlx::{AnyConnection, Executor, Row};
 use thiserror::Error;
 
 use super::{db_err, run, ApplyError, Event, StopFlag};
+use crate::db::DriverError;
 use crate::dialect::Dialect;
 
 /// The advisory-lock key every Strata process agrees on (PostgreSQL): "strata" in ASCII.
@@ -21,6 +22,7 @@ const RETRY: Duration = Duration::from_millis(50);
 
 /// The lock could not be taken or released.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum LockError {
     /// Another process held the lock for longer than the timeout.
     #[error(
@@ -36,7 +38,12 @@ pub enum LockError {
     },
     /// The lock query failed.
     #[error("while taking the migration lock: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(#[from] DriverError),
+}
+
+/// A failed lock query as a [`LockError`].
+fn database(e: sqlx::Error) -> LockError {
+    LockError::Database(DriverError::new(e))
 }
 
 /// A held lock; give it back with [`release`].
@@ -60,11 +67,8 @@ pub(super) async fn acquire<E: FnMut(Event)>(
     let start = Instant::now();
     let mut announced = false;
     loop {
-        let row = conn
-            .fetch_one(sql.as_str())
-            .await
-            .map_err(LockError::from)?;
-        if row.try_get::<bool, _>(0).map_err(LockError::from)? {
+        let row = conn.fetch_one(sql.as_str()).await.map_err(database)?;
+        if row.try_get::<bool, _>(0).map_err(database)? {
             return Ok(Guard { key: Some(key) });
         }
         let holder = holder(conn, dialect, key).await;
@@ -182,7 +186,7 @@ pub(super) async fn release(
     guard: Guard,
 ) -> Result<(), LockError> {
     if let Some(sql) = guard.key.and_then(|k| dialect.unlock_sql(k)) {
-        conn.fetch_one(sql.as_str()).await?;
+        conn.fetch_one(sql.as_str()).await.map_err(database)?;
     }
     Ok(())
 }

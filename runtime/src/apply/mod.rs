@@ -1,6 +1,12 @@
 //! Stage 7, apply: running planned migration steps against a database, with locking, transactions and bookkeeping.
 //!
-//! The caller plans; this stage executes. [`execute`] takes the migration lock, then loops:
+//! Public here is what a run reports and how it is steered: the steps it runs
+//! ([`PlannedStep`], [`StepKind`]) and the [`Event`]s a progress callback sees, the
+//! transaction grouping ([`TxMode`]), stopping ([`StopFlag`], [`cancel_running`]), open
+//! interruption records ([`Interruption`]) and the errors ([`ApplyError`], [`LockError`]).
+//! The executor itself is crate-internal; [`Migrator`](crate::Migrator) drives it.
+//!
+//! The caller plans; this stage executes. The executor takes the migration lock, then loops:
 //! open a transaction, read the version rows, ask the caller's planner for the steps from
 //! there, run the next group of steps (all of them, one, or a non-transactional one alone),
 //! move the version rows and append to the audit log in the same transaction, commit; stop
@@ -9,34 +15,38 @@
 //! exactly once and the late ones find nothing left to do.
 //!
 //! A step that runs outside a transaction (`transactional = false`) first commits an
-//! interruption record (see [`bookkeeping`]), runs its statements (each atomic range, such as
+//! interruption record (in `strata_log`), runs its statements (each atomic range, such as
 //! a SQLite table rebuild, in a transaction of its own), then moves the version rows and
 //! completes the record in one small transaction. A run that finds a record still open
 //! refuses ([`ApplyError::Interrupted`]) until `stamp` or `--retry-interrupted` closes it.
 //! A [`StopFlag`] stops a run between statements (Ctrl-C); on PostgreSQL [`cancel_running`]
 //! also cancels the statement the server is running.
 
-pub mod bookkeeping;
+pub(crate) mod bookkeeping;
+pub(crate) mod execute;
 mod lock;
-pub mod offline;
+pub(crate) mod offline;
 
-use std::collections::{BTreeMap, VecDeque};
 use std::ops::Range;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sqlx::{AnyConnection, Executor, Row};
 use thiserror::Error;
 
 pub use bookkeeping::{Interruption, LOG_TABLE, VERSION_TABLE};
+pub(crate) use execute::{execute, lock_is_held, ExecuteOptions, OnInterrupted};
 pub use lock::{LockError, LOCK_KEY};
 
-use crate::dialect::{Dialect, RenderError};
+use crate::db::DriverError;
+use crate::dialect::RenderError;
 
-/// Which way a step goes.
+/// What a step does, as the audit log's `direction` column records it (`up`, `down`, `stamp`,
+/// `accept`). Not [`graph::Direction`](crate::graph::Direction), which is only up or down.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Direction {
+#[non_exhaustive]
+pub enum StepKind {
     /// Applying a revision.
     Up,
     /// Reverting a revision.
@@ -48,14 +58,14 @@ pub enum Direction {
     Accept,
 }
 
-impl Direction {
+impl StepKind {
     /// `up`, `down`, `stamp` or `accept`, as stored in the audit log.
     pub fn as_str(self) -> &'static str {
         match self {
-            Direction::Up => "up",
-            Direction::Down => "down",
-            Direction::Stamp => "stamp",
-            Direction::Accept => "accept",
+            StepKind::Up => "up",
+            StepKind::Down => "down",
+            StepKind::Stamp => "stamp",
+            StepKind::Accept => "accept",
         }
     }
 }
@@ -67,8 +77,8 @@ pub struct PlannedStep {
     pub revision: String,
     /// Its message, for output.
     pub message: String,
-    /// Up, down or stamp.
-    pub direction: Direction,
+    /// What it does: up, down, stamp or accept.
+    pub kind: StepKind,
     /// Version rows this step removes.
     pub remove_heads: Vec<String>,
     /// Version rows this step adds.
@@ -77,7 +87,7 @@ pub struct PlannedStep {
     pub statements: Vec<String>,
     /// Whether the step may run inside a transaction.
     pub transactional: bool,
-    /// Whether the statements may go to the server in one call (see [`Dialect::batch_sql`]):
+    /// Whether the statements may go to the server in one call (see [`Transport::batch_sql`](crate::dialect::Transport::batch_sql)):
     /// true when every statement is one statement Strata rendered; false when the step has a
     /// verbatim `sql` op, whose text may hold several statements. Either way a failure names
     /// the failing statement.
@@ -113,11 +123,13 @@ pub enum TxMode {
     PerMigration,
 }
 
-/// What [`execute`] reports as it goes.
+/// What a run reports as it goes: the callback of [`Migrator::upgrade`](crate::Migrator::upgrade)
+/// and the other running methods sees these.
 #[derive(Debug, Clone, PartialEq, Eq)]
 // A few events per step, passed by value to the caller's callback and dropped: boxing the
 // step would buy nothing.
 #[allow(clippy::large_enum_variant)]
+#[non_exhaustive]
 pub enum Event {
     /// A step is about to run.
     Started(PlannedStep),
@@ -142,6 +154,7 @@ pub enum Event {
 
 /// A failed run. The database is left as it was before the failing transaction.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum ApplyError {
     /// A migration statement failed.
     #[error(
@@ -166,7 +179,7 @@ pub enum ApplyError {
         /// What Strata was doing.
         doing: String,
         /// The driver's error.
-        source: sqlx::Error,
+        source: DriverError,
     },
     /// A SQLite rebuild left rows whose foreign keys point nowhere.
     #[error(
@@ -185,9 +198,6 @@ pub enum ApplyError {
     /// Rendering or planning failed.
     #[error(transparent)]
     Render(#[from] RenderError),
-    /// The planner refused (for instance a changed migration file).
-    #[error("{0}")]
-    Plan(String),
     /// A step that runs outside a transaction started earlier and did not finish: its
     /// interruption record is still open. Nothing was run.
     #[error("{}", describe_interruptions(.0))]
@@ -236,7 +246,10 @@ fn describe_interruptions(records: &[Interruption]) -> String {
 
 fn db_err(doing: impl Into<String>) -> impl FnOnce(sqlx::Error) -> ApplyError {
     let doing = doing.into();
-    move |source| ApplyError::Database { doing, source }
+    move |source| ApplyError::Database {
+        doing,
+        source: DriverError::new(source),
+    }
 }
 
 /// Runs one SQL statement with the simple query protocol (DDL and multi-statement `sql` ops).
@@ -244,7 +257,7 @@ pub(crate) async fn run(conn: &mut AnyConnection, sql: &str) -> Result<(), sqlx:
     conn.execute(sqlx::raw_sql(sql)).await.map(|_| ())
 }
 
-/// Asks a running [`execute`] to stop: it stops before the next statement (or batch), rolls
+/// Asks a running migration ([`RunOptions::stop`](crate::RunOptions::stop)) to stop: it stops before the next statement (or batch), rolls
 /// back the open transaction and releases the lock. Clones share the flag. On PostgreSQL,
 /// [`cancel_running`] also cancels the statement running on the server.
 #[derive(Debug, Clone, Default)]
@@ -274,7 +287,7 @@ impl StopFlag {
     }
 
     /// The server's id for the migration connection (PostgreSQL backend pid), once known.
-    pub fn backend(&self) -> Option<i64> {
+    pub(crate) fn backend(&self) -> Option<i64> {
         match self.0.backend.load(Ordering::SeqCst) {
             0 => None,
             id => Some(id),
@@ -303,16 +316,16 @@ impl PartialEq for StopFlag {
 impl Eq for StopFlag {}
 
 /// Cancels the statement the run watched by `stop` is executing on the server, from a second
-/// connection to `url`, as psql does on Ctrl-C (PostgreSQL; elsewhere nothing to do). Returns
-/// whether a cancel was sent. The run then fails on that statement, rolls back and releases
-/// the lock.
-pub async fn cancel_running(url: &str, stop: &StopFlag) -> Result<bool, String> {
+/// connection to `url` (with the built-in dialect its scheme names), as psql does on Ctrl-C
+/// (PostgreSQL; elsewhere nothing to do). Returns whether a cancel was sent. The run then
+/// fails on that statement, rolls back and releases the lock.
+pub async fn cancel_running(url: &str, stop: &StopFlag) -> Result<bool, crate::Error> {
     let Some(id) = stop.backend() else {
         return Ok(false);
     };
-    let db = crate::db::connect(url).await.map_err(|e| e.to_string())?;
+    let db = crate::db::connect(url).await?;
+    let dialect = db.dialect();
     let mut conn = db.conn;
-    let dialect = db.kind.dialect().map_err(|e| e.to_string())?;
     let Some(sql) = dialect.cancel_backend_sql(id) else {
         return Ok(false);
     };
@@ -320,874 +333,14 @@ pub async fn cancel_running(url: &str, stop: &StopFlag) -> Result<bool, String> 
         .fetch_one(sql.as_str())
         .await
         .and_then(|r| r.try_get::<String, _>(0))
-        .map_err(|e| e.to_string());
+        .map_err(db_err("cancelling the running statement"));
     let _ = sqlx::Connection::close(conn).await;
     Ok(sent? == "true")
-}
-
-/// Whether another session holds the migration lock `key`; `None` where the dialect cannot
-/// tell (SQLite).
-pub async fn lock_is_held(
-    conn: &mut AnyConnection,
-    dialect: &dyn Dialect,
-    key: i64,
-) -> Option<bool> {
-    lock::is_held(conn, dialect, key).await
-}
-
-/// What [`execute`] does when it finds an open interruption record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum OnInterrupted {
-    /// Refuse to run, with what happened and what to do ([`ApplyError::Interrupted`]).
-    #[default]
-    Refuse,
-    /// Close the records and run (`--retry-interrupted`: the user undid the partial change,
-    /// and the interrupted revision runs again).
-    Retry,
-    /// Close the records (`stamp`: the user states which revisions the schema is at).
-    Stamp,
-}
-
-/// Options for [`execute`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExecuteOptions {
-    /// Transaction grouping.
-    pub tx_mode: TxMode,
-    /// How long to wait for another migrator's lock.
-    pub lock_timeout: Duration,
-    /// The advisory-lock key (PostgreSQL).
-    pub lock_key: i64,
-    /// What to do with an open interruption record.
-    pub interrupted: OnInterrupted,
-    /// Create `strata_log` again, empty, when `strata_version` exists without it (`stamp`);
-    /// otherwise that is [`ApplyError::LogMissing`].
-    pub recreate_log: bool,
-    /// Stops the run between statements when raised.
-    pub stop: StopFlag,
-}
-
-impl Default for ExecuteOptions {
-    fn default() -> Self {
-        ExecuteOptions {
-            tx_mode: TxMode::default(),
-            lock_timeout: Duration::from_secs(60),
-            lock_key: LOCK_KEY,
-            interrupted: OnInterrupted::default(),
-            recreate_log: false,
-            stop: StopFlag::default(),
-        }
-    }
-}
-
-/// Takes the migration lock and runs the steps `planner` returns for the version rows read
-/// under it, until the steps it returned have all run (or it returns none). Returns every
-/// step run.
-pub async fn execute<P, E, Err>(
-    conn: &mut AnyConnection,
-    dialect: &dyn Dialect,
-    opts: ExecuteOptions,
-    mut planner: P,
-    events: &mut E,
-) -> Result<Vec<PlannedStep>, Err>
-where
-    P: AsyncFnMut(&mut AnyConnection, &[String]) -> Result<Vec<PlannedStep>, Err>,
-    E: FnMut(Event),
-    Err: From<ApplyError>,
-{
-    for sql in dialect.session_setup_sql() {
-        // Best effort: a setting an older server does not know changes nothing.
-        let _ = run(conn, &sql).await;
-    }
-    if let Some(sql) = dialect.backend_id_sql() {
-        if let Ok(id) = conn
-            .fetch_one(sql.as_str())
-            .await
-            .and_then(|r| r.try_get::<i64, _>(0))
-        {
-            opts.stop.set_backend(id);
-        }
-    }
-    let guard = lock::acquire(
-        conn,
-        dialect,
-        opts.lock_key,
-        opts.lock_timeout,
-        &opts.stop,
-        events,
-    )
-    .await?;
-    let result = execute_locked(conn, dialect, &opts, &mut planner, events).await;
-    let released = lock::release(conn, dialect, guard).await;
-    let done = result?;
-    released.map_err(ApplyError::from)?;
-    Ok(done)
-}
-
-async fn execute_locked<P, E, Err>(
-    conn: &mut AnyConnection,
-    dialect: &dyn Dialect,
-    opts: &ExecuteOptions,
-    planner: &mut P,
-    events: &mut E,
-) -> Result<Vec<PlannedStep>, Err>
-where
-    P: AsyncFnMut(&mut AnyConnection, &[String]) -> Result<Vec<PlannedStep>, Err>,
-    E: FnMut(Event),
-    Err: From<ApplyError>,
-{
-    let mut done = Vec::new();
-    for sql in dialect.run_prologue() {
-        run(conn, &sql)
-            .await
-            .map_err(db_err("preparing the connection"))?;
-    }
-    let result = async {
-        let mut first = true;
-        loop {
-            let outcome = if done.is_empty() {
-                "nothing had run"
-            } else {
-                "the revisions this run applied before were committed"
-            };
-            if let Some(e) = opts.stop.stopped(None, outcome) {
-                return Err(e.into());
-            }
-            lock::begin(conn, dialect, opts.lock_timeout, &opts.stop, events).await?;
-            match run_one_group(conn, dialect, opts, planner, events, first).await {
-                Ok(None) => {
-                    run(conn, "COMMIT").await.map_err(db_err("committing"))?;
-                    return Ok(());
-                }
-                Ok(Some(group)) => {
-                    if !group.tx_closed {
-                        run(conn, "COMMIT").await.map_err(db_err("committing"))?;
-                    }
-                    done.extend(group.steps);
-                    if !group.more {
-                        // The plan is done: no transaction just to read that nothing is left.
-                        return Ok(());
-                    }
-                }
-                Err(e) => {
-                    let _ = run(conn, "ROLLBACK").await;
-                    return Err(e);
-                }
-            }
-            first = false;
-        }
-    }
-    .await;
-    for sql in dialect.run_finally() {
-        let _ = run(conn, &sql).await;
-    }
-    result.map(|()| done)
-}
-
-/// What [`run_one_group`] ran.
-struct Group {
-    /// The steps run.
-    steps: Vec<PlannedStep>,
-    /// Whether the transaction was already closed (a non-transactional step commits before
-    /// it runs).
-    tx_closed: bool,
-    /// Whether the plan had steps after these (or must be asked again: the last step ran
-    /// hand-written SQL).
-    more: bool,
-}
-
-/// Inside the open transaction: on the first call, makes sure the bookkeeping tables exist;
-/// deals with open interruption records; plans from the version rows and runs the next
-/// group. Returns `None` when nothing is left.
-async fn run_one_group<P, E, Err>(
-    conn: &mut AnyConnection,
-    dialect: &dyn Dialect,
-    opts: &ExecuteOptions,
-    planner: &mut P,
-    events: &mut E,
-    first: bool,
-) -> Result<Option<Group>, Err>
-where
-    P: AsyncFnMut(&mut AnyConnection, &[String]) -> Result<Vec<PlannedStep>, Err>,
-    E: FnMut(Event),
-    Err: From<ApplyError>,
-{
-    // Inside the transaction: under SQLite's write lock, so racing migrators never both
-    // create the tables.
-    if first && bookkeeping::ensure_tables(conn, dialect, opts.recreate_log).await? {
-        events(Event::Note(format!(
-            "{LOG_TABLE} was missing and was created again, empty: the migration files applied \
-             before have no checksum records, so edits to them will not be detected"
-        )));
-    }
-    close_interruptions(conn, dialect, opts, events).await?;
-    let heads = bookkeeping::read_versions(conn, dialect).await?;
-    let mut steps: VecDeque<PlannedStep> = planner(conn, &heads).await?.into();
-    let Some(first_step) = steps.pop_front() else {
-        return Ok(None);
-    };
-    if !first_step.transactional {
-        // Runs alone, outside any transaction (CREATE INDEX CONCURRENTLY and friends).
-        run(conn, "COMMIT").await.map_err(db_err("committing"))?;
-        run_outside(conn, dialect, opts, &first_step, events).await?;
-        return Ok(Some(Group {
-            more: !steps.is_empty() || first_step.replan_after,
-            steps: vec![first_step],
-            tx_closed: true,
-        }));
-    }
-    steps.push_front(first_step);
-    let mut ran: Vec<PlannedStep> = Vec::new();
-    let mut fk = FkGuard::default();
-    // The last step ran hand-written SQL and the plan was not asked again yet.
-    let mut replan_pending = false;
-    while let Some(step) = steps.pop_front() {
-        if !step.transactional || (opts.tx_mode == TxMode::PerMigration && !ran.is_empty()) {
-            steps.push_front(step);
-            break;
-        }
-        let rolled_back = rolled_back_outcome(dialect);
-        if let Some(e) = opts.stop.stopped(Some(&step.revision), rolled_back.clone()) {
-            return Err(e.into());
-        }
-        fk.baseline(conn, dialect, &step.rebuilt_tables).await?;
-        run_step(conn, dialect, &step, events, true, &opts.stop)
-            .await
-            .map_err(|e| stopped_or(e, &opts.stop, &step.revision, &rolled_back))?;
-        replan_pending = step.replan_after;
-        ran.push(step);
-        if replan_pending && opts.tx_mode == TxMode::Whole {
-            // The step changed the schema in ways the plan could not know: render the rest
-            // again from the live schema, inside this transaction.
-            let heads = bookkeeping::read_versions(conn, dialect).await?;
-            steps = planner(conn, &heads).await?.into();
-            replan_pending = false;
-        }
-        if replan_pending {
-            break;
-        }
-    }
-    if let Some(last) = ran.last() {
-        fk.check(conn, dialect, events, &last.revision).await?;
-    }
-    Ok(Some(Group {
-        more: !steps.is_empty() || replan_pending,
-        steps: ran,
-        tx_closed: false,
-    }))
-}
-
-/// Refuses when an interruption record is open, or closes it as `opts` says.
-async fn close_interruptions<E: FnMut(Event)>(
-    conn: &mut AnyConnection,
-    dialect: &dyn Dialect,
-    opts: &ExecuteOptions,
-    events: &mut E,
-) -> Result<(), ApplyError> {
-    let mut records = bookkeeping::read_interrupted(conn, dialect).await?;
-    if records.is_empty() {
-        return Ok(());
-    }
-    let how = match opts.interrupted {
-        OnInterrupted::Refuse => {
-            // Holding an advisory lock, no other migrator can be running the step; without
-            // one (SQLite), another may be between two of its statements.
-            let unguarded = dialect.try_lock_sql(opts.lock_key).is_none();
-            for r in &mut records {
-                r.may_be_running = unguarded;
-            }
-            return Err(ApplyError::Interrupted(records));
-        }
-        OnInterrupted::Retry => "--retry-interrupted",
-        OnInterrupted::Stamp => "stamp",
-    };
-    for r in &records {
-        run(conn, &bookkeeping::close_record_sql(dialect, r, how))
-            .await
-            .map_err(db_err(format!(
-                "closing the interruption record of revision {}",
-                r.revision
-            )))?;
-        events(Event::Note(format!(
-            "Closed the interruption record of revision {} ({} started at {})",
-            r.revision,
-            match r.direction {
-                Direction::Down => "downgrade",
-                _ => "upgrade",
-            },
-            r.started_at
-        )));
-    }
-    Ok(())
-}
-
-fn rolled_back_outcome(dialect: &dyn Dialect) -> String {
-    if dialect.transactional_ddl() {
-        "the transaction was rolled back; the schema and version rows are as they were before \
-         it began"
-            .into()
-    } else {
-        "statements before it may have taken effect".into()
-    }
-}
-
-/// `e`, or [`ApplyError::Stopped`] when a stop was requested (the statement failed because
-/// it was cancelled).
-fn stopped_or(e: ApplyError, stop: &StopFlag, revision: &str, outcome: &str) -> ApplyError {
-    match e {
-        e @ ApplyError::Stopped { .. } => e,
-        e => stop.stopped(Some(revision), outcome).unwrap_or(e),
-    }
-}
-
-/// The foreign-key check around steps that rebuild tables: violations counted per (table,
-/// parent) before the steps, compared with those after. Only the rebuilt tables and the
-/// tables referencing them are looked at.
-#[derive(Debug, Default)]
-struct FkGuard {
-    /// The tables covered so far, lowercase.
-    tables: Vec<String>,
-    /// Violations per (table, parent), lowercase, before the steps that rebuilt them.
-    before: BTreeMap<(String, String), usize>,
-}
-
-/// One row whose foreign key points nowhere.
-struct Violation {
-    table: String,
-    rowid: i64,
-    parent: String,
-}
-
-impl Violation {
-    fn key(&self) -> (String, String) {
-        (
-            self.table.to_ascii_lowercase(),
-            self.parent.to_ascii_lowercase(),
-        )
-    }
-}
-
-impl FkGuard {
-    fn covers(&self, key: &(String, String)) -> bool {
-        self.tables.contains(&key.0) || self.tables.contains(&key.1)
-    }
-
-    /// Counts the violations involving `tables` not covered yet, before they are rebuilt.
-    async fn baseline(
-        &mut self,
-        conn: &mut AnyConnection,
-        dialect: &dyn Dialect,
-        tables: &[String],
-    ) -> Result<(), ApplyError> {
-        let mut new: Vec<String> = Vec::new();
-        for t in tables {
-            let t = t.to_ascii_lowercase();
-            if !self.tables.contains(&t) && !new.contains(&t) {
-                new.push(t);
-            }
-        }
-        if new.is_empty() {
-            return Ok(());
-        }
-        if let Some(sql) = dialect.foreign_key_violations_sql(&new) {
-            for v in violations(conn, &sql).await? {
-                let key = v.key();
-                if !self.covers(&key) {
-                    *self.before.entry(key).or_default() += 1;
-                }
-            }
-        }
-        self.tables.extend(new);
-        Ok(())
-    }
-
-    /// Fails on violations the steps added; reports the ones that were there before.
-    async fn check<E: FnMut(Event)>(
-        &self,
-        conn: &mut AnyConnection,
-        dialect: &dyn Dialect,
-        events: &mut E,
-        revision: &str,
-    ) -> Result<(), ApplyError> {
-        if self.tables.is_empty() {
-            return Ok(());
-        }
-        let Some(sql) = dialect.foreign_key_violations_sql(&self.tables) else {
-            return Ok(());
-        };
-        let mut after: BTreeMap<(String, String), Vec<Violation>> = BTreeMap::new();
-        for v in violations(conn, &sql).await? {
-            after.entry(v.key()).or_default().push(v);
-        }
-        let mut new = Vec::new();
-        for (key, rows) in &after {
-            let before = self.before.get(key).copied().unwrap_or(0);
-            let Some(first) = rows.first() else { continue };
-            if before > 0 {
-                events(Event::Warning(format!(
-                    "table {} has {before} row(s) whose foreign key to {} pointed nowhere before \
-                     this migration; they are left as they were, and are not the migration's \
-                     doing (`PRAGMA foreign_key_check({})` lists them)",
-                    first.table,
-                    first.parent,
-                    dialect.quote_ident(&first.table)
-                )));
-            }
-            if rows.len() > before {
-                let shown: Vec<String> = rows
-                    .iter()
-                    .take(10)
-                    .map(|v| format!("table {} rowid {} (parent {})", v.table, v.rowid, v.parent))
-                    .collect();
-                new.push(format!(
-                    "{} new row(s) of {} whose foreign key to {} points nowhere ({} before): {}{}",
-                    rows.len() - before,
-                    first.table,
-                    first.parent,
-                    before,
-                    shown.join(", "),
-                    if rows.len() > shown.len() {
-                        ", ..."
-                    } else {
-                        ""
-                    }
-                ));
-            }
-        }
-        if new.is_empty() {
-            return Ok(());
-        }
-        Err(ApplyError::ForeignKeyCheck {
-            revision: revision.to_string(),
-            violations: new.join("; "),
-        })
-    }
-}
-
-async fn violations(conn: &mut AnyConnection, sql: &str) -> Result<Vec<Violation>, ApplyError> {
-    let err = db_err("checking foreign keys");
-    let rows = match conn.fetch_all(sqlx::raw_sql(sql)).await {
-        Ok(rows) => rows,
-        Err(e) => return Err(err(e)),
-    };
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        let read = |i| {
-            row.try_get::<String, _>(i)
-                .unwrap_or_else(|_| "?".to_string())
-        };
-        out.push(Violation {
-            table: read(0),
-            rowid: row.try_get::<i64, _>(1).unwrap_or(-1),
-            parent: read(2),
-        });
-    }
-    Ok(out)
-}
-
-/// At most this many statements go to the server in one call. sqlx's SQLite driver keeps
-/// every statement of a call prepared until the call ends and copies the rest of the text for
-/// each one, which makes one call for thousands of statements slower than many calls for a
-/// few dozen each (measured in tests/bench/RESULTS.md).
-const BATCH_STATEMENTS: usize = 64;
-/// And at most about this many bytes of SQL.
-const BATCH_BYTES: usize = 64 * 1024;
-
-/// Why a batched run did not complete.
-enum BatchError {
-    /// A batch ran fewer statements than it held (a statement's text ran into the next one).
-    Short,
-    /// The server failed.
-    Db(sqlx::Error),
-    /// A stop was requested between batches.
-    Stopped,
-}
-
-/// Runs the step's statements in batches inside a savepoint, the savepoint's release riding
-/// on the last batch. On error the savepoint is still open.
-async fn run_batches(
-    conn: &mut AnyConnection,
-    dialect: &dyn Dialect,
-    step: &PlannedStep,
-    stop: &StopFlag,
-) -> Result<(), BatchError> {
-    run(conn, &dialect.savepoint_sql())
-        .await
-        .map_err(BatchError::Db)?;
-    let mut rest = step.statements.as_slice();
-    while !rest.is_empty() {
-        if stop.requested().is_some() {
-            return Err(BatchError::Stopped);
-        }
-        let mut take = 0;
-        let mut bytes = 0;
-        while take < rest.len() && take < BATCH_STATEMENTS && (take == 0 || bytes < BATCH_BYTES) {
-            bytes += rest[take].len();
-            take += 1;
-        }
-        let (chunk, tail) = rest.split_at(take);
-        rest = tail;
-        let mut sql = dialect.batch_sql(chunk);
-        let mut expected = chunk.len();
-        if rest.is_empty() {
-            sql.push_str(&dialect.release_batch_sql());
-            expected += 1;
-        }
-        run_batch(conn, &sql, expected).await.map_err(|e| match e {
-            Some(e) => BatchError::Db(e),
-            None => BatchError::Short,
-        })?;
-    }
-    Ok(())
-}
-
-/// Runs a batch and checks that it ran `expected` statements. `Err(None)` when the count
-/// differs (a statement's text ran into the next one), `Err(Some(e))` when the server failed.
-async fn run_batch(
-    conn: &mut AnyConnection,
-    sql: &str,
-    expected: usize,
-) -> Result<(), Option<sqlx::Error>> {
-    use futures_util::TryStreamExt;
-    let mut results = conn.fetch_many(sqlx::raw_sql(sql));
-    let mut ran = 0;
-    while let Some(item) = results.try_next().await.map_err(Some)? {
-        if item.is_left() {
-            ran += 1;
-        }
-    }
-    if ran == expected {
-        Ok(())
-    } else {
-        Err(None)
-    }
-}
-
-/// Runs the step's statements one call each, stopping before the next one when a stop was
-/// requested; the first failure is an [`ApplyError::Statement`].
-async fn run_one_by_one(
-    conn: &mut AnyConnection,
-    dialect: &dyn Dialect,
-    step: &PlannedStep,
-    in_tx: bool,
-    stop: &StopFlag,
-) -> Result<(), ApplyError> {
-    for sql in &step.statements {
-        if let Some(e) = stop.stopped(Some(&step.revision), rolled_back_outcome(dialect)) {
-            return Err(e);
-        }
-        if let Err(e) = run(conn, sql).await {
-            return Err(statement_error(dialect, step, sql, &e, in_tx));
-        }
-    }
-    Ok(())
-}
-
-fn statement_error(
-    dialect: &dyn Dialect,
-    step: &PlannedStep,
-    statement: &str,
-    e: &sqlx::Error,
-    in_tx: bool,
-) -> ApplyError {
-    statement_error_with(
-        step,
-        statement,
-        e,
-        if in_tx && dialect.transactional_ddl() {
-            "the transaction was rolled back; the schema and version rows are as they were".into()
-        } else {
-            "this step ran outside a transaction: statements before it may have taken effect".into()
-        },
-    )
-}
-
-fn statement_error_with(
-    step: &PlannedStep,
-    statement: &str,
-    e: &sqlx::Error,
-    outcome: String,
-) -> ApplyError {
-    ApplyError::Statement {
-        revision: step.revision.clone(),
-        direction: step.direction.as_str(),
-        statement: statement.to_string(),
-        message: e
-            .as_database_error()
-            .map_or_else(|| e.to_string(), |d| d.message().to_string()),
-        outcome,
-    }
-}
-
-/// Runs a step inside the open migration transaction, then moves the version rows and
-/// appends the log row in the same transaction.
-async fn run_step<E: FnMut(Event)>(
-    conn: &mut AnyConnection,
-    dialect: &dyn Dialect,
-    step: &PlannedStep,
-    events: &mut E,
-    in_tx: bool,
-    stop: &StopFlag,
-) -> Result<(), ApplyError> {
-    events(Event::Started(step.clone()));
-    let started = bookkeeping::now_utc();
-    let clock = Instant::now();
-    for sql in &step.statements {
-        events(Event::Statement(sql.clone()));
-    }
-    let batched = in_tx && step.batch && step.statements.len() > 1 && dialect.transactional_ddl();
-    if !batched {
-        run_one_by_one(conn, dialect, step, in_tx, stop).await?;
-    } else if let Err(batch_error) = run_batches(conn, dialect, step, stop).await {
-        let batch_error = match batch_error {
-            BatchError::Stopped => {
-                return Err(stop
-                    .stopped(Some(&step.revision), rolled_back_outcome(dialect))
-                    .unwrap_or_else(|| ApplyError::Plan("stopped".into())))
-            }
-            BatchError::Short => None,
-            BatchError::Db(e) => Some(e),
-        };
-        // Undo the batches, then replay the step one statement at a time: the replay fails on
-        // the same statement and names it. Should the replay pass (a statement's text ran
-        // into the next one in a batch), its result stands.
-        if let Err(e) = run(conn, &dialect.rollback_batch_sql()).await {
-            return Err(statement_error(
-                dialect,
-                step,
-                &format!("(one of the step's {} statements)", step.statements.len()),
-                &batch_error.unwrap_or(e),
-                in_tx,
-            ));
-        }
-        run_one_by_one(conn, dialect, step, in_tx, stop).await?;
-        run(conn, &dialect.release_batch_sql())
-            .await
-            .map_err(db_err(format!("applying revision {}", step.revision)))?;
-    }
-    let duration = clock.elapsed();
-    let recording = format!("recording revision {}", step.revision);
-    let bookkeeping = bookkeeping::version_and_log_statements(dialect, step, &started, duration);
-    // One call for the version rows and the log row (a chain of small revisions pays a
-    // round trip per statement otherwise). Strata's own statements, so a short count is
-    // a driver fault, not a statement running into the next.
-    let sql = dialect.batch_sql(&bookkeeping);
-    run_batch(conn, &sql, bookkeeping.len())
-        .await
-        .map_err(|e| ApplyError::Database {
-            doing: recording,
-            source: e.unwrap_or_else(|| {
-                sqlx::Error::Protocol("fewer results than statements sent".into())
-            }),
-        })?;
-    events(Event::Finished {
-        revision: step.revision.clone(),
-        duration,
-    });
-    Ok(())
-}
-
-/// The units a step outside a transaction runs: each atomic range (merged where they
-/// overlap, clipped to the statements) as one unit where DDL is transactional, every other
-/// statement alone.
-fn units(step: &PlannedStep, dialect: &dyn Dialect) -> Vec<(Range<usize>, bool)> {
-    let n = step.statements.len();
-    let mut ranges: Vec<Range<usize>> = if dialect.transactional_ddl() {
-        step.atomic
-            .iter()
-            .map(|r| r.start.min(n)..r.end.min(n))
-            .filter(|r| !r.is_empty())
-            .collect()
-    } else {
-        Vec::new()
-    };
-    ranges.sort_by_key(|r| r.start);
-    let mut merged: Vec<Range<usize>> = Vec::new();
-    for r in ranges {
-        match merged.last_mut() {
-            Some(last) if r.start < last.end => last.end = last.end.max(r.end),
-            _ => merged.push(r),
-        }
-    }
-    let mut out = Vec::new();
-    let mut i = 0;
-    for r in merged {
-        out.extend((i..r.start).map(|j| (j..j + 1, false)));
-        i = r.end;
-        out.push((r, true));
-    }
-    out.extend((i..n).map(|j| (j..j + 1, false)));
-    out
-}
-
-/// What a step outside a transaction left behind after `done` statements.
-fn outside_outcome(step: &PlannedStep, done: usize, detail: &str) -> String {
-    format!(
-        "revision {} runs outside a transaction (transactional = false): {done} of its {} \
-         statements completed and stay{detail}; an interruption record was kept, and `upgrade` \
-         refuses to run until it is resolved (`current` says how)",
-        step.revision,
-        step.statements.len()
-    )
-}
-
-/// Runs a step outside a transaction: commits the interruption record, runs the statements
-/// (each atomic range in a transaction of its own, with the progress recorded in it), then
-/// moves the version rows and completes the record in one small transaction.
-async fn run_outside<E: FnMut(Event)>(
-    conn: &mut AnyConnection,
-    dialect: &dyn Dialect,
-    opts: &ExecuteOptions,
-    step: &PlannedStep,
-    events: &mut E,
-) -> Result<(), ApplyError> {
-    let stop = &opts.stop;
-    if let Some(e) = stop.stopped(Some(&step.revision), "nothing of it had run") {
-        return Err(e);
-    }
-    events(Event::Started(step.clone()));
-    for sql in &step.statements {
-        events(Event::Statement(sql.clone()));
-    }
-    let started = bookkeeping::now_utc();
-    let clock = Instant::now();
-    run(conn, &bookkeeping::open_record_sql(dialect, step, &started))
-        .await
-        .map_err(db_err(format!(
-            "recording the start of revision {}",
-            step.revision
-        )))?;
-    let mut done = 0;
-    for (unit, atomic) in units(step, dialect) {
-        if let Some(e) = stop.stopped(Some(&step.revision), outside_outcome(step, done, "")) {
-            return Err(e);
-        }
-        let progress = bookkeeping::progress_sql(dialect, step, unit.end);
-        if atomic {
-            let together = format!(
-                "; statements {}-{}, which must take effect together, were rolled back",
-                unit.start + 1,
-                unit.end
-            );
-            let outcome = outside_outcome(step, done, &together);
-            let result = async {
-                run(conn, dialect.begin_sql())
-                    .await
-                    .map_err(db_err("opening a transaction for a table rebuild"))?;
-                let mut fk = FkGuard::default();
-                fk.baseline(conn, dialect, &step.rebuilt_tables).await?;
-                for sql in &step.statements[unit.clone()] {
-                    if let Some(e) = stop.stopped(Some(&step.revision), outcome.clone()) {
-                        return Err(e);
-                    }
-                    if let Err(e) = run(conn, sql).await {
-                        return Err(statement_error_with(step, sql, &e, outcome.clone()));
-                    }
-                }
-                fk.check(conn, dialect, events, &step.revision).await?;
-                // The progress rides in the same transaction: exact for this unit.
-                run(conn, &progress)
-                    .await
-                    .map_err(db_err("recording progress"))?;
-                run(conn, "COMMIT").await.map_err(db_err("committing"))
-            }
-            .await;
-            if let Err(e) = result {
-                let _ = run(conn, "ROLLBACK").await;
-                return Err(stopped_or(e, stop, &step.revision, &outcome));
-            }
-        } else {
-            let sql = &step.statements[unit.start];
-            if let Err(e) = run(conn, sql).await {
-                let which = if stop.requested().is_some() {
-                    "cancelled"
-                } else {
-                    "failing"
-                };
-                let outcome = outside_outcome(
-                    step,
-                    done,
-                    &format!(
-                        "; the {which} statement may have left work behind (an INVALID index \
-                         after CREATE INDEX CONCURRENTLY)"
-                    ),
-                );
-                let e = statement_error_with(step, sql, &e, outcome.clone());
-                return Err(stopped_or(e, stop, &step.revision, &outcome));
-            }
-            run(conn, &progress)
-                .await
-                .map_err(db_err("recording progress"))?;
-        }
-        done = unit.end;
-    }
-    let duration = clock.elapsed();
-    // The version rows and the completed record in one small transaction: a kill leaves
-    // either both as they were (the record open, every statement done) or both moved.
-    let finish = bookkeeping::finish_record_statements(dialect, step, duration);
-    let recording = format!("recording revision {}", step.revision);
-    let result = async {
-        run(conn, dialect.begin_sql())
-            .await
-            .map_err(db_err(recording.clone()))?;
-        for sql in &finish {
-            run(conn, sql).await.map_err(db_err(recording.clone()))?;
-        }
-        run(conn, "COMMIT").await.map_err(db_err(recording.clone()))
-    }
-    .await;
-    if let Err(e) = result {
-        let _ = run(conn, "ROLLBACK").await;
-        return Err(e);
-    }
-    events(Event::Finished {
-        revision: step.revision.clone(),
-        duration,
-    });
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn step(n: usize, atomic: Vec<Range<usize>>) -> PlannedStep {
-        PlannedStep {
-            revision: "r".into(),
-            message: "m".into(),
-            direction: Direction::Up,
-            remove_heads: Vec::new(),
-            add_heads: Vec::new(),
-            statements: (0..n).map(|i| format!("S{i}")).collect(),
-            transactional: false,
-            batch: true,
-            checksum: None,
-            atomic,
-            rebuilt_tables: Vec::new(),
-            replan_after: false,
-            from_label: String::new(),
-            to_label: String::new(),
-        }
-    }
-
-    #[cfg(feature = "sqlite")]
-    #[test]
-    fn atomic_ranges_become_units() {
-        let d = &crate::dialect::sqlite::Sqlite;
-        assert_eq!(
-            units(&step(6, std::iter::once(1..4).collect()), d),
-            vec![(0..1, false), (1..4, true), (4..5, false), (5..6, false)]
-        );
-        // Overlapping ranges merge (adjacent ones stay apart); ranges past the end are
-        // clipped; empty ones dropped.
-        assert_eq!(
-            units(&step(5, vec![3..9, 0..2, 1..3, 4..4]), d),
-            vec![(0..3, true), (3..5, true)]
-        );
-        assert_eq!(
-            units(&step(2, vec![]), d),
-            vec![(0..1, false), (1..2, false)]
-        );
-    }
 
     #[test]
     fn a_stop_flag_is_raised_once_and_shared() {

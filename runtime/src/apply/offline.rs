@@ -13,7 +13,7 @@ use crate::dialect::Dialect;
 /// except its atomic ranges (a table rebuild) and its version-row updates, which get a
 /// transaction each. Before a `COMMIT;` that ends steps rebuilding tables, the foreign-key
 /// query over those tables (SQLite) is printed as a comment to run by hand.
-pub fn script(
+pub(crate) fn script(
     dialect: &dyn Dialect,
     steps: &[PlannedStep],
     create_bookkeeping: bool,
@@ -54,11 +54,11 @@ pub fn script(
             begin(&mut out, &mut open);
             rebuilt.extend(step.rebuilt_tables.iter().cloned());
         }
-        let verb = match step.direction {
-            super::Direction::Up => "upgrade",
-            super::Direction::Down => "downgrade",
-            super::Direction::Stamp => "stamp",
-            super::Direction::Accept => "accept",
+        let verb = match step.kind {
+            super::StepKind::Up => "upgrade",
+            super::StepKind::Down => "downgrade",
+            super::StepKind::Stamp => "stamp",
+            super::StepKind::Accept => "accept",
         };
         let _ = writeln!(
             out,
@@ -76,7 +76,7 @@ pub fn script(
             }
             continue;
         }
-        for (unit, atomic) in super::units(step, dialect) {
+        for (unit, atomic) in super::execute::units(step, dialect) {
             if atomic {
                 begin(&mut out, &mut open);
                 rebuilt.extend(step.rebuilt_tables.iter().cloned());

@@ -15,7 +15,7 @@ use clap::{Args, Parser, Subcommand};
     disable_help_subcommand = true,
     after_long_help = AFTER_HELP
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     /// Global options.
     #[command(flatten)]
     pub global: Global,
@@ -52,7 +52,7 @@ do; 2 a usage error.";
 
 /// Options every command takes.
 #[derive(Debug, Args, Clone)]
-pub struct Global {
+pub(crate) struct Global {
     /// The migrations directory.
     #[arg(
         short = 'd',
@@ -78,7 +78,7 @@ pub struct Global {
 
 /// The commands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Create a new migrations directory (strata.toml, README, versions/).
     ///
     /// Refuses a directory that exists and is not empty.
@@ -287,7 +287,7 @@ pub enum Command {
 
 /// Options shared by `migrate` and `revision`.
 #[derive(Debug, Args, Clone, Default)]
-pub struct RevisionOptions {
+pub(crate) struct RevisionOptions {
     /// The parent revision (default: head).
     #[arg(long = "head")]
     pub head: Option<String>,

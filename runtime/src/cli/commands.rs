@@ -4,16 +4,16 @@ use std::collections::BTreeSet;
 use std::io::IsTerminal as _;
 use std::path::Path;
 
-use sqlx::Connection as _;
-
 use super::args::{Command, Global, RevisionOptions};
 use super::confirm;
 use super::format::{self, LineOpts};
 use super::output::Out;
+use super::url::is_transient_sqlite;
+use super::url::{self, ResolvedUrl, UrlSource};
 use super::{signals, Failure, Outcome};
 use crate::apply::ApplyError;
-use crate::config::{self, ResolvedUrl, UrlSource};
-use crate::db::{is_transient_sqlite, redact, Db};
+use crate::config;
+use crate::db::{redact, Db};
 use crate::dialect::DialectKind;
 use crate::error::Error;
 use crate::graph;
@@ -159,7 +159,7 @@ impl Ctx {
 
     /// The database URL and where it came from; a broken source is an error.
     fn resolve(&self, m: &Migrator) -> Result<ResolvedUrl, Failure> {
-        config::resolve_url(self.g.database_url.as_deref(), m.settings(), m.directory())
+        url::resolve_url(self.g.database_url.as_deref(), m.settings(), m.directory())
             .map_err(|e| Failure::new(e.to_string()))
     }
 
@@ -204,7 +204,7 @@ impl Ctx {
                     UrlSource::Default => format!(
                         "the default {} (no --database-url, DATABASE_URL, .env or `url` in \
                          strata.toml)",
-                        config::DEFAULT_URL
+                        url::DEFAULT_URL
                     ),
                     _ => resolved.from.clone(),
                 };
@@ -238,7 +238,7 @@ impl Ctx {
                 "Writing SQL for {kind}, the dialect of the default database {}: no \
                  --database-url, DATABASE_URL, .env or `url` in strata.toml names one \
                  (or pass --dialect)",
-                config::DEFAULT_URL
+                url::DEFAULT_URL
             ));
         }
         Ok(kind)
@@ -365,7 +365,12 @@ impl Ctx {
         let m = self.open()?;
         if sql {
             let kind = self.sql_dialect(&m, dialect)?;
-            let text = m.offline_sql(kind, direction, target, None)?;
+            let text = m.offline_sql(
+                kind.dialect().map_err(Error::from)?,
+                direction,
+                target,
+                None,
+            )?;
             self.out.raw(&text);
             return Ok(Outcome::Done);
         }
@@ -682,7 +687,11 @@ impl Ctx {
         let m = self.open_headers()?;
         if sql {
             let kind = self.sql_dialect(&m, dialect)?;
-            self.out.raw(&m.offline_stamp_sql(kind, revisions, purge)?);
+            self.out.raw(&m.offline_stamp_sql(
+                kind.dialect().map_err(Error::from)?,
+                revisions,
+                purge,
+            )?);
             return Ok(Outcome::Done);
         }
         let mut db = self.connect(&m, Access::Write).await?;
@@ -864,5 +873,5 @@ async fn state(m: &Migrator, db: &mut Db) -> (String, bool) {
 
 /// Closes a connection politely (PostgreSQL logs abrupt disconnects).
 async fn close(db: Db) {
-    let _ = db.conn.close().await;
+    db.close().await;
 }

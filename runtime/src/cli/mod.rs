@@ -11,12 +11,13 @@
 //!
 //! The commands are a thin layer over [`crate::Migrator`]; `migrate --help` is the reference.
 
-pub mod args;
+mod args;
 mod commands;
 mod confirm;
 mod format;
 mod output;
 mod signals;
+mod url;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

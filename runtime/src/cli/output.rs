@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::apply::{Direction, Event};
+use crate::apply::{Event, StepKind};
 
 /// Where and how the command prints.
 #[derive(Debug, Clone)]
@@ -170,20 +170,20 @@ impl Progress<'_> {
     /// Handles one event.
     pub(crate) fn event(&mut self, event: Event) {
         match event {
-            Event::Started(step) if step.direction == Direction::Accept => {
+            Event::Started(step) if step.kind == StepKind::Accept => {
                 self.line(&format!(
                     "Accepting {} (revision {}) as applied: recorded checksum {} -> {}",
                     step.message, step.revision, step.from_label, step.to_label
                 ));
             }
             Event::Started(step) => {
-                let verb = match step.direction {
-                    Direction::Up => "upgrade",
-                    Direction::Down => "downgrade",
-                    Direction::Stamp | Direction::Accept => "stamp_revision",
+                let verb = match step.kind {
+                    StepKind::Up => "upgrade",
+                    StepKind::Down => "downgrade",
+                    StepKind::Stamp | StepKind::Accept => "stamp_revision",
                 };
                 let mut line = format!("Running {verb} {} -> {}", step.from_label, step.to_label);
-                if step.direction != Direction::Stamp {
+                if step.kind != StepKind::Stamp {
                     line.push_str(", ");
                     line.push_str(&step.message);
                 }

@@ -27,9 +27,9 @@ pub trait Catalog: Syntax {
     /// The catalog queries introspection runs: a fixed list, whatever the number of tables.
     fn catalog_queries(&self, opts: &IntrospectOptions) -> Vec<String>;
 
-    /// Builds the schema from the rows of [`Dialect::catalog_queries`], one `Vec` per query,
+    /// Builds the schema from the rows of [`Catalog::catalog_queries`], one `Vec` per query,
     /// in the same order. Read a row's columns by name through
-    /// [`CatalogRow`](crate::introspect::CatalogRow).
+    /// [`CatalogRow`].
     fn assemble(
         &self,
         results: Vec<Vec<CatalogValues>>,
@@ -52,6 +52,7 @@ pub struct IntrospectOptions {
 
 /// A database whose catalog could not be read.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum IntrospectError {
     /// A catalog query failed.
     #[error("reading the database catalog failed: {source}\n  query: {query}")]
@@ -59,7 +60,7 @@ pub enum IntrospectError {
         /// The query.
         query: String,
         /// The driver's error.
-        source: sqlx::Error,
+        source: crate::db::DriverError,
     },
     /// A catalog row did not have the expected shape.
     #[error("unexpected catalog data: {0}")]

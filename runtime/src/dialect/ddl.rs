@@ -567,7 +567,7 @@ pub trait Ddl: Syntax {
 }
 
 /// The standard column definition `"name" type [NOT NULL] [DEFAULT value]`, which
-/// [`Dialect::column_sql`] writes by default; overrides call it for ordinary columns.
+/// [`Ddl::column_sql`] writes by default; overrides call it for ordinary columns.
 pub fn standard_column_sql<D: Syntax + ?Sized>(
     dialect: &D,
     column: &Column,

@@ -9,7 +9,7 @@
 //! (`sql_text`), so neutral stages never read one dialect's syntax.
 
 mod bookkeeping;
-pub mod catalog;
+mod catalog;
 mod ddl;
 #[cfg(feature = "postgres")]
 pub mod postgres;
@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 pub use bookkeeping::Bookkeeping;
-pub use catalog::Catalog;
+pub use catalog::{Catalog, CatalogRow, CatalogValues, IntrospectError, IntrospectOptions};
 pub use ddl::{
     alter_table, float_literal, sql_statements, standard_column_sql, ColumnChange, Ddl, OpContext,
     Statements,
@@ -34,9 +34,12 @@ pub use transport::Transport;
 
 use crate::schema::{ColumnDefault, SqlType};
 
-/// Which database a dialect is for.
+/// The dialects built into Strata (each behind its cargo feature). A dialect defined outside
+/// the crate is not one of these: it names itself with [`Syntax::name`] and is used through
+/// [`Migrator::connect_with`](crate::Migrator::connect_with).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum DialectKind {
     /// SQLite 3.
     Sqlite,
@@ -48,11 +51,7 @@ pub enum DialectKind {
 
 impl fmt::Display for DialectKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            DialectKind::Sqlite => "sqlite",
-            DialectKind::Postgres => "postgres",
-            DialectKind::Mysql => "mysql",
-        })
+        f.write_str(self.name())
     }
 }
 
@@ -83,6 +82,16 @@ impl DialectKind {
         DialectKind::Mysql,
     ];
 
+    /// The built-in dialect's name (`sqlite`, `postgres`, `mysql`): what its [`Syntax::name`]
+    /// returns, and how files and messages spell it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            DialectKind::Sqlite => "sqlite",
+            DialectKind::Postgres => "postgres",
+            DialectKind::Mysql => "mysql",
+        }
+    }
+
     /// The dialect a database URL points at (`sqlite:...`, `postgres://...`, `mysql://...`).
     pub fn from_url(url: &str) -> Result<Self, UnknownDialect> {
         let scheme = url.split(':').next().unwrap_or_default();
@@ -104,12 +113,13 @@ impl DialectKind {
 
 /// Something a dialect cannot render.
 #[derive(Debug, Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RenderError {
     /// The operation has no equivalent on this dialect.
     #[error("{what} is not supported on {dialect}{}", hint.as_ref().map(|h| format!("; {h}")).unwrap_or_default())]
     Unsupported {
-        /// The dialect.
-        dialect: DialectKind,
+        /// The dialect's [`Syntax::name`].
+        dialect: &'static str,
         /// What was asked for.
         what: String,
         /// How to get there another way, if there is one.
@@ -134,11 +144,13 @@ impl RenderError {
     }
 }
 
-/// A database's SQL spelling: its kind, quoting, type names and default values. The base of
+/// A database's SQL spelling: its name, quoting, type names and default values. The base of
 /// every other part of a dialect.
 pub trait Syntax: Send + Sync + fmt::Debug {
-    /// Which database this is.
-    fn kind(&self) -> DialectKind;
+    /// The dialect's name, lowercase (`sqlite`, `postgres`, or an outside dialect's own):
+    /// messages name the dialect with it, and a `sql` step with `dialect = "..."` runs only on
+    /// the dialect of that name. A built-in dialect returns [`DialectKind::name`].
+    fn name(&self) -> &'static str;
 
     /// Quotes an identifier (table, column, constraint or index name).
     fn quote_ident(&self, ident: &str) -> String {

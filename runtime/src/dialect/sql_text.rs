@@ -126,6 +126,7 @@ fn closes_at_end(s: &str) -> bool {
 }
 
 /// Whether `ty` is an integer or floating type (a default on it reads back as a number).
+#[cfg(feature = "postgres")]
 pub(crate) fn is_numeric(ty: &SqlType) -> bool {
     matches!(
         ty,

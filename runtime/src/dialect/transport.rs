@@ -30,7 +30,7 @@ pub trait Transport: Syntax {
     }
 
     /// Statements to run AFTER the transaction ends, whether it committed or rolled back,
-    /// undoing [`Dialect::run_prologue`]. SQLite: `PRAGMA foreign_keys = ON`. Default: none.
+    /// undoing [`Transport::run_prologue`]. SQLite: `PRAGMA foreign_keys = ON`. Default: none.
     fn run_finally(&self) -> Vec<String> {
         Vec::new()
     }
@@ -38,7 +38,7 @@ pub trait Transport: Syntax {
     /// The SQL that runs `statements` (each one complete statement, no trailing semicolon) in
     /// one call to the server; it must produce exactly `statements.len()` results. The apply
     /// stage sends a step's statements this way, inside the savepoint
-    /// [`Dialect::savepoint_sql`] opens, only where DDL is transactional: a failed batch is
+    /// [`Transport::savepoint_sql`] opens, only where DDL is transactional: a failed batch is
     /// undone to the savepoint and replayed one statement at a time to name the failing one.
     fn batch_sql(&self, statements: &[String]) -> String {
         let mut sql = String::with_capacity(statements.iter().map(|s| s.len() + 3).sum());
@@ -147,7 +147,7 @@ pub trait Transport: Syntax {
     }
 
     /// A query returning one int8: the server's id for this connection, with which another
-    /// connection can cancel its running statement ([`Dialect::cancel_backend_sql`]). `None`
+    /// connection can cancel its running statement ([`Transport::cancel_backend_sql`]). `None`
     /// where statements cannot be cancelled that way. Default: `None`.
     fn backend_id_sql(&self) -> Option<String> {
         None

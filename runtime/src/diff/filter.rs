@@ -113,7 +113,7 @@ fn compile(pattern: &str) -> Result<Vec<Token>, String> {
 
 /// Checks an `include` / `exclude` pattern: `Err` says what is wrong with it (an unclosed
 /// `[`, a regular expression, ...).
-pub fn check_glob(pattern: &str) -> Result<(), String> {
+pub(crate) fn check_glob(pattern: &str) -> Result<(), String> {
     compile(pattern).map(|_| ())
 }
 
@@ -121,7 +121,7 @@ pub fn check_glob(pattern: &str) -> Result<(), String> {
 /// `?` exactly one, `[abc]` / `[a-z]` one character of a set and `[!abc]` one not in it;
 /// everything else matches itself, case-sensitively. A pattern [`check_glob`] refuses
 /// matches nothing (settings are checked when they are read).
-pub fn glob_match(pattern: &str, name: &str) -> bool {
+pub(crate) fn glob_match(pattern: &str, name: &str) -> bool {
     let Ok(p) = compile(pattern) else {
         return false;
     };

@@ -57,7 +57,7 @@ use thiserror::Error;
 use crate::ops::{reverse_all, Irreversible, Op};
 use crate::schema::{Schema, Table};
 
-pub use filter::{check_glob, glob_match};
+pub(crate) use filter::check_glob;
 
 /// Which tables the diff looks at.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,6 +108,7 @@ impl Changes {
 
 /// Changes the diff refuses to produce.
 #[derive(Debug, Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DiffError {
     /// The target has no tables (after filtering).
     #[error(
@@ -149,12 +150,12 @@ pub(crate) struct Renames {
 
 impl Renames {
     /// The target name of the current table `old`.
-    pub fn table<'a>(&'a self, old: &'a str) -> &'a str {
+    pub(crate) fn table<'a>(&'a self, old: &'a str) -> &'a str {
         self.tables.get(old).map_or(old, String::as_str)
     }
 
     /// The target name of the current column `old_table.old`.
-    pub fn column<'a>(&'a self, old_table: &str, old: &'a str) -> &'a str {
+    pub(crate) fn column<'a>(&'a self, old_table: &str, old: &'a str) -> &'a str {
         self.columns
             .get(old_table)
             .and_then(|m| m.get(old))
@@ -162,7 +163,7 @@ impl Renames {
     }
 
     /// `cols` of the current table `old_table`, in target names.
-    pub fn columns(&self, old_table: &str, cols: &[String]) -> Vec<String> {
+    pub(crate) fn columns(&self, old_table: &str, cols: &[String]) -> Vec<String> {
         cols.iter()
             .map(|c| self.column(old_table, c).to_string())
             .collect()
@@ -311,77 +312,6 @@ fn clear_hints(mut table: Table) -> Table {
         c.renamed_from = None;
     }
     table
-}
-
-/// `schema` in a canonical form for comparing what changes produce with what was asked for:
-/// rename hints removed, columns sorted by name (the diff never reorders columns) and every
-/// constraint and index list sorted. Names are kept.
-pub fn canonical(schema: &Schema) -> Schema {
-    let mut out = Schema::new();
-    for table in schema.tables.values() {
-        let mut t = clear_hints(table.clone());
-        t.columns.sort_by(|a, b| a.name.cmp(&b.name));
-        t.uniques
-            .sort_by(|a, b| (&a.columns, &a.name).cmp(&(&b.columns, &b.name)));
-        t.indexes
-            .sort_by(|a, b| (&a.columns, a.unique, &a.name).cmp(&(&b.columns, b.unique, &b.name)));
-        t.foreign_keys.sort_by(|a, b| {
-            (&a.columns, &a.ref_table, &a.ref_columns, &a.name).cmp(&(
-                &b.columns,
-                &b.ref_table,
-                &b.ref_columns,
-                &b.name,
-            ))
-        });
-        t.checks.sort_by(|a, b| a.name.cmp(&b.name));
-        out.insert(t);
-    }
-    out
-}
-
-/// What in `schema` refers to something that does not exist: a foreign key to a missing table
-/// or column, a key, constraint or index on a missing column. Empty for a consistent schema.
-/// Changes replayed op by op keep a consistent schema consistent at every step; tests use this
-/// to check the order of changes.
-pub fn dangling(schema: &Schema) -> Vec<String> {
-    let mut out = Vec::new();
-    for t in schema.tables.values() {
-        let mut lists: Vec<(String, &Vec<String>)> = Vec::new();
-        if let Some(pk) = &t.primary_key {
-            lists.push((format!("primary key '{}'", pk.name), &pk.columns));
-        }
-        for u in &t.uniques {
-            lists.push((format!("unique constraint '{}'", u.name), &u.columns));
-        }
-        for i in &t.indexes {
-            lists.push((format!("index '{}'", i.name), &i.columns));
-        }
-        for fk in &t.foreign_keys {
-            lists.push((format!("foreign key '{}'", fk.name), &fk.columns));
-        }
-        for (what, cols) in lists {
-            for c in cols.iter().filter(|c| t.column(c).is_none()) {
-                out.push(format!("{what} of '{}' uses missing column '{c}'", t.name));
-            }
-        }
-        for fk in &t.foreign_keys {
-            match schema.table(&fk.ref_table) {
-                None => out.push(format!(
-                    "foreign key '{}' of '{}' references missing table '{}'",
-                    fk.name, t.name, fk.ref_table
-                )),
-                Some(r) => {
-                    for c in fk.ref_columns.iter().filter(|c| r.column(c).is_none()) {
-                        out.push(format!(
-                            "foreign key '{}' of '{}' references missing column '{}.{c}'",
-                            fk.name, t.name, r.name
-                        ));
-                    }
-                }
-            }
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@ use crate::ops::{apply_all, Change, DefaultChange};
 use crate::schema::{
     Check, Column, ColumnDefault, ForeignKey, Index, PrimaryKey, ReferentialAction, SqlType, Unique,
 };
+use crate::testing::{canonical, dangling};
 
 fn schema(tables: impl IntoIterator<Item = Table>) -> Schema {
     let mut s = Schema::new();

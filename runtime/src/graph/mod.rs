@@ -44,6 +44,7 @@ pub use steps::{Direction, Step};
 
 /// What can be wrong with the graph or with a target.
 #[derive(Debug, Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum GraphError {
     /// No revision matches a target.
     #[error("no revision matches `{target}`{hint}; run `history` to list the revisions")]

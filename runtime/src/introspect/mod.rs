@@ -9,9 +9,8 @@ use std::sync::Arc;
 use futures_util::TryStreamExt;
 use sqlx::{AnyConnection, Executor};
 
-pub use crate::dialect::catalog::{CatalogRow, CatalogValues, IntrospectError, IntrospectOptions};
-
-use crate::dialect::Dialect;
+use crate::db::DriverError;
+use crate::dialect::{CatalogValues, Dialect, IntrospectError, IntrospectOptions};
 use crate::schema::Schema;
 
 /// The result of introspection, with the number of catalog queries it took.
@@ -36,7 +35,7 @@ pub async fn introspect(
         executed += 1;
         let failed = |source| IntrospectError::Query {
             query: query.clone(),
-            source,
+            source: DriverError::new(source),
         };
         // Each row is made compact as it arrives (see `CatalogValues`).
         let mut stream = conn.fetch(query.as_str());
@@ -57,6 +56,6 @@ pub async fn introspect(
 }
 
 /// Whether a table is Strata's own (`strata_version`, `strata_log`, ...), never diffed.
-pub fn is_bookkeeping(table: &str) -> bool {
+pub(crate) fn is_bookkeeping(table: &str) -> bool {
     table.starts_with("strata_")
 }

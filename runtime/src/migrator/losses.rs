@@ -149,7 +149,7 @@ impl Migrator {
         if steps.is_empty() {
             return Ok(out);
         }
-        let dialect = db.kind.dialect()?;
+        let dialect = db.dialect();
         let live = introspect::introspect(&mut db.conn, dialect, &self.introspect_options())
             .await?
             .schema;

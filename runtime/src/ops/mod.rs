@@ -157,7 +157,9 @@ pub enum Op {
         /// The statement(s) that undo `sql`; without it the step cannot be downgraded.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reverse: Option<String>,
-        /// Run only on this dialect (skipped on the others); absent: every dialect.
+        /// Run only on the dialect of this name (a built-in one, compared with the connected
+        /// dialect's [`Syntax::name`](crate::dialect::Syntax::name)), skipped on the others;
+        /// absent: every dialect.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         dialect: Option<DialectKind>,
     },
@@ -215,6 +217,7 @@ pub struct Irreversible {
 
 /// An op that does not fit the schema it is replayed on (a hand-edited file, usually).
 #[derive(Debug, Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ReplayError {
     /// The op names a table that does not exist at that point.
     #[error("table `{0}` does not exist at this point")]

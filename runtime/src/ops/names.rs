@@ -211,7 +211,7 @@ impl Op {
     /// key). A file written against a database where a rename kept the old names (SQLite
     /// keeps constraint names inside the table's definition) thus drops the right object
     /// where the rename renamed them. `None` for other ops, or when nothing matches.
-    pub fn existing_name(&self, table: &Table) -> Option<String> {
+    pub(crate) fn existing_name(&self, table: &Table) -> Option<String> {
         fn pick<T>(
             items: &[T],
             name: impl Fn(&T) -> &str,

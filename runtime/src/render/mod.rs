@@ -249,7 +249,7 @@ pub fn render_op(
         Op::Sql {
             sql, dialect: only, ..
         } => {
-            if only.is_some_and(|k| k != d.kind()) {
+            if only.is_some_and(|k| k.name() != d.name()) {
                 return Ok(Statements::default());
             }
             d.sql(sql, &with(&base, None, None))

@@ -11,6 +11,7 @@ use crate::model::{DefaultValue, TableDef};
 
 /// A model set that cannot become a schema. Each variant names the Rust items involved.
 #[derive(Debug, Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SchemaError {
     /// Two structs map to one table.
     #[error(

@@ -10,6 +10,7 @@ use crate::ops::Op;
 
 /// What can go wrong reading or writing migration files.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum ScriptError {
     /// The file is not valid TOML or not a valid migration file.
     #[error("{}:{line}:{column}: {message}", file.display())]
@@ -106,7 +107,7 @@ pub(super) fn first_line(sql: &str) -> String {
 }
 
 /// The 1-based line and column (in characters) of byte `offset` in `text`.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let mut offset = offset.min(text.len());
     while !text.is_char_boundary(offset) {
         offset -= 1;

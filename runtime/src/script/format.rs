@@ -89,7 +89,7 @@ pub struct Script {
 
 impl Script {
     /// A script built in memory (by `revision` / `autogenerate`, or by tests): its path is its
-    /// [`file_name`] and its checksum that of [`Script::render`]'s text.
+    /// file name (`<revision>_<slug of the message>.toml`) and its checksum that of [`Script::render`]'s text.
     /// An empty `downgrade` leaves the downgrade undeclared: it is the upgrade reversed (see
     /// [`Script::with_downgrade`] to declare a downgrade that does nothing).
     pub fn new(header: Header, upgrade: Vec<Op>, downgrade: Vec<Op>) -> Result<Self, ScriptError> {

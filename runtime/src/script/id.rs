@@ -3,13 +3,13 @@
 use super::ScriptError;
 
 /// The longest revision id accepted.
-pub const MAX_REVISION_LEN: usize = 32;
+pub(crate) const MAX_REVISION_LEN: usize = 32;
 
 /// The longest slug put in a file name.
-pub const MAX_SLUG_LEN: usize = 40;
+pub(crate) const MAX_SLUG_LEN: usize = 40;
 
 /// Words with a meaning in targets (`upgrade head`), so they cannot be revision ids.
-pub const RESERVED: [&str; 4] = ["head", "heads", "base", "current"];
+pub(crate) const RESERVED: [&str; 4] = ["head", "heads", "base", "current"];
 
 /// A new random revision id: 12 lowercase hex digits (48 random bits).
 pub fn new_revision_id() -> Result<String, ScriptError> {

@@ -34,17 +34,14 @@
 
 mod diagnostics;
 mod format;
-mod id;
+pub(crate) mod id;
 mod parse;
 mod source;
 mod write;
 
 pub(crate) use diagnostics::did_you_mean;
-pub use diagnostics::{line_col, ScriptError};
+pub use diagnostics::ScriptError;
 pub use format::{Header, Script};
-pub use id::{
-    file_name, new_revision_id, slug, validate_revision_id, MAX_REVISION_LEN, MAX_SLUG_LEN,
-    RESERVED,
-};
+pub(crate) use id::{file_name, new_revision_id, validate_revision_id, RESERVED};
 /// A TOML date-time, as stored in `created`.
 pub use toml::value::Datetime;

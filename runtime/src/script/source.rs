@@ -7,7 +7,7 @@ use super::{file_name, Script, ScriptError};
 
 impl Script {
     /// Writes this script as a new file in `versions_dir` (created if missing), named by its
-    /// [`file_name`], and points [`Script::path`] at it. Refuses to overwrite a file.
+    /// file name (`<revision>_<slug of the message>.toml`), and points [`Script::path`] at it. Refuses to overwrite a file.
     pub fn write(&mut self, versions_dir: &Path) -> Result<PathBuf, ScriptError> {
         use std::io::Write as _;
         let io = |action, path: &Path| {

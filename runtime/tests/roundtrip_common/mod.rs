@@ -11,14 +11,16 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use sqlx::{Executor, Row};
-use strata::apply::{execute, ApplyError, Direction, ExecuteOptions, PlannedStep, TxMode};
+use strata::apply::{ApplyError, PlannedStep, StepKind, TxMode};
 use strata::db::Db;
+use strata::dialect::IntrospectOptions;
 use strata::dialect::{Dialect, DialectKind};
 use strata::diff::{diff, DiffOptions};
-use strata::introspect::{introspect, IntrospectOptions, Introspected};
 use strata::ops::Op;
 use strata::schema::{Schema, SqlType, Table};
 use strata::testing::TestDb;
+use strata::testing::{execute, ExecuteOptions};
+use strata::testing::{introspect, Introspected};
 
 /// Both dialects, always.
 #[allow(unused_imports)] // not every test that includes this module loops over the dialects
@@ -45,7 +47,7 @@ impl Live {
     }
 
     pub fn kind(&self) -> DialectKind {
-        self.dialect.kind()
+        self.dialect.name().parse().expect("a built-in dialect")
     }
 
     /// Runs `statements` as revision `revision` through the real executor (lock, prologue,
@@ -55,7 +57,7 @@ impl Live {
     pub async fn step(
         &mut self,
         revision: &str,
-        direction: Direction,
+        kind: StepKind,
         new_head: Option<&str>,
         statements: Vec<String>,
     ) -> Result<(), String> {
@@ -64,7 +66,7 @@ impl Live {
         let step = PlannedStep {
             revision: revision.into(),
             message: format!("round trip: {revision}"),
-            direction,
+            kind,
             remove_heads: remove.clone(),
             add_heads: add.clone(),
             statements: statements.clone(),
@@ -92,7 +94,7 @@ impl Live {
             lock_key: 0x5354_5241_5441,
             ..ExecuteOptions::default()
         };
-        let done = execute(&mut self.db.conn, self.dialect, opts, planner, &mut |_| {})
+        let done = execute(self.db.conn(), self.dialect, opts, planner, &mut |_| {})
             .await
             .map_err(|e| {
                 format!(
@@ -110,7 +112,7 @@ impl Live {
         }
         let rows = self
             .db
-            .conn
+            .conn()
             .fetch_all("SELECT version_num FROM strata_version")
             .await
             .map_err(|e| e.to_string())?;
@@ -130,7 +132,7 @@ impl Live {
 
     /// The statements of `ops` rendered from `before`, and the schema after them.
     pub fn render(&self, ops: &[Op], before: &Schema) -> Result<(Vec<String>, Schema), String> {
-        let (rendered, after) = strata::render::render_ops(ops, self.dialect, before)
+        let (rendered, after) = strata::testing::render_ops(ops, self.dialect, before)
             .map_err(|e| format!("{}: render failed: {e}", self.kind()))?;
         Ok((
             rendered.into_iter().flat_map(|r| r.statements).collect(),
@@ -143,7 +145,7 @@ impl Live {
     pub async fn apply(
         &mut self,
         revision: &str,
-        direction: Direction,
+        direction: StepKind,
         new_head: Option<&str>,
         ops: &[Op],
         before: &Schema,
@@ -154,19 +156,15 @@ impl Live {
     }
 
     pub async fn introspect(&mut self) -> Introspected {
-        introspect(
-            &mut self.db.conn,
-            self.dialect,
-            &IntrospectOptions::default(),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("{}: introspection failed: {e}", self.kind()))
+        introspect(self.db.conn(), self.dialect, &IntrospectOptions::default())
+            .await
+            .unwrap_or_else(|e| panic!("{}: introspection failed: {e}", self.kind()))
     }
 
     /// Runs one statement (seeding, checks), with the simple query protocol.
     pub async fn exec(&mut self, sql: &str) -> Result<(), String> {
         self.db
-            .conn
+            .conn()
             .execute(sqlx::raw_sql(sql))
             .await
             .map(|_| ())
@@ -191,7 +189,7 @@ impl Live {
             );
             let rows = self
                 .db
-                .conn
+                .conn()
                 .fetch_all(sql.as_str())
                 .await
                 .map_err(|e| format!("{}: {e}\n  query: {sql}", self.kind()))?;
@@ -231,8 +229,8 @@ pub type Rows = BTreeMap<String, Vec<BTreeMap<String, Option<String>>>>;
 /// A column read as text: blobs as hex, everything else cast.
 fn text_expr(d: &dyn Dialect, column: &str, ty: &SqlType) -> String {
     let q = d.quote_ident(column);
-    match (d.kind(), ty) {
-        (DialectKind::Postgres, SqlType::Bytes) => format!("encode({q}, 'hex')"),
+    match (d.name(), ty) {
+        ("postgres", SqlType::Bytes) => format!("encode({q}, 'hex')"),
         (_, SqlType::Bytes) => format!("lower(hex({q}))"),
         _ => format!("CAST({q} AS TEXT)"),
     }
@@ -307,8 +305,8 @@ pub fn literal(d: &dyn Dialect, ty: &SqlType, name: &str, i: usize) -> String {
             let s: String = format!("{i}_{name}").chars().take(*n as usize).collect();
             d.quote_str(&s)
         }
-        SqlType::Bytes => match d.kind() {
-            DialectKind::Postgres => format!("decode('0{i}ff', 'hex')"),
+        SqlType::Bytes => match d.name() {
+            "postgres" => format!("decode('0{i}ff', 'hex')"),
             _ => format!("X'0{i}FF'"),
         },
         SqlType::Date => d.quote_str(&format!("2024-01-0{i}")),
@@ -363,7 +361,7 @@ pub fn seed_statements(d: &dyn Dialect, schema: &Schema) -> Result<Vec<String>, 
                                 t.name,
                                 c.name,
                                 f.ref_table,
-                                d.kind()
+                                d.name()
                             ));
                         }
                         "NULL".to_string()

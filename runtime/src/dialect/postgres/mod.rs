@@ -13,8 +13,8 @@ use crate::schema::{Column, Schema, SqlType, Table, Unmodeled};
 pub struct Postgres;
 
 impl Syntax for Postgres {
-    fn kind(&self) -> DialectKind {
-        DialectKind::Postgres
+    fn name(&self) -> &'static str {
+        DialectKind::Postgres.name()
     }
 
     fn type_sql(&self, ty: &SqlType) -> Result<String, RenderError> {

@@ -49,7 +49,7 @@ pub(super) fn column_sql(d: &Postgres, table: &Table, c: &Column) -> Result<Stri
         return standard_column_sql(d, c);
     }
     let unsupported = |what: String, hint: &str| RenderError::Unsupported {
-        dialect: DialectKind::Postgres,
+        dialect: DialectKind::Postgres.name(),
         what,
         hint: Some(hint.into()),
     };

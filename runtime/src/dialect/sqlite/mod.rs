@@ -20,8 +20,8 @@ use crate::schema::{
 pub struct Sqlite;
 
 impl Syntax for Sqlite {
-    fn kind(&self) -> DialectKind {
-        DialectKind::Sqlite
+    fn name(&self) -> &'static str {
+        DialectKind::Sqlite.name()
     }
 
     fn type_sql(&self, ty: &SqlType) -> Result<String, RenderError> {
@@ -33,8 +33,6 @@ impl Syntax for Sqlite {
     }
 }
 
-/// SQLite's `ALTER TABLE` renames, adds plain columns and drops unused ones; every other
-/// change to a table is a rebuild ([`rebuild`]).
 /// Ddl methods for the constraint ops `ALTER TABLE` cannot do on SQLite: each rebuilds the
 /// table as it is once the op has run.
 macro_rules! rebuilt_by {
@@ -52,6 +50,8 @@ macro_rules! rebuilt_by {
     };
 }
 
+/// SQLite's `ALTER TABLE` renames, adds plain columns and drops unused ones; every other
+/// change to a table is a rebuild (see the `rebuild` module).
 impl Ddl for Sqlite {
     rebuilt_by!(
         add_unique(&Unique),

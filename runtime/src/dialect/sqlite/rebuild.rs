@@ -160,7 +160,7 @@ pub(super) fn rebuild(
     for (o, text) in refusals {
         if let Some(col) = dropped.iter().find(|c| mentions(text, c)) {
             return Err(RenderError::Unsupported {
-                dialect: DialectKind::Sqlite,
+                dialect: DialectKind::Sqlite.name(),
                 what: format!(
                     "dropping column `{name}.{col}`, which {} `{}` uses, in a table rebuild",
                     kind_word(o.kind),

@@ -80,7 +80,7 @@ pub(super) fn column_sql(d: &Sqlite, table: &Table, c: &Column) -> Result<String
         return standard_column_sql(d, c);
     }
     let unsupported = |what: String, hint: &str| RenderError::Unsupported {
-        dialect: DialectKind::Sqlite,
+        dialect: DialectKind::Sqlite.name(),
         what,
         hint: Some(hint.into()),
     };
