@@ -13,8 +13,8 @@
 
 use std::process::ExitCode;
 
-use strata::dialect::DialectKind;
-use strata::introspect::{introspect, IntrospectOptions};
+use strata::dialect::{Catalog, DialectKind, IntrospectOptions};
+use strata::testing::introspect;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -40,9 +40,11 @@ async fn run(args: &[&str]) -> Result<(), String> {
             Ok(())
         }
         ["introspect", url] => {
-            let mut db = strata::db::connect(url).await.map_err(|e| e.to_string())?;
-            let d = db.kind.dialect().map_err(|e| e.to_string())?;
-            let got = introspect(&mut db.conn, d, &IntrospectOptions::default())
+            let mut db = strata::testing::connect(url)
+                .await
+                .map_err(|e| e.to_string())?;
+            let d = db.dialect();
+            let got = introspect(db.conn(), d, &IntrospectOptions::default())
                 .await
                 .map_err(|e| e.to_string())?;
             println!("{} {}", got.queries, got.schema.tables.len());
@@ -68,9 +70,11 @@ async fn run(args: &[&str]) -> Result<(), String> {
                     statements.push(std::mem::take(&mut current));
                 }
             }
-            let mut db = strata::db::connect(url).await.map_err(|e| e.to_string())?;
+            let mut db = strata::testing::connect(url)
+                .await
+                .map_err(|e| e.to_string())?;
             for chunk in statements.chunks(per_call.max(1)) {
-                sqlx::Executor::execute(&mut db.conn, sqlx::raw_sql(&chunk.concat()))
+                sqlx::Executor::execute(db.conn(), sqlx::raw_sql(&chunk.concat()))
                     .await
                     .map_err(|e| e.to_string())?;
             }
