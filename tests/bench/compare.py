@@ -49,7 +49,7 @@ class Side:
         gen = [
             sys.executable, os.path.join(HERE, "gen.py"), b.out, b.repo,
             "--sizes", ",".join(map(str, b.sizes)), "--chains", ",".join(map(str, b.chains)),
-            "--runtime", b.args.runtime,
+            "--runtime", b.args.runtime, "--no-tools",
         ]  # fmt: skip
         subprocess.run(gen, check=True)
         pkgs = []
