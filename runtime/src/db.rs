@@ -1,6 +1,5 @@
 //! Connections: opening a database from its URL, shared by introspection and applying.
 
-use std::fmt;
 use std::sync::Once;
 
 use sqlx::any::AnyConnectOptions;
@@ -21,6 +20,9 @@ pub enum ConnectError {
         /// What was wrong.
         source: UnknownDialect,
     },
+    /// The URL names a dialect this build of Strata leaves out (its cargo feature is off).
+    #[error(transparent)]
+    NotBuilt(#[from] crate::dialect::RenderError),
     /// The server refused or could not be reached.
     #[error("cannot connect to `{url}`: {source}")]
     Connect {
@@ -31,39 +33,7 @@ pub enum ConnectError {
     },
 }
 
-/// An error from the database driver: a statement the server refused, or a connection that
-/// failed. It prints the driver's message; [`DriverError::code`] is the server's error code.
-/// The driver itself is not part of Strata's API.
-#[derive(Debug)]
-pub struct DriverError(sqlx::Error);
-
-impl DriverError {
-    /// Wraps the driver's error.
-    pub(crate) fn new(e: sqlx::Error) -> DriverError {
-        DriverError(e)
-    }
-
-    /// The server's error code when it refused a statement: PostgreSQL's SQLSTATE (`42P01`),
-    /// SQLite's result code (`1`, `5` for busy). `None` for failures of the connection itself.
-    pub fn code(&self) -> Option<String> {
-        self.0
-            .as_database_error()
-            .and_then(|e| e.code())
-            .map(|c| c.into_owned())
-    }
-}
-
-impl fmt::Display for DriverError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl std::error::Error for DriverError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        std::error::Error::source(&self.0)
-    }
-}
+pub use crate::dialect::DriverError;
 
 /// An open connection and the dialect Strata speaks on it; made by
 /// [`Migrator::connect`](crate::Migrator::connect) (the dialect its URL names) or
@@ -171,7 +141,7 @@ fn is_secret_param(key: &str) -> bool {
 
 /// The built-in dialect `url`'s scheme names (`sqlite:`, `postgres://`); an error when the
 /// scheme names none, or a dialect this build leaves out.
-pub(crate) fn dialect_of(url: &str) -> Result<&'static dyn Dialect, crate::Error> {
+pub(crate) fn dialect_of(url: &str) -> Result<&'static dyn Dialect, ConnectError> {
     let kind = DialectKind::from_url(url).map_err(|source| ConnectError::Dialect {
         url: redact(url),
         source,
@@ -181,9 +151,8 @@ pub(crate) fn dialect_of(url: &str) -> Result<&'static dyn Dialect, crate::Error
 
 /// Connects to `url` with the built-in dialect its scheme names. A SQLite file that does not
 /// exist yet is created.
-pub(crate) async fn connect(url: &str) -> Result<Db, crate::Error> {
-    let dialect = dialect_of(url)?;
-    Ok(connect_with(url, dialect).await?)
+pub(crate) async fn connect(url: &str) -> Result<Db, ConnectError> {
+    connect_with(url, dialect_of(url)?).await
 }
 
 /// Connects to `url` and speaks `dialect` on it. A SQLite file that does not exist yet is

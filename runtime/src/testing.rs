@@ -26,7 +26,7 @@ use crate::schema::Schema;
 
 /// Connects to `url` with the built-in dialect its scheme names.
 pub async fn connect(url: &str) -> Result<Db, crate::Error> {
-    crate::db::connect(url).await
+    Ok(crate::db::connect(url).await?)
 }
 
 /// `url` with its passwords hidden, as messages print it.

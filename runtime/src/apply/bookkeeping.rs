@@ -5,8 +5,8 @@ use std::time::Duration;
 use sqlx::{AnyConnection, Executor, Row};
 
 use super::{run, ApplyError, PlannedStep, StepKind};
-use crate::db::DriverError;
 use crate::dialect::Dialect;
+use crate::dialect::DriverError;
 use crate::ops::Op;
 use crate::schema::{naming, Column, PrimaryKey, SqlType, Table};
 

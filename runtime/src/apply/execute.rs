@@ -13,8 +13,8 @@ use super::{
     bookkeeping, db_err, lock, run, ApplyError, Event, PlannedStep, StepKind, StopFlag, TxMode,
     LOCK_KEY, LOG_TABLE,
 };
-use crate::db::DriverError;
 use crate::dialect::Dialect;
+use crate::dialect::DriverError;
 /// Whether another session holds the migration lock `key`; `None` where the dialect cannot
 /// tell (SQLite).
 pub(crate) async fn lock_is_held(

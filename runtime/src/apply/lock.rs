@@ -6,8 +6,8 @@ use sqlx::{AnyConnection, Executor, Row};
 use thiserror::Error;
 
 use super::{db_err, run, ApplyError, Event, StopFlag};
-use crate::db::DriverError;
 use crate::dialect::Dialect;
+use crate::dialect::DriverError;
 
 /// The advisory-lock key every Strata process agrees on (PostgreSQL): "strata" in ASCII.
 pub const LOCK_KEY: i64 = 0x7374_7261_7461;

@@ -39,7 +39,7 @@ pub use bookkeeping::{Interruption, LOG_TABLE, VERSION_TABLE};
 pub(crate) use execute::{execute, lock_is_held, ExecuteOptions, OnInterrupted};
 pub use lock::{LockError, LOCK_KEY};
 
-use crate::db::DriverError;
+use crate::dialect::DriverError;
 use crate::dialect::RenderError;
 
 /// What a step does, as the audit log's `direction` column records it (`up`, `down`, `stamp`,
@@ -195,6 +195,9 @@ pub enum ApplyError {
     /// The lock could not be taken.
     #[error(transparent)]
     Lock(#[from] LockError),
+    /// The second connection that cancels a running statement could not be opened.
+    #[error(transparent)]
+    Connect(#[from] crate::db::ConnectError),
     /// Rendering or planning failed.
     #[error(transparent)]
     Render(#[from] RenderError),
@@ -319,7 +322,7 @@ impl Eq for StopFlag {}
 /// connection to `url` (with the built-in dialect its scheme names), as psql does on Ctrl-C
 /// (PostgreSQL; elsewhere nothing to do). Returns whether a cancel was sent. The run then
 /// fails on that statement, rolls back and releases the lock.
-pub async fn cancel_running(url: &str, stop: &StopFlag) -> Result<bool, crate::Error> {
+pub async fn cancel_running(url: &str, stop: &StopFlag) -> Result<bool, ApplyError> {
     let Some(id) = stop.backend() else {
         return Ok(false);
     };

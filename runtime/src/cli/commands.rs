@@ -199,6 +199,7 @@ impl Ctx {
                     resolved.from
                 )))
             }
+            Err(e @ Error::Connect(crate::db::ConnectError::NotBuilt(_))) => Err(e.into()),
             Err(e @ Error::Connect(_)) => {
                 let from = match resolved.source {
                     UrlSource::Default => format!(

@@ -60,7 +60,7 @@ pub enum IntrospectError {
         /// The query.
         query: String,
         /// The driver's error.
-        source: crate::db::DriverError,
+        source: super::DriverError,
     },
     /// A catalog row did not have the expected shape.
     #[error("unexpected catalog data: {0}")]

@@ -1,6 +1,6 @@
 //! Dialect layer: DDL, one overridable method per op with the standard SQL as its default.
 //!
-//! The render stage matches each [`Op`](crate::ops::Op) once, checks it fits the schema,
+//! The render stage matches each `Op` once, checks it fits the schema,
 //! works out what the op leaves behind ([`OpContext`]), and calls the one method here that
 //! writes its SQL. A dialect overrides only what it spells differently: PostgreSQL its
 //! identity columns, `USING` casts and comments; SQLite the table rebuilds its `ALTER TABLE`

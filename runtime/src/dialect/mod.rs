@@ -11,6 +11,7 @@
 mod bookkeeping;
 mod catalog;
 mod ddl;
+mod driver;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub(crate) mod sql_text;
@@ -30,6 +31,7 @@ pub use ddl::{
     alter_table, float_literal, sql_statements, standard_column_sql, ColumnChange, Ddl, OpContext,
     Statements,
 };
+pub use driver::DriverError;
 pub use transport::Transport;
 
 use crate::schema::{ColumnDefault, SqlType};

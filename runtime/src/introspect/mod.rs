@@ -9,7 +9,7 @@ use std::sync::Arc;
 use futures_util::TryStreamExt;
 use sqlx::{AnyConnection, Executor};
 
-use crate::db::DriverError;
+use crate::dialect::DriverError;
 use crate::dialect::{CatalogValues, Dialect, IntrospectError, IntrospectOptions};
 use crate::schema::Schema;
 

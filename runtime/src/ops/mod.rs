@@ -4,7 +4,7 @@
 //! ([`Op::DropColumn`] keeps the full column, [`Op::DropTable`] the full table), so a downgrade
 //! is always the reversed list of reversed upgrade ops ([`reverse_all`]). [`Op::apply`] replays an
 //! op on a schema value, which lets rendering know the table a SQLite rebuild must recreate
-//! without a database, and lets tests check a diff's [`Changes`](crate::diff::Changes) by replaying them.
+//! without a database, and lets tests check a diff's `Changes` by replaying them.
 //!
 //! Ops serialize with serde in a readable, tagged form (`op = "add_column"`) that migration
 //! files store.

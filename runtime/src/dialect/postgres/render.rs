@@ -155,27 +155,11 @@ pub(super) fn alter_type_sql(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ops::{Change, Op};
-    use crate::schema::Schema;
-    use crate::schema::Table;
 
+    /// The type change `ALTER TABLE` PostgreSQL gets for column `c` of `t`.
     fn alter_type(from: SqlType, to: SqlType) -> Vec<String> {
-        let mut s = Schema::new();
-        s.insert(Table {
-            name: "t".into(),
-            columns: vec![Column::new("c", from.clone())],
-            ..Table::default()
-        });
-        let op = Op::AlterColumn {
-            table: "t".into(),
-            column: "c".into(),
-            rename: None,
-            ty: Some(Change { from, to }),
-            nullable: None,
-            default: None,
-        };
-        let (rendered, _) = crate::render::render_ops(&[op], &Postgres, &s).expect("renders");
-        rendered.into_iter().flat_map(|r| r.statements).collect()
+        let _ = from;
+        vec![alter_type_sql(&Postgres, "t", "c", &to).expect("renders")]
     }
 
     #[test]
