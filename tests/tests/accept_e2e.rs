@@ -8,17 +8,6 @@ use strata::testing::TestDb;
 
 use Variant::Base;
 
-/// `lines` without the first, which says which database a writing command uses.
-#[track_caller]
-fn without_using(mut lines: Vec<String>) -> Vec<String> {
-    assert!(
-        lines.first().is_some_and(|l| l.starts_with("Using ")),
-        "no Using line: {lines:?}"
-    );
-    lines.remove(0);
-    lines
-}
-
 fn accept_flow(url: &str) {
     let w = Workdir::new("accept", Some(url));
     w.run(Base, &["init"]).ok();
@@ -44,7 +33,7 @@ fn accept_flow(url: &str) {
         }
     }
 
-    let lines = without_using(w.run(Base, &["accept", &rev[..6]]).ok());
+    let lines = w.run(Base, &["accept", &rev[..6]]).using(url);
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(
         lines[0].starts_with(&format!("Accepting {file} (revision {rev}) as applied")),
@@ -56,7 +45,7 @@ fn accept_flow(url: &str) {
     );
     w.run(Base, &["upgrade"]).ok();
     assert_eq!(
-        without_using(w.run(Base, &["accept", &rev]).ok()),
+        w.run(Base, &["accept", &rev]).using(url),
         [format!(
             "Nothing to accept: the file of {rev} is unchanged since it ran."
         )]

@@ -45,23 +45,6 @@ async fn table_exists(url: &str, table: &str) -> bool {
         .is_ok()
 }
 
-/// The stdout lines of a command that writes, after its first line, which must say which
-/// database it uses and where the URL came from (the password masked).
-#[track_caller]
-fn using(run: &common::Run, url: &str) -> Vec<String> {
-    let mut lines = run.ok();
-    assert!(!lines.is_empty(), "no output: {run:#?}");
-    assert_eq!(
-        lines.remove(0),
-        format!(
-            "Using {} (from --database-url)",
-            strata::testing::redact(url)
-        ),
-        "{run:#?}"
-    );
-    lines
-}
-
 /// init, migrate, upgrade, rows, a new column, history/current/heads/show/check, downgrade,
 /// stamp, revision, a branch and its merge, offline SQL.
 async fn seed_workflow(url: &str) {
@@ -78,7 +61,7 @@ async fn seed_workflow(url: &str) {
 
     // The first revision.
     let run = w.run(Base, &["migrate", "-m", "create users"]);
-    let lines = using(&run, url);
+    let lines = run.using(url);
     assert_eq!(lines[0], "Detected added table 'users'");
     let rev1 = run.generated();
     assert_eq!(
@@ -94,7 +77,7 @@ async fn seed_workflow(url: &str) {
         .error("Target database is not up to date.");
 
     assert_eq!(
-        using(&w.run(Base, &["upgrade"]), url),
+        w.run(Base, &["upgrade"]).using(url),
         [format!("Running upgrade  -> {rev1}, create users")]
     );
     assert_eq!(w.run(Base, &["current"]).ok(), [format!("{rev1} (head)")]);
@@ -103,7 +86,7 @@ async fn seed_workflow(url: &str) {
         ["No new upgrade operations detected."]
     );
     assert_eq!(
-        using(&w.run(Base, &["migrate", "-m", "nothing"]), url),
+        w.run(Base, &["migrate", "-m", "nothing"]).using(url),
         ["No changes in schema detected."]
     );
     exec(
@@ -121,10 +104,10 @@ async fn seed_workflow(url: &str) {
         "{run:#?}"
     );
     let run = w.run(Phone, &["migrate", "-m", "add phone"]);
-    assert_eq!(using(&run, url)[0], "Detected added column 'users.phone'");
+    assert_eq!(run.using(url)[0], "Detected added column 'users.phone'");
     let rev2 = run.generated();
     assert_eq!(
-        using(&w.run(Phone, &["upgrade"]), url),
+        w.run(Phone, &["upgrade"]).using(url),
         [format!("Running upgrade {rev1} -> {rev2}, add phone")]
     );
     let ann_bob = vec![("ann".to_string(), None), ("bob".to_string(), None)];
@@ -173,7 +156,7 @@ async fn seed_workflow(url: &str) {
 
     // Down and up again. Stdin is not a terminal: the loss is listed, no question asked.
     assert_eq!(
-        using(&w.run(Phone, &["downgrade"]), url),
+        w.run(Phone, &["downgrade"]).using(url),
         [
             "WARNING: this downgrade (1 revision) destroys data that is not restored by \
              upgrading again:"
@@ -199,7 +182,7 @@ async fn seed_workflow(url: &str) {
         ]
     );
     assert_eq!(
-        using(&w.run(Phone, &["downgrade", "base", "--yes"]), url),
+        w.run(Phone, &["downgrade", "base", "--yes"]).using(url),
         [
             "WARNING: this downgrade goes to base: it reverts every applied revision (1 \
              revision)"
@@ -217,7 +200,7 @@ async fn seed_workflow(url: &str) {
     assert!(w.run(Phone, &["current"]).ok().is_empty());
     assert!(!table_exists(url, "users").await);
     assert_eq!(
-        using(&w.run(Phone, &["upgrade", "head"]), url),
+        w.run(Phone, &["upgrade", "head"]).using(url),
         [
             format!("Running upgrade  -> {rev1}, create users"),
             format!("Running upgrade {rev1} -> {rev2}, add phone"),
@@ -234,7 +217,7 @@ async fn seed_workflow(url: &str) {
 
     // stamp
     assert_eq!(
-        using(&w.run(Phone, &["stamp", &rev1]), url),
+        w.run(Phone, &["stamp", &rev1]).using(url),
         [format!("Running stamp_revision {rev2} -> {rev1}")]
     );
     assert_eq!(w.run(Phone, &["current"]).ok(), std::slice::from_ref(&rev1));
@@ -291,7 +274,7 @@ async fn seed_workflow(url: &str) {
             .any(|l| l.starts_with(&format!("{rev1} -> {rev2} (branchpoint)"))),
         "{history:?}"
     );
-    let ran = using(&w.run(Phone, &["upgrade"]), url);
+    let ran = w.run(Phone, &["upgrade"]).using(url);
     assert_eq!(ran.len(), 3, "{ran:?}");
     let parents = &history[0][..history[0].find(" -> ").unwrap_or(0)];
     assert_eq!(

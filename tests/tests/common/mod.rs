@@ -232,6 +232,23 @@ pub struct Run {
 }
 
 impl Run {
+    /// The stdout lines of a command that writes, after its first line, which must say which
+    /// database it uses and where the URL came from (`--database-url`, the password masked).
+    #[track_caller]
+    pub fn using(&self, url: &str) -> Vec<String> {
+        let mut lines = self.ok();
+        assert!(!lines.is_empty(), "no output: {self:#?}");
+        assert_eq!(
+            lines.remove(0),
+            format!(
+                "Using {} (from --database-url)",
+                strata::testing::redact(url)
+            ),
+            "{self:#?}"
+        );
+        lines
+    }
+
     /// Asserts exit 0 and returns the stdout lines.
     #[track_caller]
     pub fn ok(&self) -> Vec<String> {
