@@ -45,16 +45,11 @@ pub fn render_ops(
     Ok((out, schema))
 }
 
-/// An [`RenderError::Inconsistent`] saying what could not be rendered and why.
-pub(crate) fn inconsistent(what: impl std::fmt::Display) -> RenderError {
-    RenderError::inconsistent(what)
-}
-
 /// The table `name` in `before`, or [`RenderError::Inconsistent`] naming it.
-pub(crate) fn existing_table<'a>(before: &'a Schema, name: &str) -> Result<&'a Table, RenderError> {
-    before
-        .table(name)
-        .ok_or_else(|| inconsistent(format_args!("table `{name}` does not exist at this point")))
+fn existing_table<'a>(before: &'a Schema, name: &str) -> Result<&'a Table, RenderError> {
+    before.table(name).ok_or_else(|| {
+        RenderError::inconsistent(format_args!("table `{name}` does not exist at this point"))
+    })
 }
 
 /// The unmodeled objects as they are once `op` has run.
@@ -75,10 +70,10 @@ fn objects_after(
 fn renamed_after(op: &Op, before: &Schema, from: &str, to: &str) -> Result<Table, RenderError> {
     let mut one = Schema::new();
     one.insert(existing_table(before, from)?.clone());
-    op.apply(&mut one).map_err(inconsistent)?;
-    one.tables
-        .remove(to)
-        .ok_or_else(|| inconsistent(format_args!("table `{to}` disappears in this step")))
+    op.apply(&mut one).map_err(RenderError::inconsistent)?;
+    one.tables.remove(to).ok_or_else(|| {
+        RenderError::inconsistent(format_args!("table `{to}` disappears in this step"))
+    })
 }
 
 /// `base` about the op's table before and after it.
@@ -132,7 +127,7 @@ pub fn render_op(
     match op {
         Op::CreateTable { table } => {
             if before.table(&table.name).is_some() {
-                return Err(inconsistent(format_args!(
+                return Err(RenderError::inconsistent(format_args!(
                     "cannot create table `{}`: it already exists at this point",
                     table.name
                 )));
@@ -146,7 +141,7 @@ pub fn render_op(
         Op::RenameTable { from, to } => {
             let t = existing_table(before, from)?;
             if before.table(to).is_some() {
-                return Err(inconsistent(format_args!(
+                return Err(RenderError::inconsistent(format_args!(
                     "cannot rename table `{from}` to `{to}`: `{to}` already exists"
                 )));
             }
