@@ -1,0 +1,37 @@
+//! Dialect layer: the driver's errors, wrapped so the driver is not part of Strata's API.
+
+use std::fmt;
+
+/// An error from the database driver: a statement the server refused, or a connection that
+/// failed. It prints the driver's message; [`DriverError::code`] is the server's error code.
+/// The driver itself is not part of Strata's API.
+#[derive(Debug)]
+pub struct DriverError(sqlx::Error);
+
+impl DriverError {
+    /// Wraps the driver's error.
+    pub(crate) fn new(e: sqlx::Error) -> DriverError {
+        DriverError(e)
+    }
+
+    /// The server's error code when it refused a statement: PostgreSQL's SQLSTATE (`42P01`),
+    /// SQLite's result code (`1`, `5` for busy). `None` for failures of the connection itself.
+    pub fn code(&self) -> Option<String> {
+        self.0
+            .as_database_error()
+            .and_then(|e| e.code())
+            .map(|c| c.into_owned())
+    }
+}
+
+impl fmt::Display for DriverError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for DriverError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&self.0)
+    }
+}
