@@ -175,11 +175,26 @@ pub(crate) async fn connect_with(
         source: DriverError::new(source),
     };
     let opts: AnyConnectOptions = url_owned.parse().map_err(err)?;
-    let conn = opts
+    let mut conn = opts
         .disable_statement_logging()
         .connect()
         .await
         .map_err(err)?;
+    let dialect = match dialect.server_version_sql() {
+        Some(sql) => {
+            let version: String = sqlx::query_scalar(sql)
+                .fetch_one(&mut conn)
+                .await
+                .map_err(err)?;
+            dialect.for_server(&version).unwrap_or(dialect)
+        }
+        None => dialect,
+    };
+    for sql in dialect.session_sql() {
+        sqlx::Executor::execute(&mut conn, sql.as_str())
+            .await
+            .map_err(err)?;
+    }
     Ok(Db { conn, dialect })
 }
 

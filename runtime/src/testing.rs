@@ -36,13 +36,27 @@ pub fn redact(url: &str) -> String {
 
 /// The dialects the test suites run against: a suite that loops over these runs for a new
 /// dialect once it is added here (with its [`TestDb`] support).
-pub const DIALECTS: [DialectKind; 2] = [DialectKind::Sqlite, DialectKind::Postgres];
+pub const DIALECTS: [DialectKind; 3] = [
+    DialectKind::Sqlite,
+    DialectKind::Postgres,
+    DialectKind::Mysql,
+];
 
 /// The server URL tests use for PostgreSQL (`STRATA_TEST_POSTGRES_URL` overrides it).
 pub fn postgres_server_url() -> String {
     std::env::var("STRATA_TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
+
+/// The server URL tests use for MySQL/MariaDB (`STRATA_TEST_MYSQL_URL` overrides it).
+pub fn mysql_server_url() -> String {
+    std::env::var("STRATA_TEST_MYSQL_URL")
+        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into())
+}
+
+/// How to start the MariaDB server, for failure messages.
+pub const START_MYSQL: &str =
+    "start it with: start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd";
 
 /// How to start the PostgreSQL server, for failure messages.
 pub const START_POSTGRES: &str =
@@ -131,12 +145,35 @@ impl TestDb {
         }
     }
 
+    /// A fresh, empty MySQL/MariaDB database. Panics (failing the test) with the command that
+    /// starts the server when it is unreachable.
+    pub async fn mysql(tag: &str) -> TestDb {
+        let server = mysql_server_url();
+        install_drivers();
+        let mut admin = AnyConnection::connect(&server).await.unwrap_or_else(|e| {
+            panic!("MySQL/MariaDB is not reachable at {server}: {e}\n{START_MYSQL}")
+        });
+        let name = unique_name(tag);
+        admin
+            .execute(format!("CREATE DATABASE `{name}`").as_str())
+            .await
+            .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
+        let _ = admin.close().await;
+        let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
+        TestDb {
+            url: format!("{base}/{name}"),
+            kind: DialectKind::Mysql,
+            name,
+            _dir: None,
+        }
+    }
+
     /// A fresh database of `kind`.
     pub async fn new(kind: DialectKind, tag: &str) -> TestDb {
         match kind {
             DialectKind::Sqlite => TestDb::sqlite(tag),
             DialectKind::Postgres => TestDb::postgres(tag).await,
-            DialectKind::Mysql => panic!("MySQL test databases are not supported yet"),
+            DialectKind::Mysql => TestDb::mysql(tag).await,
         }
     }
 
@@ -154,10 +191,17 @@ fn install_drivers() {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if self.kind != DialectKind::Postgres {
-            return;
-        }
-        let name = self.name.clone();
+        let (server, drop) = match self.kind {
+            DialectKind::Postgres => (
+                postgres_server_url(),
+                format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name),
+            ),
+            DialectKind::Mysql => (
+                mysql_server_url(),
+                format!("DROP DATABASE IF EXISTS `{}`", self.name),
+            ),
+            _ => return,
+        };
         // Drop runs outside any runtime guarantee: use a private one on its own thread.
         let _ = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
@@ -166,12 +210,8 @@ impl Drop for TestDb {
             if let Ok(rt) = rt {
                 rt.block_on(async move {
                     install_drivers();
-                    if let Ok(mut admin) = AnyConnection::connect(&postgres_server_url()).await {
-                        let _ = admin
-                            .execute(
-                                format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str(),
-                            )
-                            .await;
+                    if let Ok(mut admin) = AnyConnection::connect(&server).await {
+                        let _ = admin.execute(drop.as_str()).await;
                     }
                 });
             }

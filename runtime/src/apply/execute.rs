@@ -215,7 +215,7 @@ where
     let Some(first_step) = steps.pop_front() else {
         return Ok(None);
     };
-    if !first_step.transactional {
+    if first_step.runs_outside(dialect) {
         // Runs alone, outside any transaction (CREATE INDEX CONCURRENTLY and friends).
         run(conn, "COMMIT").await.map_err(db_err("committing"))?;
         run_outside(conn, dialect, opts, &first_step, events).await?;
@@ -231,7 +231,7 @@ where
     // The last step ran hand-written SQL and the plan was not asked again yet.
     let mut replan_pending = false;
     while let Some(step) = steps.pop_front() {
-        if !step.transactional || (opts.tx_mode == TxMode::PerMigration && !ran.is_empty()) {
+        if step.runs_outside(dialect) || (opts.tx_mode == TxMode::PerMigration && !ran.is_empty()) {
             steps.push_front(step);
             break;
         }

@@ -68,7 +68,12 @@ pub(super) async fn acquire<E: FnMut(Event)>(
     let mut announced = false;
     loop {
         let row = conn.fetch_one(sql.as_str()).await.map_err(database)?;
-        if row.try_get::<bool, _>(0).map_err(database)? {
+        // A boolean (PostgreSQL) or an integer (MySQL's GET_LOCK: 1 when taken).
+        let taken = match row.try_get::<bool, _>(0) {
+            Ok(b) => b,
+            Err(_) => row.try_get::<i64, _>(0).map_err(database)? == 1,
+        };
+        if taken {
             return Ok(Guard { key: Some(key) });
         }
         let holder = holder(conn, dialect, key).await;

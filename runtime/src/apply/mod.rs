@@ -113,6 +113,15 @@ pub struct PlannedStep {
     pub to_label: String,
 }
 
+impl PlannedStep {
+    /// Whether the step runs outside a transaction, recording its progress statement by
+    /// statement: it says so (`transactional = false`), or it runs statements on a dialect
+    /// whose DDL commits implicitly (MySQL), where a transaction could not undo them anyway.
+    pub(crate) fn runs_outside(&self, dialect: &dyn crate::dialect::Dialect) -> bool {
+        !self.transactional || (!dialect.transactional_ddl() && !self.statements.is_empty())
+    }
+}
+
 /// How steps are grouped into transactions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TxMode {
@@ -332,13 +341,15 @@ pub async fn cancel_running(url: &str, stop: &StopFlag) -> Result<bool, ApplyErr
     let Some(sql) = dialect.cancel_backend_sql(id) else {
         return Ok(false);
     };
+    // PostgreSQL answers `true` when the cancel was sent; MySQL's `KILL QUERY` answers no
+    // row, and fails when there is nothing to cancel.
     let sent = conn
-        .fetch_one(sql.as_str())
+        .fetch_optional(sql.as_str())
         .await
-        .and_then(|r| r.try_get::<String, _>(0))
+        .and_then(|r| r.map(|r| r.try_get::<String, _>(0)).transpose())
         .map_err(db_err("cancelling the running statement"));
     let _ = sqlx::Connection::close(conn).await;
-    Ok(sent? == "true")
+    Ok(sent?.is_none_or(|s| s == "true"))
 }
 
 #[cfg(test)]

@@ -37,7 +37,11 @@ pub(crate) fn script(
             *open = false;
         }
     };
-    for sql in dialect.run_prologue() {
+    for sql in dialect
+        .session_sql()
+        .into_iter()
+        .chain(dialect.run_prologue())
+    {
         let _ = writeln!(out, "{sql};\n");
     }
     if create_bookkeeping {
@@ -47,7 +51,15 @@ pub(crate) fn script(
         }
     }
     for step in steps {
-        if !step.transactional {
+        let outside = step.runs_outside(dialect);
+        if outside && !dialect.transactional_ddl() {
+            commit(&mut out, &mut open, &mut rebuilt);
+            let _ = writeln!(
+                out,
+                "-- {} commits each DDL statement: they run one by one, outside a transaction",
+                dialect.name()
+            );
+        } else if outside {
             commit(&mut out, &mut open, &mut rebuilt);
             let _ = writeln!(out, "-- Not transactional: runs outside a transaction");
         } else {
@@ -67,7 +79,7 @@ pub(crate) fn script(
         );
         let bookkeeping =
             bookkeeping::version_and_log_statements(dialect, step, &now, Duration::ZERO);
-        if step.transactional {
+        if !outside {
             for sql in step.statements.iter().chain(&bookkeeping) {
                 let _ = writeln!(out, "{sql};\n");
             }

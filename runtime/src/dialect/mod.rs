@@ -12,6 +12,8 @@ mod bookkeeping;
 mod catalog;
 mod ddl;
 mod driver;
+#[cfg(feature = "mysql")]
+pub mod mysql;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub(crate) mod sql_text;
@@ -47,7 +49,7 @@ pub enum DialectKind {
     Sqlite,
     /// PostgreSQL.
     Postgres,
-    /// MySQL / MariaDB (not implemented yet).
+    /// MySQL and MariaDB (`mysql://` and `mariadb://` URLs).
     Mysql,
 }
 
@@ -94,7 +96,8 @@ impl DialectKind {
         }
     }
 
-    /// The dialect a database URL points at (`sqlite:...`, `postgres://...`, `mysql://...`).
+    /// The dialect a database URL points at (`sqlite:...`, `postgres://...`, `mysql://...`,
+    /// `mariadb://...`).
     pub fn from_url(url: &str) -> Result<Self, UnknownDialect> {
         let scheme = url.split(':').next().unwrap_or_default();
         scheme.parse().map_err(|_| UnknownDialect(scheme.into()))
@@ -107,6 +110,8 @@ impl DialectKind {
             DialectKind::Sqlite => Ok(&sqlite::Sqlite),
             #[cfg(feature = "postgres")]
             DialectKind::Postgres => Ok(&postgres::Postgres),
+            #[cfg(feature = "mysql")]
+            DialectKind::Mysql => Ok(&mysql::MYSQL),
             #[allow(unreachable_patterns)]
             other => Err(RenderError::DialectNotBuilt(other)),
         }

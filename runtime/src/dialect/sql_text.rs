@@ -126,7 +126,7 @@ fn closes_at_end(s: &str) -> bool {
 }
 
 /// Whether `ty` is an integer or floating type (a default on it reads back as a number).
-#[cfg(feature = "postgres")]
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) fn is_numeric(ty: &SqlType) -> bool {
     matches!(
         ty,
@@ -157,7 +157,7 @@ pub(crate) fn sort_constraints(table: &mut Table) {
 }
 
 /// `expr` with every reference to the column `from` renamed to `to`, as the database rewrites
-/// it: a double-quoted identifier equal to `from`, or an unquoted one equal to it ignoring ASCII
+/// it: a quoted identifier (`"from"`, `` `from` ``) equal to `from`, or an unquoted one equal to it ignoring ASCII
 /// case, becomes `"to"` (quoted, so any name is safe). String literals, function names (an
 /// identifier followed by `(`) and type names after `::` are left alone.
 pub(crate) fn rename_in_expr(expr: &str, from: &str, to: &str) -> String {
@@ -173,8 +173,9 @@ pub(crate) fn rename_in_expr(expr: &str, from: &str, to: &str) -> String {
     };
     while i < chars.len() {
         let c = chars[i];
-        if c == '\'' || c == '"' {
-            // A literal or a quoted identifier, to its closing quote (doubled quotes escape).
+        if c == '\'' || c == '"' || c == '`' {
+            // A literal or a quoted identifier (standard `"x"`, MySQL's `` `x` ``), to its
+            // closing quote (doubled quotes escape).
             let start = i;
             let mut text = String::new();
             i += 1;
@@ -191,7 +192,7 @@ pub(crate) fn rename_in_expr(expr: &str, from: &str, to: &str) -> String {
                 text.push(chars[i]);
                 i += 1;
             }
-            if c == '"' && text == from && !next_is_paren(i) {
+            if c != '\'' && text == from && !next_is_paren(i) {
                 out.push_str(&quoted_to);
             } else {
                 out.extend(&chars[start..i]);

@@ -10,6 +10,27 @@ pub trait Transport: Syntax {
         true
     }
 
+    /// Statements that make this dialect's SQL mean what it says on the session, run right
+    /// after connecting (a failure fails the connection) and written at the top of offline
+    /// scripts. MySQL: the `sql_mode` its string literals and checks assume. Default: none.
+    fn session_sql(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// A query returning the server's version as one text row, when the dialect writes
+    /// differently for different servers ([`Transport::for_server`]). Default: `None`.
+    fn server_version_sql(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// The dialect to speak to a server whose [`Transport::server_version_sql`] returned
+    /// `version` (MySQL: MariaDB or MySQL, and what their version can do); `None` keeps this
+    /// one. Default: `None`.
+    fn for_server(&self, version: &str) -> Option<&'static dyn super::Dialect> {
+        let _ = version;
+        None
+    }
+
     /// Statements to run on the connection BEFORE the migration transaction begins, for settings
     /// that cannot change inside a transaction. SQLite: `PRAGMA foreign_keys = OFF`, so a table
     /// rebuild's `DROP TABLE` neither fails on nor cascades to referencing rows. Default: none.

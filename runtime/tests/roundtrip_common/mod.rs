@@ -197,9 +197,14 @@ impl Live {
             for r in rows {
                 let mut row = BTreeMap::new();
                 for (i, c) in t.columns.iter().enumerate() {
-                    let v: Option<String> = r
-                        .try_get(i)
-                        .map_err(|e| format!("{}.{}: {e}", t.name, c.name))?;
+                    // MySQL sends TEXT values as BLOB-typed text, which decodes as bytes.
+                    let v: Option<String> = match r.try_get(i) {
+                        Ok(v) => v,
+                        Err(e) => r
+                            .try_get::<Option<Vec<u8>>, _>(i)
+                            .map_err(|_| format!("{}.{}: {e}", t.name, c.name))?
+                            .map(|b| String::from_utf8_lossy(&b).into_owned()),
+                    };
                     row.insert(c.name.clone(), v.map(canonical_number));
                 }
                 table_rows.push(row);
@@ -232,6 +237,7 @@ fn text_expr(d: &dyn Dialect, column: &str, ty: &SqlType) -> String {
     match (d.name(), ty) {
         ("postgres", SqlType::Bytes) => format!("encode({q}, 'hex')"),
         (_, SqlType::Bytes) => format!("lower(hex({q}))"),
+        ("mysql", _) => format!("CAST({q} AS CHAR)"),
         _ => format!("CAST({q} AS TEXT)"),
     }
 }

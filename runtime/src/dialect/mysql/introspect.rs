@@ -1,0 +1,687 @@
+//! Dialect: mysql, catalog queries and schema assembly.
+//!
+//! Five `information_schema` queries, whatever the number of tables: tables (with comments),
+//! columns, index columns (`STATISTICS`), foreign-key columns with their actions, and check
+//! constraints. MariaDB and MySQL differ in what they print and are both read here:
+//!
+//! - `COLUMN_DEFAULT`: MariaDB quotes string literals (`'it''s'`, backslash escapes) and
+//!   prints `NULL` for "no default"; MySQL 8 prints the bare text and marks expressions with
+//!   `DEFAULT_GENERATED` in `EXTRA`;
+//! - JSON: MySQL has the type; MariaDB's `JSON` is `LONGTEXT` with a `json_valid(col)` check
+//!   named after the column, read back as `json` without the check;
+//! - integer display widths (`int(11)` on MariaDB, `int` on MySQL 8.0.19+): read by type
+//!   name; `tinyint(1)` is a boolean on both;
+//! - CHECK constraints: MariaDB's `CHECK_CONSTRAINTS` has `TABLE_NAME`, MySQL's has not (it
+//!   is joined through `TABLE_CONSTRAINTS`); MySQL before 8.0.16 has no checks at all.
+//!
+//! What the neutral schema cannot hold is left out, so a diff never drops it: prefix,
+//! descending, functional, `FULLTEXT` and `SPATIAL` indexes, and the index the server made
+//! for a foreign key (named after it). Triggers, views and generated expressions need no
+//! record: `ALTER TABLE` keeps them.
+
+use std::collections::BTreeMap;
+
+use super::render::is_current_timestamp;
+use super::{Flavor, Mysql};
+use crate::dialect::catalog::{expect_results, CatalogRow, CatalogValues};
+use crate::dialect::catalog::{IntrospectError, IntrospectOptions};
+use crate::dialect::sql_text::{bool_default, is_numeric, number, sort_constraints};
+use crate::dialect::Syntax;
+use crate::schema::{
+    Check, Column, ColumnDefault, ForeignKey, Index, PrimaryKey, ReferentialAction, Schema,
+    SqlType, Table, Unique,
+};
+
+const QUERY_NAMES: [&str; 5] = ["tables", "columns", "indexes", "foreign keys", "checks"];
+
+/// The name MySQL gives every primary key.
+pub(super) const PRIMARY: &str = "PRIMARY";
+
+fn schema_of(d: &Mysql, opts: &IntrospectOptions) -> String {
+    opts.schema
+        .as_deref()
+        .map_or_else(|| "DATABASE()".to_string(), |s| d.quote_str(s))
+}
+
+pub(super) fn catalog_queries(d: &Mysql, opts: &IntrospectOptions) -> Vec<String> {
+    let db = schema_of(d, opts);
+    let checks = if !d.server.checks {
+        "SELECT '' AS table_name, '' AS name, '' AS clause FROM DUAL WHERE FALSE".to_string()
+    } else {
+        let same_table = if d.server.flavor == Flavor::MariaDb {
+            " AND cc.TABLE_NAME = tc.TABLE_NAME"
+        } else {
+            ""
+        };
+        format!(
+            "SELECT tc.TABLE_NAME AS table_name, tc.CONSTRAINT_NAME AS name, \
+             cc.CHECK_CLAUSE AS clause \
+             FROM information_schema.TABLE_CONSTRAINTS tc \
+             JOIN information_schema.CHECK_CONSTRAINTS cc \
+               ON cc.CONSTRAINT_SCHEMA = tc.CONSTRAINT_SCHEMA \
+              AND cc.CONSTRAINT_NAME = tc.CONSTRAINT_NAME{same_table} \
+             WHERE tc.TABLE_SCHEMA = {db} AND tc.CONSTRAINT_TYPE = 'CHECK' \
+             ORDER BY tc.TABLE_NAME, tc.CONSTRAINT_NAME"
+        )
+    };
+    vec![
+        format!(
+            "SELECT TABLE_NAME AS name, TABLE_COMMENT AS comment \
+             FROM information_schema.TABLES \
+             WHERE TABLE_SCHEMA = {db} AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME"
+        ),
+        format!(
+            "SELECT c.TABLE_NAME AS table_name, c.COLUMN_NAME AS name, c.COLUMN_TYPE AS col_type, \
+             c.IS_NULLABLE AS nullable, c.COLUMN_DEFAULT AS dflt, c.EXTRA AS extra, \
+             c.COLUMN_COMMENT AS comment \
+             FROM information_schema.COLUMNS c \
+             JOIN information_schema.TABLES t \
+               ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME \
+             WHERE c.TABLE_SCHEMA = {db} AND t.TABLE_TYPE = 'BASE TABLE' \
+             ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION"
+        ),
+        format!(
+            "SELECT TABLE_NAME AS table_name, INDEX_NAME AS name, \
+             CAST(NON_UNIQUE AS SIGNED) AS non_unique, CAST(SEQ_IN_INDEX AS SIGNED) AS seq, \
+             COLUMN_NAME AS col, CAST(SUB_PART AS SIGNED) AS sub_part, INDEX_TYPE AS kind, \
+             COLLATION AS collation \
+             FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = {db} \
+             ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX"
+        ),
+        format!(
+            "SELECT k.TABLE_NAME AS table_name, k.CONSTRAINT_NAME AS name, \
+             k.COLUMN_NAME AS col, k.REFERENCED_TABLE_NAME AS ref_table, \
+             k.REFERENCED_COLUMN_NAME AS ref_col, rc.UPDATE_RULE AS on_update, \
+             rc.DELETE_RULE AS on_delete \
+             FROM information_schema.KEY_COLUMN_USAGE k \
+             JOIN information_schema.REFERENTIAL_CONSTRAINTS rc \
+               ON rc.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND rc.TABLE_NAME = k.TABLE_NAME \
+              AND rc.CONSTRAINT_NAME = k.CONSTRAINT_NAME \
+             WHERE k.TABLE_SCHEMA = {db} AND k.REFERENCED_TABLE_NAME IS NOT NULL \
+             ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION"
+        ),
+        checks,
+    ]
+}
+
+/// An index's rows gathered.
+struct RawIndex {
+    table: String,
+    name: String,
+    unique: bool,
+    /// Something the neutral schema cannot describe: a prefix, a descending or functional
+    /// part, a FULLTEXT or SPATIAL index.
+    special: bool,
+    columns: Vec<String>,
+}
+
+pub(super) fn assemble(
+    d: &Mysql,
+    results: Vec<Vec<CatalogValues>>,
+    _opts: &IntrospectOptions,
+) -> Result<Schema, IntrospectError> {
+    let results = expect_results(results, QUERY_NAMES.len())?;
+    let [tables, columns, indexes, fks, checks]: [Vec<CatalogValues>; 5] = results
+        .try_into()
+        .map_err(|_| IntrospectError::Decode("wrong number of catalog results".into()))?;
+
+    let mut by_name: BTreeMap<String, Table> = BTreeMap::new();
+    for row in &tables {
+        let r = CatalogRow::new(QUERY_NAMES[0], row);
+        let name = r.text("name")?;
+        by_name.insert(
+            name.clone(),
+            Table {
+                name,
+                comment: r.opt_text("comment")?.filter(|c| !c.is_empty()),
+                ..Table::default()
+            },
+        );
+    }
+
+    for row in &columns {
+        let r = CatalogRow::new(QUERY_NAMES[1], row);
+        let Some(table) = by_name.get_mut(&r.text("table_name")?) else {
+            continue;
+        };
+        let ty = parse_mysql_type(&r.text("col_type")?);
+        let extra = r
+            .opt_text("extra")?
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let generated = extra.contains("generated") && !extra.contains("default_generated");
+        let default = match r.opt_text("dflt")? {
+            _ if generated => None,
+            Some(text) => parse_default(d, &text, &ty, extra.contains("default_generated")),
+            None => None,
+        };
+        table.columns.push(Column {
+            nullable: r.text("nullable")?.eq_ignore_ascii_case("YES"),
+            default,
+            autoincrement: extra.contains("auto_increment"),
+            comment: r.opt_text("comment")?.filter(|c| !c.is_empty()),
+            ..Column::new(r.text("name")?, ty)
+        });
+    }
+
+    for row in &checks {
+        let r = CatalogRow::new(QUERY_NAMES[4], row);
+        let Some(table) = by_name.get_mut(&r.text("table_name")?) else {
+            continue;
+        };
+        let name = r.text("name")?;
+        let clause = r.text("clause")?;
+        // MariaDB's JSON: a LONGTEXT column with `json_valid(col)` named after it.
+        if let Some(col) = table.columns.iter_mut().find(|c| c.name == name) {
+            let plain = clause.replace('`', "");
+            if plain.eq_ignore_ascii_case(&format!("json_valid({name})"))
+                && matches!(&col.ty, SqlType::Custom(t) if t == "longtext")
+            {
+                col.ty = SqlType::Json;
+                continue;
+            }
+        }
+        table.checks.push(Check {
+            name,
+            expr: clause.trim().to_string(),
+        });
+    }
+
+    let mut raw_fks: Vec<(String, ForeignKey)> = Vec::new();
+    for row in &fks {
+        let r = CatalogRow::new(QUERY_NAMES[3], row);
+        let table = r.text("table_name")?;
+        let name = r.text("name")?;
+        let same = raw_fks
+            .last()
+            .is_some_and(|(t, fk)| *t == table && fk.name == name);
+        if !same {
+            let action = |what: &str, rule: Option<String>| {
+                let rule = rule.unwrap_or_default();
+                referential_action(&rule).ok_or_else(|| {
+                    IntrospectError::Decode(format!(
+                        "table `{table}`, foreign key `{name}`: unknown ON {what} rule `{rule}`"
+                    ))
+                })
+            };
+            let fk = ForeignKey {
+                name: name.clone(),
+                columns: Vec::new(),
+                ref_table: r.text("ref_table")?,
+                ref_columns: Vec::new(),
+                on_delete: action("DELETE", r.opt_text("on_delete")?)?,
+                on_update: action("UPDATE", r.opt_text("on_update")?)?,
+            };
+            raw_fks.push((table.clone(), fk));
+        }
+        if let Some((_, fk)) = raw_fks.last_mut() {
+            fk.columns.push(r.text("col")?);
+            fk.ref_columns.extend(r.opt_text("ref_col")?);
+        }
+    }
+    for (table, fk) in raw_fks {
+        if let Some(t) = by_name.get_mut(&table) {
+            t.foreign_keys.push(fk);
+        }
+    }
+
+    let mut raw_ix: Vec<RawIndex> = Vec::new();
+    for row in &indexes {
+        let r = CatalogRow::new(QUERY_NAMES[2], row);
+        let table = r.text("table_name")?;
+        let name = r.text("name")?;
+        let same = raw_ix
+            .last()
+            .is_some_and(|ix| ix.table == table && ix.name == name);
+        if !same {
+            let kind = r.opt_text("kind")?.unwrap_or_default();
+            raw_ix.push(RawIndex {
+                table,
+                name,
+                unique: r.int("non_unique")? == 0,
+                special: !kind.eq_ignore_ascii_case("BTREE"),
+                columns: Vec::new(),
+            });
+        }
+        let Some(ix) = raw_ix.last_mut() else {
+            continue;
+        };
+        let descending = r.opt_text("collation")?.as_deref() == Some("D");
+        match r.opt_text("col")? {
+            Some(col) if r.opt_int("sub_part")?.is_none() && !descending => ix.columns.push(col),
+            _ => ix.special = true,
+        }
+    }
+    for ix in raw_ix {
+        let Some(table) = by_name.get_mut(&ix.table) else {
+            continue;
+        };
+        if ix.special {
+            continue;
+        }
+        if ix.name == PRIMARY {
+            table.primary_key = Some(PrimaryKey {
+                name: PRIMARY.into(),
+                columns: ix.columns,
+            });
+        } else if ix.unique {
+            table.uniques.push(Unique {
+                name: ix.name,
+                columns: ix.columns,
+            });
+        } else if !table.foreign_keys.iter().any(|fk| fk.name == ix.name) {
+            table.indexes.push(Index {
+                name: ix.name,
+                columns: ix.columns,
+                unique: false,
+            });
+        }
+    }
+
+    let mut schema = Schema::new();
+    for (_, mut table) in by_name {
+        sort_constraints(&mut table);
+        schema.insert(table);
+    }
+    Ok(schema)
+}
+
+/// `NO ACTION` and `RESTRICT` are the same on InnoDB (both check at once), and MariaDB reports
+/// an unspecified action as `RESTRICT`: both read as `NO ACTION`.
+fn referential_action(rule: &str) -> Option<ReferentialAction> {
+    Some(match rule.to_ascii_uppercase().as_str() {
+        "NO ACTION" | "RESTRICT" | "" => ReferentialAction::NoAction,
+        "CASCADE" => ReferentialAction::Cascade,
+        "SET NULL" => ReferentialAction::SetNull,
+        "SET DEFAULT" => ReferentialAction::SetDefault,
+        _ => return None,
+    })
+}
+
+/// A type as `COLUMN_TYPE` spells it (or a model's custom type), as a neutral type:
+/// `tinyint(1)`/`bool` boolean, integer types whatever their display width, `float` real,
+/// `double` double, `decimal(p,s)`, `varchar(n)`, `text`, `blob`, `date`, `time(6)` time,
+/// `datetime(6)` timestamp, `char(36)` uuid, `json`. Anything else is custom, lower-cased
+/// (verbatim when it holds quotes: `enum('A','b')`).
+pub(super) fn parse_mysql_type(spelled: &str) -> SqlType {
+    let verbatim = spelled.trim();
+    if verbatim.contains('\'') {
+        return SqlType::Custom(verbatim.to_string());
+    }
+    let lower = verbatim
+        .to_ascii_lowercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let (head, args) = match lower.find('(') {
+        Some(i) if lower.ends_with(')') => {
+            (lower[..i].trim(), Some(&lower[i + 1..lower.len() - 1]))
+        }
+        _ => (lower.as_str(), None),
+    };
+    let nums: Vec<u32> = args
+        .map(|a| a.split(',').filter_map(|p| p.trim().parse().ok()).collect())
+        .unwrap_or_default();
+    match (head, nums.as_slice()) {
+        ("tinyint", [1]) | ("bool" | "boolean", []) => SqlType::Boolean,
+        ("smallint", [] | [_]) => SqlType::SmallInt,
+        ("int" | "integer", [] | [_]) => SqlType::Integer,
+        ("bigint", [] | [_]) => SqlType::BigInt,
+        ("float", []) | ("real", []) => SqlType::Real,
+        ("float", [p]) if *p <= 24 => SqlType::Real,
+        ("float", [_]) | ("double" | "double precision", []) => SqlType::Double,
+        ("decimal" | "numeric" | "dec" | "fixed", [p]) => SqlType::Decimal {
+            precision: Some(*p),
+            scale: Some(0),
+        },
+        ("decimal" | "numeric" | "dec" | "fixed", [p, s]) => SqlType::Decimal {
+            precision: Some(*p),
+            scale: Some(*s),
+        },
+        ("varchar", [n]) => SqlType::Varchar(*n),
+        ("text", []) => SqlType::Text,
+        ("blob", []) => SqlType::Bytes,
+        ("date", []) => SqlType::Date,
+        ("time", [6]) => SqlType::Time,
+        ("datetime", [6]) => SqlType::Timestamp,
+        ("char", [36]) => SqlType::Uuid,
+        ("json", []) => SqlType::Json,
+        _ => SqlType::Custom(lower),
+    }
+}
+
+/// A MariaDB string literal as `COLUMN_DEFAULT` prints it (`'it''s'`, `'a\\b'`), unescaped;
+/// `None` unless `s` is exactly one literal.
+fn mariadb_literal(s: &str) -> Option<String> {
+    let body = s.strip_prefix('\'')?.strip_suffix('\'')?;
+    let mut out = String::with_capacity(body.len());
+    let mut chars = body.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => match chars.next() {
+                Some('\'') => out.push('\''),
+                _ => return None,
+            },
+            '\\' => match chars.next()? {
+                'n' => out.push('\n'),
+                't' => out.push('\t'),
+                'r' => out.push('\r'),
+                '0' => out.push('\0'),
+                'Z' => out.push('\u{1a}'),
+                'b' => out.push('\u{8}'),
+                other => out.push(other),
+            },
+            c => out.push(c),
+        }
+    }
+    Some(out)
+}
+
+/// A literal default's value on a column of type `ty`: a number on a numeric column (a
+/// boolean on a boolean one), else the text.
+fn literal_default(text: String, ty: &SqlType) -> ColumnDefault {
+    if is_numeric(ty) || *ty == SqlType::Boolean {
+        if let Some(n) = number(&text) {
+            return bool_default(ty, n);
+        }
+    }
+    ColumnDefault::Str(text)
+}
+
+/// A default as `COLUMN_DEFAULT` prints it, on MariaDB (literals quoted, `NULL` for none,
+/// expressions bare) or MySQL 8 (literals bare, expressions flagged `DEFAULT_GENERATED`).
+fn parse_default(
+    d: &Mysql,
+    text: &str,
+    ty: &SqlType,
+    generated_default: bool,
+) -> Option<ColumnDefault> {
+    let t = text.trim();
+    if is_current_timestamp(t) {
+        return Some(ColumnDefault::Sql {
+            sql: "CURRENT_TIMESTAMP".into(),
+        });
+    }
+    let mariadb = d.server.flavor != Flavor::MySql;
+    if mariadb {
+        if t.eq_ignore_ascii_case("null") {
+            return None;
+        }
+        if let Some(s) = mariadb_literal(t) {
+            return Some(literal_default(s, ty));
+        }
+        if let Some(n) = number(t) {
+            return Some(bool_default(ty, n));
+        }
+        return Some(ColumnDefault::Sql {
+            sql: crate::dialect::sql_text::strip_outer_parens(t).to_string(),
+        });
+    }
+    if generated_default {
+        let inner = crate::dialect::sql_text::strip_outer_parens(t);
+        // MySQL 8 keeps a literal given to a TEXT/BLOB column as the expression `('x')`,
+        // printed with its character set: `_utf8mb4\'x\'`.
+        let unprefixed = inner
+            .strip_prefix("_utf8mb4")
+            .or_else(|| inner.strip_prefix("_utf8mb3"))
+            .map(|s| s.replace("\\'", "'"));
+        if let Some(s) = unprefixed.as_deref().and_then(mariadb_literal) {
+            return Some(literal_default(s, ty));
+        }
+        return Some(ColumnDefault::Sql {
+            sql: inner.to_string(),
+        });
+    }
+    Some(literal_default(t.to_string(), ty))
+}
+
+/// Rewrites a model-built schema into what introspecting MySQL yields:
+///
+/// - custom types are re-read as `COLUMN_TYPE` spells them (`int` is `integer`, `tinyint(1)` a
+///   boolean, others lower-cased); `timestamptz` is `timestamp` (both are `DATETIME(6)`);
+///   `numeric(P)` is `numeric(P,0)`;
+/// - the primary key is named `PRIMARY` and its columns are NOT NULL;
+/// - a unique index is a unique constraint (MySQL has one kind of unique key);
+/// - `RESTRICT` is `NO ACTION` (the same on InnoDB);
+/// - defaults: `now()` and the other spellings of `CURRENT_TIMESTAMP` are `CURRENT_TIMESTAMP`,
+///   a numeric string on a numeric column is the number, an integer on a boolean column the
+///   boolean, a boolean on a numeric column the integer; an autoincrement column (integer
+///   types only) has none;
+/// - an empty comment is no comment;
+/// - constraint and index lists are sorted by name.
+pub(super) fn normalize(schema: &mut Schema) {
+    let tables = std::mem::take(&mut schema.tables);
+    for (_, mut table) in tables {
+        let pk_cols: Vec<String> = table
+            .primary_key
+            .as_ref()
+            .map(|p| p.columns.clone())
+            .unwrap_or_default();
+        for col in &mut table.columns {
+            col.ty = match std::mem::replace(&mut col.ty, SqlType::Text) {
+                SqlType::Custom(s) => parse_mysql_type(&s),
+                SqlType::TimestampTz => SqlType::Timestamp,
+                SqlType::Decimal {
+                    precision: Some(p),
+                    scale: None,
+                } => SqlType::Decimal {
+                    precision: Some(p),
+                    scale: Some(0),
+                },
+                ty => ty,
+            };
+            if pk_cols.contains(&col.name) {
+                col.nullable = false;
+            }
+            col.default = match col.default.take() {
+                Some(ColumnDefault::Sql { sql }) if is_current_timestamp(&sql) => {
+                    Some(ColumnDefault::Sql {
+                        sql: "CURRENT_TIMESTAMP".into(),
+                    })
+                }
+                Some(ColumnDefault::Sql { sql }) => {
+                    let inner = crate::dialect::sql_text::strip_outer_parens(&sql);
+                    match number(inner) {
+                        Some(n) => Some(bool_default(&col.ty, n)),
+                        None => Some(ColumnDefault::Sql {
+                            sql: pipes_to_concat(inner).unwrap_or(sql),
+                        }),
+                    }
+                }
+                Some(ColumnDefault::Str(s)) => Some(literal_default(s, &col.ty)),
+                Some(ColumnDefault::Bool(b)) if col.ty != SqlType::Boolean => {
+                    Some(ColumnDefault::Int(i64::from(b)))
+                }
+                Some(d) => Some(bool_default(&col.ty, d)),
+                None => None,
+            };
+            if !matches!(
+                col.ty,
+                SqlType::SmallInt | SqlType::Integer | SqlType::BigInt
+            ) {
+                col.autoincrement = false;
+            }
+            if col.autoincrement {
+                col.default = None;
+            }
+            if col.comment.as_deref() == Some("") {
+                col.comment = None;
+            }
+        }
+        if table.comment.as_deref() == Some("") {
+            table.comment = None;
+        }
+        if let Some(pk) = &mut table.primary_key {
+            pk.name = PRIMARY.into();
+        }
+        let indexes = std::mem::take(&mut table.indexes);
+        for ix in indexes {
+            if ix.unique {
+                table.uniques.push(Unique {
+                    name: ix.name,
+                    columns: ix.columns,
+                });
+            } else {
+                table.indexes.push(ix);
+            }
+        }
+        for fk in &mut table.foreign_keys {
+            for a in [&mut fk.on_delete, &mut fk.on_update] {
+                if *a == ReferentialAction::Restrict {
+                    *a = ReferentialAction::NoAction;
+                }
+            }
+        }
+        sort_constraints(&mut table);
+        schema.insert(table);
+    }
+}
+
+/// `a || b || c` as the server stores it under `PIPES_AS_CONCAT` (the session's mode):
+/// `concat(a,b,c)`; `None` when `sql` has no `||` outside quotes and parentheses.
+fn pipes_to_concat(sql: &str) -> Option<String> {
+    let mut parts = Vec::new();
+    let mut depth = 0i32;
+    let mut quote: Option<char> = None;
+    let mut start = 0;
+    let bytes: Vec<char> = sql.chars().collect();
+    let mut i = 0;
+    let mut byte_at = Vec::with_capacity(bytes.len() + 1);
+    let mut acc = 0;
+    for c in &bytes {
+        byte_at.push(acc);
+        acc += c.len_utf8();
+    }
+    byte_at.push(acc);
+    while i < bytes.len() {
+        let c = bytes[i];
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None => match c {
+                '\'' | '"' | '`' => quote = Some(c),
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                '|' if depth == 0 && bytes.get(i + 1) == Some(&'|') => {
+                    parts.push(sql[byte_at[start]..byte_at[i]].trim());
+                    i += 1;
+                    start = i + 1;
+                }
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    parts.push(sql[byte_at[start]..].trim());
+    Some(format!("concat({})", parts.join(",")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{MARIADB, MYSQL8};
+    use super::*;
+
+    #[test]
+    fn pipes_are_concat() {
+        assert_eq!(
+            pipes_to_concat("'n/' || 'a'"),
+            Some("concat('n/','a')".into())
+        );
+        assert_eq!(
+            pipes_to_concat("a || (b || 'x||y')"),
+            Some("concat(a,(b || 'x||y'))".into())
+        );
+        assert_eq!(pipes_to_concat("'a||b'"), None);
+    }
+
+    #[test]
+    fn column_types() {
+        for (s, t) in [
+            ("int(11)", SqlType::Integer),
+            ("int", SqlType::Integer),
+            ("tinyint(1)", SqlType::Boolean),
+            ("smallint(6)", SqlType::SmallInt),
+            ("bigint(20)", SqlType::BigInt),
+            ("float", SqlType::Real),
+            ("double", SqlType::Double),
+            (
+                "decimal(10,2)",
+                SqlType::Decimal {
+                    precision: Some(10),
+                    scale: Some(2),
+                },
+            ),
+            ("varchar(255)", SqlType::Varchar(255)),
+            ("datetime(6)", SqlType::Timestamp),
+            ("time(6)", SqlType::Time),
+            ("char(36)", SqlType::Uuid),
+            ("longtext", SqlType::Custom("longtext".into())),
+            ("datetime", SqlType::Custom("datetime".into())),
+            (
+                "int(10) unsigned",
+                SqlType::Custom("int(10) unsigned".into()),
+            ),
+            ("enum('A','b')", SqlType::Custom("enum('A','b')".into())),
+        ] {
+            assert_eq!(parse_mysql_type(s), t, "{s}");
+        }
+    }
+
+    #[test]
+    fn defaults_on_both_servers() {
+        let text = SqlType::Varchar(10);
+        let int = SqlType::Integer;
+        let m = &MARIADB;
+        assert_eq!(parse_default(m, "NULL", &text, false), None);
+        assert_eq!(
+            parse_default(m, "'NULL'", &text, false),
+            Some(ColumnDefault::Str("NULL".into()))
+        );
+        assert_eq!(
+            parse_default(m, r"'it''s a\\b'", &text, false),
+            Some(ColumnDefault::Str(r"it's a\b".into()))
+        );
+        assert_eq!(
+            parse_default(m, "42", &int, false),
+            Some(ColumnDefault::Int(42))
+        );
+        assert_eq!(
+            parse_default(m, "1", &SqlType::Boolean, false),
+            Some(ColumnDefault::Bool(true))
+        );
+        assert_eq!(
+            parse_default(m, "current_timestamp(6)", &SqlType::Timestamp, false),
+            Some(ColumnDefault::Sql {
+                sql: "CURRENT_TIMESTAMP".into()
+            })
+        );
+        assert_eq!(
+            parse_default(m, "(1 + 2)", &int, false),
+            Some(ColumnDefault::Sql {
+                sql: "1 + 2".into()
+            })
+        );
+        let y = &MYSQL8;
+        assert_eq!(
+            parse_default(y, "it's", &text, false),
+            Some(ColumnDefault::Str("it's".into()))
+        );
+        assert_eq!(
+            parse_default(y, "42", &int, false),
+            Some(ColumnDefault::Int(42))
+        );
+        assert_eq!(
+            parse_default(y, "_utf8mb4\\'x\\'", &SqlType::Text, true),
+            Some(ColumnDefault::Str("x".into()))
+        );
+        assert_eq!(
+            parse_default(y, "CURRENT_TIMESTAMP(6)", &SqlType::Timestamp, true),
+            Some(ColumnDefault::Sql {
+                sql: "CURRENT_TIMESTAMP".into()
+            })
+        );
+    }
+}
