@@ -92,6 +92,17 @@ pub enum Error {
         /// Why.
         source: crate::dialect::RenderError,
     },
+    /// A revision left partially applied (MySQL) that cannot be continued safely; nothing was
+    /// run.
+    #[error("revision {revision} ({}) is partially applied and cannot be continued: {reason}; nothing was run", path.display())]
+    PartialRevision {
+        /// The revision.
+        revision: String,
+        /// Its file.
+        path: std::path::PathBuf,
+        /// Why, and what to do.
+        reason: String,
+    },
     /// A revision's upgrade does not replay on the schema the revisions before it build
     /// (offline, without a database).
     #[error("revision {revision} ({}) does not replay: {source}", path.display())]

@@ -13,6 +13,7 @@
 //! ```
 
 mod losses;
+mod partial;
 
 pub use losses::{Count, DowngradeLosses, Loss};
 
@@ -23,8 +24,8 @@ use std::time::Duration;
 use sqlx::AnyConnection;
 
 use crate::apply::{
-    self, bookkeeping, Event, ExecuteOptions, Interruption, OnInterrupted, PlannedStep, StepKind,
-    StopFlag, TxMode, LOCK_KEY,
+    self, bookkeeping, Event, ExecuteOptions, Interruption, OnInterrupted, Partial, PlannedStep,
+    StepKind, StopFlag, TxMode, LOCK_KEY,
 };
 use crate::config::Settings;
 use crate::db::{self, Db, DriverError};
@@ -345,48 +346,76 @@ impl Migrator {
         // The steps are computed once, from the rows read under the lock; later transactions
         // (one per migration) only drop the steps already done, so `-1` never walks twice.
         let mut computed: Option<Vec<graph::Step>> = None;
+        // Whether a downgrade reversed a revision left partially applied; with a relative
+        // target (`-1`) that was the step asked for.
+        let mut reversed_partial = false;
+        let relative = target.starts_with('-');
         let iopts = self.introspect_options();
-        let planner =
-            async |conn: &mut AnyConnection, heads: &[String]| -> Result<Vec<PlannedStep>, Error> {
-                let steps = match &computed {
-                    Some(steps) => {
-                        let applied = self.graph.applied(heads)?;
-                        steps
-                            .iter()
-                            .filter(|s| match s.direction {
-                                graph::Direction::Up => !applied.contains(&s.revision),
-                                graph::Direction::Down => applied.contains(&s.revision),
-                            })
-                            .cloned()
-                            .collect()
+        let planner = async |conn: &mut AnyConnection,
+                             heads: &[String]|
+               -> Result<Vec<PlannedStep>, Error> {
+            if reversed_partial && relative {
+                return Ok(Vec::new());
+            }
+            // A revision left partially applied (MySQL): continue it when the run goes
+            // its way (the executor refuses otherwise).
+            if !dialect.transactional_ddl() && computed.is_none() {
+                let records = bookkeeping::read_interrupted(conn, dialect).await?;
+                if let [record] = records.as_slice() {
+                    let first = match direction {
+                        graph::Direction::Up => self.graph.upgrade_steps(heads, target),
+                        graph::Direction::Down => self.graph.downgrade_steps(heads, target),
                     }
-                    None => {
-                        self.check_files(conn, dialect, heads, opts.allow_changed)
-                            .await?;
-                        let steps = match direction {
-                            graph::Direction::Up => self.graph.upgrade_steps(heads, target)?,
-                            graph::Direction::Down => self.graph.downgrade_steps(heads, target)?,
-                        };
-                        // Every revision's downgrade must exist before the first one runs
-                        // (planning may stop early at a hand-written `sql` step, to re-plan).
-                        for s in steps
-                            .iter()
-                            .filter(|s| s.direction == graph::Direction::Down)
-                        {
-                            self.script(&s.revision)?.downgrade_ops()?;
-                        }
-                        computed = Some(steps.clone());
-                        steps
+                    .ok()
+                    .and_then(|s| s.into_iter().next());
+                    let live = introspect::introspect(conn, dialect, &iopts).await?.schema;
+                    let step =
+                        self.partial_step(dialect, &live, record, direction, first.as_ref())?;
+                    if let Some(step) = step {
+                        reversed_partial = matches!(step.partial, Some(Partial::Reverse { .. }));
+                        return Ok(vec![step]);
                     }
-                };
-                if steps.is_empty() {
-                    return Ok(Vec::new());
                 }
-                let schema = introspect::introspect(conn, dialect, &iopts).await?.schema;
-                // Online, rendering stops after a step with hand-written SQL: the executor
-                // asks again once it ran, and the rest is rendered from the live schema.
-                self.plan_steps(dialect, &steps, schema, true)
+            }
+            let steps = match &computed {
+                Some(steps) => {
+                    let applied = self.graph.applied(heads)?;
+                    steps
+                        .iter()
+                        .filter(|s| match s.direction {
+                            graph::Direction::Up => !applied.contains(&s.revision),
+                            graph::Direction::Down => applied.contains(&s.revision),
+                        })
+                        .cloned()
+                        .collect()
+                }
+                None => {
+                    self.check_files(conn, dialect, heads, opts.allow_changed)
+                        .await?;
+                    let steps = match direction {
+                        graph::Direction::Up => self.graph.upgrade_steps(heads, target)?,
+                        graph::Direction::Down => self.graph.downgrade_steps(heads, target)?,
+                    };
+                    // Every revision's downgrade must exist before the first one runs
+                    // (planning may stop early at a hand-written `sql` step, to re-plan).
+                    for s in steps
+                        .iter()
+                        .filter(|s| s.direction == graph::Direction::Down)
+                    {
+                        self.script(&s.revision)?.downgrade_ops()?;
+                    }
+                    computed = Some(steps.clone());
+                    steps
+                }
             };
+            if steps.is_empty() {
+                return Ok(Vec::new());
+            }
+            let schema = introspect::introspect(conn, dialect, &iopts).await?.schema;
+            // Online, rendering stops after a step with hand-written SQL: the executor
+            // asks again once it ran, and the rest is rendered from the live schema.
+            self.plan_steps(dialect, &steps, schema, true)
+        };
         let result = apply::execute(&mut db.conn, dialect, exec, planner, &mut events).await;
         match result {
             Err(Error::Apply(apply::ApplyError::Interrupted(records))) => {
@@ -404,6 +433,20 @@ impl Migrator {
         let mut records = bookkeeping::read_interrupted(&mut db.conn, dialect).await?;
         if records.is_empty() {
             return Ok(records);
+        }
+        // Where a statement can take effect after its client died (MySQL), the record is
+        // checked against the live schema.
+        if records.iter().any(|r| r.resumable) {
+            let live = introspect::introspect(&mut db.conn, dialect, &self.introspect_options())
+                .await?
+                .schema;
+            for r in records.iter_mut().filter(|r| r.resumable) {
+                if let (Some(done), Some((_, total))) =
+                    (self.reconcile(dialect, &live, r), r.progress)
+                {
+                    r.progress = Some((done, total));
+                }
+            }
         }
         // Read without the lock: a record may belong to a migrator running right now.
         let running = apply::lock_is_held(&mut db.conn, dialect, LOCK_KEY)
@@ -567,6 +610,7 @@ impl Migrator {
                         atomic: Vec::new(),
                         rebuilt_tables: Vec::new(),
                         replan_after: false,
+                        partial: None,
                         from_label: recorded
                             .get(rev)
                             .map_or_else(|| "(none)".to_string(), |s| short(s)),
@@ -641,6 +685,7 @@ impl Migrator {
                 atomic,
                 rebuilt_tables,
                 replan_after,
+                partial: None,
                 from_label,
                 to_label,
             });
@@ -721,6 +766,7 @@ impl Migrator {
             atomic: Vec::new(),
             rebuilt_tables: Vec::new(),
             replan_after: false,
+            partial: None,
             from_label: label_or_empty(heads),
             to_label: label_or_empty(&after),
         });

@@ -524,6 +524,7 @@ fn step(revision: &str, statements: &[&str], add: &[&str], remove: &[&str]) -> P
         atomic: Vec::new(),
         rebuilt_tables: Vec::new(),
         replan_after: false,
+        partial: None,
         from_label: remove.join(", "),
         to_label: add.join(", "),
     }

@@ -260,6 +260,13 @@ pub struct Interruption {
     /// the migration lock and cannot tell (SQLite has no lock spanning a step outside a
     /// transaction; on PostgreSQL, someone holds the advisory lock).
     pub may_be_running: bool,
+    /// Whether the record can be continued: on a dialect whose DDL commits statement by
+    /// statement (MySQL), each statement either took effect or did not, so the revision is
+    /// partially applied at a known statement; `upgrade` resumes it and `downgrade` reverses
+    /// what ran.
+    pub resumable: bool,
+    /// The SHA-256 of the revision's file when the step started: resuming requires the same.
+    pub checksum: Option<String>,
 }
 
 impl Interruption {
@@ -272,6 +279,9 @@ impl Interruption {
 
     /// What happened, in one sentence or two.
     pub fn describe(&self) -> String {
+        if self.resumable {
+            return self.describe_partial();
+        }
         let mut out = format!(
             "the {} of revision {} ({}) started at {} and did not finish{}: it runs outside a \
              transaction (transactional = false), so part of it may have taken effect",
@@ -306,6 +316,34 @@ impl Interruption {
         out
     }
 
+    /// [`Interruption::describe`] for a record that can be continued: `R partially applied:
+    /// k of n statements`.
+    fn describe_partial(&self) -> String {
+        let what = match self.kind {
+            StepKind::Down => format!("the downgrade of revision {}", self.revision),
+            _ => format!("revision {}", self.revision),
+        };
+        let mut out = format!("{what} ({}) is partially applied", self.message);
+        match self.progress {
+            Some((done, total)) if done >= total => out.push_str(&format!(
+                ": all {total} of its statements ran, only the version record is missing"
+            )),
+            Some((done, total)) => out.push_str(&format!(
+                ": {done} of {total} statements; statement {} failed or was interrupted and \
+                 did not take effect (this database commits each DDL statement on its own, so \
+                 the statements before it stay)",
+                done + 1
+            )),
+            None => {}
+        }
+        out.push_str(&format!(" (started at {}", self.started_at));
+        if self.may_be_running {
+            out.push_str("; unless another migrator is still running it: if so, wait for it");
+        }
+        out.push(')');
+        out
+    }
+
     /// The `stamp` command that records the step as complete.
     pub fn stamp_command(&self) -> String {
         match (&self.stamp_to, self.kind) {
@@ -322,6 +360,21 @@ impl Interruption {
 
     /// What to do about it.
     pub fn remedy(&self) -> String {
+        if self.resumable {
+            let next = self.progress.map_or(1, |(done, _)| done + 1);
+            let ran = self.progress.map_or(0, |(done, _)| done);
+            return match self.kind {
+                StepKind::Down => format!(
+                    "fix what stopped statement {next} and run `downgrade` again: it resumes at \
+                     statement {next} (the migration file must be unchanged)"
+                ),
+                _ => format!(
+                    "fix what stopped statement {next} and run `upgrade` again: it resumes at \
+                     statement {next} (the migration file must be unchanged); or run \
+                     `downgrade` to reverse the {ran} statement(s) that ran"
+                ),
+            };
+        }
         let flag = format!("`{} --retry-interrupted`", self.verb());
         format!(
             "if the {} completed, record it with `{}`; if not, undo what it did by hand (or \
@@ -394,6 +447,26 @@ pub(crate) fn finish_record_statements(
     out
 }
 
+/// The statement that closes the open `up` record of a revision left partially applied once
+/// a downgrade has reversed the `done` statements that ran.
+pub(crate) fn close_reversed_sql(dialect: &dyn Dialect, step: &PlannedStep, done: usize) -> String {
+    dialect.update_open_log_sql(
+        LOG_TABLE,
+        &step.revision,
+        running_marker(StepKind::Up),
+        &[
+            (
+                "message",
+                Some(format!(
+                    "partially applied ({done} statements), reversed by downgrade: {}",
+                    step.message
+                )),
+            ),
+            ("finished_at", Some(now_utc())),
+        ],
+    )
+}
+
 /// The statement that closes an open record without completing it (`how`: what closed it).
 pub(crate) fn close_record_sql(dialect: &dyn Dialect, record: &Interruption, how: &str) -> String {
     let progress = match record.progress {
@@ -433,12 +506,14 @@ pub async fn read_interrupted(
         .fetch_all(dialect.select_open_log_sql(LOG_TABLE, &RUNNING).as_str())
         .await
         .map_err(err)?;
+    let resumable = !dialect.transactional_ddl();
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let revision: String = row.try_get(0).map_err(err)?;
         let direction: String = row.try_get(1).map_err(err)?;
         let started_at: String = row.try_get(2).map_err(err)?;
         let message: Option<String> = row.try_get(3).map_err(err)?;
+        let checksum: Option<String> = row.try_get(4).map_err(err)?;
         let (progress, message) = parse_progress(message.as_deref().unwrap_or_default());
         out.push(Interruption {
             revision,
@@ -452,6 +527,8 @@ pub async fn read_interrupted(
             message,
             stamp_to: None,
             may_be_running: false,
+            resumable,
+            checksum,
         });
     }
     Ok(out)
@@ -508,6 +585,8 @@ mod tests {
             message: "add index".into(),
             stamp_to: None,
             may_be_running: false,
+            resumable: false,
+            checksum: None,
         };
         let d = r.describe();
         assert!(d.contains("1 of its 3 statements completed"), "{d}");

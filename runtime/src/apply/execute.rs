@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use sqlx::{AnyConnection, Executor, Row};
 
 use super::{
-    bookkeeping, db_err, lock, run, ApplyError, Event, PlannedStep, StepKind, StopFlag, TxMode,
-    LOCK_KEY, LOG_TABLE,
+    bookkeeping, db_err, lock, run, ApplyError, Event, Partial, PlannedStep, StepKind, StopFlag,
+    TxMode, LOCK_KEY, LOG_TABLE,
 };
 use crate::dialect::Dialect;
 use crate::dialect::DriverError;
@@ -209,9 +209,27 @@ where
              before have no checksum records, so edits to them will not be detected"
         )));
     }
-    close_interruptions(conn, dialect, opts, events).await?;
-    let heads = bookkeeping::read_versions(conn, dialect).await?;
-    let mut steps: VecDeque<PlannedStep> = planner(conn, &heads).await?.into();
+    // A revision left partially applied where DDL commits statement by statement (MySQL):
+    // the planner continues it (resumes it, or reverses what ran) when it can; otherwise the
+    // open record refuses the run, as everywhere.
+    let records = bookkeeping::read_interrupted(conn, dialect).await?;
+    let continues = records.len() == 1 && records[0].resumable;
+    let mut planned: Option<VecDeque<PlannedStep>> = None;
+    if continues && opts.interrupted == OnInterrupted::Refuse {
+        let heads = bookkeeping::read_versions(conn, dialect).await?;
+        let steps: VecDeque<PlannedStep> = planner(conn, &heads).await?.into();
+        if steps.front().is_some_and(|s| s.continues(&records[0])) {
+            planned = Some(steps);
+        }
+    }
+    let mut steps = match planned {
+        Some(steps) => steps,
+        None => {
+            close_interruptions(conn, dialect, opts, events, records).await?;
+            let heads = bookkeeping::read_versions(conn, dialect).await?;
+            planner(conn, &heads).await?.into()
+        }
+    };
     let Some(first_step) = steps.pop_front() else {
         return Ok(None);
     };
@@ -266,14 +284,14 @@ where
     }))
 }
 
-/// Refuses when an interruption record is open, or closes it as `opts` says.
+/// Refuses when an interruption record (`records`) is open, or closes it as `opts` says.
 async fn close_interruptions<E: FnMut(Event)>(
     conn: &mut AnyConnection,
     dialect: &dyn Dialect,
     opts: &ExecuteOptions,
     events: &mut E,
+    mut records: Vec<bookkeeping::Interruption>,
 ) -> Result<(), ApplyError> {
-    let mut records = bookkeeping::read_interrupted(conn, dialect).await?;
     if records.is_empty() {
         return Ok(());
     }
@@ -745,14 +763,36 @@ async fn run_outside<E: FnMut(Event)>(
     }
     let started = bookkeeping::now_utc();
     let clock = Instant::now();
-    run(conn, &bookkeeping::open_record_sql(dialect, step, &started))
-        .await
-        .map_err(db_err(format!(
-            "recording the start of revision {}",
-            step.revision
-        )))?;
-    let mut done = 0;
-    for (unit, atomic) in units(step, dialect) {
+    // Resuming continues the open record from where it stopped; anything else opens one.
+    let mut done = match step.partial {
+        Some(Partial::Resume { done }) => {
+            events(Event::Note(format!(
+                "Resuming revision {} at statement {} of {}",
+                step.revision,
+                done + 1,
+                step.statements.len()
+            )));
+            // The planner may have found more done than the record says.
+            run(conn, &bookkeeping::progress_sql(dialect, step, done))
+                .await
+                .map_err(db_err("recording progress"))?;
+            done
+        }
+        _ => {
+            run(conn, &bookkeeping::open_record_sql(dialect, step, &started))
+                .await
+                .map_err(db_err(format!(
+                    "recording the start of revision {}",
+                    step.revision
+                )))?;
+            0
+        }
+    };
+    let resume_at = done;
+    for (unit, atomic) in units(step, dialect)
+        .into_iter()
+        .filter(|(u, _)| u.start >= resume_at)
+    {
         if let Some(e) = stop.stopped(Some(&step.revision), outside_outcome(step, done, "")) {
             return Err(e);
         }
@@ -818,7 +858,10 @@ async fn run_outside<E: FnMut(Event)>(
     let duration = clock.elapsed();
     // The version rows and the completed record in one small transaction: a kill leaves
     // either both as they were (the record open, every statement done) or both moved.
-    let finish = bookkeeping::finish_record_statements(dialect, step, duration);
+    let mut finish = bookkeeping::finish_record_statements(dialect, step, duration);
+    if let Some(Partial::Reverse { done }) = step.partial {
+        finish.push(bookkeeping::close_reversed_sql(dialect, step, done));
+    }
     let recording = format!("recording revision {}", step.revision);
     let result = async {
         run(conn, dialect.begin_sql())
@@ -859,6 +902,7 @@ mod tests {
             atomic,
             rebuilt_tables: Vec::new(),
             replan_after: false,
+            partial: None,
             from_label: String::new(),
             to_label: String::new(),
         }

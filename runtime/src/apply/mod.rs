@@ -107,13 +107,51 @@ pub struct PlannedStep {
     /// the executor reads the version rows again and asks the planner for the rest (in the
     /// same transaction), so a planner may stop rendering after such a step.
     pub replan_after: bool,
+    /// For a step that continues a revision an earlier run left partially applied (MySQL):
+    /// how. `None` for every ordinary step.
+    pub partial: Option<Partial>,
     /// For output: the revision(s) the step goes from (`<base>` when none).
     pub from_label: String,
     /// For output: the revision(s) the step goes to (`<base>` when none).
     pub to_label: String,
 }
 
+/// How a step continues a revision left partially applied on a dialect whose DDL commits
+/// statement by statement (MySQL): the open interruption record says `done` statements ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Partial {
+    /// Run the step's statements from statement `done` (0-based) on, under the same record.
+    Resume {
+        /// The statements that ran before.
+        done: usize,
+    },
+    /// A downgrade that reverses the `done` statements of the partially applied upgrade of
+    /// the revision (the step's statements are the reversal; the version rows do not move),
+    /// then closes the upgrade's record.
+    Reverse {
+        /// The statements of the upgrade that ran.
+        done: usize,
+    },
+}
+
 impl PlannedStep {
+    /// Whether this step continues the open record `r`: same revision, the record's
+    /// direction, and at least the progress it names (the planner may have found that a
+    /// statement after it took effect too).
+    pub(crate) fn continues(&self, r: &Interruption) -> bool {
+        let recorded = r.progress.map_or(usize::MAX, |(d, _)| d);
+        r.resumable
+            && r.revision == self.revision
+            && match self.partial {
+                Some(Partial::Resume { done }) => r.kind == self.kind && done >= recorded,
+                Some(Partial::Reverse { done }) => {
+                    r.kind == StepKind::Up && self.kind == StepKind::Down && done >= recorded
+                }
+                None => false,
+            }
+    }
+
     /// Whether the step runs outside a transaction, recording its progress statement by
     /// statement: it says so (`transactional = false`), or it runs statements on a dialect
     /// whose DDL commits implicitly (MySQL), where a transaction could not undo them anyway.

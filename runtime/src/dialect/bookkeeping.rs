@@ -98,15 +98,16 @@ pub trait Bookkeeping: Syntax {
 
     /// The query that lists the open interruption records: audit-log rows whose direction is
     /// one of `running` and whose `finished_at` is empty, as rows of (revision text, direction
-    /// text, started_at text, message text), oldest first.
+    /// text, started_at text, message text, checksum text), oldest first.
     fn select_open_log_sql(&self, table: &str, running: &[&str]) -> String {
         let markers: Vec<String> = running.iter().map(|m| self.quote_str(m)).collect();
         format!(
-            "SELECT {}, {}, {}, {} FROM {} WHERE {} IN ({}) AND {} = '' ORDER BY {}",
+            "SELECT {}, {}, {}, {}, {} FROM {} WHERE {} IN ({}) AND {} = '' ORDER BY {}",
             self.quote_ident("revision"),
             self.quote_ident("direction"),
             self.quote_ident("started_at"),
             self.quote_ident("message"),
+            self.quote_ident("checksum"),
             self.quote_ident(table),
             self.quote_ident("direction"),
             markers.join(", "),

@@ -76,6 +76,7 @@ impl Live {
             atomic: Vec::new(),
             rebuilt_tables: Vec::new(),
             replan_after: false,
+            partial: None,
             from_label: remove.first().cloned().unwrap_or_else(|| "<base>".into()),
             to_label: new_head.unwrap_or("<base>").into(),
         };
