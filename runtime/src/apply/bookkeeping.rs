@@ -323,10 +323,10 @@ impl Interruption {
             StepKind::Down => format!("the downgrade of revision {}", self.revision),
             _ => format!("revision {}", self.revision),
         };
-        let mut out = format!("{what} ({}) is partially applied", self.message);
+        let mut out = format!("{what} partially applied");
         match self.progress {
             Some((done, total)) if done >= total => out.push_str(&format!(
-                ": all {total} of its statements ran, only the version record is missing"
+                ": all {total} of {total} statements, only the version record is missing"
             )),
             Some((done, total)) => out.push_str(&format!(
                 ": {done} of {total} statements; statement {} failed or was interrupted and \
@@ -336,7 +336,10 @@ impl Interruption {
             )),
             None => {}
         }
-        out.push_str(&format!(" (started at {}", self.started_at));
+        out.push_str(&format!(
+            " ({}; started at {}",
+            self.message, self.started_at
+        ));
         if self.may_be_running {
             out.push_str("; unless another migrator is still running it: if so, wait for it");
         }
@@ -490,6 +493,17 @@ pub(crate) fn close_record_sql(dialect: &dyn Dialect, record: &Interruption, how
     )
 }
 
+/// A text value of `row`: the `Any` driver hands MySQL's `TEXT` columns over as bytes.
+fn text(row: &sqlx::any::AnyRow, i: usize) -> Result<Option<String>, sqlx::Error> {
+    match row.try_get::<Option<String>, _>(i) {
+        Ok(v) => Ok(v),
+        Err(e) => match row.try_get::<Option<Vec<u8>>, _>(i) {
+            Ok(b) => Ok(b.map(|b| String::from_utf8_lossy(&b).into_owned())),
+            Err(_) => Err(e),
+        },
+    }
+}
+
 /// The open interruption records, oldest first (none when the log is missing).
 pub async fn read_interrupted(
     conn: &mut AnyConnection,
@@ -512,8 +526,8 @@ pub async fn read_interrupted(
         let revision: String = row.try_get(0).map_err(err)?;
         let direction: String = row.try_get(1).map_err(err)?;
         let started_at: String = row.try_get(2).map_err(err)?;
-        let message: Option<String> = row.try_get(3).map_err(err)?;
-        let checksum: Option<String> = row.try_get(4).map_err(err)?;
+        let message = text(&row, 3).map_err(err)?;
+        let checksum = text(&row, 4).map_err(err)?;
         let (progress, message) = parse_progress(message.as_deref().unwrap_or_default());
         out.push(Interruption {
             revision,

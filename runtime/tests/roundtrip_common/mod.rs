@@ -22,7 +22,7 @@ use strata::testing::TestDb;
 use strata::testing::{execute, ExecuteOptions};
 use strata::testing::{introspect, Introspected};
 
-/// Both dialects, always.
+/// Every dialect, always.
 #[allow(unused_imports)] // not every test that includes this module loops over the dialects
 pub use strata::testing::DIALECTS;
 
@@ -38,9 +38,11 @@ pub struct Live {
 impl Live {
     pub async fn new(kind: DialectKind, tag: &str) -> Live {
         let test = TestDb::new(kind, tag).await;
+        let db = test.connect().await;
         Live {
-            db: test.connect().await,
-            dialect: kind.dialect().expect("dialect built"),
+            // The dialect detected on the server (MariaDB or MySQL, and their versions).
+            dialect: db.dialect(),
+            db,
             heads: Vec::new(),
             _test: test,
         }
@@ -154,6 +156,14 @@ impl Live {
         let (statements, after) = self.render(ops, before)?;
         self.step(revision, direction, new_head, statements).await?;
         Ok(after)
+    }
+
+    /// The open interruption records (a revision left partially applied).
+    #[allow(dead_code)] // not every test that includes this module reads them
+    pub async fn interrupted(&mut self) -> Vec<strata::apply::Interruption> {
+        strata::testing::read_interrupted(self.db.conn(), self.dialect)
+            .await
+            .unwrap_or_else(|e| panic!("{}: reading the records failed: {e}", self.kind()))
     }
 
     pub async fn introspect(&mut self) -> Introspected {
