@@ -99,7 +99,11 @@ async fn fail_at_statement_3(m: &Migrator, db: &mut strata::db::Db) {
         .expect_err("statement 3 fails");
     let text = err.to_string();
     assert!(text.contains("source"), "{text}");
-    assert!(text.contains("2 of its 4 statements completed"), "{text}");
+    assert!(
+        text.contains("partially applied: 2 of 4 statements")
+            && text.contains("resume at statement 3"),
+        "{text}"
+    );
     assert_eq!(m.current(db).await.expect("current"), ["aaaa00000001"]);
     let r = records(m, db).await;
     assert_eq!(r.len(), 1, "{r:?}");

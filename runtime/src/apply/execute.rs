@@ -733,7 +733,17 @@ pub(super) fn units(step: &PlannedStep, dialect: &dyn Dialect) -> Vec<(Range<usi
 }
 
 /// What a step outside a transaction left behind after `done` statements.
-fn outside_outcome(step: &PlannedStep, done: usize, detail: &str) -> String {
+fn outside_outcome(dialect: &dyn Dialect, step: &PlannedStep, done: usize, detail: &str) -> String {
+    if !dialect.transactional_ddl() {
+        return format!(
+            "revision {} partially applied: {done} of {} statements (this database commits \
+             each DDL statement on its own, so they stay); fix the cause and run `upgrade` \
+             again to resume at statement {}, or `downgrade` to reverse what ran",
+            step.revision,
+            step.statements.len(),
+            done + 1
+        );
+    }
     format!(
         "revision {} runs outside a transaction (transactional = false): {done} of its {} \
          statements completed and stay{detail}; an interruption record was kept, and `upgrade` \
@@ -793,7 +803,10 @@ async fn run_outside<E: FnMut(Event)>(
         .into_iter()
         .filter(|(u, _)| u.start >= resume_at)
     {
-        if let Some(e) = stop.stopped(Some(&step.revision), outside_outcome(step, done, "")) {
+        if let Some(e) = stop.stopped(
+            Some(&step.revision),
+            outside_outcome(dialect, step, done, ""),
+        ) {
             return Err(e);
         }
         let progress = bookkeeping::progress_sql(dialect, step, unit.end);
@@ -803,7 +816,7 @@ async fn run_outside<E: FnMut(Event)>(
                 unit.start + 1,
                 unit.end
             );
-            let outcome = outside_outcome(step, done, &together);
+            let outcome = outside_outcome(dialect, step, done, &together);
             let result = async {
                 run(conn, dialect.begin_sql())
                     .await
@@ -839,6 +852,7 @@ async fn run_outside<E: FnMut(Event)>(
                     "failing"
                 };
                 let outcome = outside_outcome(
+                    dialect,
                     step,
                     done,
                     &format!(

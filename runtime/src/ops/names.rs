@@ -225,18 +225,42 @@ impl Op {
                 .map(|x| name(x).to_string())
         }
         match self {
+            // A unique index and a unique constraint are one thing where the database has one
+            // kind of unique key (MySQL reads both back as a constraint): each op finds the
+            // other when its own kind is missing.
             Op::DropIndex { index, .. } => pick(
                 &table.indexes,
                 |i| &i.name,
                 &index.name,
                 |i| i.columns == index.columns && i.unique == index.unique,
-            ),
+            )
+            .or_else(|| {
+                index
+                    .unique
+                    .then(|| {
+                        pick(
+                            &table.uniques,
+                            |u| &u.name,
+                            &index.name,
+                            |u| u.columns == index.columns,
+                        )
+                    })
+                    .flatten()
+            }),
             Op::DropUnique { unique, .. } => pick(
                 &table.uniques,
                 |u| &u.name,
                 &unique.name,
                 |u| u.columns == unique.columns,
-            ),
+            )
+            .or_else(|| {
+                pick(
+                    &table.indexes,
+                    |i| &i.name,
+                    &unique.name,
+                    |i| i.unique && i.columns == unique.columns,
+                )
+            }),
             Op::DropForeignKey { foreign_key, .. } => pick(
                 &table.foreign_keys,
                 |f| &f.name,

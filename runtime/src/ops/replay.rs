@@ -248,6 +248,12 @@ pub(super) fn drop_index(
 ) -> Result<(), ReplayError> {
     let t = table(schema, name)?;
     let found = op.existing_name(t).unwrap_or_else(|| index.name.clone());
+    // A unique index read back as a unique constraint (MySQL): see `Op::existing_name`.
+    if index.unique && !t.indexes.iter().any(|i| i.name == found) {
+        if t.uniques.iter().any(|u| u.name == found) {
+            return remove(&mut t.uniques, "index", name, &found, |x| &x.name);
+        }
+    }
     remove(&mut t.indexes, "index", name, &found, |x| &x.name)
 }
 
@@ -268,6 +274,12 @@ pub(super) fn drop_unique(
 ) -> Result<(), ReplayError> {
     let t = table(schema, name)?;
     let found = op.existing_name(t).unwrap_or_else(|| unique.name.clone());
+    // A unique constraint kept as a unique index: see `Op::existing_name`.
+    if !t.uniques.iter().any(|u| u.name == found) && t.indexes.iter().any(|i| i.name == found) {
+        return remove(&mut t.indexes, "unique constraint", name, &found, |x| {
+            &x.name
+        });
+    }
     remove(&mut t.uniques, "unique constraint", name, &found, |x| {
         &x.name
     })
