@@ -204,6 +204,20 @@ async fn names_follow_renames_and_free_the_old_ones() {
                 );
                 assert_eq!(names(posts), ["fk_posts_user_id_members", "pk_posts"]);
             }
+            // Every conventional name followed, in the same ALTER TABLE (the primary key is
+            // always PRIMARY on MySQL).
+            DialectKind::Mysql => {
+                assert_eq!(
+                    names(members),
+                    [
+                        "PRIMARY",
+                        "ck_members_email_len",
+                        "ix_members_email",
+                        "uq_members_name"
+                    ]
+                );
+                assert_eq!(names(posts), ["PRIMARY", "fk_posts_user_id_members"]);
+            }
             // The index (a database-wide name) followed; names inside CREATE TABLE are
             // per table on SQLite and stay as they were.
             _ => {
@@ -282,6 +296,18 @@ async fn names_follow_renames_and_free_the_old_ones() {
                     r#"ALTER TABLE "members" RENAME CONSTRAINT "pk_users" TO "pk_members""#,
                     r#"ALTER INDEX "ix_users_email" RENAME TO "ix_members_email""#,
                     r#"ALTER TABLE "posts" RENAME CONSTRAINT "fk_posts_user_id_users" TO "fk_posts_user_id_members""#,
+                ] {
+                    assert!(sql.contains(needle), "{needle} not in\n{sql}");
+                }
+            }
+            DialectKind::Mysql => {
+                for needle in [
+                    "ALTER TABLE `users` RENAME TO `members`, RENAME INDEX `uq_users_name` TO \
+                     `uq_members_name`, RENAME INDEX `ix_users_email` TO `ix_members_email`",
+                    "ALTER TABLE `posts` RENAME INDEX `fk_posts_user_id_users` TO \
+                     `fk_posts_user_id_members`, DROP FOREIGN KEY `fk_posts_user_id_users`, ADD \
+                     CONSTRAINT `fk_posts_user_id_members` FOREIGN KEY (`user_id`) REFERENCES \
+                     `members` (`id`)",
                 ] {
                     assert!(sql.contains(needle), "{needle} not in\n{sql}");
                 }

@@ -189,8 +189,9 @@ fn check_key(table: &Table, what: &str, name: &str, columns: &[String]) -> Resul
                     table.name, col.ty
                 ),
                 "MySQL indexes TEXT, BLOB and JSON columns only by a prefix, which would not \
-                 enforce uniqueness or match the model; make the column `varchar(N)` (N up to \
-                 768), or index it with a hand-written `sql` step",
+                 enforce uniqueness or match the model; make the column a varchar (a `String` \
+                 field with `#[model(max_length = N)]`, N up to 768), or index it with a \
+                 hand-written `sql` step",
             ));
         }
         // utf8mb4: up to 4 bytes a character.
