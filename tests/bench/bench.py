@@ -13,8 +13,9 @@ Run through run.sh, which passes the repository and output directories. Steps:
 4. a markdown table goes to stdout (and OUT/results.md; raw numbers in OUT/results.json).
 
 Benchmarks (names for --only): autogen, upgrade, commands, chain, derive.
-PostgreSQL: STRATA_BENCH_PG (default postgres://postgres@127.0.0.1:5432); databases are
-created per run as strata_bench_<pid>_<n> and dropped.
+PostgreSQL: STRATA_BENCH_PG (default postgres://postgres@127.0.0.1:5432); MySQL/MariaDB:
+STRATA_BENCH_MYSQL (default mysql://root@127.0.0.1:3306); databases are created per run as
+strata_bench_<pid>_<n> and dropped. --dialects picks the dialects (default: all three).
 """
 
 import argparse
@@ -30,6 +31,9 @@ import time
 import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# The floors' client programs, per dialect.
+CLIENT = {"postgres": "psql", "sqlite": "sqlite3", "mysql": "the mariadb client"}
+SCRIPT_CLIENT = {"postgres": "psql -1 -f", "sqlite": "sqlite3", "mysql": "the mariadb client"}
 # Statements per call in Strata's executor (runtime/src/apply/mod.rs, BATCH_STATEMENTS).
 DRIVER_BATCH = 64
 
@@ -121,14 +125,55 @@ class Postgres:
         return f"{self.base}/{name}"
 
 
+class Mysql:
+    """The MySQL/MariaDB server: throwaway databases and `mariadb` client argument lists."""
+
+    def __init__(self, url):
+        u = urllib.parse.urlparse(url)
+        self.host = u.hostname or "127.0.0.1"
+        self.port = str(u.port or 3306)
+        self.user = u.username or "root"
+        self.base = f"mysql://{self.user}@{self.host}:{self.port}"
+        self.n = 0
+        self.live = set()
+
+    def client(self, db=None):
+        return ["mariadb", "-h", self.host, "-P", self.port, "-u", self.user, "--batch",
+                *([db] if db else [])]  # fmt: skip
+
+    def create(self):
+        self.n += 1
+        name = f"strata_bench_{os.getpid()}_{self.n}"
+        output([*self.client(), "-e", f"CREATE DATABASE `{name}`"])
+        self.live.add(name)
+        return name
+
+    def drop(self, name):
+        output([*self.client(), "-e", f"DROP DATABASE IF EXISTS `{name}`"])
+        self.live.discard(name)
+
+    def drop_all(self):
+        for name in list(self.live):
+            try:
+                self.drop(name)
+            except Failed as e:
+                print(f"warning: {e}", file=sys.stderr)
+
+    def url(self, name):
+        return f"{self.base}/{name}"
+
+
 class Db:
-    """One database of either dialect: its URL and how to feed it a SQL file as a process."""
+    """One database of any dialect: its URL and how to feed it a SQL file as a process."""
 
     def __init__(self, bench, dialect):
         self.bench, self.dialect = bench, dialect
         if dialect == "postgres":
             self.name = bench.pg.create()
             self.url = bench.pg.url(self.name)
+        elif dialect == "mysql":
+            self.name = bench.my.create()
+            self.url = bench.my.url(self.name)
         else:
             bench.sqlite_n += 1
             self.path = os.path.join(bench.tmp, f"db_{bench.sqlite_n}.sqlite")
@@ -138,10 +183,13 @@ class Db:
             self.url = f"sqlite://{self.path}"
 
     def sql_file_cmd(self, path, single_tx=False):
-        """(cmd, stdin) running the SQL file `path` as a client process: psql or sqlite3."""
+        """(cmd, stdin) running the SQL file `path` as a client process: psql, mariadb or
+        sqlite3. (MySQL commits each DDL statement: `single_tx` changes nothing there.)"""
         if self.dialect == "postgres":
             extra = ["-1"] if single_tx else []
             return self.bench.pg.psql(self.name, *extra, "-A", "-t", "-o", "/dev/null", "-f", path), None
+        if self.dialect == "mysql":
+            return self.bench.my.client(self.name), path
         return ["sqlite3", "-batch", "-bail", self.path], path
 
     def run_sql(self, path, single_tx=False):
@@ -151,6 +199,8 @@ class Db:
     def drop(self):
         if self.dialect == "postgres":
             self.bench.pg.drop(self.name)
+        elif self.dialect == "mysql":
+            self.bench.my.drop(self.name)
         elif os.path.exists(self.path):
             os.remove(self.path)
 
@@ -232,6 +282,8 @@ class Bench:
         self.sizes = [100] if args.quick else [100, 1000, 5000]
         self.chains = [1000] if args.quick else [1000, 10000]
         self.pg = Postgres(os.environ.get("STRATA_BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
+        self.my = Mysql(os.environ.get("STRATA_BENCH_MYSQL", "mysql://root@127.0.0.1:3306"))
+        self.dialects = (args.dialects or "postgres,sqlite,mysql").split(",")
         self.tmp = os.path.join(self.out, "run")
         self.sqlite_n = 0
         self.rows = []
@@ -258,6 +310,8 @@ class Bench:
         # they are cheap (~0.5 s at N = 1,000). A PostgreSQL upgrade of 1,000 tables takes ~9 s.
         if dialect == "sqlite":
             return {100: 15, 1000: 11}.get(n, 3)
+        if dialect == "mysql":
+            return {100: 5}.get(n, 3 if n <= 1000 else 1)
         return self.runs(n) if n < 1000 else 3
 
     def cargo_env(self):
@@ -298,11 +352,13 @@ class Bench:
     def migrate(self, n, mig_dir, url, *args, v2=False):
         return [self.migrate_bin(n, v2), "-q", "-d", mig_dir, "--database-url", url, *args]
 
-    def catalog_sql(self, dialect):
+    def catalog_sql(self, dialect, url=None):
+        """The catalog queries Strata runs; for MySQL those of the server behind `url` (its
+        flavour is detected when connecting)."""
         path = os.path.join(self.tmp, f"catalog_{dialect}.sql")
         if not os.path.exists(path):
             with open(path, "w") as f:
-                f.write(output([self.tools(), "queries", dialect]))
+                f.write(output([self.tools(), "queries", url if dialect == "mysql" and url else dialect]))
         return path
 
     def expected_queries(self, dialect):
@@ -345,6 +401,7 @@ class Bench:
     def bench_autogen(self, dialect, n):
         root, mig, db, init, want_ops, info = self.project(dialect, n)
         versions = os.path.join(mig, "versions")
+        self.catalog_sql(dialect, db.url)
         q = self.expected_queries(dialect)
         got = output([self.tools(), "introspect", db.url]).split()
         self.raw[f"introspect/{dialect}/{n}"] = got
@@ -427,11 +484,10 @@ class Bench:
             step(f"autogenerate, {dialect}, N = {n}")
             root, mig, db, pair = self.bench_autogen(dialect, n)
             a, b = median(pair.a), median(pair.b)
-            target = "<= 2x" if (dialect == "postgres" and n == 1000) else ""
+            target = "<= 2x" if ((dialect == "postgres" and n == 1000) or dialect == "mysql") else ""
             ok = (a / b <= 2.0) if target else None
             self.rows.append(Row(f"1. autogenerate, {dialect}, N={n}", a / b, target, ok,
-                                 a, b, "floor: catalog queries via " +
-                                 ("psql" if dialect == "postgres" else "sqlite3")))
+                                 a, b, "floor: catalog queries via " + CLIENT[dialect]))
             if n == max(self.sizes):
                 rss = max(pair.rss_a) / 1024
                 self.rows.append(Row(f"5. peak memory, autogenerate, {dialect}, N={n}",
@@ -456,8 +512,7 @@ class Bench:
             a, b = median(pair.a), median(pair.b)
             self.rows.append(Row(f"2. upgrade from base, {dialect}, N={n}", a / b,
                                  "<= 1.3x", a / b <= 1.3, a, b,
-                                 "floor: `upgrade --sql` via " +
-                                 ("psql -1 -f" if dialect == "postgres" else "sqlite3")))
+                                 "floor: `upgrade --sql` via " + SCRIPT_CLIENT[dialect]))
             if pair.more:
                 d = median(pair.more[0])
                 self.rows.append(Row(f"2. (same SQL through the driver alone), {dialect}, N={n}",
@@ -467,7 +522,7 @@ class Bench:
 
     def suite_tables(self):
         self.query_counts = {}
-        for dialect in ("postgres", "sqlite"):
+        for dialect in self.dialects:
             for n in self.sizes:
                 self.guard(f"1./2. autogenerate and upgrade, {dialect}, N={n}",
                            lambda: self.tables_case(dialect, n))
@@ -630,6 +685,7 @@ def main():
     p.add_argument("--only", help="comma-separated: autogen,upgrade,commands,chain,derive")
     p.add_argument("--runtime", help="build against this strata package (default: REPO/runtime)")
     p.add_argument("--runs", type=int, help="runs per measurement (default 7/5/3 by size)")
+    p.add_argument("--dialects", help="comma-separated: postgres,sqlite,mysql (default: all)")
     args = p.parse_args()
     b = Bench(args)
     t0 = time.perf_counter()
@@ -647,6 +703,7 @@ def main():
         return 1
     finally:
         b.pg.drop_all()
+        b.my.drop_all()
     table = b.table()
     head = (
         f"Machine: {machine()}\n"

@@ -5,7 +5,8 @@
 //! repository's workspace.
 //!
 //! ```text
-//! strata-bench-tools queries sqlite|postgres   the catalog queries, each ending with `;`
+//! strata-bench-tools queries DIALECT|URL       the catalog queries, each ending with `;`
+//!                                              (with a URL: the dialect detected there)
 //! strata-bench-tools introspect URL            `<queries run> <tables read>`
 //! strata-bench-tools run-sql URL FILE [N]      runs a SQL file through Strata's driver: at
 //!                                              once, or N statements per call (as `upgrade`)
@@ -31,9 +32,19 @@ async fn main() -> ExitCode {
 
 async fn run(args: &[&str]) -> Result<(), String> {
     match args {
-        ["queries", dialect] => {
-            let kind: DialectKind = dialect.parse().map_err(|e| format!("{e}"))?;
-            let d = kind.dialect().map_err(|e| e.to_string())?;
+        ["queries", dialect_or_url] => {
+            // With a URL, the dialect detected on that server (MySQL's flavour).
+            let d = if dialect_or_url.contains("://") {
+                let db = strata::testing::connect(dialect_or_url)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let d = db.dialect();
+                db.close().await;
+                d
+            } else {
+                let kind: DialectKind = dialect_or_url.parse().map_err(|e| format!("{e}"))?;
+                kind.dialect().map_err(|e| e.to_string())?
+            };
             for q in d.catalog_queries(&IntrospectOptions::default()) {
                 println!("{q};");
             }
