@@ -125,44 +125,33 @@ impl TestDb {
     /// A fresh, empty PostgreSQL database. Panics (failing the test) with the command that starts
     /// the server when it is unreachable.
     pub async fn postgres(tag: &str) -> TestDb {
-        let server = postgres_server_url();
-        install_drivers();
-        let mut admin = AnyConnection::connect(&server).await.unwrap_or_else(|e| {
-            panic!("PostgreSQL is not reachable at {server}: {e}\n{START_POSTGRES}")
-        });
-        let name = unique_name(tag);
-        admin
-            .execute(format!("CREATE DATABASE \"{name}\"").as_str())
-            .await
-            .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
-        let _ = admin.close().await;
-        let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
-        TestDb {
-            url: format!("{base}/{name}"),
-            kind: DialectKind::Postgres,
-            name,
-            _dir: None,
-        }
+        TestDb::on_server(DialectKind::Postgres, tag).await
     }
 
     /// A fresh, empty MySQL/MariaDB database. Panics (failing the test) with the command that
     /// starts the server when it is unreachable.
     pub async fn mysql(tag: &str) -> TestDb {
-        let server = mysql_server_url();
+        TestDb::on_server(DialectKind::Mysql, tag).await
+    }
+
+    /// A fresh database on the server of `kind` (PostgreSQL or MySQL).
+    async fn on_server(kind: DialectKind, tag: &str) -> TestDb {
+        let (server, what, start) = server_of(kind);
         install_drivers();
-        let mut admin = AnyConnection::connect(&server).await.unwrap_or_else(|e| {
-            panic!("MySQL/MariaDB is not reachable at {server}: {e}\n{START_MYSQL}")
-        });
+        let mut admin = AnyConnection::connect(&server)
+            .await
+            .unwrap_or_else(|e| panic!("{what} is not reachable at {server}: {e}\n{start}"));
         let name = unique_name(tag);
+        let d = kind.dialect().expect("dialect built");
         admin
-            .execute(format!("CREATE DATABASE `{name}`").as_str())
+            .execute(format!("CREATE DATABASE {}", d.quote_ident(&name)).as_str())
             .await
             .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
         let _ = admin.close().await;
         let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
         TestDb {
             url: format!("{base}/{name}"),
-            kind: DialectKind::Mysql,
+            kind,
             name,
             _dir: None,
         }
@@ -185,23 +174,28 @@ impl TestDb {
     }
 }
 
+/// The admin URL of `kind`'s test server, its name, and how to start it.
+fn server_of(kind: DialectKind) -> (String, &'static str, &'static str) {
+    match kind {
+        DialectKind::Mysql => (mysql_server_url(), "MySQL/MariaDB", START_MYSQL),
+        _ => (postgres_server_url(), "PostgreSQL", START_POSTGRES),
+    }
+}
+
 fn install_drivers() {
     sqlx::any::install_default_drivers();
 }
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        let (server, drop) = match self.kind {
-            DialectKind::Postgres => (
-                postgres_server_url(),
-                format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name),
-            ),
-            DialectKind::Mysql => (
-                mysql_server_url(),
-                format!("DROP DATABASE IF EXISTS `{}`", self.name),
-            ),
+        let drop = match self.kind {
+            DialectKind::Postgres => {
+                format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name)
+            }
+            DialectKind::Mysql => format!("DROP DATABASE IF EXISTS `{}`", self.name),
             _ => return,
         };
+        let (server, _, _) = server_of(self.kind);
         // Drop runs outside any runtime guarantee: use a private one on its own thread.
         let _ = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()

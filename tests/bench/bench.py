@@ -83,84 +83,83 @@ def output(cmd, **kw):
 # ---------------------------------------------------------------- databases
 
 
-class Postgres:
-    """The PostgreSQL server: throwaway databases and psql argument lists."""
+class Server:
+    """A database server: throwaway databases named strata_bench_<pid>_<n>, dropped at the end.
+    Subclasses say how to run SQL on it (`admin`) and how it quotes a name (`quote`)."""
+
+    scheme, default_port, default_user = "", 0, ""
 
     def __init__(self, url):
         u = urllib.parse.urlparse(url)
         self.host = u.hostname or "127.0.0.1"
-        self.port = str(u.port or 5432)
-        self.user = u.username or "postgres"
-        self.base = f"postgres://{self.user}@{self.host}:{self.port}"
+        self.port = str(u.port or self.default_port)
+        self.user = u.username or self.default_user
+        self.base = f"{self.scheme}://{self.user}@{self.host}:{self.port}"
         self.n = 0
         self.live = set()
+
+    def create(self):
+        self.n += 1
+        name = f"strata_bench_{os.getpid()}_{self.n}"
+        output(self.admin(f"CREATE DATABASE {self.quote(name)}"))
+        self.live.add(name)
+        return name
+
+    def drop(self, name):
+        output(self.admin(self.drop_sql(name)))
+        self.live.discard(name)
+
+    def drop_sql(self, name):
+        return f"DROP DATABASE IF EXISTS {self.quote(name)}"
+
+    def drop_all(self):
+        for name in list(self.live):
+            try:
+                self.drop(name)
+            except Failed as e:
+                print(f"warning: {e}", file=sys.stderr)
+
+    def url(self, name):
+        return f"{self.base}/{name}"
+
+
+class Postgres(Server):
+    """The PostgreSQL server: throwaway databases and psql argument lists."""
+
+    scheme, default_port, default_user = "postgres", 5432, "postgres"
+
+    def quote(self, name):
+        return f'"{name}"'
+
+    def admin(self, sql):
+        return self.psql("postgres", "-c", sql)
+
+    def drop_sql(self, name):
+        return f"{super().drop_sql(name)} WITH (FORCE)"
 
     def psql(self, db, *args):
         # Plain TCP like Strata's driver (sqlx is built without TLS here): no SSL handshake.
         conninfo = f"host={self.host} port={self.port} user={self.user} dbname={db} sslmode=disable"
         return ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", conninfo, *args]
 
-    def create(self):
-        self.n += 1
-        name = f"strata_bench_{os.getpid()}_{self.n}"
-        output(self.psql("postgres", "-c", f'CREATE DATABASE "{name}"'))
-        self.live.add(name)
-        return name
-
-    def drop(self, name):
-        output(self.psql("postgres", "-c", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        self.live.discard(name)
-
-    def drop_all(self):
-        for name in list(self.live):
-            try:
-                self.drop(name)
-            except Failed as e:
-                print(f"warning: {e}", file=sys.stderr)
-
     def setting(self, name):
         return output(self.psql("postgres", "-At", "-c", f"SHOW {name}")).strip()
 
-    def url(self, name):
-        return f"{self.base}/{name}"
 
-
-class Mysql:
+class Mysql(Server):
     """The MySQL/MariaDB server: throwaway databases and `mariadb` client argument lists."""
 
-    def __init__(self, url):
-        u = urllib.parse.urlparse(url)
-        self.host = u.hostname or "127.0.0.1"
-        self.port = str(u.port or 3306)
-        self.user = u.username or "root"
-        self.base = f"mysql://{self.user}@{self.host}:{self.port}"
-        self.n = 0
-        self.live = set()
+    scheme, default_port, default_user = "mysql", 3306, "root"
+
+    def quote(self, name):
+        return f"`{name}`"
 
     def client(self, db=None):
         return ["mariadb", "-h", self.host, "-P", self.port, "-u", self.user, "--batch",
                 *([db] if db else [])]  # fmt: skip
 
-    def create(self):
-        self.n += 1
-        name = f"strata_bench_{os.getpid()}_{self.n}"
-        output([*self.client(), "-e", f"CREATE DATABASE `{name}`"])
-        self.live.add(name)
-        return name
-
-    def drop(self, name):
-        output([*self.client(), "-e", f"DROP DATABASE IF EXISTS `{name}`"])
-        self.live.discard(name)
-
-    def drop_all(self):
-        for name in list(self.live):
-            try:
-                self.drop(name)
-            except Failed as e:
-                print(f"warning: {e}", file=sys.stderr)
-
-    def url(self, name):
-        return f"{self.base}/{name}"
+    def admin(self, sql):
+        return [*self.client(), "-e", sql]
 
 
 class Db:

@@ -566,6 +566,43 @@ pub trait Ddl: Syntax {
     }
 }
 
+/// The checks every dialect makes of an autoincrement column: an integer type (`hint` says
+/// which the dialect takes), no default (the database generates the values).
+pub fn check_autoincrement<D: Syntax + ?Sized>(
+    dialect: &D,
+    table: &Table,
+    column: &Column,
+    hint: &str,
+) -> Result<(), RenderError> {
+    let unsupported = |what: String, hint: &str| RenderError::Unsupported {
+        dialect: dialect.name(),
+        what,
+        hint: Some(hint.into()),
+    };
+    if !matches!(
+        column.ty,
+        SqlType::SmallInt | SqlType::Integer | SqlType::BigInt
+    ) {
+        return Err(unsupported(
+            format!(
+                "autoincrement on column `{}.{}` of type `{}`",
+                table.name, column.name, column.ty
+            ),
+            hint,
+        ));
+    }
+    if column.default.is_some() {
+        return Err(unsupported(
+            format!(
+                "a default on autoincrement column `{}.{}`",
+                table.name, column.name
+            ),
+            "the database generates its values; remove the default or `autoincrement = false`",
+        ));
+    }
+    Ok(())
+}
+
 /// The standard column definition `"name" type [NOT NULL] [DEFAULT value]`, which
 /// [`Ddl::column_sql`] writes by default; overrides call it for ordinary columns.
 pub fn standard_column_sql<D: Syntax + ?Sized>(

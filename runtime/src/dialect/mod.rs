@@ -30,8 +30,8 @@ use thiserror::Error;
 pub use bookkeeping::Bookkeeping;
 pub use catalog::{Catalog, CatalogRow, CatalogValues, IntrospectError, IntrospectOptions};
 pub use ddl::{
-    alter_table, float_literal, sql_statements, standard_column_sql, ColumnChange, Ddl, OpContext,
-    Statements,
+    alter_table, check_autoincrement, float_literal, sql_statements, standard_column_sql,
+    ColumnChange, Ddl, OpContext, Statements,
 };
 pub use driver::DriverError;
 pub use transport::Transport;

@@ -249,10 +249,11 @@ pub(super) fn drop_index(
     let t = table(schema, name)?;
     let found = op.existing_name(t).unwrap_or_else(|| index.name.clone());
     // A unique index read back as a unique constraint (MySQL): see `Op::existing_name`.
-    if index.unique && !t.indexes.iter().any(|i| i.name == found) {
-        if t.uniques.iter().any(|u| u.name == found) {
-            return remove(&mut t.uniques, "index", name, &found, |x| &x.name);
-        }
+    if index.unique
+        && !t.indexes.iter().any(|i| i.name == found)
+        && t.uniques.iter().any(|u| u.name == found)
+    {
+        return remove(&mut t.uniques, "index", name, &found, |x| &x.name);
     }
     remove(&mut t.indexes, "index", name, &found, |x| &x.name)
 }

@@ -13,7 +13,9 @@
 //! or leave an index behind.
 
 use super::Mysql;
-use crate::dialect::{alter_table, ColumnChange, DialectKind, OpContext, RenderError, Statements};
+use crate::dialect::{
+    alter_table, check_autoincrement, ColumnChange, DialectKind, OpContext, RenderError, Statements,
+};
 use crate::dialect::{Ddl, Syntax};
 use crate::schema::naming::{NameChange, NameKind};
 use crate::schema::{
@@ -239,24 +241,12 @@ pub(super) fn column_sql(d: &Mysql, table: &Table, c: &Column) -> Result<String,
         sql.push_str(" NOT NULL");
     }
     if c.autoincrement {
-        if !matches!(c.ty, SqlType::SmallInt | SqlType::Integer | SqlType::BigInt) {
-            return Err(unsupported(
-                format!(
-                    "autoincrement on column `{}.{}` of type `{}`",
-                    table.name, c.name, c.ty
-                ),
-                "AUTO_INCREMENT columns must be smallint, integer or bigint",
-            ));
-        }
-        if c.default.is_some() {
-            return Err(unsupported(
-                format!(
-                    "a default on autoincrement column `{}.{}`",
-                    table.name, c.name
-                ),
-                "the database generates its values; remove the default or `autoincrement = false`",
-            ));
-        }
+        check_autoincrement(
+            d,
+            table,
+            c,
+            "AUTO_INCREMENT columns must be smallint, integer or bigint",
+        )?;
         let keyed = table
             .primary_key
             .as_ref()
@@ -349,16 +339,6 @@ pub(super) fn backtick_identifiers(expr: &str) -> String {
     out
 }
 
-fn action_sql(a: ReferentialAction) -> &'static str {
-    match a {
-        ReferentialAction::NoAction => "NO ACTION",
-        ReferentialAction::Restrict => "RESTRICT",
-        ReferentialAction::Cascade => "CASCADE",
-        ReferentialAction::SetNull => "SET NULL",
-        ReferentialAction::SetDefault => "SET DEFAULT",
-    }
-}
-
 /// A foreign-key clause; `SET DEFAULT` is refused (InnoDB rejects it).
 fn foreign_key_sql(d: &Mysql, table: &str, fk: &ForeignKey) -> Result<String, RenderError> {
     check_ident("foreign key", &fk.name)?;
@@ -370,22 +350,7 @@ fn foreign_key_sql(d: &Mysql, table: &str, fk: &ForeignKey) -> Result<String, Re
             ));
         }
     }
-    let mut sql = format!(
-        "CONSTRAINT {} FOREIGN KEY {} REFERENCES {} {}",
-        d.quote_ident(&fk.name),
-        d.ident_list(&fk.columns),
-        d.quote_ident(&fk.ref_table),
-        d.ident_list(&fk.ref_columns)
-    );
-    if fk.on_delete != ReferentialAction::NoAction {
-        sql.push_str(" ON DELETE ");
-        sql.push_str(action_sql(fk.on_delete));
-    }
-    if fk.on_update != ReferentialAction::NoAction {
-        sql.push_str(" ON UPDATE ");
-        sql.push_str(action_sql(fk.on_update));
-    }
-    Ok(sql)
+    Ok(d.foreign_key_sql(fk))
 }
 
 fn index_clause(d: &Mysql, index: &Index) -> String {
