@@ -1,6 +1,7 @@
 //! Stage 7, apply (offline) on MySQL/MariaDB: the script `upgrade --sql --dialect mysql` prints
 //! runs in the `mariadb` command-line client and leaves the same database as the online
-//! upgrade: schema, version rows, and string values with quotes and backslashes intact.
+//! upgrade: schema, version rows, and string values with quotes and backslashes intact, even
+//! when the server starts sessions with `ANSI_QUOTES` and `NO_BACKSLASH_ESCAPES`.
 
 mod common;
 
@@ -131,10 +132,14 @@ fn chain(dir: &Dir) -> Migrator {
     Migrator::open(&dir.0).expect("reopen")
 }
 
-/// Runs `script` with the `mariadb` client against database `name`.
-fn mariadb_client(name: &str, script: &str) {
+/// Runs `script` with the `mariadb` client against database `name`, the session starting in
+/// `sql_mode` (as a server configured that way would start it).
+fn mariadb_client(name: &str, script: &str, sql_mode: &str) {
     let mut child = Command::new("mariadb")
         .args(["-h", "127.0.0.1", "-P", "3306", "-u", "root", name])
+        .arg(format!(
+            "--init-command=SET SESSION sql_mode = '{sql_mode}'"
+        ))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -154,6 +159,10 @@ fn mariadb_client(name: &str, script: &str) {
     );
 }
 
+/// The modes that change what SQL text means: `"x"` an identifier, `\` a plain character,
+/// `||` a logical or.
+const HOSTILE: &str = "ANSI_QUOTES,NO_BACKSLASH_ESCAPES";
+
 #[tokio::test]
 async fn the_offline_script_runs_in_the_mariadb_client() {
     let dir = temp_dir("mysql-offline");
@@ -169,7 +178,8 @@ async fn the_offline_script_runs_in_the_mariadb_client() {
     let offline = TestDb::new(DialectKind::Mysql, "offline_cli").await;
     let online = TestDb::new(DialectKind::Mysql, "offline_online").await;
     let name = offline.url.rsplit('/').next().expect("database name");
-    mariadb_client(name, &script);
+    // Whatever mode the server starts sessions in: the script sets its own.
+    mariadb_client(name, &script, HOSTILE);
 
     let mut a = m.connect(&offline.url).await.expect("connect");
     let mut b = m.connect(&online.url).await.expect("connect");
