@@ -512,7 +512,14 @@ pub async fn read_interrupted(
         let revision: String = row.try_get(0).map_err(err)?;
         let direction: String = row.try_get(1).map_err(err)?;
         let started_at: String = row.try_get(2).map_err(err)?;
-        let message: Option<String> = row.try_get(3).map_err(err)?;
+        // A TEXT column: MySQL's driver hands it over as bytes.
+        let message: Option<String> = match row.try_get(3) {
+            Ok(m) => m,
+            Err(e) => row
+                .try_get::<Option<Vec<u8>>, _>(3)
+                .map_err(|_| err(e))?
+                .map(|b| String::from_utf8_lossy(&b).into_owned()),
+        };
         let checksum: Option<String> = row.try_get(4).map_err(err)?;
         let (progress, message) = parse_progress(message.as_deref().unwrap_or_default());
         out.push(Interruption {

@@ -732,8 +732,32 @@ pub(super) fn units(step: &PlannedStep, dialect: &dyn Dialect) -> Vec<(Range<usi
     out
 }
 
-/// What a step outside a transaction left behind after `done` statements.
-fn outside_outcome(step: &PlannedStep, done: usize, detail: &str) -> String {
+/// What a step outside a transaction left behind after `done` statements. Where DDL commits
+/// statement by statement (MySQL), that is a revision partially applied, which the next run
+/// continues: `detail` (what a failing PostgreSQL statement may leave) does not apply there.
+fn outside_outcome(dialect: &dyn Dialect, step: &PlannedStep, done: usize, detail: &str) -> String {
+    if !dialect.transactional_ddl() {
+        let (what, again) = match step.kind {
+            StepKind::Down => (
+                format!("the downgrade of revision {}", step.revision),
+                "downgrade",
+            ),
+            _ => (format!("revision {}", step.revision), "upgrade"),
+        };
+        return format!(
+            "{what} is partially applied: {done} of {} statements ran and stay ({} commits each \
+             DDL statement on its own, so they cannot be rolled back); `{again}` resumes it at \
+             statement {} (fix what made it fail first, and keep the migration file unchanged){}",
+            step.statements.len(),
+            dialect.name(),
+            done + 1,
+            if step.kind == StepKind::Down {
+                ""
+            } else {
+                ", or `downgrade` to reverse the statements that ran"
+            }
+        );
+    }
     format!(
         "revision {} runs outside a transaction (transactional = false): {done} of its {} \
          statements completed and stay{detail}; an interruption record was kept, and `upgrade` \
@@ -793,7 +817,10 @@ async fn run_outside<E: FnMut(Event)>(
         .into_iter()
         .filter(|(u, _)| u.start >= resume_at)
     {
-        if let Some(e) = stop.stopped(Some(&step.revision), outside_outcome(step, done, "")) {
+        if let Some(e) = stop.stopped(
+            Some(&step.revision),
+            outside_outcome(dialect, step, done, ""),
+        ) {
             return Err(e);
         }
         let progress = bookkeeping::progress_sql(dialect, step, unit.end);
@@ -803,7 +830,7 @@ async fn run_outside<E: FnMut(Event)>(
                 unit.start + 1,
                 unit.end
             );
-            let outcome = outside_outcome(step, done, &together);
+            let outcome = outside_outcome(dialect, step, done, &together);
             let result = async {
                 run(conn, dialect.begin_sql())
                     .await
@@ -839,6 +866,7 @@ async fn run_outside<E: FnMut(Event)>(
                     "failing"
                 };
                 let outcome = outside_outcome(
+                    dialect,
                     step,
                     done,
                     &format!(
