@@ -46,7 +46,7 @@
 //!
 //! # Cargo features
 //!
-//! - `sqlite`, `postgres` (default): the built-in dialects and their drivers.
+//! - `sqlite`, `postgres`, `mysql` (default): the built-in dialects and their drivers.
 //! - `cli` (default): the `migrate` command line ([`cli`]), with `clap`, `indicatif` and
 //!   `dotenvy`. An application that only embeds [`Migrator`] can turn default features off
 //!   and keep its dialects: `default-features = false, features = ["postgres"]`.

@@ -6,8 +6,8 @@
 //!
 //! One row per case (see [`cases`]): adding a case is one `Case::new(...)` line, with
 //! `.setup(...)`, `.env(...)`, `.db(...)`, `.absent(...)` when it needs them. The baseline
-//! project is built once and copied per case; each case is one process run (PostgreSQL cases
-//! also create a database and upgrade it first).
+//! project is built once and copied per case; each case is one process run (PostgreSQL and
+//! MySQL cases also create a database and upgrade it first).
 
 mod common;
 
@@ -37,6 +37,7 @@ const DB_FILE: &str = "strata_test.db";
 enum On {
     Sqlite,
     Postgres,
+    Mysql,
 }
 
 /// One bad input and what must come of it.
@@ -106,6 +107,11 @@ impl Case {
         self
     }
 
+    fn mysql(mut self) -> Case {
+        self.on = On::Mysql;
+        self
+    }
+
     fn files_change(mut self) -> Case {
         self.files_change = true;
         self
@@ -159,6 +165,29 @@ impl Fx {
             "migrations/strata.toml",
             format!("url = {:?}\n{extra}", self.url),
         );
+    }
+
+    /// The case's server URL (`scheme://[user@]host/db`) with another scheme, user part
+    /// (`user:password@`; `None` keeps the case's) and database.
+    fn url_with(&self, scheme: &str, userinfo: Option<&str>, db: &str) -> String {
+        let rest = self.url.split_once("://").expect("a server URL").1;
+        let (user, rest) = match rest.rsplit_once('@') {
+            Some((user, host)) => (format!("{user}@"), host),
+            None => (String::new(), rest),
+        };
+        let host = rest.split_once('/').expect("a database in the URL").0;
+        format!("{scheme}://{}{host}/{db}", userinfo.unwrap_or(&user))
+    }
+
+    /// strata.toml naming [`Fx::url_with`].
+    fn settings_url_with(&self, scheme: &str, userinfo: Option<&str>, db: &str) {
+        let url = self.url_with(scheme, userinfo, db);
+        self.settings_raw(&format!("url = {url:?}\n"));
+    }
+
+    /// The case's database name (the last part of its URL).
+    fn db_name(&self) -> &str {
+        self.url.rsplit_once('/').expect("a database in the URL").1
     }
 
     /// strata.toml with `text` only (no URL unless it has one).
@@ -405,7 +434,9 @@ fn cases() -> Vec<Case> {
             .env(&[("DATABASE_URL", "")]),
         Case::new("empty_url_setting", &["upgrade"], 1, &["`url` in migrations/strata.toml is set but empty"])
             .setup(|f| f.settings_raw("url = \"\"\n")),
-        Case::new("unknown_scheme", &["--database-url", "mysqlx://h/d", "upgrade"], 1, &["unknown dialect", "--database-url", "sqlite:"]),
+        Case::new("unknown_scheme", &["--database-url", "mysqlx://h/d", "upgrade"], 1, &["unknown dialect", "--database-url", "sqlite:", "mysql://"]),
+        Case::new("unknown_scheme_offline", &["upgrade", "--sql"], 1, &["unknown dialect", "`url` in migrations/strata.toml", "--dialect mysql"])
+            .setup(|f| f.settings_raw("url = \"oracle://h/d\"\n")),
         Case::new("unknown_scheme_setting", &["upgrade"], 1, &["unknown dialect", "`url` in migrations/strata.toml"])
             .setup(|f| f.settings_raw("url = \"oracle://h/d\"\n")),
         Case::new("memory_url", &["--database-url", "sqlite::memory:", "upgrade"], 1, &["in-memory", "nothing it writes would persist", "sqlite://app.db"]),
@@ -527,6 +558,45 @@ fn cases() -> Vec<Case> {
         Case::new("pg_schema_offline", &["upgrade", "--sql"], 0, &["SET search_path TO \"s2\";"])
             .setup(|f| f.settings("schema = \"s2\"\n"))
             .postgres(),
+        Case::new("pg_unknown_database", &["upgrade"], 1, &["/strata_no_such_db`", "strata_no_such_db\" does not exist", "`url` in migrations/strata.toml", "CREATE DATABASE strata_no_such_db"])
+            .setup(|f| f.settings_url_with("postgres", None, "strata_no_such_db"))
+            .postgres(),
+        Case::new("pg_unknown_role", &["upgrade"], 1, &["postgres://strata_nobody:***@", "strata_nobody", "`url` in migrations/strata.toml", "user name and password"])
+            .setup(|f| f.settings_url_with("postgres", Some("strata_nobody:hunter2@"), f.db_name()))
+            .absent(&["hunter2"])
+            .postgres(),
+        // ---- MySQL / MariaDB: URLs and connections (each against a live database, which
+        // must be left as it was) ----
+        Case::new("mysql_unreachable_password_masked", &["--database-url", "mysql://app:hunter2@127.0.0.1:1/x", "upgrade"], 1, &["cannot connect to `mysql://app:***@127.0.0.1:1/x`", "--database-url", "server is running"])
+            .absent(&["hunter2"])
+            .mysql(),
+        Case::new("mysql_unknown_database", &["upgrade"], 1, &["/strata_no_such_db`", "Unknown database 'strata_no_such_db'", "`url` in migrations/strata.toml", "CREATE DATABASE strata_no_such_db"])
+            .setup(|f| f.settings_url_with("mysql", None, "strata_no_such_db"))
+            .mysql(),
+        Case::new("mysql_bad_credentials", &["stamp", "head"], 1, &["mysql://strata_nobody:***@", "Access denied for user 'strata_nobody'", "`url` in migrations/strata.toml", "user name and password"])
+            .setup(|f| f.settings_url_with("mysql", Some("strata_nobody:hunter2@"), f.db_name()))
+            .absent(&["hunter2"])
+            .mysql(),
+        Case::new("mysql_env_password_masked", &["downgrade", "base"], 1, &["mysql://app:***@127.0.0.1:1/x", "DATABASE_URL environment variable"])
+            .env(&[("DATABASE_URL", "mysql://app:hunter2@127.0.0.1:1/x")])
+            .absent(&["hunter2"])
+            .mysql(),
+        Case::new("mariadb_unreachable_password_masked", &["--database-url", "mariadb://app:hun@ter2@127.0.0.1:1/x", "current"], 1, &["cannot connect to `mariadb://app:***@127.0.0.1:1/x`", "server is running"])
+            .absent(&["ter2", "hun@"])
+            .mysql(),
+        Case::new("mariadb_bad_credentials", &["upgrade"], 1, &["mariadb://strata_nobody:***@", "Access denied", "`url` in migrations/strata.toml"])
+            .setup(|f| f.settings_url_with("mariadb", Some("strata_nobody:hunter2@"), f.db_name()))
+            .absent(&["hunter2"])
+            .mysql(),
+        Case::new("mariadb_scheme_works", &["current"], 0, &["bbbb00000002 (head)"])
+            .setup(|f| f.settings_url_with("mariadb", None, f.db_name()))
+            .mysql(),
+        Case::new("mysql_missing_schema", &["upgrade"], 1, &["migrations/strata.toml", "schema = \"nope\"", "CREATE SCHEMA nope"])
+            .setup(|f| f.settings("schema = \"nope\"\n"))
+            .mysql(),
+        Case::new("mysql_query_password_masked", &["--database-url", "mysql://127.0.0.1:1/x?password=hunter2", "current"], 1, &["password=***"])
+            .absent(&["hunter2"])
+            .mysql(),
     ]
 }
 
@@ -594,10 +664,22 @@ async fn dump(url: &str) -> Vec<String> {
     let mut db = strata::testing::connect(url)
         .await
         .unwrap_or_else(|e| panic!("connect {url}: {e}"));
+    let mysql = url.starts_with("mysql") || url.starts_with("mariadb");
     let queries: &[&str] = if url.starts_with("sqlite") {
         &[
             "SELECT type || ' ' || name || ' ' || COALESCE(sql, '') FROM sqlite_master \
              ORDER BY type, name",
+        ]
+    } else if mysql {
+        &[
+            "SELECT CONCAT(table_name, '.', column_name, ' ', CAST(column_type AS CHAR(200)), \
+             ' ', is_nullable) FROM information_schema.columns \
+             WHERE table_schema = DATABASE() ORDER BY 1",
+            "SELECT CONCAT(table_name, '.', index_name, ' ', seq_in_index, ' ', column_name) \
+             FROM information_schema.statistics WHERE table_schema = DATABASE() ORDER BY 1",
+            // Nothing creates the databases the cases name.
+            "SELECT CONCAT('database ', schema_name) FROM information_schema.schemata \
+             WHERE schema_name IN ('strata_no_such_db', 'nope') ORDER BY 1",
         ]
     } else {
         &[
@@ -609,12 +691,24 @@ async fn dump(url: &str) -> Vec<String> {
         ]
     };
     let mut out = Vec::new();
-    for q in queries.iter().copied().chain([
-        "SELECT 'version ' || version_num FROM strata_version ORDER BY 1",
-        "SELECT 'log rows ' || CAST(COUNT(*) AS TEXT) FROM strata_log",
-        "SELECT 'user rows ' || CAST(COUNT(*) AS TEXT) || ' ' || COALESCE(MAX(username), '') \
-         FROM users",
-    ]) {
+    // MySQL has no TEXT in CAST; `||` concatenates there too (Strata's session sets
+    // PIPES_AS_CONCAT).
+    let text = if mysql { "CHAR" } else { "TEXT" };
+    let common = [
+        "SELECT 'version ' || version_num FROM strata_version ORDER BY 1".to_string(),
+        format!("SELECT 'log rows ' || CAST(COUNT(*) AS {text}) FROM strata_log"),
+        format!(
+            "SELECT 'user rows ' || CAST(COUNT(*) AS {text}) || ' ' || \
+             COALESCE(MAX(username), '') FROM users"
+        ),
+    ];
+    for q in queries
+        .iter()
+        .map(|q| q.to_string())
+        .chain(common)
+        .collect::<Vec<_>>()
+    {
+        let q = q.as_str();
         for row in sqlx::query(q)
             .fetch_all(db.conn())
             .await
@@ -658,11 +752,12 @@ fn template() -> Workdir {
 async fn run_case(case: &Case, template: &Workdir) -> Result<(), String> {
     let w = Workdir::new(&format!("bad-{}", case.name), None);
     copy_dir(&template.dir, &w.dir);
-    let pg = match case.on {
+    let server = match case.on {
         On::Postgres => Some(TestDb::postgres(&format!("bad_{}", case.name)).await),
+        On::Mysql => Some(TestDb::mysql(&format!("bad_{}", case.name)).await),
         On::Sqlite => None,
     };
-    let url = match &pg {
+    let url = match &server {
         Some(db) => db.url.clone(),
         None => format!("sqlite://{DB_FILE}"),
     };
@@ -671,11 +766,11 @@ async fn run_case(case: &Case, template: &Workdir) -> Result<(), String> {
         url: url.clone(),
     };
     // The URL the test reads the database with (absolute for SQLite).
-    let dump_url = match &pg {
+    let dump_url = match &server {
         Some(db) => db.url.clone(),
         None => format!("sqlite://{}", w.path(DB_FILE).display()),
     };
-    if pg.is_some() {
+    if server.is_some() {
         fx.settings("");
         w.run(Base, &["upgrade"]).ok();
     }

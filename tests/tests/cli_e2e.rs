@@ -1,10 +1,13 @@
 //! Stage 8, CLI (end to end): a user project's `migrate` binary driven through the seed
-//! workflow on SQLite and PostgreSQL, and the error paths, with exact exit codes.
+//! workflow on SQLite, PostgreSQL and MySQL/MariaDB (`mysql://` and `mariadb://` URLs), and
+//! the error paths, with exact exit codes. Where MySQL differs (its DDL commits statement by
+//! statement, so a failed revision is partially applied), the workflow asserts the difference.
 
 mod common;
 
 use common::{Variant, Workdir};
 use sqlx::Row;
+use strata::dialect::DialectKind;
 use strata::testing::TestDb;
 
 use Variant::{Base, Phone};
@@ -18,7 +21,7 @@ async fn users(url: &str) -> Vec<(String, Option<String>)> {
     let sql = if has_phone {
         "SELECT username, phone FROM users ORDER BY id"
     } else {
-        "SELECT username, CAST(NULL AS TEXT) AS phone FROM users ORDER BY id"
+        "SELECT username, NULL AS phone FROM users ORDER BY id"
     };
     sqlx::query(sql)
         .fetch_all(db.conn())
@@ -45,9 +48,34 @@ async fn table_exists(url: &str, table: &str) -> bool {
         .is_ok()
 }
 
+/// The open interruption records in the audit log (steps outside a transaction that have
+/// not finished).
+async fn open_records(url: &str) -> i64 {
+    let mut db = strata::testing::connect(url).await.expect("connect");
+    sqlx::query(
+        "SELECT COUNT(*) FROM strata_log WHERE direction IN ('up-run', 'down-run') \
+         AND finished_at = ''",
+    )
+    .fetch_one(db.conn())
+    .await
+    .expect("count the open records")
+    .get::<i64, _>(0)
+}
+
 /// init, migrate, upgrade, rows, a new column, history/current/heads/show/check, downgrade,
-/// stamp, revision, a branch and its merge, offline SQL.
+/// stamp, revision, a branch and its merge, offline SQL, and a revision whose second
+/// statement fails.
 async fn seed_workflow(url: &str) {
+    let kind = DialectKind::from_url(url).expect("a built-in dialect");
+    let mysql = kind == DialectKind::Mysql;
+    // An identifier as the dialect quotes it in SQL.
+    let q = |ident: &str| {
+        if mysql {
+            format!("`{ident}`")
+        } else {
+            format!("\"{ident}\"")
+        }
+    };
     let w = Workdir::new("seed", Some(url));
 
     // init
@@ -150,7 +178,11 @@ async fn seed_workflow(url: &str) {
     );
     let show_sql = w.run(Phone, &["show", &rev2, "--sql"]).ok().join("\n");
     assert!(
-        show_sql.contains(r#"ALTER TABLE "users" ADD COLUMN "phone""#),
+        show_sql.contains(&format!(
+            "ALTER TABLE {} ADD COLUMN {}",
+            q("users"),
+            q("phone")
+        )),
         "{show_sql}"
     );
 
@@ -295,12 +327,150 @@ async fn seed_workflow(url: &str) {
         sql.contains(&format!("-- Running upgrade  -> {rev1}, create users")),
         "{sql}"
     );
-    assert!(sql.contains("CREATE TABLE \"users\""), "{sql}");
+    assert!(
+        sql.contains(&format!("CREATE TABLE {}", q("users"))),
+        "{sql}"
+    );
     let down = w
         .run(Phone, &["downgrade", "--sql", &format!("{rev2}:{rev1}")])
         .ok()
         .join("\n");
-    assert!(down.contains("DROP COLUMN \"phone\""), "{down}");
+    assert!(
+        down.contains(&format!("DROP COLUMN {}", q("phone"))),
+        "{down}"
+    );
+    // Where the script's transactions are: around everything on SQLite and PostgreSQL; on
+    // MySQL, whose DDL commits implicitly, each revision's DDL runs on its own and only the
+    // version rows are a transaction.
+    let create = sql
+        .find(&format!("CREATE TABLE {}", q("users")))
+        .expect("CREATE TABLE users");
+    let before = &sql[..create];
+    let last_begin = before.rfind("BEGIN;").expect("a BEGIN before the DDL");
+    if mysql {
+        let note = "-- mysql commits each DDL statement: they run one by one, outside a \
+                    transaction\n";
+        assert!(
+            before.ends_with(&format!(
+                "{note}-- Running upgrade  -> {rev1}, create users\n\n"
+            )),
+            "{sql}"
+        );
+        assert!(
+            before[last_begin..].contains("COMMIT;"),
+            "the DDL of a revision is outside any transaction on MySQL:\n{sql}"
+        );
+        // Once per revision with DDL; the three empty ones only move version rows, in a
+        // transaction.
+        assert_eq!(sql.matches(note).count(), 2, "{sql}");
+        assert!(down.contains(note), "{down}");
+    } else {
+        assert!(
+            !before[last_begin..].contains("COMMIT;"),
+            "the DDL of a revision is inside the script's transaction:\n{sql}"
+        );
+        assert!(!sql.contains("commits each DDL statement"), "{sql}");
+        assert_eq!(sql.matches("COMMIT;").count(), 1, "one transaction: {sql}");
+    }
+
+    // A revision whose second statement fails: SQLite and PostgreSQL roll the whole revision
+    // back; MySQL keeps the first statement (its DDL commits implicitly), says the revision is
+    // partially applied, resumes it once the cause is fixed, or reverses what ran.
+    let bad = "dddd00000001";
+    let bad_file = format!("migrations/versions/{bad}_broken.toml");
+    std::fs::write(
+        w.path(&bad_file),
+        format!(
+            "revision = \"{bad}\"\ndown_revision = \"{merge}\"\nmessage = \"broken\"\n\n\
+             [[upgrade]]\nop = \"sql\"\nsql = \"CREATE TABLE t_partial (id integer)\"\n\
+             reverse = \"DROP TABLE t_partial\"\n\n\
+             [[upgrade]]\nop = \"sql\"\nsql = \"INSERT INTO t_missing (id) VALUES (1)\"\n\
+             reverse = \"DELETE FROM t_missing WHERE id = 1\"\n"
+        ),
+    )
+    .expect("write the failing revision");
+    let failed = w.run(Phone, &["upgrade"]);
+    let err = failed.error("t_missing");
+    assert!(err.contains(&format!("revision {bad}")), "{err}");
+    assert_eq!(
+        w.run(Phone, &["current"]).ok()[0],
+        format!("{merge} (mergepoint)"),
+        "the version rows did not move"
+    );
+    assert!(users(url).await == cy, "the rows are untouched");
+    if mysql {
+        assert!(
+            err.contains(&format!(
+                "revision {bad} partially applied: 1 of 2 statements ran and stay (mysql \
+                 commits each DDL statement on its own"
+            )),
+            "{err}"
+        );
+        assert!(err.contains("`upgrade` resumes it at statement 2"), "{err}");
+        assert!(!err.contains("CONCURRENTLY"), "a PostgreSQL remedy: {err}");
+        assert!(
+            table_exists(url, "t_partial").await,
+            "the first statement stays"
+        );
+        assert_eq!(open_records(url).await, 1);
+        let current = w.run(Phone, &["current"]).ok().join("\n");
+        assert!(
+            current.contains(&format!(
+                "WARNING: revision {bad} partially applied: 1 of 2 statements"
+            )) && current.contains("resumes at statement 2"),
+            "{current}"
+        );
+        w.run(Phone, &["check"]).fails(1);
+        // `downgrade` reverses the statement that ran, and only that: no data-loss warning
+        // about the revisions below.
+        assert_eq!(
+            w.run(Phone, &["downgrade"]).using(url),
+            [format!(
+                "Running downgrade {bad} (partial) -> {merge}, broken (reversing 1 statement(s))"
+            )]
+        );
+        assert!(!table_exists(url, "t_partial").await);
+        assert_eq!(open_records(url).await, 0);
+        assert_eq!(
+            w.run(Phone, &["current"]).ok(),
+            [format!("{merge} (mergepoint)")]
+        );
+        // Fails again; this time the cause is fixed and `upgrade` resumes at statement 2.
+        w.run(Phone, &["upgrade"])
+            .error("partially applied: 1 of 2 statements ran");
+        exec(url, "CREATE TABLE t_missing (id integer)").await;
+        assert_eq!(
+            w.run(Phone, &["upgrade"]).using(url),
+            [
+                format!("Running upgrade {merge} -> {bad}, broken"),
+                format!("Resuming revision {bad} at statement 2 of 2"),
+            ]
+        );
+    } else {
+        assert!(!err.contains("partially applied"), "{err}");
+        assert!(
+            !table_exists(url, "t_partial").await,
+            "the revision was rolled back whole"
+        );
+        exec(url, "CREATE TABLE t_missing (id integer)").await;
+        assert_eq!(
+            w.run(Phone, &["upgrade"]).using(url),
+            [format!("Running upgrade {merge} -> {bad}, broken")]
+        );
+    }
+    assert!(table_exists(url, "t_partial").await);
+    assert_eq!(open_records(url).await, 0);
+    assert_eq!(w.run(Phone, &["current"]).ok(), [format!("{bad} (head)")]);
+    w.run(Phone, &["-q", "downgrade"]).ok();
+    assert!(!table_exists(url, "t_partial").await);
+    assert_eq!(
+        w.run(Phone, &["current"]).ok(),
+        [format!("{merge} (mergepoint)")]
+    );
+    std::fs::remove_file(w.path(&bad_file)).expect("remove the failing revision");
+    exec(url, "DROP TABLE t_missing").await;
+    w.run(Phone, &["check"]).ok();
+    assert_eq!(users(url).await, cy);
 }
 
 #[tokio::test]
@@ -313,6 +483,22 @@ async fn seed_workflow_sqlite() {
 async fn seed_workflow_postgres() {
     let db = TestDb::postgres("cli_seed").await;
     seed_workflow(&db.url).await;
+}
+
+#[tokio::test]
+async fn seed_workflow_mysql() {
+    let db = TestDb::mysql("cli_seed").await;
+    assert!(db.url.starts_with("mysql://"), "{}", db.url);
+    seed_workflow(&db.url).await;
+}
+
+/// The same workflow through a `mariadb://` URL (the same dialect and driver).
+#[tokio::test]
+async fn seed_workflow_mariadb_url() {
+    let db = TestDb::mysql("cli_seed_mariadb").await;
+    let url = db.url.replacen("mysql://", "mariadb://", 1);
+    assert!(url.starts_with("mariadb://"), "{url}");
+    seed_workflow(&url).await;
 }
 
 #[tokio::test]

@@ -1,11 +1,14 @@
 //! Stage 7, apply (concurrency): eight `migrate upgrade` processes started at the same moment
-//! against one database all exit 0, and each revision is applied exactly once.
+//! against one database all exit 0, and each revision is applied exactly once (SQLite,
+//! PostgreSQL, MySQL/MariaDB); where the lock is the server's (PostgreSQL's advisory lock,
+//! MySQL's `GET_LOCK`), a migrator that cannot get it in time names the connection holding it.
 
 mod common;
 
 use std::process::{Command, Stdio};
 
 use sqlx::{Executor, Row};
+use strata::apply::LOCK_KEY;
 use strata::dialect::DialectKind;
 use strata::ops::Op;
 use strata::schema::{Column, PrimaryKey, SqlType, Table};
@@ -17,13 +20,14 @@ use common::{linkapp_binary, Dir};
 const PROCESSES: usize = 8;
 
 /// A migrations directory with a slow first revision (so the processes overlap) and four more.
-fn migrations(kind: DialectKind) -> Dir {
-    let dir = std::env::temp_dir().join(format!("strata-race-{kind}-{}", std::process::id()));
+fn migrations(kind: DialectKind, tag: &str) -> Dir {
+    let dir = std::env::temp_dir().join(format!("strata-race-{tag}-{kind}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("versions")).expect("mkdir");
     let mut m = Migrator::open(&dir).expect("open");
     let slow = match kind {
         DialectKind::Postgres => "SELECT pg_sleep(0.5)".to_string(),
+        DialectKind::Mysql => "SELECT SLEEP(0.5)".to_string(),
         _ => "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300000) \
               SELECT count(*) FROM c"
             .to_string(),
@@ -75,7 +79,7 @@ fn migrations(kind: DialectKind) -> Dir {
 
 async fn race(kind: DialectKind) {
     let bin = linkapp_binary();
-    let dir = migrations(kind);
+    let dir = migrations(kind, "eight");
     let tdb = TestDb::new(kind, "race").await;
     let children: Vec<_> = (0..PROCESSES)
         .map(|_| {
@@ -130,15 +134,18 @@ async fn race(kind: DialectKind) {
         .expect("counters")
         .get(0);
     assert_eq!(rows, 4, "{kind}: each data step ran once");
-    let heads: Vec<String> = db
+    assert_eq!(versions(&mut db).await.expect("versions"), ["000000000005"]);
+}
+
+/// The version rows.
+async fn versions(db: &mut strata::db::Db) -> Result<Vec<String>, sqlx::Error> {
+    Ok(db
         .conn()
         .fetch_all("SELECT version_num FROM strata_version")
-        .await
-        .expect("versions")
+        .await?
         .iter()
         .map(|r| r.get(0))
-        .collect();
-    assert_eq!(heads, ["000000000005"]);
+        .collect())
 }
 
 #[tokio::test]
@@ -149,4 +156,101 @@ async fn eight_processes_on_sqlite() {
 #[tokio::test]
 async fn eight_processes_on_postgres() {
     race(DialectKind::Postgres).await;
+}
+
+#[tokio::test]
+async fn eight_processes_on_mysql() {
+    race(DialectKind::Mysql).await;
+}
+
+/// Another connection holds the migration lock: `upgrade` waits `lock_timeout_seconds`, then
+/// fails naming that connection (its id as the server numbers it), and has run nothing; once
+/// the lock is free it runs.
+async fn lock_timeout_names_the_holder(kind: DialectKind) {
+    let bin = linkapp_binary();
+    let dir = migrations(kind, "lock");
+    std::fs::write(dir.0.join("strata.toml"), "lock_timeout_seconds = 1\n").expect("settings");
+    let tdb = TestDb::new(kind, "race_lock").await;
+    let mut holder = strata::testing::connect(&tdb.url).await.expect("connect");
+    let dialect = holder.dialect();
+    let id: i64 = holder
+        .conn()
+        .fetch_one(dialect.backend_id_sql().expect("a backend id").as_str())
+        .await
+        .expect("backend id")
+        .get(0);
+    let take = dialect.try_lock_sql(LOCK_KEY).expect("a server-side lock");
+    let row = holder
+        .conn()
+        .fetch_one(take.as_str())
+        .await
+        .expect("take the lock");
+    let taken = row
+        .try_get::<bool, _>(0)
+        .or_else(|_| row.try_get::<i64, _>(0).map(|n| n == 1))
+        .expect("the lock query's answer");
+    assert!(taken, "{kind}: the lock was free");
+
+    let upgrade = || {
+        Command::new(&bin)
+            .arg("-d")
+            .arg(&dir.0)
+            .args(["--database-url", &tdb.url, "upgrade"])
+            .output()
+            .expect("run migrate")
+    };
+    let started = std::time::Instant::now();
+    let out = upgrade();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{kind}: {stderr}");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(1),
+        "{kind}: gave up before the timeout"
+    );
+    let holder_named = match kind {
+        DialectKind::Postgres => format!("backend pid {id} ("),
+        _ => format!("connection {id} (user "),
+    };
+    assert!(
+        stderr.starts_with("Error: the migration lock was not free within 1s: ")
+            && stderr.contains(&holder_named)
+            && stderr.contains("lock_timeout_seconds"),
+        "{kind}: the error names {holder_named:?}:\n{stderr}"
+    );
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("Running upgrade"),
+        "{kind}: ran without the lock"
+    );
+    let mut db = strata::testing::connect(&tdb.url).await.expect("connect");
+    assert!(
+        versions(&mut db).await.unwrap_or_default().is_empty(),
+        "{kind}: nothing was applied"
+    );
+
+    holder
+        .conn()
+        .execute(dialect.unlock_sql(LOCK_KEY).expect("unlock").as_str())
+        .await
+        .expect("release the lock");
+    let out = upgrade();
+    assert!(
+        out.status.success(),
+        "{kind}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        versions(&mut db).await.expect("versions"),
+        ["000000000005"],
+        "{kind}"
+    );
+}
+
+#[tokio::test]
+async fn lock_timeout_names_the_holder_on_postgres() {
+    lock_timeout_names_the_holder(DialectKind::Postgres).await;
+}
+
+#[tokio::test]
+async fn lock_timeout_names_the_holder_on_mysql() {
+    lock_timeout_names_the_holder(DialectKind::Mysql).await;
 }

@@ -732,16 +732,31 @@ pub(super) fn units(step: &PlannedStep, dialect: &dyn Dialect) -> Vec<(Range<usi
     out
 }
 
-/// What a step outside a transaction left behind after `done` statements.
+/// What a step outside a transaction left behind after `done` statements. Where DDL commits
+/// statement by statement (MySQL), that is a revision partially applied, which the next run
+/// continues: `detail` (what a failing PostgreSQL statement may leave) does not apply there.
 fn outside_outcome(dialect: &dyn Dialect, step: &PlannedStep, done: usize, detail: &str) -> String {
     if !dialect.transactional_ddl() {
+        let (what, again) = match step.kind {
+            StepKind::Down => (
+                format!("the downgrade of revision {}", step.revision),
+                "downgrade",
+            ),
+            _ => (format!("revision {}", step.revision), "upgrade"),
+        };
         return format!(
-            "revision {} partially applied: {done} of {} statements (this database commits \
-             each DDL statement on its own, so they stay); fix the cause and run `upgrade` \
-             again to resume at statement {}, or `downgrade` to reverse what ran",
-            step.revision,
+            "{what} partially applied: {done} of {} statements ran and stay ({} commits each \
+             DDL statement on its own, so they cannot be rolled back); `{again}` resumes it at \
+             statement {} (keep the migration file unchanged; if a statement failed, fix its \
+             cause first){}",
             step.statements.len(),
-            done + 1
+            dialect.name(),
+            done + 1,
+            if step.kind == StepKind::Down {
+                ""
+            } else {
+                ", or `downgrade` to reverse the statements that ran"
+            }
         );
     }
     format!(

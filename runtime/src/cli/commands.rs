@@ -9,12 +9,12 @@ use super::confirm;
 use super::format::{self, LineOpts};
 use super::output::Out;
 use super::url::is_transient_sqlite;
-use super::url::{self, ResolvedUrl, UrlSource};
+use super::url::{self, url_database, ResolvedUrl, UrlSource};
 use super::{signals, Failure, Outcome};
 use crate::apply::ApplyError;
 use crate::config;
 use crate::db::{redact, Db};
-use crate::dialect::DialectKind;
+use crate::dialect::{DialectKind, Refusal};
 use crate::error::Error;
 use crate::graph;
 use crate::migrator::{Migrator, NewRevision, RunOptions};
@@ -194,13 +194,20 @@ impl Ctx {
             Ok(db) => Ok(db),
             Err(e @ Error::Connect(crate::db::ConnectError::Dialect { .. })) => {
                 Err(Failure::new(e.to_string()).hint(format!(
-                    "the URL came from {}; it must start with sqlite: or postgres:// (for \
-                     example sqlite://app.db, postgres://user@host/db)",
+                    "the URL came from {}; it must start with sqlite:, postgres://, mysql:// or \
+                     mariadb:// (for example sqlite://app.db, postgres://user@host/db, \
+                     mysql://user@host/db)",
                     resolved.from
                 )))
             }
             Err(e @ Error::Connect(crate::db::ConnectError::NotBuilt(_))) => Err(e.into()),
             Err(e @ Error::Connect(_)) => {
+                let refusal = match &e {
+                    Error::Connect(crate::db::ConnectError::Connect { source, .. }) => {
+                        source.refusal()
+                    }
+                    _ => None,
+                };
                 let from = match resolved.source {
                     UrlSource::Default => format!(
                         "the default {} (no --database-url, DATABASE_URL, .env or `url` in \
@@ -209,9 +216,22 @@ impl Ctx {
                     ),
                     _ => resolved.from.clone(),
                 };
-                Err(Failure::new(e.to_string()).hint(format!(
-                    "the URL came from {from}; check it, and that the database server is running"
-                )))
+                let hint = match refusal {
+                    Some(Refusal::Credentials) => format!(
+                        "the server refused the user name and password in the URL, which came \
+                         from {from}; check them (and that this user may connect from this host)"
+                    ),
+                    Some(Refusal::NoDatabase) => format!(
+                        "the server has no database `{}`; create it (CREATE DATABASE {0}) or \
+                         fix the database name in the URL, which came from {from}",
+                        url_database(&resolved.url)
+                    ),
+                    None => format!(
+                        "the URL came from {from}; check it, and that the database server is \
+                         running"
+                    ),
+                };
+                Err(Failure::new(e.to_string()).hint(hint))
             }
             Err(e) => Err(e.into()),
         }
@@ -231,7 +251,7 @@ impl Ctx {
                 redact(&resolved.url),
                 resolved.from
             ))
-            .hint("pass --dialect sqlite or --dialect postgres")
+            .hint("pass --dialect sqlite, --dialect postgres or --dialect mysql")
         })?;
         if resolved.source == UrlSource::Default {
             // stderr: the script on stdout stays pure SQL.

@@ -46,7 +46,7 @@ pub(crate) struct ResolvedUrl {
 #[derive(Debug, Error)]
 pub(crate) enum UrlError {
     /// A source is present but empty.
-    #[error("{from} is set but empty; give it a database URL (for example sqlite://app.db or postgres://user@host/db), or remove it to use the next source")]
+    #[error("{from} is set but empty; give it a database URL (for example sqlite://app.db, postgres://user@host/db or mysql://user@host/db), or remove it to use the next source")]
     Empty {
         /// The source, as in [`ResolvedUrl::from`].
         from: String,
@@ -130,6 +130,15 @@ pub(crate) fn resolve_url_from(
         source: UrlSource::Default,
         from: "the default".into(),
     })
+}
+
+/// The database a server URL names (`postgres://u:p@h:5432/app?x=1` -> `app`), for
+/// messages; empty when it names none.
+pub(crate) fn url_database(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let rest = rest.split_once('?').map_or(rest, |(path, _)| path);
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    rest.split_once('/').map_or("", |(_, db)| db)
 }
 
 /// `./.env` for the relative `.env`, else the path.
@@ -276,6 +285,19 @@ mod tests {
 
     fn dir() -> &'static Path {
         Path::new("migrations")
+    }
+
+    #[test]
+    fn the_database_a_url_names() {
+        for (url, db) in [
+            ("postgres://u:p@h:5432/app?sslmode=require", "app"),
+            ("mysql://root@127.0.0.1:3306/test", "test"),
+            ("mariadb://u:a/b@c@h/shop", "shop"),
+            ("postgres://h", ""),
+            ("mysql://h/", ""),
+        ] {
+            assert_eq!(url_database(url), db, "{url}");
+        }
     }
 
     /// A `.env` file in its own temporary directory, removed on drop.

@@ -24,6 +24,35 @@ impl DriverError {
     }
 }
 
+/// Why a server that answered refused a connection, where the driver's error says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// The user name or password was refused (SQLSTATE class 28).
+    Credentials,
+    /// The database named in the URL does not exist (PostgreSQL `3D000`, MySQL error 1049).
+    NoDatabase,
+}
+
+impl DriverError {
+    /// Why the server refused the connection; `None` when it did not answer (or said
+    /// something else).
+    pub(crate) fn refusal(&self) -> Option<Refusal> {
+        let db = self.0.as_database_error()?;
+        #[cfg(feature = "mysql")]
+        if db
+            .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+            .is_some_and(|e| e.number() == 1049)
+        {
+            return Some(Refusal::NoDatabase);
+        }
+        match db.code()?.as_ref() {
+            "3D000" => Some(Refusal::NoDatabase),
+            c if c.starts_with("28") => Some(Refusal::Credentials),
+            _ => None,
+        }
+    }
+}
+
 impl fmt::Display for DriverError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)

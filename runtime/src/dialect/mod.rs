@@ -34,6 +34,7 @@ pub use ddl::{
     ColumnChange, Ddl, OpContext, Statements,
 };
 pub use driver::DriverError;
+pub(crate) use driver::Refusal;
 pub use transport::Transport;
 
 use crate::schema::{ColumnDefault, SqlType};

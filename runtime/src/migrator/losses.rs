@@ -9,6 +9,8 @@ use std::collections::HashMap;
 use sqlx::{Executor, Row};
 
 use super::Migrator;
+use crate::apply::bookkeeping;
+use crate::apply::StepKind;
 use crate::db::Db;
 use crate::error::Error;
 use crate::introspect;
@@ -140,24 +142,55 @@ impl Migrator {
         target: &str,
     ) -> Result<DowngradeLosses, Error> {
         let heads = self.current(db).await?;
-        let steps = self.graph.downgrade_steps(&heads, target)?;
+        let dialect = db.dialect();
+        // An upgrade left partially applied (MySQL): the downgrade reverses what ran first,
+        // and with a relative target (`-1`) that is all it does, as `downgrade` runs it.
+        let records = if dialect.transactional_ddl() {
+            Vec::new()
+        } else {
+            bookkeeping::read_interrupted(&mut db.conn, dialect).await?
+        };
+        let partial_live = match records.as_slice() {
+            [record] if record.resumable && record.kind != StepKind::Down => {
+                let live =
+                    introspect::introspect(&mut db.conn, dialect, &self.introspect_options())
+                        .await?
+                        .schema;
+                self.partial_reversal(dialect, &live, record)?
+                    .map(|(message, ops)| ((record.revision.clone(), message, ops), live))
+            }
+            _ => None,
+        };
+        let steps = match &partial_live {
+            Some(_) if target.starts_with('-') => Vec::new(),
+            _ => self.graph.downgrade_steps(&heads, target)?,
+        };
         let mut out = DowngradeLosses {
-            steps: steps.len(),
+            steps: steps.len() + usize::from(partial_live.is_some()),
             to_base: !steps.is_empty() && steps.len() == self.graph.applied(&heads)?.len(),
             losses: Vec::new(),
         };
-        if steps.is_empty() {
-            return Ok(out);
-        }
-        let dialect = db.dialect();
-        let live = introspect::introspect(&mut db.conn, dialect, &self.introspect_options())
-            .await?
-            .schema;
-        let mut schema = live.clone();
-        let mut origins = Origins::default();
+        let mut plan: Vec<(String, String, Vec<Op>)> = Vec::new();
+        let live = match partial_live {
+            Some((reversal, live)) => {
+                plan.push(reversal);
+                live
+            }
+            None if steps.is_empty() => return Ok(out),
+            None => {
+                introspect::introspect(&mut db.conn, dialect, &self.introspect_options())
+                    .await?
+                    .schema
+            }
+        };
         for step in &steps {
             let script = self.script(&step.revision)?;
-            let ops = script.downgrade_ops()?;
+            let ops = script.downgrade_ops()?.into_owned();
+            plan.push((step.revision.clone(), script.header.message.clone(), ops));
+        }
+        let mut schema = live.clone();
+        let mut origins = Origins::default();
+        for (revision, message, ops) in &plan {
             for op in ops.iter() {
                 if let Some(what) = op.destructive() {
                     let object = match op {
@@ -190,8 +223,8 @@ impl Migrator {
                         });
                     }
                     out.losses.push(Loss {
-                        revision: step.revision.clone(),
-                        message: script.header.message.clone(),
+                        revision: revision.clone(),
+                        message: message.clone(),
                         what,
                         count,
                     });

@@ -221,16 +221,7 @@ impl Migrator {
             return Ok(Some(step));
         }
         // A downgrade meets an upgrade left half way: reverse the ops that ran.
-        let ran = &p.ops[..p.ops_done];
-        let reversed = ops::reverse_all(ran).map_err(|e| {
-            self.partial_error(
-                script,
-                format!(
-                    "one of the ops that ran cannot be reversed ({e}); undo it by hand, then \
-                     `stamp` the revision before it"
-                ),
-            )
-        })?;
+        let reversed = self.reverse_ran(&p)?;
         step.kind = StepKind::Down;
         step.statements = render_from_live(&reversed)?;
         step.batch = !reversed.iter().any(|op| matches!(op, Op::Sql { .. }));
@@ -239,6 +230,38 @@ impl Migrator {
         step.from_label = format!("{} (partial)", record.revision);
         step.to_label = parents;
         Ok(Some(step))
+    }
+}
+
+impl Migrator {
+    /// The ops that reverse what ran of the upgrade `p` reads.
+    fn reverse_ran(&self, p: &Progress<'_>) -> Result<Vec<Op>, Error> {
+        ops::reverse_all(&p.ops[..p.ops_done]).map_err(|e| {
+            self.partial_error(
+                &p.script,
+                format!(
+                    "one of the ops that ran cannot be reversed ({e}); undo it by hand, then \
+                     `stamp` the revision before it"
+                ),
+            )
+        })
+    }
+
+    /// What a downgrade runs first when `record` is an upgrade left partially applied (MySQL):
+    /// the revision's message and the ops that reverse the statements that ran. `None` for
+    /// any other record.
+    pub(super) fn partial_reversal(
+        &self,
+        dialect: &dyn Dialect,
+        live: &Schema,
+        record: &Interruption,
+    ) -> Result<Option<(String, Vec<Op>)>, Error> {
+        if !record.resumable || record.kind == StepKind::Down {
+            return Ok(None);
+        }
+        let p = self.progress(dialect, live, record)?;
+        let reversed = self.reverse_ran(&p)?;
+        Ok(Some((p.script.header.message.clone(), reversed)))
     }
 }
 
