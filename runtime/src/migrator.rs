@@ -926,13 +926,16 @@ impl Migrator {
         let current = introspect::introspect(&mut db.conn, dialect, &self.introspect_options())
             .await?
             .schema;
-        let mut target = Schema::from_models(models.iter().copied())?;
+        let models = Schema::from_models(models.iter().copied())?;
+        let mut target = models.clone();
         dialect.normalize(&mut target);
         let opts = DiffOptions {
             include: self.settings.include.clone(),
             exclude: self.settings.exclude.clone(),
         };
-        Ok(diff::diff(&current, &target, &opts)?)
+        // Compared as the database reads back; written as the models say (files are portable).
+        let changes = diff::diff(&current, &target, &opts)?;
+        Ok(diff::with_model_spelling(changes, &models)?)
     }
 
     /// The graph's head revisions.

@@ -23,9 +23,10 @@
 //! 3. upgrade, introspect: it diffs empty against the normalised `to`; every surviving table
 //!    keeps its rows, every surviving column (renamed or retyped) its values;
 //! 4. downgrade, introspect: it diffs empty against the normalised `from`; rows carried again;
-//! 5. autogenerate as the tool does: `diff(introspected, normalised to)`, rendered from the
-//!    introspected schema (the database's own names and spellings), upgrade and downgrade,
-//!    with the same checks.
+//! 5. autogenerate as the tool does: `diff(introspected, normalised to)` with the models' own
+//!    spelling put back into what the ops create (`with_model_spelling`: what files hold),
+//!    rendered from the introspected schema (the database's own names and spellings), upgrade
+//!    and downgrade, with the same checks.
 //!
 //! A destructive upgrade can leave rows its downgrade cannot take back (the re-added NOT NULL
 //! column without default, the re-added foreign key whose parent rows were dropped). Such a
@@ -44,7 +45,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use strata::apply::StepKind;
 use strata::dialect::DialectKind;
-use strata::diff::{diff, Changes, DiffError, DiffOptions};
+use strata::diff::{diff, with_model_spelling, Changes, DiffError, DiffOptions};
 use strata::ops::{apply_all, Op};
 use strata::schema::Schema;
 use strata::testing::render_ops;
@@ -432,6 +433,7 @@ async fn live_round_trip(s: &Scenario, kind: DialectKind) -> Result<(), String> 
     //    from the introspected schema; then its downgrade.
     let norm_to = normalized(d, &s.to);
     let auto = diff(&downgraded, &norm_to, &s.options)
+        .and_then(|c| with_model_spelling(c, &s.to))
         .map_err(|e| format!("autogenerate: diff refused: {e}"))?;
     let auto_db = live
         .apply(

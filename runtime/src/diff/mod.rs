@@ -47,6 +47,7 @@ mod columns;
 mod constraints;
 mod filter;
 mod order;
+mod spelling;
 mod tables;
 
 use std::collections::BTreeMap;
@@ -58,6 +59,7 @@ use crate::ops::{reverse_all, Irreversible, Op};
 use crate::schema::{Schema, Table};
 
 pub(crate) use filter::check_glob;
+pub use spelling::with_model_spelling;
 
 /// Which tables the diff looks at.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
