@@ -191,6 +191,15 @@ impl Ddl for Mysql {
         render::add_column(self, table, column, cx)
     }
 
+    fn drop_column(
+        &self,
+        table: &str,
+        column: &Column,
+        cx: &OpContext<'_>,
+    ) -> Result<Statements, RenderError> {
+        render::drop_column(self, table, column, cx)
+    }
+
     fn alter_column(
         &self,
         table: &str,
