@@ -9,14 +9,14 @@
 use sqlx::error::ErrorKind;
 use sqlx::{Connection, Executor, Row};
 use strata::db::Db;
-use strata::dialect::{Dialect, DialectKind, RenderError};
+use strata::dialect::{Dialect, DialectKind};
 use strata::ops::{Change, DefaultChange, Op};
 use strata::schema::{
     Check, Column, ColumnDefault, ForeignKey, Index, PrimaryKey, ReferentialAction, Schema,
     SqlType, Table, Unique,
 };
-use strata::testing::render_ops;
 use strata::testing::TestDb;
+use strata::testing::{assert_unsupported, mysql_identifiers, render_ops};
 
 use strata::testing::DIALECTS;
 
@@ -48,45 +48,7 @@ fn dialect_sql(kind: DialectKind, sql: &str) -> String {
     if kind != DialectKind::Mysql {
         return sql.to_string();
     }
-    let mut out = String::with_capacity(sql.len());
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\'' => {
-                out.push(c);
-                while let Some(n) = chars.next() {
-                    out.push(n);
-                    if n == '\'' {
-                        if chars.peek() == Some(&'\'') {
-                            out.push('\'');
-                            chars.next();
-                        } else {
-                            break;
-                        }
-                    }
-                }
-            }
-            '"' => {
-                let mut name = String::new();
-                loop {
-                    match chars.next() {
-                        Some('"') if chars.peek() == Some(&'"') => {
-                            chars.next();
-                            name.push('"');
-                        }
-                        Some('"') => break,
-                        Some(n) => name.push(n),
-                        None => panic!("unterminated identifier in test SQL: {sql}"),
-                    }
-                }
-                out.push('`');
-                out.push_str(&name.replace('`', "``"));
-                out.push('`');
-            }
-            c => out.push(c),
-        }
-    }
-    out.replace(" AS TEXT)", " AS CHAR)")
+    mysql_identifiers(sql).replace(" AS TEXT)", " AS CHAR)")
 }
 
 #[test]
@@ -178,20 +140,10 @@ impl Live {
     /// Asserts that this dialect refuses to render `ops` from the current schema with a typed
     /// "not supported" error whose subject contains each of `what` (nothing runs).
     fn refuses(&self, ops: &[Op], what: &[&str]) {
-        let kind = self.kind();
         let err = render_ops(ops, self.dialect, &self.schema)
             .map(|_| ())
             .expect_err("refused");
-        assert!(
-            matches!(&err, RenderError::Unsupported { what: w, .. }
-                if what.iter().all(|x| w.contains(x))),
-            "{kind}: {err}"
-        );
-        assert!(
-            err.to_string()
-                .contains(&format!("is not supported on {kind}")),
-            "{err}"
-        );
+        assert_unsupported(&err, self.kind(), what);
     }
 
     /// Runs `sql` (see [`dialect_sql`]).

@@ -12,6 +12,8 @@
 mod introspect;
 mod render;
 
+pub(crate) use render::backtick_identifiers;
+
 use super::{
     Bookkeeping, Catalog, ColumnChange, Ddl, Dialect, DialectKind, OpContext, RenderError,
     Statements, Syntax, Transport,

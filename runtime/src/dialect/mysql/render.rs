@@ -294,7 +294,7 @@ pub(super) fn check_sql(d: &Mysql, check: &Check) -> String {
 }
 
 /// `expr` with every `"identifier"` written `` `identifier` `` (string literals untouched).
-pub(super) fn backtick_identifiers(expr: &str) -> String {
+pub(crate) fn backtick_identifiers(expr: &str) -> String {
     let mut out = String::with_capacity(expr.len());
     let mut chars = expr.chars().peekable();
     while let Some(c) = chars.next() {
