@@ -21,7 +21,7 @@ pub use crate::render::{render_op, render_ops, Rendered};
 pub use crate::script::id::{file_name, new_revision_id, slug, validate_revision_id};
 
 use crate::db::Db;
-use crate::dialect::DialectKind;
+use crate::dialect::{DialectKind, RenderError};
 use crate::schema::Schema;
 
 /// Connects to `url` with the built-in dialect its scheme names.
@@ -32,6 +32,30 @@ pub async fn connect(url: &str) -> Result<Db, crate::Error> {
 /// `url` with its passwords hidden, as messages print it.
 pub fn redact(url: &str) -> String {
     crate::db::redact(url)
+}
+
+/// Asserts that `err` is `kind`'s typed refusal ("... is not supported on <kind>") and that
+/// what it refuses names each of `what`; returns the message.
+pub fn assert_unsupported(err: &RenderError, kind: DialectKind, what: &[&str]) -> String {
+    let msg = err.to_string();
+    assert!(
+        matches!(err, RenderError::Unsupported { dialect, what: w, .. }
+            if *dialect == kind.name() && what.iter().all(|x| w.contains(x))),
+        "expected {kind} to refuse {what:?}, got: {msg}"
+    );
+    assert!(
+        msg.contains(&format!("is not supported on {kind}")),
+        "{msg}"
+    );
+    msg
+}
+
+/// `sql`, written with standard `"identifiers"`, as MySQL reads it: each in backticks (string
+/// literals untouched), as the MySQL dialect writes check expressions. For test SQL written
+/// for SQLite and PostgreSQL.
+#[cfg(feature = "mysql")]
+pub fn mysql_identifiers(sql: &str) -> String {
+    crate::dialect::mysql::backtick_identifiers(sql)
 }
 
 /// The dialects the test suites run against: a suite that loops over these runs for a new

@@ -6,7 +6,7 @@ use strata::schema::{
     Check, Column, ColumnDefault, ForeignKey, Index, PrimaryKey, ReferentialAction, Schema,
     SqlType, Table, Unique,
 };
-use strata::testing::{render_op, render_ops};
+use strata::testing::{assert_unsupported, render_op, render_ops};
 
 use strata::testing::DIALECTS;
 
@@ -14,7 +14,17 @@ fn col(name: &str, ty: SqlType) -> Column {
     Column::new(name, ty)
 }
 
-fn users() -> Table {
+/// The type of the text columns the fixtures index: `text`, except on MySQL, which keys a TEXT
+/// column only by a prefix and so refuses such an index with a typed error (checked in
+/// `mysql_refuses_keys_over_text_and_unbounded_numeric`); there a varchar.
+fn indexed_text(kind: DialectKind) -> SqlType {
+    match kind {
+        DialectKind::Mysql => SqlType::Varchar(200),
+        _ => SqlType::Text,
+    }
+}
+
+fn users(kind: DialectKind) -> Table {
     Table {
         name: "users".into(),
         columns: vec![
@@ -26,7 +36,7 @@ fn users() -> Table {
                 comment: Some("Where we write; it's unique.".into()),
                 ..col("email", SqlType::Varchar(120))
             },
-            col("name", SqlType::Text).nullable(),
+            col("name", indexed_text(kind)).nullable(),
             Column {
                 default: Some(ColumnDefault::Bool(true)),
                 ..col("active", SqlType::Boolean)
@@ -64,7 +74,7 @@ fn users() -> Table {
     }
 }
 
-fn posts() -> Table {
+fn posts(kind: DialectKind) -> Table {
     Table {
         name: "posts".into(),
         columns: vec![
@@ -74,7 +84,8 @@ fn posts() -> Table {
             },
             col("user_id", SqlType::Integer),
             col("title", SqlType::Varchar(200)),
-            col("body", SqlType::Text).nullable(),
+            // Indexed by the `create_index` case.
+            col("body", indexed_text(kind)).nullable(),
         ],
         primary_key: Some(PrimaryKey {
             name: "pk_posts".into(),
@@ -97,7 +108,9 @@ fn posts() -> Table {
     }
 }
 
-fn every_type() -> Table {
+/// A column of every type; on MySQL without the `numeric` that has no precision, which it
+/// refuses with a typed error (checked in `mysql_refuses_keys_over_text_and_unbounded_numeric`).
+fn every_type(kind: DialectKind) -> Table {
     let types = [
         ("small", SqlType::SmallInt),
         ("int", SqlType::Integer),
@@ -141,6 +154,16 @@ fn every_type() -> Table {
         name: "every_type".into(),
         columns: types
             .into_iter()
+            .filter(|(_, t)| {
+                kind != DialectKind::Mysql
+                    || !matches!(
+                        t,
+                        SqlType::Decimal {
+                            precision: None,
+                            ..
+                        }
+                    )
+            })
             .map(|(n, t)| col(n, t).nullable())
             .collect(),
         ..Table::default()
@@ -171,18 +194,20 @@ fn tags() -> Table {
 }
 
 /// The schema every alter case starts from: users, posts, tags.
-fn base() -> Schema {
+fn base(kind: DialectKind) -> Schema {
     let mut s = Schema::new();
-    s.insert(users());
-    s.insert(posts());
+    s.insert(users(kind));
+    s.insert(posts(kind));
     s.insert(tags());
     s
 }
 
 /// `(case name, schema before, op)` for every op variant (several cases for ops that SQLite
 /// renders natively or by rebuild depending on the details).
-fn cases() -> Vec<(&'static str, Schema, Op)> {
-    let base = base();
+fn cases(kind: DialectKind) -> Vec<(&'static str, Schema, Op)> {
+    let base = base(kind);
+    let users = || users(kind);
+    let posts = || posts(kind);
     let empty = Schema::new();
     let u = |s: &str| s.to_string();
     vec![
@@ -204,7 +229,7 @@ fn cases() -> Vec<(&'static str, Schema, Op)> {
             "create_table_every_type",
             empty.clone(),
             Op::CreateTable {
-                table: every_type(),
+                table: every_type(kind),
             },
         ),
         (
@@ -286,7 +311,7 @@ fn cases() -> Vec<(&'static str, Schema, Op)> {
             base.clone(),
             Op::DropColumn {
                 table: u("posts"),
-                column: col("body", SqlType::Text).nullable(),
+                column: col("body", indexed_text(kind)).nullable(),
             },
         ),
         (
@@ -377,7 +402,7 @@ fn cases() -> Vec<(&'static str, Schema, Op)> {
                 column: u("name"),
                 rename: Some(u("full_name")),
                 ty: Some(Change {
-                    from: SqlType::Text,
+                    from: indexed_text(kind),
                     to: SqlType::Varchar(300),
                 }),
                 nullable: Some(Change {
@@ -531,7 +556,7 @@ fn cases() -> Vec<(&'static str, Schema, Op)> {
                         col("order", SqlType::Integer),
                         Column {
                             default: Some(ColumnDefault::Str("say \"hi\" it's".into())),
-                            ..col("Mixed\"Case", SqlType::Text)
+                            ..col("Mixed\"Case", indexed_text(kind))
                         },
                     ],
                     primary_key: Some(PrimaryKey {
@@ -571,7 +596,10 @@ fn script(d: &dyn Dialect, before: &Schema, op: &Op) -> String {
 
 #[test]
 fn every_op_on_every_dialect() {
-    let cases = cases();
+    let names = |cases: &[(&'static str, Schema, Op)]| -> Vec<&'static str> {
+        cases.iter().map(|(n, _, _)| *n).collect()
+    };
+    let cases = cases(DialectKind::Sqlite);
     // Every variant of Op is covered (the names below are checked by the compiler through
     // `variant`, so a new variant fails here until it gets a case).
     fn variant(op: &Op) -> usize {
@@ -602,7 +630,10 @@ fn every_op_on_every_dialect() {
 
     for kind in DIALECTS {
         let d = kind.dialect().expect("dialect built");
-        for (name, before, op) in &cases {
+        let kind_cases = self::cases(kind);
+        // The fixtures differ per dialect (types), never the cases.
+        assert_eq!(names(&kind_cases), names(&cases), "{kind}");
+        for (name, before, op) in &kind_cases {
             insta::assert_snapshot!(format!("{kind}__{name}"), script(d, before, op));
         }
     }
@@ -619,31 +650,60 @@ fn hooks_around_the_transaction() {
     assert_eq!(sqlite.foreign_key_violations_sql(&[]), None);
     assert_eq!(sqlite.run_finally(), ["PRAGMA foreign_keys = ON"]);
     let pg = DialectKind::Postgres.dialect().expect("postgres");
+    assert!(pg.transactional_ddl());
     assert!(pg.run_prologue().is_empty());
     assert_eq!(pg.foreign_key_violations_sql(&["t".to_string()]), None);
     assert!(pg.run_finally().is_empty());
+    // MySQL enforces foreign keys statement by statement and has no transaction around DDL:
+    // nothing to switch off or check, and each statement commits on its own.
+    let mysql = DialectKind::Mysql.dialect().expect("mysql");
+    assert!(!mysql.transactional_ddl());
+    assert!(mysql.run_prologue().is_empty());
+    assert_eq!(mysql.foreign_key_violations_sql(&["t".to_string()]), None);
+    assert!(mysql.run_finally().is_empty());
 }
 
 #[test]
 fn type_spellings_follow_the_introspection_contract() {
     let pg = DialectKind::Postgres.dialect().expect("postgres");
     let sqlite = DialectKind::Sqlite.dialect().expect("sqlite");
+    let mysql = DialectKind::Mysql.dialect().expect("mysql");
     let expect = [
-        (SqlType::SmallInt, "smallint", "SMALLINT"),
-        (SqlType::Integer, "integer", "INTEGER"),
-        (SqlType::BigInt, "bigint", "BIGINT"),
-        (SqlType::Real, "real", "REAL"),
-        (SqlType::Double, "double precision", "DOUBLE"),
-        (SqlType::Boolean, "boolean", "BOOLEAN"),
-        (SqlType::Text, "text", "TEXT"),
-        (SqlType::Varchar(80), "varchar(80)", "VARCHAR(80)"),
-        (SqlType::Bytes, "bytea", "BLOB"),
-        (SqlType::Date, "date", "DATE"),
-        (SqlType::Time, "time", "TIME"),
-        (SqlType::Timestamp, "timestamp", "TIMESTAMP"),
-        (SqlType::TimestampTz, "timestamptz", "TIMESTAMPTZ"),
-        (SqlType::Uuid, "uuid", "UUID"),
-        (SqlType::Json, "json", "JSON"),
+        (SqlType::SmallInt, "smallint", "SMALLINT", Some("SMALLINT")),
+        (SqlType::Integer, "integer", "INTEGER", Some("INTEGER")),
+        (SqlType::BigInt, "bigint", "BIGINT", Some("BIGINT")),
+        (SqlType::Real, "real", "REAL", Some("FLOAT")),
+        (
+            SqlType::Double,
+            "double precision",
+            "DOUBLE",
+            Some("DOUBLE"),
+        ),
+        (SqlType::Boolean, "boolean", "BOOLEAN", Some("BOOL")),
+        (SqlType::Text, "text", "TEXT", Some("TEXT")),
+        (
+            SqlType::Varchar(80),
+            "varchar(80)",
+            "VARCHAR(80)",
+            Some("VARCHAR(80)"),
+        ),
+        (SqlType::Bytes, "bytea", "BLOB", Some("BLOB")),
+        (SqlType::Date, "date", "DATE", Some("DATE")),
+        (SqlType::Time, "time", "TIME", Some("TIME(6)")),
+        (
+            SqlType::Timestamp,
+            "timestamp",
+            "TIMESTAMP",
+            Some("DATETIME(6)"),
+        ),
+        (
+            SqlType::TimestampTz,
+            "timestamptz",
+            "TIMESTAMPTZ",
+            Some("DATETIME(6)"),
+        ),
+        (SqlType::Uuid, "uuid", "UUID", Some("CHAR(36)")),
+        (SqlType::Json, "json", "JSON", Some("JSON")),
         (
             SqlType::Decimal {
                 precision: None,
@@ -651,6 +711,8 @@ fn type_spellings_follow_the_introspection_contract() {
             },
             "numeric",
             "NUMERIC",
+            // Refused: MySQL would make it DECIMAL(10,0) and round every value.
+            None,
         ),
         (
             SqlType::Decimal {
@@ -659,6 +721,7 @@ fn type_spellings_follow_the_introspection_contract() {
             },
             "numeric(9)",
             "NUMERIC(9)",
+            Some("DECIMAL(9,0)"),
         ),
         (
             SqlType::Decimal {
@@ -667,12 +730,25 @@ fn type_spellings_follow_the_introspection_contract() {
             },
             "numeric(9,3)",
             "NUMERIC(9,3)",
+            Some("DECIMAL(9,3)"),
         ),
-        (SqlType::Custom("citext".into()), "citext", "citext"),
+        (
+            SqlType::Custom("citext".into()),
+            "citext",
+            "citext",
+            Some("citext"),
+        ),
     ];
-    for (ty, p, s) in expect {
+    for (ty, p, s, m) in expect {
         assert_eq!(pg.type_sql(&ty).as_deref(), Ok(p));
         assert_eq!(sqlite.type_sql(&ty).as_deref(), Ok(s));
+        match (mysql.type_sql(&ty), m) {
+            (Ok(got), Some(m)) => assert_eq!(got, m, "{ty:?}"),
+            (Err(e), None) => {
+                assert_unsupported(&e, DialectKind::Mysql, &["numeric"]);
+            }
+            (got, m) => panic!("{ty:?} on mysql: {got:?}, expected {m:?}"),
+        }
     }
 }
 
@@ -680,20 +756,35 @@ fn type_spellings_follow_the_introspection_contract() {
 fn defaults_per_dialect() {
     let pg = DialectKind::Postgres.dialect().expect("postgres");
     let sqlite = DialectKind::Sqlite.dialect().expect("sqlite");
+    let mysql = DialectKind::Mysql.dialect().expect("mysql");
     let cases = [
-        (ColumnDefault::Bool(true), "TRUE", "1"),
-        (ColumnDefault::Bool(false), "FALSE", "0"),
-        (ColumnDefault::Int(-5), "-5", "-5"),
-        (ColumnDefault::Float(2.0), "2.0", "2.0"),
-        (ColumnDefault::Float(1e20), "1.0e20", "1.0e20"),
-        (ColumnDefault::Float(-0.25), "-0.25", "-0.25"),
-        (ColumnDefault::Str("it's".into()), "'it''s'", "'it''s'"),
+        (ColumnDefault::Bool(true), "TRUE", "1", "TRUE"),
+        (ColumnDefault::Bool(false), "FALSE", "0", "FALSE"),
+        (ColumnDefault::Int(-5), "-5", "-5", "-5"),
+        (ColumnDefault::Float(2.0), "2.0", "2.0", "2.0"),
+        (ColumnDefault::Float(1e20), "1.0e20", "1.0e20", "1.0e20"),
+        (ColumnDefault::Float(-0.25), "-0.25", "-0.25", "-0.25"),
+        (
+            ColumnDefault::Str("it's".into()),
+            "'it''s'",
+            "'it''s'",
+            "'it''s'",
+        ),
+        // MySQL escapes backslashes in literals (the session keeps them escapes).
+        (
+            ColumnDefault::Str("a\\b".into()),
+            "'a\\b'",
+            "'a\\b'",
+            "'a\\\\b'",
+        ),
         (
             ColumnDefault::Sql {
                 sql: "now()".into(),
             },
             "(now())",
             "(now())",
+            // The one expression a MySQL DATETIME column takes as its default, spelled so.
+            "CURRENT_TIMESTAMP",
         ),
         (
             // Unparenthesised, PostgreSQL rejects this (DEFAULT takes a restricted expression).
@@ -702,11 +793,13 @@ fn defaults_per_dialect() {
             },
             "(1 = 1 AND TRUE)",
             "(1 = 1 AND TRUE)",
+            "(1 = 1 AND TRUE)",
         ),
     ];
-    for (d, p, s) in cases {
+    for (d, p, s, m) in cases {
         assert_eq!(pg.default_sql(&d), p, "{d:?}");
         assert_eq!(sqlite.default_sql(&d), s, "{d:?}");
+        assert_eq!(mysql.default_sql(&d), m, "{d:?}");
     }
 }
 
@@ -727,24 +820,24 @@ fn ops_that_do_not_fit_the_schema_are_inconsistent() {
         table: "ghosts".into(),
         column: col("x", SqlType::Text).nullable(),
     };
-    let existing_table = Op::CreateTable { table: users() };
     for kind in DIALECTS {
+        let existing_table = Op::CreateTable { table: users(kind) };
         let d = kind.dialect().expect("dialect");
-        let err = render_op(&missing_column, d, &base())
+        let err = render_op(&missing_column, d, &base(kind))
             .map(|s| s.sql)
             .expect_err("no column");
         assert!(
             matches!(&err, RenderError::Inconsistent(m) if m.contains("users") && m.contains("nickname")),
             "{kind}: {err}"
         );
-        let err = render_op(&missing_table, d, &base())
+        let err = render_op(&missing_table, d, &base(kind))
             .map(|s| s.sql)
             .expect_err("no table");
         assert!(
             matches!(&err, RenderError::Inconsistent(m) if m.contains("ghosts")),
             "{kind}: {err}"
         );
-        let err = render_op(&existing_table, d, &base())
+        let err = render_op(&existing_table, d, &base(kind))
             .map(|s| s.sql)
             .expect_err("exists");
         assert!(
@@ -783,13 +876,13 @@ fn impossible_autoincrement_is_unsupported_not_a_panic() {
     // The same through a rebuild: the message names the table, not the temporary one.
     let widen_key = Op::AlterPrimaryKey {
         table: "posts".into(),
-        from: posts().primary_key,
+        from: posts(DialectKind::Sqlite).primary_key,
         to: Some(PrimaryKey {
             name: "pk_posts".into(),
             columns: vec!["id".into(), "user_id".into()],
         }),
     };
-    let err = render_op(&widen_key, sqlite, &base())
+    let err = render_op(&widen_key, sqlite, &base(DialectKind::Sqlite))
         .map(|s| s.sql)
         .expect_err("unsupported");
     assert!(
@@ -806,11 +899,201 @@ fn impossible_autoincrement_is_unsupported_not_a_panic() {
         ..Table::default()
     };
     let pg = DialectKind::Postgres.dialect().expect("postgres");
-    let err = render_op(&Op::CreateTable { table }, pg, &Schema::new())
-        .map(|s| s.sql)
-        .expect_err("unsupported");
+    let err = render_op(
+        &Op::CreateTable {
+            table: table.clone(),
+        },
+        pg,
+        &Schema::new(),
+    )
+    .map(|s| s.sql)
+    .expect_err("unsupported");
     assert!(
         matches!(&err, RenderError::Unsupported { what, .. } if what.contains("t.id")),
         "{err}"
+    );
+    // And on MySQL, which also needs the column to start a key.
+    let mysql = DialectKind::Mysql.dialect().expect("mysql");
+    let err = render_op(&Op::CreateTable { table }, mysql, &Schema::new())
+        .map(|s| s.sql)
+        .expect_err("unsupported");
+    assert!(
+        matches!(&err, RenderError::Unsupported { what, .. } if what.contains("`t.id`")),
+        "{err}"
+    );
+    let second_in_key = Table {
+        name: "t".into(),
+        columns: vec![
+            col("k", SqlType::Integer),
+            Column {
+                autoincrement: true,
+                ..col("id", SqlType::Integer)
+            },
+        ],
+        primary_key: Some(PrimaryKey {
+            name: "pk_t".into(),
+            columns: vec!["k".into(), "id".into()],
+        }),
+        ..Table::default()
+    };
+    let err = render_op(
+        &Op::CreateTable {
+            table: second_in_key,
+        },
+        mysql,
+        &Schema::new(),
+    )
+    .map(|s| s.sql)
+    .expect_err("unsupported");
+    assert!(
+        matches!(&err, RenderError::Unsupported { what, .. }
+            if what.contains("`t.id`") && what.contains("no key starts with")),
+        "{err}"
+    );
+}
+
+/// MySQL keys a TEXT column only by a prefix (which would not enforce uniqueness or match the
+/// model) and would round a `numeric` without precision to an integer: it refuses both with a
+/// typed error naming what and how to fix it, wherever they come in (a new table, an index, a
+/// unique constraint, a column retyped under a key). The fixtures above give MySQL a varchar
+/// and leave that numeric out; these are the ops they would otherwise have rendered.
+#[test]
+fn mysql_refuses_keys_over_text_and_unbounded_numeric() {
+    let mysql = DialectKind::Mysql.dialect().expect("mysql");
+    // The schema as SQLite and PostgreSQL have it: users.name and posts.body are TEXT.
+    let text_base = base(DialectKind::Sqlite);
+    let refused = |op: &Op, before: &Schema, what: &[&str]| {
+        let err = render_op(op, mysql, before)
+            .map(|s| s.sql)
+            .expect_err("refused on mysql");
+        // Both other dialects render the same op.
+        for kind in [DialectKind::Sqlite, DialectKind::Postgres] {
+            let d = kind.dialect().expect("dialect");
+            render_op(op, d, before).unwrap_or_else(|e| panic!("{kind}: {op:?}: {e}"));
+        }
+        assert_unsupported(&err, DialectKind::Mysql, what)
+    };
+    let msg = refused(
+        &Op::CreateTable {
+            table: users(DialectKind::Sqlite),
+        },
+        &Schema::new(),
+        &["index `ix_users_name`", "`users.name`", "`text`"],
+    );
+    assert!(msg.contains("max_length"), "says how to fix it: {msg}");
+    refused(
+        &Op::CreateIndex {
+            table: "posts".into(),
+            index: Index {
+                name: "ix_posts_title_body".into(),
+                columns: vec!["title".into(), "body".into()],
+                unique: false,
+            },
+        },
+        &text_base,
+        &["index `ix_posts_title_body`", "`posts.body`"],
+    );
+    refused(
+        &Op::AddUnique {
+            table: "posts".into(),
+            unique: Unique {
+                name: "uq_posts_body".into(),
+                columns: vec!["body".into()],
+            },
+        },
+        &text_base,
+        &["unique constraint `uq_posts_body`", "`posts.body`"],
+    );
+    refused(
+        &Op::AlterColumn {
+            table: "users".into(),
+            column: "email".into(),
+            rename: None,
+            ty: Some(Change {
+                from: SqlType::Varchar(120),
+                to: SqlType::Text,
+            }),
+            nullable: None,
+            default: None,
+        },
+        &text_base,
+        &["unique constraint `uq_users_email`", "`users.email`"],
+    );
+    let msg = refused(
+        &Op::CreateTable {
+            table: every_type(DialectKind::Sqlite),
+        },
+        &Schema::new(),
+        &["`numeric` without a precision"],
+    );
+    assert!(msg.contains("numeric(20,6)"), "says how to fix it: {msg}");
+    // The same TEXT column unindexed is fine.
+    let mut unkeyed = users(DialectKind::Sqlite);
+    unkeyed.indexes.clear();
+    render_op(&Op::CreateTable { table: unkeyed }, mysql, &Schema::new())
+        .expect("a TEXT column without a key renders");
+}
+
+/// MySQL needs an index under every foreign key: a primary-key change that leaves a foreign
+/// key without one adds the index the server would have made (named after the foreign key),
+/// one that covers it again drops that index, and one that keeps covering it leaves it be.
+#[test]
+fn mysql_primary_key_changes_keep_an_index_under_each_foreign_key() {
+    let mysql = DialectKind::Mysql.dialect().expect("mysql");
+    let pk = |name: &str, columns: &[&str]| PrimaryKey {
+        name: name.into(),
+        columns: columns.iter().map(|c| c.to_string()).collect(),
+    };
+    let change = |from: Option<PrimaryKey>, to: Option<PrimaryKey>| Op::AlterPrimaryKey {
+        table: "tags".into(),
+        from,
+        to,
+    };
+    let base = base(DialectKind::Mysql);
+    let key = tags().primary_key.expect("tags has a key");
+    let sql = |op: &Op, before: &Schema| render_op(op, mysql, before).expect("renders").sql;
+    // (post_id, name) -> (name): the foreign key on post_id loses its index; one is added.
+    let off = change(Some(key.clone()), Some(pk("pk_tags", &["name"])));
+    assert_eq!(
+        sql(&off, &base),
+        [
+            "ALTER TABLE `tags` DROP PRIMARY KEY, ADD INDEX `fk_tags_post_id_posts` (`post_id`), \
+          ADD PRIMARY KEY (`name`)"
+        ]
+    );
+    // ... and back: the new key covers the foreign key, the added index goes.
+    let (_, after_off) = render_ops(std::slice::from_ref(&off), mysql, &base).expect("renders");
+    let mut indexed = after_off.clone();
+    let back = change(Some(pk("pk_tags", &["name"])), Some(key.clone()));
+    assert_eq!(
+        sql(&back, &indexed),
+        [
+            "ALTER TABLE `tags` DROP PRIMARY KEY, ADD PRIMARY KEY (`post_id`, `name`), \
+          DROP INDEX `fk_tags_post_id_posts`"
+        ]
+    );
+    // A key that covered it and a key that still covers it: no index to add or drop.
+    let narrower = change(Some(key.clone()), Some(pk("pk_tags", &["post_id"])));
+    assert_eq!(
+        sql(&narrower, &base),
+        ["ALTER TABLE `tags` DROP PRIMARY KEY, ADD PRIMARY KEY (`post_id`)"]
+    );
+    // Dropped outright: the index is added.
+    assert_eq!(
+        sql(&change(Some(key), None), &base),
+        ["ALTER TABLE `tags` DROP PRIMARY KEY, ADD INDEX `fk_tags_post_id_posts` (`post_id`)"]
+    );
+    // A declared index over post_id serves the foreign key: nothing added.
+    if let Some(t) = indexed.table_mut("tags") {
+        t.indexes.push(Index {
+            name: "ix_tags_post_id".into(),
+            columns: vec!["post_id".into()],
+            unique: false,
+        });
+    }
+    let back_indexed = change(Some(pk("pk_tags", &["name"])), None);
+    assert_eq!(
+        sql(&back_indexed, &indexed),
+        ["ALTER TABLE `tags` DROP PRIMARY KEY"]
     );
 }

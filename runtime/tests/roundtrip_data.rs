@@ -1,6 +1,8 @@
 //! Round trip with data that does not fit: narrowing a column must never lose data silently.
-//! PostgreSQL refuses the migration (the executor rolls it back, rows intact); SQLite, which
-//! does not enforce lengths, keeps the value whole.
+//! PostgreSQL refuses the migration (the executor rolls it back, rows intact); MySQL refuses
+//! the statement (the session is strict) and, its DDL committing statement by statement,
+//! records the revision as partially applied at statement 0 of 1 (column and rows intact);
+//! SQLite, which does not enforce lengths, keeps the value whole.
 
 mod roundtrip_common;
 
@@ -60,9 +62,30 @@ async fn narrowing_a_varchar_never_truncates() {
                 let err = result.expect_err("PostgreSQL must refuse to cut a value");
                 assert!(err.contains("too long"), "{err}");
             }
-            _ => {
+            DialectKind::Mysql => {
+                let err = result.expect_err("MySQL must refuse to cut a value");
+                assert!(err.contains("Data truncated for column 'name'"), "{err}");
+                assert!(
+                    err.contains("partially applied: 0 of 1 statements"),
+                    "{err}"
+                );
+                let records = live.interrupted().await;
+                assert_eq!(records.len(), 1, "{records:?}");
+                assert_eq!(records[0].revision, "b");
+                assert_eq!(records[0].progress, Some((0, 1)), "{records:?}");
+                assert!(records[0].resumable, "{records:?}");
+                // Nothing ran: the column is as wide as before.
+                let got = live.introspect().await.schema;
+                let name = got
+                    .table("people")
+                    .and_then(|t| t.column("name"))
+                    .map(|c| c.ty.clone());
+                assert_eq!(name, Some(SqlType::Varchar(120)));
+            }
+            DialectKind::Sqlite => {
                 result.expect("SQLite keeps the value");
             }
+            _ => panic!("{kind}: say what narrowing does here"),
         }
         let rows = live.rows(&narrow).await.expect("rows");
         let names: Vec<Option<String>> = rows["people"].iter().map(|r| r["name"].clone()).collect();

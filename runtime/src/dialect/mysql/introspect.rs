@@ -402,6 +402,11 @@ fn parse_default(
             sql: "CURRENT_TIMESTAMP".into(),
         });
     }
+    if let Some(canonical) = current_date_or_time(crate::dialect::sql_text::strip_outer_parens(t)) {
+        return Some(ColumnDefault::Sql {
+            sql: canonical.into(),
+        });
+    }
     let mariadb = d.server.flavor != Flavor::MySql;
     if mariadb {
         if t.eq_ignore_ascii_case("null") {
@@ -444,6 +449,8 @@ fn parse_default(
 /// - a unique index is a unique constraint (MySQL has one kind of unique key);
 /// - `RESTRICT` is `NO ACTION` (the same on InnoDB);
 /// - defaults: `now()` and the other spellings of `CURRENT_TIMESTAMP` are `CURRENT_TIMESTAMP`,
+///   `curdate()` and `curtime()` (as the server stores them) are `CURRENT_DATE` and
+///   `CURRENT_TIME`,
 ///   a numeric string on a numeric column is the number, an integer on a boolean column the
 ///   boolean, a boolean on a numeric column the integer; an autoincrement column (integer
 ///   types only) has none;
@@ -481,11 +488,17 @@ pub(super) fn normalize(schema: &mut Schema) {
                 }
                 Some(ColumnDefault::Sql { sql }) => {
                     let inner = crate::dialect::sql_text::strip_outer_parens(&sql);
-                    match number(inner) {
-                        Some(n) => Some(bool_default(&col.ty, n)),
-                        None => Some(ColumnDefault::Sql {
-                            sql: pipes_to_concat(inner).unwrap_or(sql),
-                        }),
+                    if let Some(canonical) = current_date_or_time(inner) {
+                        Some(ColumnDefault::Sql {
+                            sql: canonical.into(),
+                        })
+                    } else {
+                        match number(inner) {
+                            Some(n) => Some(bool_default(&col.ty, n)),
+                            None => Some(ColumnDefault::Sql {
+                                sql: pipes_to_concat(inner).unwrap_or(sql),
+                            }),
+                        }
                     }
                 }
                 Some(ColumnDefault::Str(s)) => Some(literal_default(s, &col.ty)),
@@ -537,6 +550,21 @@ pub(super) fn normalize(schema: &mut Schema) {
     }
 }
 
+/// `CURRENT_DATE` or `CURRENT_TIME` when `sql` is one of their spellings (the server stores
+/// a default `(CURRENT_DATE)` as `curdate()`, `(CURRENT_TIME)` as `curtime()`).
+fn current_date_or_time(sql: &str) -> Option<&'static str> {
+    let s = sql
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    match s.as_str() {
+        "curdate()" | "current_date" | "current_date()" => Some("CURRENT_DATE"),
+        "curtime()" | "current_time" | "current_time()" => Some("CURRENT_TIME"),
+        _ => None,
+    }
+}
+
 /// `a || b || c` as the server stores it under `PIPES_AS_CONCAT` (the session's mode):
 /// `concat(a,b,c)`; `None` when `sql` has no `||` outside quotes and parentheses.
 fn pipes_to_concat(sql: &str) -> Option<String> {
@@ -583,6 +611,19 @@ fn pipes_to_concat(sql: &str) -> Option<String> {
 mod tests {
     use super::super::{MARIADB, MYSQL8};
     use super::*;
+
+    #[test]
+    fn current_date_and_time_spellings() {
+        for s in ["curdate()", "CURRENT_DATE", "current_date ( )"] {
+            assert_eq!(current_date_or_time(s), Some("CURRENT_DATE"), "{s}");
+        }
+        for s in ["curtime()", "CURRENT_TIME", "current_time()"] {
+            assert_eq!(current_date_or_time(s), Some("CURRENT_TIME"), "{s}");
+        }
+        for s in ["curdate() + 1", "'curdate()'", "now()"] {
+            assert_eq!(current_date_or_time(s), None, "{s}");
+        }
+    }
 
     #[test]
     fn pipes_are_concat() {

@@ -12,6 +12,8 @@
 mod introspect;
 mod render;
 
+pub(crate) use render::backtick_identifiers;
+
 use super::{
     Bookkeeping, Catalog, ColumnChange, Ddl, Dialect, DialectKind, OpContext, RenderError,
     Statements, Syntax, Transport,
@@ -189,6 +191,15 @@ impl Ddl for Mysql {
         cx: &OpContext<'_>,
     ) -> Result<Statements, RenderError> {
         render::add_column(self, table, column, cx)
+    }
+
+    fn drop_column(
+        &self,
+        table: &str,
+        column: &Column,
+        cx: &OpContext<'_>,
+    ) -> Result<Statements, RenderError> {
+        render::drop_column(self, table, column, cx)
     }
 
     fn alter_column(

@@ -8,10 +8,12 @@
 //! MySQL keeps an index behind every foreign key. When no declared key covers a foreign key's
 //! columns, the server creates one named after the constraint (and drops it again when a
 //! covering index appears); introspection leaves such an index out. Dropping the foreign key
-//! drops that index with it, and dropping the last declared index a foreign key leans on
-//! replaces it by the index the server would have made, so the two never fail (error 1553)
-//! or leave an index behind.
+//! drops that index with it, and dropping the last declared key a foreign key leans on (an
+//! index, a unique constraint, the primary key) replaces it by the index the server would have
+//! made, so the two never fail (error 1553) or leave an index behind. Dropping a column drops
+//! the foreign keys that use it, as PostgreSQL does.
 
+use super::introspect::PRIMARY;
 use super::Mysql;
 use crate::dialect::{
     alter_table, check_autoincrement, ColumnChange, DialectKind, OpContext, RenderError, Statements,
@@ -292,7 +294,7 @@ pub(super) fn check_sql(d: &Mysql, check: &Check) -> String {
 }
 
 /// `expr` with every `"identifier"` written `` `identifier` `` (string literals untouched).
-pub(super) fn backtick_identifiers(expr: &str) -> String {
+pub(crate) fn backtick_identifiers(expr: &str) -> String {
     let mut out = String::with_capacity(expr.len());
     let mut chars = expr.chars().peekable();
     while let Some(c) = chars.next() {
@@ -425,7 +427,7 @@ fn covered(table: &Table, columns: &[String], except: Option<&str>) -> bool {
     table
         .primary_key
         .as_ref()
-        .is_some_and(|pk| starts("PRIMARY", &pk.columns))
+        .is_some_and(|pk| starts(PRIMARY, &pk.columns))
         || table.uniques.iter().any(|u| starts(&u.name, &u.columns))
         || table.indexes.iter().any(|i| starts(&i.name, &i.columns))
 }
@@ -637,7 +639,10 @@ fn refuse_foreign_key_type_change(
     }
 }
 
-/// `alter_primary_key`: `DROP PRIMARY KEY, ADD PRIMARY KEY (...)` in one statement.
+/// `alter_primary_key`: `DROP PRIMARY KEY, ADD PRIMARY KEY (...)` in one statement, with
+/// the index a foreign key keeps when the old key was the last one serving it
+/// ([`kept_foreign_key_indexes`]) and without the one a new key takes over from
+/// ([`takeover_clauses`]).
 pub(super) fn alter_primary_key(
     d: &Mysql,
     table: &str,
@@ -645,16 +650,22 @@ pub(super) fn alter_primary_key(
     to: Option<&PrimaryKey>,
     cx: &OpContext<'_>,
 ) -> Result<Statements, RenderError> {
+    let before = cx.table()?;
     let mut clauses = Vec::new();
-    if from.is_some() {
+    if let Some(old) = from {
         clauses.push("DROP PRIMARY KEY".to_string());
+        clauses.extend(kept_foreign_key_indexes(
+            d,
+            before,
+            PRIMARY,
+            &old.columns,
+            to.map(|pk| pk.columns.as_slice()),
+        ));
     }
     if let Some(pk) = to {
         check_key(cx.after()?, "primary key", &pk.name, &pk.columns)?;
         clauses.push(format!("ADD PRIMARY KEY {}", d.ident_list(&pk.columns)));
-        let mut before = cx.table()?.clone();
-        before.primary_key = None;
-        clauses.extend(takeover_clauses(d, &before, &pk.columns));
+        clauses.extend(takeover_clauses(d, before, &pk.columns));
     }
     if clauses.is_empty() {
         return Ok(Statements::default());
@@ -741,17 +752,8 @@ pub(super) fn drop_key(
     columns: &[String],
     cx: &OpContext<'_>,
 ) -> Result<Statements, RenderError> {
-    let before = cx.table()?;
-    let orphaned: Vec<&ForeignKey> = before
-        .foreign_keys
-        .iter()
-        .filter(|fk| {
-            columns.len() >= fk.columns.len()
-                && columns[..fk.columns.len()] == *fk.columns
-                && !covered(before, &fk.columns, Some(name))
-        })
-        .collect();
-    if orphaned.is_empty() {
+    let kept = kept_foreign_key_indexes(d, cx.table()?, name, columns, None);
+    if kept.is_empty() {
         return Ok(vec![format!(
             "DROP INDEX {} ON {}",
             d.quote_ident(name),
@@ -760,19 +762,41 @@ pub(super) fn drop_key(
         .into());
     }
     let mut clauses = vec![format!("DROP INDEX {}", d.quote_ident(name))];
+    clauses.extend(kept);
+    Ok(vec![alter_table(d, table, clauses.join(", "))].into())
+}
+
+/// The `ADD INDEX` clauses replacing the key `name` over `columns` of `before`, dropped in the
+/// same statement, for the foreign keys it is the last to serve: the index MySQL itself would
+/// have made for each, named after it (without one the server refuses the drop, error 1553, or
+/// for the primary key error 150). `replaced_by`: the columns of a key added in the same
+/// statement, which serves them instead.
+fn kept_foreign_key_indexes(
+    d: &Mysql,
+    before: &Table,
+    name: &str,
+    columns: &[String],
+    replaced_by: Option<&[String]>,
+) -> Vec<String> {
+    let starts = |key: &[String], fk: &[String]| key.len() >= fk.len() && key[..fk.len()] == *fk;
     let mut made: Vec<&[String]> = Vec::new();
-    for fk in orphaned {
-        if made.iter().any(|m| m.starts_with(&fk.columns)) {
+    let mut out = Vec::new();
+    for fk in &before.foreign_keys {
+        if !starts(columns, &fk.columns)
+            || covered(before, &fk.columns, Some(name))
+            || replaced_by.is_some_and(|key| starts(key, &fk.columns))
+            || made.iter().any(|m| m.starts_with(&fk.columns))
+        {
             continue;
         }
         made.push(&fk.columns);
-        clauses.push(format!(
+        out.push(format!(
             "ADD INDEX {} {}",
             d.quote_ident(&fk.name),
             d.ident_list(&fk.columns)
         ));
     }
-    Ok(vec![alter_table(d, table, clauses.join(", "))].into())
+    out
 }
 
 /// `add_foreign_key`: `ALTER TABLE ... ADD CONSTRAINT ... FOREIGN KEY`.
@@ -805,6 +829,32 @@ pub(super) fn drop_foreign_key(
         action.push_str(&format!(", DROP INDEX {}", d.quote_ident(name)));
     }
     Ok(vec![alter_table(d, table, action)].into())
+}
+
+/// `drop_column`: `ALTER TABLE ... DROP COLUMN`, dropping first, in the same statement, the
+/// foreign keys of the table that use the column (and the index MySQL made for one), as
+/// PostgreSQL drops them with the column and SQLite's rebuild leaves them out; MySQL refuses
+/// to drop a column a foreign key needs (error 1553).
+pub(super) fn drop_column(
+    d: &Mysql,
+    table: &str,
+    column: &Column,
+    cx: &OpContext<'_>,
+) -> Result<Statements, RenderError> {
+    let before = cx.table()?;
+    let mut clauses = Vec::new();
+    for fk in before
+        .foreign_keys
+        .iter()
+        .filter(|fk| fk.columns.contains(&column.name))
+    {
+        clauses.push(format!("DROP FOREIGN KEY {}", d.quote_ident(&fk.name)));
+        if !covered(before, &fk.columns, None) && !shares_index(before, fk) {
+            clauses.push(format!("DROP INDEX {}", d.quote_ident(&fk.name)));
+        }
+    }
+    clauses.push(format!("DROP COLUMN {}", d.quote_ident(&column.name)));
+    Ok(vec![alter_table(d, table, clauses.join(", "))].into())
 }
 
 /// `add_check`: `ALTER TABLE ... ADD CONSTRAINT ... CHECK`.
