@@ -28,6 +28,8 @@
 //! - [`ops`]: the operations a migration file holds ([`NewRevision`] takes them).
 //! - [`diff`]: what comparing models with a database finds ([`Migrator::compare`]).
 //! - [`script`], [`graph`]: migration files and the revision graph they form.
+//! - [`lint`]: what a migration does to a live database beyond its result (data it loses,
+//!   rows it fails on, locks it takes), found from its ops.
 //! - [`config`]: the settings of a migrations directory (`strata.toml`).
 //! - [`db`]: the connection a [`Migrator`] works on, and why one could not be opened.
 //! - [`apply`]: what a run reports (the [`Event`](apply::Event)s a progress callback sees, the
@@ -89,6 +91,7 @@ pub mod embed;
 mod error;
 pub mod graph;
 pub(crate) mod introspect;
+pub mod lint;
 pub mod migrator;
 pub mod model;
 pub mod ops;

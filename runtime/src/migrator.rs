@@ -12,9 +12,11 @@
 //! # Ok(()) }
 //! ```
 
+mod lint;
 mod losses;
 mod partial;
 
+pub use lint::{LintFinding, LintRange};
 pub use losses::{Count, DowngradeLosses, Loss};
 
 use std::collections::{BTreeSet, HashMap};
@@ -75,6 +77,9 @@ pub struct NewRevision {
     pub upgrade: Vec<Op>,
     /// Downgrade ops.
     pub downgrade: Vec<Op>,
+    /// Comments written above upgrade steps: (the step's index, the text). Autogenerate puts
+    /// the lint findings there, for the reviewer of the file.
+    pub notes: Vec<(usize, String)>,
 }
 
 /// A migrations directory (or embedded files), loaded and checked.
@@ -1021,7 +1026,7 @@ impl Migrator {
         header.branch_labels = new.branch_label.iter().cloned().collect();
         header.depends_on = depends_on;
         let mut script = Script::new(header, new.upgrade, new.downgrade)?;
-        let path = script.write(&self.versions_dir())?;
+        let path = script.write_noted(&self.versions_dir(), &new.notes)?;
         let mut scripts: Vec<Script> = self.graph.scripts().cloned().collect();
         scripts.push(script.clone());
         match RevisionGraph::new(scripts) {

@@ -101,7 +101,7 @@ async fn fail_at_statement_3(m: &Migrator, db: &mut strata::db::Db) {
     assert!(text.contains("source"), "{text}");
     assert!(
         text.contains("partially applied: 2 of 4 statements")
-            && text.contains("resume at statement 3"),
+            && text.contains("resumes it at statement 3"),
         "{text}"
     );
     assert_eq!(m.current(db).await.expect("current"), ["aaaa00000001"]);

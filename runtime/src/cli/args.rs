@@ -141,6 +141,10 @@ pub(crate) enum Command {
         /// transaction) and run it again; first undo what it did by hand.
         #[arg(long)]
         retry_interrupted: bool,
+        /// Run even when the lint finds data loss or failures on existing rows that the
+        /// revision files do not acknowledge (`allow = [...]`).
+        #[arg(long)]
+        allow_unsafe: bool,
     },
     /// Revert the database to an earlier revision.
     ///
@@ -280,7 +284,29 @@ pub(crate) enum Command {
     ///
     /// Fails (exit 1) when the models differ from the database (listing the changes), when the
     /// database is behind the head, or when there are several heads. Use it in CI.
-    Check,
+    Check {
+        /// Also lint every revision for the database's dialect, failing on findings the files
+        /// do not acknowledge.
+        #[arg(long)]
+        lint: bool,
+    },
+    /// Report what migrations do to a live database beyond their result: data they lose, rows
+    /// they fail on, locks and rewrites they cause.
+    ///
+    /// One line per finding: `<file>:<line>: <rule> <target>: <what happens> (<the safe
+    /// way>)`. Exit 1 when a finding is not acknowledged by `allow = ["<rule> <target>"]` in
+    /// its revision file. Default: the revisions not applied to the database yet.
+    Lint {
+        /// Revisions to lint: `<to>` or `<from>:<to>` (default: not applied yet).
+        range: Option<String>,
+        /// Lint every revision.
+        #[arg(long)]
+        all: bool,
+        /// Lint offline for this dialect (sqlite, postgres, mysql): no connection, every
+        /// revision unless a range is given.
+        #[arg(long)]
+        dialect: Option<String>,
+    },
     /// List the models linked into this binary: `<table> <rust path>` per model.
     Models,
 }

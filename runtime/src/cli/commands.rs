@@ -22,6 +22,7 @@ use crate::render::render_ops;
 use crate::script::Script;
 
 mod accept;
+mod lint;
 
 /// The message of a revision created without `-m` (as Flask-Migrate writes it).
 const DEFAULT_MESSAGE: &str = "empty message";
@@ -86,14 +87,22 @@ impl Ctx {
                 dialect,
                 allow_changed,
                 retry_interrupted,
+                allow_unsafe,
             } => {
                 let opts = RunOptions {
                     allow_changed,
                     retry_interrupted,
                     ..RunOptions::default()
                 };
-                self.run_steps(graph::Direction::Up, &target, sql, dialect, opts, false)
-                    .await
+                self.run_steps(
+                    graph::Direction::Up,
+                    &target,
+                    sql,
+                    dialect,
+                    opts,
+                    allow_unsafe,
+                )
+                .await
             }
             Command::Downgrade {
                 target,
@@ -137,7 +146,12 @@ impl Ctx {
                 rev_id,
             } => self.merge(&revisions, message, branch_label, rev_id),
             Command::Edit { revision } => self.edit(&revision).await,
-            Command::Check => self.check().await,
+            Command::Check { lint } => self.check(lint).await,
+            Command::Lint {
+                range,
+                all,
+                dialect,
+            } => self.lint(range, all, dialect).await,
             Command::Models => {
                 for t in crate::registry::models() {
                     self.out.result(format!("{} {}", t.name, t.rust_path));
@@ -358,8 +372,20 @@ impl Ctx {
                     self.out.info(line);
                 }
             }
-            for w in changes.warnings() {
-                self.out.warning(w);
+            for note in &changes.notes {
+                self.out.warning(note);
+            }
+            let parent = new
+                .head
+                .clone()
+                .or_else(|| heads.first().map(|h| h.to_string()));
+            let dialect = self.resolve(&m).ok().and_then(|r| {
+                DialectKind::from_url(&r.url)
+                    .ok()
+                    .and_then(|k| k.dialect().ok())
+            });
+            if let Some(d) = dialect {
+                new.notes = self.lint_new(&m, parent.as_deref(), d, &changes.upgrade);
             }
             new.upgrade = changes.upgrade;
             new.downgrade = changes.downgrade;
@@ -374,6 +400,9 @@ impl Ctx {
             .info(format!("Generating {} ... done", script.path.display()));
     }
 
+    /// `upgrade` / `downgrade`, online or with `--sql`. `yes` is the user's go-ahead: for
+    /// `downgrade`, `--yes` (no question about destroyed data); for `upgrade`,
+    /// `--allow-unsafe` (no refusal of unacknowledged lint findings).
     async fn run_steps(
         &self,
         direction: graph::Direction,
@@ -401,6 +430,12 @@ impl Ctx {
             ));
         }
         let mut db = self.connect(&m, Access::Write).await?;
+        if direction == graph::Direction::Up {
+            if let Err(e) = self.refuse_unsafe(&m, &mut db, yes).await {
+                close(db).await;
+                return Err(e);
+            }
+        }
         if direction == graph::Direction::Down {
             let checked =
                 confirm::downgrade(&self.out, &m, &mut db, target, yes, opts.allow_changed);
@@ -809,7 +844,7 @@ impl Ctx {
         Ok(Outcome::Done)
     }
 
-    async fn check(&self) -> Result<Outcome, Failure> {
+    async fn check(&self, lint: bool) -> Result<Outcome, Failure> {
         let m = self.open()?;
         let heads = m.graph().heads();
         if heads.len() > 1 {
@@ -825,9 +860,14 @@ impl Ctx {
         let changes = m.check(&mut db, &crate::registry::models()).await;
         close(db).await;
         let changes = changes?;
+        let linted = if lint {
+            self.check_lint(&m).await?
+        } else {
+            Outcome::Done
+        };
         if changes.is_empty() {
             self.out.info("No new upgrade operations detected.");
-            return Ok(Outcome::Done);
+            return Ok(linted);
         }
         self.out.result("New upgrade operations detected:");
         for op in &changes.upgrade {

@@ -65,6 +65,19 @@ pub trait Bookkeeping: Syntax {
         )
     }
 
+    /// A query returning one int8: how many distinct values of `columns` (all non-NULL) occur
+    /// in more than one row of `table` (what a unique key over them would fail on).
+    fn duplicate_groups_sql(&self, table: &str, columns: &[String]) -> String {
+        let cols: Vec<String> = columns.iter().map(|c| self.quote_ident(c)).collect();
+        let not_null: Vec<String> = cols.iter().map(|c| format!("{c} IS NOT NULL")).collect();
+        format!(
+            "SELECT count(*) FROM (SELECT 1 AS one FROM {} WHERE {} GROUP BY {} HAVING count(*) > 1) d",
+            self.quote_ident(table),
+            not_null.join(" AND "),
+            cols.join(", ")
+        )
+    }
+
     /// The statement that changes the open interruption record of `revision`: its audit-log
     /// row whose direction is `running` and whose `finished_at` is still empty. Every value is
     /// a literal.

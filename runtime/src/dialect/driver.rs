@@ -26,6 +26,7 @@ impl DriverError {
 
 /// Why a server that answered refused a connection, where the driver's error says so.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(feature = "cli"), allow(dead_code))] // read by the command line only
 pub(crate) enum Refusal {
     /// The user name or password was refused (SQLSTATE class 28).
     Credentials,
@@ -36,6 +37,7 @@ pub(crate) enum Refusal {
 impl DriverError {
     /// Why the server refused the connection; `None` when it did not answer (or said
     /// something else).
+    #[cfg_attr(not(feature = "cli"), allow(dead_code))]
     pub(crate) fn refusal(&self) -> Option<Refusal> {
         let db = self.0.as_database_error()?;
         #[cfg(feature = "mysql")]

@@ -34,6 +34,7 @@ pub use ddl::{
     ColumnChange, Ddl, OpContext, Statements,
 };
 pub use driver::DriverError;
+#[cfg_attr(not(feature = "cli"), allow(unused_imports))] // read by the command line only
 pub(crate) use driver::Refusal;
 pub use transport::Transport;
 

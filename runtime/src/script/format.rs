@@ -30,6 +30,9 @@ pub struct Header {
     /// Whether the revision runs inside one transaction (`transactional = false` to opt out,
     /// e.g. for `CREATE INDEX CONCURRENTLY`). Defaults to true.
     pub transactional: bool,
+    /// Lint findings the revision acknowledges (`allow = ["drop-column users.bio: why"]`);
+    /// see [`crate::lint`].
+    pub allow: Vec<crate::lint::Allow>,
 }
 
 impl Header {
@@ -48,6 +51,7 @@ impl Header {
             branch_labels: Vec::new(),
             depends_on: Vec::new(),
             transactional: true,
+            allow: Vec::new(),
         }
     }
 }

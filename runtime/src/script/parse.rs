@@ -28,6 +28,8 @@ struct RawFile {
     #[serde(default = "yes")]
     transactional: bool,
     #[serde(default)]
+    allow: Vec<String>,
+    #[serde(default)]
     upgrade: Vec<Op>,
     /// `None` when the file has neither `[[downgrade]]` nor `downgrade = [...]`.
     #[serde(default)]
@@ -133,6 +135,16 @@ impl Script {
                 ),
             ));
         }
+        let mut allow = Vec::with_capacity(raw.allow.len());
+        for entry in &raw.allow {
+            match crate::lint::Allow::parse(entry) {
+                Ok(a) => allow.push(a),
+                Err(e) => {
+                    let at = find_key(text, 0..text.len(), "allow").unwrap_or(0);
+                    return Err(located(path, text, at, format!("`allow`: {e}")));
+                }
+            }
+        }
         let stem = path
             .file_name()
             .and_then(|n| n.to_str())
@@ -159,6 +171,7 @@ impl Script {
                 branch_labels: raw.branch_labels,
                 depends_on: raw.depends_on,
                 transactional: raw.transactional,
+                allow,
             },
             upgrade: raw.upgrade,
             downgrade_declared: raw.downgrade.is_some(),
@@ -284,6 +297,7 @@ fn plain_header(header: &str) -> Option<RawFile> {
         branch_labels: Vec::new(),
         depends_on: Vec::new(),
         transactional: true,
+        allow: Vec::new(),
         upgrade: Vec::new(),
         downgrade: None,
     };
@@ -315,6 +329,7 @@ fn plain_header(header: &str) -> Option<RawFile> {
             }
             "branch_labels" => raw.branch_labels = one_or_many(value)?,
             "depends_on" => raw.depends_on = one_or_many(value)?,
+            "allow" => raw.allow = texts(value)?,
             "transactional" => {
                 raw.transactional = match value {
                     "true" => true,

@@ -9,6 +9,15 @@ impl Script {
     /// Writes this script as a new file in `versions_dir` (created if missing), named by its
     /// file name (`<revision>_<slug of the message>.toml`), and points [`Script::path`] at it. Refuses to overwrite a file.
     pub fn write(&mut self, versions_dir: &Path) -> Result<PathBuf, ScriptError> {
+        self.write_noted(versions_dir, &[])
+    }
+
+    /// [`Script::write`], with comment lines (`# ...`) above upgrade steps: `(index, text)`.
+    pub fn write_noted(
+        &mut self,
+        versions_dir: &Path,
+        notes: &[(usize, String)],
+    ) -> Result<PathBuf, ScriptError> {
         use std::io::Write as _;
         let io = |action, path: &Path| {
             let path = path.to_path_buf();
@@ -19,7 +28,7 @@ impl Script {
             }
         };
         self.check_types()?;
-        let text = self.render()?;
+        let text = annotate(&self.render()?, notes);
         std::fs::create_dir_all(versions_dir).map_err(io("create", versions_dir))?;
         let path = versions_dir.join(file_name(&self.header.revision, &self.header.message));
         let mut f = std::fs::OpenOptions::new()
@@ -201,4 +210,28 @@ pub(super) fn on_all_cores<T: Sync, R: Send>(
             .collect();
         workers.into_iter().map(|w| w.join().ok()).collect()
     })
+}
+
+/// `text` with each note written as comment lines just above the `[[upgrade]]` line of its
+/// step (TOML comments: the file parses to the same script).
+fn annotate(text: &str, notes: &[(usize, String)]) -> String {
+    if notes.is_empty() {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + notes.len() * 80);
+    let mut step = 0;
+    for line in text.split_inclusive('\n') {
+        if line.trim_end() == "[[upgrade]]" {
+            for (_, note) in notes.iter().filter(|(i, _)| *i == step) {
+                for l in note.lines() {
+                    out.push_str("# ");
+                    out.push_str(l);
+                    out.push('\n');
+                }
+            }
+            step += 1;
+        }
+        out.push_str(line);
+    }
+    out
 }

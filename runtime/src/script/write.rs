@@ -95,6 +95,10 @@ pub(super) fn render(
     if !header.transactional {
         out.push_str("transactional = false\n");
     }
+    if !header.allow.is_empty() {
+        let entries: Vec<String> = header.allow.iter().map(|a| a.to_string()).collect();
+        let _ = writeln!(out, "allow = {}", strings(&entries));
+    }
     if downgrade.is_some_and(<[Op]>::is_empty) {
         out.push_str("downgrade = []  # the downgrade intentionally does nothing\n");
     }
