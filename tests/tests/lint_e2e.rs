@@ -23,7 +23,7 @@ fn lint_from_autogenerate_to_ci() {
     let run = w.run(Base, &["migrate", "-m", "drop phone"]);
     let second = run.generated();
     assert!(
-        run.stderr
+        run.stdout
             .contains("WARNING: drop-column users.phone: drops the column and its values"),
         "{run:#?}"
     );
