@@ -21,7 +21,7 @@
 
 use std::collections::BTreeMap;
 
-use super::render::is_current_timestamp;
+use super::{is_current_timestamp, PRIMARY};
 use super::{Flavor, Mysql};
 use crate::dialect::catalog::{expect_results, CatalogRow, CatalogValues};
 use crate::dialect::catalog::{IntrospectError, IntrospectOptions};
@@ -33,9 +33,6 @@ use crate::schema::{
 };
 
 const QUERY_NAMES: [&str; 5] = ["tables", "columns", "indexes", "foreign keys", "checks"];
-
-/// The name MySQL gives every primary key.
-pub(super) const PRIMARY: &str = "PRIMARY";
 
 fn schema_of(d: &Mysql, opts: &IntrospectOptions) -> String {
     opts.schema

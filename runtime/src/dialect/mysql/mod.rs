@@ -122,6 +122,32 @@ pub fn for_version(version: &str) -> &'static Mysql {
     }
 }
 
+/// The name MySQL gives every primary key.
+pub(super) const PRIMARY: &str = "PRIMARY";
+
+/// Whether `sql` is `CURRENT_TIMESTAMP` in one of its spellings (`now()`, `current_timestamp()`,
+/// `CURRENT_TIMESTAMP(6)`, `LOCALTIMESTAMP`).
+pub(super) fn is_current_timestamp(sql: &str) -> bool {
+    let s: String = crate::dialect::sql_text::strip_outer_parens(sql)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let head = s.split('(').next().unwrap_or_default();
+    let args_ok = match s.find('(') {
+        None => true,
+        Some(i) => s[i..]
+            .trim_matches(|c| c == '(' || c == ')')
+            .chars()
+            .all(|c| c.is_ascii_digit()),
+    };
+    args_ok
+        && matches!(
+            head,
+            "current_timestamp" | "now" | "localtimestamp" | "localtime"
+        )
+}
+
 impl Syntax for Mysql {
     fn name(&self) -> &'static str {
         DialectKind::Mysql.name()

@@ -13,8 +13,8 @@
 //! made, so the two never fail (error 1553) or leave an index behind. Dropping a column drops
 //! the foreign keys that use it, as PostgreSQL does.
 
-use super::introspect::PRIMARY;
 use super::Mysql;
+use super::{is_current_timestamp, PRIMARY};
 use crate::dialect::{
     alter_table, check_autoincrement, ColumnChange, DialectKind, OpContext, RenderError, Statements,
 };
@@ -90,29 +90,6 @@ fn is_lob(ty: &SqlType) -> bool {
         }
         _ => false,
     }
-}
-
-/// Whether `sql` is `CURRENT_TIMESTAMP` in one of its spellings (`now()`, `current_timestamp()`,
-/// `CURRENT_TIMESTAMP(6)`, `LOCALTIMESTAMP`).
-pub(super) fn is_current_timestamp(sql: &str) -> bool {
-    let s: String = crate::dialect::sql_text::strip_outer_parens(sql)
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect::<String>()
-        .to_ascii_lowercase();
-    let head = s.split('(').next().unwrap_or_default();
-    let args_ok = match s.find('(') {
-        None => true,
-        Some(i) => s[i..]
-            .trim_matches(|c| c == '(' || c == ')')
-            .chars()
-            .all(|c| c.is_ascii_digit()),
-    };
-    args_ok
-        && matches!(
-            head,
-            "current_timestamp" | "now" | "localtimestamp" | "localtime"
-        )
 }
 
 /// A default as MySQL takes it for a column of type `ty` (when known): a literal on a
