@@ -431,7 +431,7 @@ impl Ctx {
         }
         let mut db = self.connect(&m, Access::Write).await?;
         if direction == graph::Direction::Up {
-            if let Err(e) = self.refuse_unsafe(&m, &mut db, yes).await {
+            if let Err(e) = self.refuse_unsafe(&m, &mut db, target, yes).await {
                 close(db).await;
                 return Err(e);
             }

@@ -49,6 +49,7 @@ pub(crate) fn parse_type(s: &str) -> SqlType {
 
 /// A whole single-quoted SQL string literal at the start of `s` (`'it''s'`), unescaped, and
 /// the text after it.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) fn string_literal(s: &str) -> Option<(String, &str)> {
     let rest = s.strip_prefix('\'')?;
     let mut out = String::new();

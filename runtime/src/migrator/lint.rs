@@ -16,6 +16,8 @@ use crate::lint::{self, Allow, Facts, Finding};
 pub enum LintRange {
     /// The revisions not applied to the connected database yet.
     Pending,
+    /// The revisions an `upgrade` to this target would run on the connected database.
+    PendingTo(String),
     /// Every revision, from base to the heads.
     All,
     /// From after `from` (base when `None`) up to `to`.
@@ -99,12 +101,16 @@ impl Migrator {
         range: &LintRange,
     ) -> Result<Vec<LintFinding>, Error> {
         let steps = match range {
-            LintRange::Pending => {
+            LintRange::Pending | LintRange::PendingTo(_) => {
                 let heads = match db.as_deref_mut() {
                     Some(db) => self.current(db).await?,
                     None => Vec::new(),
                 };
-                self.graph.upgrade_steps(&heads, "heads")?
+                let target = match range {
+                    LintRange::PendingTo(t) => t.as_str(),
+                    _ => "heads",
+                };
+                self.graph.upgrade_steps(&heads, target)?
             }
             LintRange::All => self.graph.upgrade_steps(&[] as &[String], "heads")?,
             LintRange::Range { from, to } => {

@@ -104,18 +104,19 @@ impl Ctx {
         Ok(self.report(&found))
     }
 
-    /// Before `upgrade`: the findings that lose data or fail on rows, not acknowledged, among
-    /// the revisions not applied yet (all of them, whatever the target). With `allow_unsafe` they are printed; on a terminal the user
+    /// Before `upgrade` to `target`: the findings that lose data or fail on rows, not
+    /// acknowledged, among the revisions the upgrade runs. With `allow_unsafe` they are printed; on a terminal the user
     /// is asked; otherwise the upgrade is refused before anything runs.
     pub(super) async fn refuse_unsafe(
         &self,
         m: &Migrator,
         db: &mut crate::db::Db,
+        target: &str,
         allow_unsafe: bool,
     ) -> Result<(), Failure> {
         let d = db.dialect();
         let found: Vec<LintFinding> = m
-            .lint(Some(db), d, &LintRange::Pending)
+            .lint(Some(db), d, &LintRange::PendingTo(target.to_string()))
             .await?
             .into_iter()
             .filter(|f| f.allowed.is_none() && stops_upgrade(f.finding.rule))

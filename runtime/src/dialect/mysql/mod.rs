@@ -12,6 +12,7 @@
 mod introspect;
 mod render;
 
+#[cfg(feature = "test-support")]
 pub(crate) use render::backtick_identifiers;
 
 use super::{
