@@ -334,7 +334,13 @@ fn postgres_locks_and_their_safe_forms() {
     // The same ops on a table this migration creates lock nobody.
     let ops = [Op::CreateTable { table: users() }, index, fk, check];
     let empty = Schema::new();
-    assert!(lint(&ops, &empty, DialectKind::Postgres.dialect().expect("pg"), None).is_empty());
+    assert!(lint(
+        &ops,
+        &empty,
+        DialectKind::Postgres.dialect().expect("pg"),
+        None
+    )
+    .is_empty());
 }
 
 #[test]
