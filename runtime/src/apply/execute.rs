@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use sqlx::{AnyConnection, Executor, Row};
 
 use super::{
-    bookkeeping, db_err, lock, run, ApplyError, Event, Partial, PlannedStep, StepKind, StopFlag,
-    Timeouts, TxMode, LOCK_KEY, LOG_TABLE,
+    bookkeeping, db_err, lock, run, ApplyError, Event, LockTimeout, Partial, PlannedStep, StepKind,
+    StopFlag, Timeouts, TxMode, LOCK_KEY, LOG_TABLE,
 };
 use crate::dialect::Dialect;
 use crate::dialect::DriverError;
@@ -155,31 +155,12 @@ where
                     // version rows, which are as they were (and `first` stays as it was: the
                     // bookkeeping tables it created are gone too).
                     let _ = run(conn, "ROLLBACK").await;
-                    let ApplyError::LockTimeout {
-                        revision,
-                        statement,
-                        timeouts,
-                        attempts,
-                        ..
-                    } = &mut *e
-                    else {
-                        return Err((*e).into());
-                    };
-                    *attempts = retried + 1;
-                    if retried >= timeouts.lock_retries {
-                        return Err((*e).into());
+                    e.attempts = retried + 1;
+                    if retried >= e.timeouts.lock_retries {
+                        return Err(ApplyError::LockTimeout(e).into());
                     }
                     retried += 1;
-                    let wait = Timeouts::backoff(retried);
-                    events(Event::Retrying {
-                        revision: revision.clone(),
-                        statement: statement.clone(),
-                        retry: retried,
-                        retries: timeouts.lock_retries,
-                        lock_timeout_ms: timeouts.lock_timeout_ms,
-                        wait,
-                    });
-                    tokio::time::sleep(wait).await;
+                    wait_to_retry(events, &e.revision, &e.statement, &e.timeouts, retried).await;
                     continue;
                 }
                 Ok(Ran::Group(group)) => {
@@ -208,6 +189,27 @@ where
     result.map(|()| done)
 }
 
+/// Reports retry `retry` of `statement` after a lock timeout ([`Event::Retrying`]) and
+/// waits its backoff.
+async fn wait_to_retry<E: FnMut(Event)>(
+    events: &mut E,
+    revision: &str,
+    statement: &str,
+    timeouts: &Timeouts,
+    retry: u32,
+) {
+    let wait = Timeouts::backoff(retry);
+    events(Event::Retrying {
+        revision: revision.to_string(),
+        statement: statement.to_string(),
+        retry,
+        retries: timeouts.lock_retries,
+        lock_timeout_ms: timeouts.lock_timeout_ms,
+        wait,
+    });
+    tokio::time::sleep(wait).await;
+}
+
 /// What [`run_one_group`] did.
 enum Ran {
     /// Nothing was left to run.
@@ -216,7 +218,7 @@ enum Ran {
     Group(Group),
     /// A statement of a step in the open transaction waited longer than the lock timeout
     /// ([`ApplyError::LockTimeout`]): the caller rolls back and may run the group again.
-    LockTimeout(Box<ApplyError>),
+    LockTimeout(Box<LockTimeout>),
 }
 
 /// The timeouts set on the connection, so that a chain of steps sets them only when they
@@ -347,8 +349,8 @@ where
         }
         match run_step(conn, dialect, &step, events, true, &opts.stop).await {
             Ok(()) => {}
-            Err(e @ ApplyError::LockTimeout { .. }) if opts.stop.requested().is_none() => {
-                return Ok(Ran::LockTimeout(Box::new(e)));
+            Err(ApplyError::LockTimeout(e)) if opts.stop.requested().is_none() => {
+                return Ok(Ran::LockTimeout(e));
             }
             Err(e) => return Err(stopped_or(e, &opts.stop, &step.revision, &rolled_back).into()),
         }
@@ -710,30 +712,33 @@ fn statement_error_with(
     e: &sqlx::Error,
     outcome: String,
 ) -> ApplyError {
-    let code = crate::dialect::server_code(e);
-    if code.is_some_and(|c| dialect.is_lock_timeout_code(&c)) {
-        return ApplyError::LockTimeout {
+    let message = e
+        .as_database_error()
+        .map_or_else(|| e.to_string(), |d| d.message().to_string());
+    if is_lock_timeout(dialect, e) {
+        return ApplyError::LockTimeout(Box::new(LockTimeout {
             revision: step.revision.clone(),
             direction: step.kind.as_str(),
             statement: statement.to_string(),
-            message: e
-                .as_database_error()
-                .map_or_else(|| e.to_string(), |d| d.message().to_string()),
+            message,
             timeouts: step.timeouts,
             attempts: 1,
             outcome,
             remedy: dialect.blocking_sessions_hint().to_string(),
-        };
+        }));
     }
     ApplyError::Statement {
         revision: step.revision.clone(),
         direction: step.kind.as_str(),
         statement: statement.to_string(),
-        message: e
-            .as_database_error()
-            .map_or_else(|| e.to_string(), |d| d.message().to_string()),
+        message,
         outcome,
     }
+}
+
+/// Whether `e` says the statement waited longer than the lock timeout.
+fn is_lock_timeout(dialect: &dyn Dialect, e: &sqlx::Error) -> bool {
+    crate::dialect::server_code(e).is_some_and(|c| dialect.is_lock_timeout_code(&c))
 }
 
 /// Runs a step inside the open migration transaction, then moves the version rows and
@@ -1008,24 +1013,13 @@ async fn run_outside_untimed<E: FnMut(Event)>(
                 // out waiting for its lock did not take effect and the progress record still
                 // says so: run it again. (On PostgreSQL a statement outside a transaction,
                 // CREATE INDEX CONCURRENTLY, may leave work behind: not retried.)
-                let lock_timeout = crate::dialect::server_code(&e)
-                    .is_some_and(|c| dialect.is_lock_timeout_code(&c));
-                if lock_timeout
+                if is_lock_timeout(dialect, &e)
                     && !dialect.transactional_ddl()
                     && retried < step.timeouts.lock_retries
                     && stop.requested().is_none()
                 {
                     retried += 1;
-                    let wait = Timeouts::backoff(retried);
-                    events(Event::Retrying {
-                        revision: step.revision.clone(),
-                        statement: sql.clone(),
-                        retry: retried,
-                        retries: step.timeouts.lock_retries,
-                        lock_timeout_ms: step.timeouts.lock_timeout_ms,
-                        wait,
-                    });
-                    tokio::time::sleep(wait).await;
+                    wait_to_retry(events, &step.revision, sql, &step.timeouts, retried).await;
                     continue;
                 }
                 break Some(e);
@@ -1046,8 +1040,8 @@ async fn run_outside_untimed<E: FnMut(Event)>(
                     ),
                 );
                 let mut e = statement_error_with(dialect, step, sql, &e, outcome.clone());
-                if let ApplyError::LockTimeout { attempts, .. } = &mut e {
-                    *attempts = retried + 1;
+                if let ApplyError::LockTimeout(t) = &mut e {
+                    t.attempts = retried + 1;
                 }
                 return Err(stopped_or(e, stop, &step.revision, &outcome));
             }

@@ -318,32 +318,8 @@ pub enum ApplyError {
     },
     /// A statement waited longer than the lock timeout for a lock another session holds, on
     /// every attempt.
-    #[error(
-        "while applying revision {revision} ({direction}): the statement waited longer than the \
-         lock timeout ({}) for a lock another session holds, {attempts} time(s) ({message})\n  \
-         statement: {statement}\n  {outcome}\n  What to do: find the session holding the lock \
-         and end its transaction ({remedy}), or raise migration_lock_timeout_ms (strata.toml, \
-         or the revision's header) or lock_retries; then run the command again",
-        timeouts.describe_lock()
-    )]
-    LockTimeout {
-        /// The revision.
-        revision: String,
-        /// up/down.
-        direction: &'static str,
-        /// The statement.
-        statement: String,
-        /// The database's message.
-        message: String,
-        /// The timeouts the statement ran under.
-        timeouts: Timeouts,
-        /// How many times the statement ran.
-        attempts: u32,
-        /// What happened to the database.
-        outcome: String,
-        /// How to find the blocking session on this database.
-        remedy: String,
-    },
+    #[error(transparent)]
+    LockTimeout(Box<LockTimeout>),
     /// A bookkeeping query failed.
     #[error("while {doing}: {source}")]
     Database {
@@ -402,6 +378,37 @@ pub enum ApplyError {
         /// The database's version rows.
         heads: Vec<String>,
     },
+}
+
+/// A statement waited longer than the lock timeout for a lock another session holds, on
+/// every attempt ([`ApplyError::LockTimeout`]).
+#[derive(Debug, Error)]
+#[non_exhaustive]
+#[error(
+    "while applying revision {revision} ({direction}): the statement waited longer than the \
+     lock timeout ({}) for a lock another session holds, {attempts} time(s) ({message})\n  \
+     statement: {statement}\n  {outcome}\n  What to do: find the session holding the lock \
+     and end its transaction ({remedy}), or raise migration_lock_timeout_ms (strata.toml, \
+     or the revision's header) or lock_retries; then run the command again",
+    timeouts.describe_lock()
+)]
+pub struct LockTimeout {
+    /// The revision.
+    pub revision: String,
+    /// up/down.
+    pub direction: &'static str,
+    /// The statement.
+    pub statement: String,
+    /// The database's message.
+    pub message: String,
+    /// The timeouts the statement ran under.
+    pub timeouts: Timeouts,
+    /// How many times the statement ran.
+    pub attempts: u32,
+    /// What happened to the database.
+    pub outcome: String,
+    /// How to find the blocking session on this database.
+    pub remedy: String,
 }
 
 fn describe_interruptions(records: &[Interruption]) -> String {
