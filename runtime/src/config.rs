@@ -25,6 +25,16 @@ pub struct Settings {
     pub schema: Option<String>,
     /// How long `upgrade` waits for another process's migration lock, in seconds.
     pub lock_timeout_seconds: u64,
+    /// How long one migration statement may wait for a table lock another session holds, in
+    /// milliseconds, before it fails and is retried (`None`: the server's setting). A
+    /// revision's `migration_lock_timeout_ms` overrides it.
+    pub migration_lock_timeout_ms: Option<u64>,
+    /// How long one migration statement may run, in milliseconds (`None`: the server's
+    /// setting). A revision's `statement_timeout_ms` overrides it.
+    pub statement_timeout_ms: Option<u64>,
+    /// How many times a step that failed on the lock timeout is retried, with backoff
+    /// (200 ms, 400 ms, 800 ms, ... at most 5 s). A revision's `lock_retries` overrides it.
+    pub lock_retries: u32,
 }
 
 impl Default for Settings {
@@ -36,6 +46,9 @@ impl Default for Settings {
             exclude: Vec::new(),
             schema: None,
             lock_timeout_seconds: 60,
+            migration_lock_timeout_ms: None,
+            statement_timeout_ms: None,
+            lock_retries: crate::apply::Timeouts::DEFAULT_RETRIES,
         }
     }
 }
@@ -132,7 +145,31 @@ impl Settings {
                 ));
             }
         }
+        let timeouts = [
+            (
+                "migration_lock_timeout_ms",
+                settings.migration_lock_timeout_ms,
+            ),
+            ("statement_timeout_ms", settings.statement_timeout_ms),
+        ];
+        for (setting, value) in timeouts {
+            if let Some(why) = crate::apply::Timeouts::check_millis(value) {
+                return Err(invalid(setting, "", why));
+            }
+        }
+        if let Some(why) = crate::apply::Timeouts::check_retries(Some(settings.lock_retries)) {
+            return Err(invalid("lock_retries", "", why));
+        }
         Ok(settings)
+    }
+
+    /// The statement timeouts of a migration run, before a revision's header overrides them.
+    pub(crate) fn timeouts(&self) -> crate::apply::Timeouts {
+        crate::apply::Timeouts {
+            lock_timeout_ms: self.migration_lock_timeout_ms,
+            statement_timeout_ms: self.statement_timeout_ms,
+            lock_retries: self.lock_retries,
+        }
     }
 }
 
@@ -210,6 +247,22 @@ pub(crate) const SETTINGS_TEMPLATE: &str = r#"# Strata settings for this migrati
 
 # How long upgrade/downgrade wait for another process's migration lock, in seconds.
 # lock_timeout_seconds = 60
+
+# How long one migration statement may wait for a table lock another session holds, in
+# milliseconds (default: the server's setting). A statement that waits longer fails, the step
+# is rolled back (MySQL: that statement alone, which did not take effect) and retried up to
+# lock_retries times, waiting 200 ms, 400 ms, 800 ms, ... (at most 5 s) in between; so sessions
+# queued behind the migration's lock request wait at most this long. MySQL rounds it up to
+# whole seconds. A revision's header may set its own.
+# migration_lock_timeout_ms = 2000
+
+# How long one migration statement may run, in milliseconds (default: the server's setting).
+# PostgreSQL: statement_timeout; MariaDB: max_statement_time; MySQL: max_execution_time, which
+# limits SELECT statements only; SQLite has none. A revision's header may set its own.
+# statement_timeout_ms = 600000
+
+# How many times a step that failed on the lock timeout is retried (0: never).
+# lock_retries = 3
 "#;
 
 #[cfg(test)]
@@ -249,6 +302,27 @@ mod tests {
                 .starts_with("migrations/strata.toml:3: `schema`"),
             "{e}"
         );
-        Settings::parse(path, "include = [\"app_*\", \"t[0-9]\"]\n").expect("valid");
+        Settings::parse(path.clone(), "include = [\"app_*\", \"t[0-9]\"]\n").expect("valid");
+        let e = Settings::parse(path.clone(), "url = \"x\"\nmigration_lock_timeout_ms = 0\n")
+            .expect_err("zero timeout");
+        assert!(
+            e.to_string()
+                .starts_with("migrations/strata.toml:2: `migration_lock_timeout_ms`: 0"),
+            "{e}"
+        );
+        let e = Settings::parse(path.clone(), "lock_retries = 1000\n").expect_err("retries");
+        assert!(e.to_string().contains(":1: `lock_retries`"), "{e}");
+        let e = Settings::parse(path.clone(), "statement_timeout_ms = -5\n").expect_err("neg");
+        assert!(e.to_string().contains("statement_timeout_ms"), "{e}");
+        let s = Settings::parse(path, "migration_lock_timeout_ms = 200\nlock_retries = 0\n")
+            .expect("valid");
+        assert_eq!(
+            (
+                s.migration_lock_timeout_ms,
+                s.statement_timeout_ms,
+                s.lock_retries
+            ),
+            (Some(200), None, 0)
+        );
     }
 }

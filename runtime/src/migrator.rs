@@ -616,6 +616,7 @@ impl Migrator {
                         rebuilt_tables: Vec::new(),
                         replan_after: false,
                         partial: None,
+                        timeouts: Default::default(),
                         from_label: recorded
                             .get(rev)
                             .map_or_else(|| "(none)".to_string(), |s| short(s)),
@@ -691,6 +692,7 @@ impl Migrator {
                 rebuilt_tables,
                 replan_after,
                 partial: None,
+                timeouts: script.header.timeouts(self.settings.timeouts()),
                 from_label,
                 to_label,
             });
@@ -772,6 +774,7 @@ impl Migrator {
             rebuilt_tables: Vec::new(),
             replan_after: false,
             partial: None,
+            timeouts: Default::default(),
             from_label: label_or_empty(heads),
             to_label: label_or_empty(&after),
         });

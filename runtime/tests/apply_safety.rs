@@ -525,6 +525,7 @@ fn step(revision: &str, statements: &[&str], add: &[&str], remove: &[&str]) -> P
         rebuilt_tables: Vec::new(),
         replan_after: false,
         partial: None,
+        timeouts: Default::default(),
         from_label: remove.join(", "),
         to_label: add.join(", "),
     }

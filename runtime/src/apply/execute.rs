@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use sqlx::{AnyConnection, Executor, Row};
 
 use super::{
-    bookkeeping, db_err, lock, run, ApplyError, Event, Partial, PlannedStep, StepKind, StopFlag,
-    TxMode, LOCK_KEY, LOG_TABLE,
+    bookkeeping, db_err, lock, run, ApplyError, Event, LockTimeout, Partial, PlannedStep, StepKind,
+    StopFlag, Timeouts, TxMode, LOCK_KEY, LOG_TABLE,
 };
 use crate::dialect::Dialect;
 use crate::dialect::DriverError;
@@ -133,6 +133,8 @@ where
     }
     let result = async {
         let mut first = true;
+        // Retries of the current group after lock timeouts.
+        let mut retried = 0;
         loop {
             let outcome = if done.is_empty() {
                 "nothing had run"
@@ -144,15 +146,29 @@ where
             }
             lock::begin(conn, dialect, opts.lock_timeout, &opts.stop, events).await?;
             match run_one_group(conn, dialect, opts, planner, events, first).await {
-                Ok(None) => {
+                Ok(Ran::Nothing) => {
                     run(conn, "COMMIT").await.map_err(db_err("committing"))?;
                     return Ok(());
                 }
-                Ok(Some(group)) => {
+                Ok(Ran::LockTimeout(mut e)) => {
+                    // Everything the transaction did is undone: the group runs again from the
+                    // version rows, which are as they were (and `first` stays as it was: the
+                    // bookkeeping tables it created are gone too).
+                    let _ = run(conn, "ROLLBACK").await;
+                    e.attempts = retried + 1;
+                    if retried >= e.timeouts.lock_retries {
+                        return Err(ApplyError::LockTimeout(e).into());
+                    }
+                    retried += 1;
+                    wait_to_retry(events, &e.revision, &e.statement, &e.timeouts, retried).await;
+                    continue;
+                }
+                Ok(Ran::Group(group)) => {
                     if !group.tx_closed {
                         run(conn, "COMMIT").await.map_err(db_err("committing"))?;
                     }
                     done.extend(group.steps);
+                    retried = 0;
                     if !group.more {
                         // The plan is done: no transaction just to read that nothing is left.
                         return Ok(());
@@ -173,6 +189,75 @@ where
     result.map(|()| done)
 }
 
+/// Reports retry `retry` of `statement` after a lock timeout ([`Event::Retrying`]) and
+/// waits its backoff.
+async fn wait_to_retry<E: FnMut(Event)>(
+    events: &mut E,
+    revision: &str,
+    statement: &str,
+    timeouts: &Timeouts,
+    retry: u32,
+) {
+    let wait = Timeouts::backoff(retry);
+    events(Event::Retrying {
+        revision: revision.to_string(),
+        statement: statement.to_string(),
+        retry,
+        retries: timeouts.lock_retries,
+        lock_timeout_ms: timeouts.lock_timeout_ms,
+        wait,
+    });
+    tokio::time::sleep(wait).await;
+}
+
+/// What [`run_one_group`] did.
+enum Ran {
+    /// Nothing was left to run.
+    Nothing,
+    /// It ran a group of steps.
+    Group(Group),
+    /// A statement of a step in the open transaction waited longer than the lock timeout
+    /// ([`ApplyError::LockTimeout`]): the caller rolls back and may run the group again.
+    LockTimeout(Box<LockTimeout>),
+}
+
+/// The timeouts set on the connection, so that a chain of steps sets them only when they
+/// change. [`Applied::default`] is the server's settings, as at the start of a transaction
+/// (`SET LOCAL` ends with it) or of a session.
+#[derive(Debug, Default)]
+struct Applied {
+    lock: Option<u64>,
+    statement: Option<u64>,
+}
+
+impl Applied {
+    /// Sets the connection's timeouts to `want` where they differ (`local`: for the open
+    /// transaction only).
+    async fn set(
+        &mut self,
+        conn: &mut AnyConnection,
+        dialect: &dyn Dialect,
+        want: &Timeouts,
+        local: bool,
+    ) -> Result<(), ApplyError> {
+        let mut sql = Vec::new();
+        if self.lock != want.lock_timeout_ms {
+            sql.extend(dialect.lock_timeout_sql(want.lock_timeout_ms, local));
+        }
+        if self.statement != want.statement_timeout_ms {
+            sql.extend(dialect.statement_timeout_sql(want.statement_timeout_ms, local));
+        }
+        for s in sql {
+            run(conn, &s)
+                .await
+                .map_err(db_err(format!("setting the migration's timeouts ({s})")))?;
+        }
+        self.lock = want.lock_timeout_ms;
+        self.statement = want.statement_timeout_ms;
+        Ok(())
+    }
+}
+
 /// What [`run_one_group`] ran.
 struct Group {
     /// The steps run.
@@ -187,7 +272,7 @@ struct Group {
 
 /// Inside the open transaction: on the first call, makes sure the bookkeeping tables exist;
 /// deals with open interruption records; plans from the version rows and runs the next
-/// group. Returns `None` when nothing is left.
+/// group. Returns [`Ran::Nothing`] when nothing is left.
 async fn run_one_group<P, E, Err>(
     conn: &mut AnyConnection,
     dialect: &dyn Dialect,
@@ -195,7 +280,7 @@ async fn run_one_group<P, E, Err>(
     planner: &mut P,
     events: &mut E,
     first: bool,
-) -> Result<Option<Group>, Err>
+) -> Result<Ran, Err>
 where
     P: AsyncFnMut(&mut AnyConnection, &[String]) -> Result<Vec<PlannedStep>, Err>,
     E: FnMut(Event),
@@ -231,13 +316,13 @@ where
         }
     };
     let Some(first_step) = steps.pop_front() else {
-        return Ok(None);
+        return Ok(Ran::Nothing);
     };
     if first_step.runs_outside(dialect) {
         // Runs alone, outside any transaction (CREATE INDEX CONCURRENTLY and friends).
         run(conn, "COMMIT").await.map_err(db_err("committing"))?;
         run_outside(conn, dialect, opts, &first_step, events).await?;
-        return Ok(Some(Group {
+        return Ok(Ran::Group(Group {
             more: !steps.is_empty() || first_step.replan_after,
             steps: vec![first_step],
             tx_closed: true,
@@ -248,6 +333,7 @@ where
     let mut fk = FkGuard::default();
     // The last step ran hand-written SQL and the plan was not asked again yet.
     let mut replan_pending = false;
+    let mut applied = Applied::default();
     while let Some(step) = steps.pop_front() {
         if step.runs_outside(dialect) || (opts.tx_mode == TxMode::PerMigration && !ran.is_empty()) {
             steps.push_front(step);
@@ -258,9 +344,16 @@ where
             return Err(e.into());
         }
         fk.baseline(conn, dialect, &step.rebuilt_tables).await?;
-        run_step(conn, dialect, &step, events, true, &opts.stop)
-            .await
-            .map_err(|e| stopped_or(e, &opts.stop, &step.revision, &rolled_back))?;
+        if !step.statements.is_empty() {
+            applied.set(conn, dialect, &step.timeouts, true).await?;
+        }
+        match run_step(conn, dialect, &step, events, true, &opts.stop).await {
+            Ok(()) => {}
+            Err(ApplyError::LockTimeout(e)) if opts.stop.requested().is_none() => {
+                return Ok(Ran::LockTimeout(e));
+            }
+            Err(e) => return Err(stopped_or(e, &opts.stop, &step.revision, &rolled_back).into()),
+        }
         replan_pending = step.replan_after;
         ran.push(step);
         if replan_pending && opts.tx_mode == TxMode::Whole {
@@ -277,7 +370,7 @@ where
     if let Some(last) = ran.last() {
         fk.check(conn, dialect, events, &last.revision).await?;
     }
-    Ok(Some(Group {
+    Ok(Ran::Group(Group {
         more: !steps.is_empty() || replan_pending,
         steps: ran,
         tx_closed: false,
@@ -598,6 +691,7 @@ fn statement_error(
     in_tx: bool,
 ) -> ApplyError {
     statement_error_with(
+        dialect,
         step,
         statement,
         e,
@@ -609,21 +703,42 @@ fn statement_error(
     )
 }
 
+/// The error of `statement` of `step` failing with `e`: [`ApplyError::LockTimeout`] (one
+/// attempt; a retrying caller counts them) when it waited longer than the lock timeout.
 fn statement_error_with(
+    dialect: &dyn Dialect,
     step: &PlannedStep,
     statement: &str,
     e: &sqlx::Error,
     outcome: String,
 ) -> ApplyError {
+    let message = e
+        .as_database_error()
+        .map_or_else(|| e.to_string(), |d| d.message().to_string());
+    if is_lock_timeout(dialect, e) {
+        return ApplyError::LockTimeout(Box::new(LockTimeout {
+            revision: step.revision.clone(),
+            direction: step.kind.as_str(),
+            statement: statement.to_string(),
+            message,
+            timeouts: step.timeouts,
+            attempts: 1,
+            outcome,
+            remedy: dialect.blocking_sessions_hint().to_string(),
+        }));
+    }
     ApplyError::Statement {
         revision: step.revision.clone(),
         direction: step.kind.as_str(),
         statement: statement.to_string(),
-        message: e
-            .as_database_error()
-            .map_or_else(|| e.to_string(), |d| d.message().to_string()),
+        message,
         outcome,
     }
+}
+
+/// Whether `e` says the statement waited longer than the lock timeout.
+fn is_lock_timeout(dialect: &dyn Dialect, e: &sqlx::Error) -> bool {
+    crate::dialect::server_code(e).is_some_and(|c| dialect.is_lock_timeout_code(&c))
 }
 
 /// Runs a step inside the open migration transaction, then moves the version rows and
@@ -768,10 +883,33 @@ fn outside_outcome(dialect: &dyn Dialect, step: &PlannedStep, done: usize, detai
     )
 }
 
+/// Runs a step outside a transaction under its timeouts, set for the session and set back to
+/// the server's after it, whether it ran or failed ([`run_outside_untimed`]).
+async fn run_outside<E: FnMut(Event)>(
+    conn: &mut AnyConnection,
+    dialect: &dyn Dialect,
+    opts: &ExecuteOptions,
+    step: &PlannedStep,
+    events: &mut E,
+) -> Result<(), ApplyError> {
+    let mut applied = Applied::default();
+    let result = match applied.set(conn, dialect, &step.timeouts, false).await {
+        Ok(()) => run_outside_untimed(conn, dialect, opts, step, events).await,
+        Err(e) => Err(e),
+    };
+    let server = Timeouts {
+        lock_timeout_ms: None,
+        statement_timeout_ms: None,
+        lock_retries: 0,
+    };
+    let reset = applied.set(conn, dialect, &server, false).await;
+    result.and(reset)
+}
+
 /// Runs a step outside a transaction: commits the interruption record, runs the statements
 /// (each atomic range in a transaction of its own, with the progress recorded in it), then
 /// moves the version rows and completes the record in one small transaction.
-async fn run_outside<E: FnMut(Event)>(
+async fn run_outside_untimed<E: FnMut(Event)>(
     conn: &mut AnyConnection,
     dialect: &dyn Dialect,
     opts: &ExecuteOptions,
@@ -843,7 +981,13 @@ async fn run_outside<E: FnMut(Event)>(
                         return Err(e);
                     }
                     if let Err(e) = run(conn, sql).await {
-                        return Err(statement_error_with(step, sql, &e, outcome.clone()));
+                        return Err(statement_error_with(
+                            dialect,
+                            step,
+                            sql,
+                            &e,
+                            outcome.clone(),
+                        ));
                     }
                 }
                 fk.check(conn, dialect, events, &step.revision).await?;
@@ -860,7 +1004,27 @@ async fn run_outside<E: FnMut(Event)>(
             }
         } else {
             let sql = &step.statements[unit.start];
-            if let Err(e) = run(conn, sql).await {
+            let mut retried = 0;
+            let failed = loop {
+                let Err(e) = run(conn, sql).await else {
+                    break None;
+                };
+                // Where DDL commits statement by statement (MySQL), a statement that timed
+                // out waiting for its lock did not take effect and the progress record still
+                // says so: run it again. (On PostgreSQL a statement outside a transaction,
+                // CREATE INDEX CONCURRENTLY, may leave work behind: not retried.)
+                if is_lock_timeout(dialect, &e)
+                    && !dialect.transactional_ddl()
+                    && retried < step.timeouts.lock_retries
+                    && stop.requested().is_none()
+                {
+                    retried += 1;
+                    wait_to_retry(events, &step.revision, sql, &step.timeouts, retried).await;
+                    continue;
+                }
+                break Some(e);
+            };
+            if let Some(e) = failed {
                 let which = if stop.requested().is_some() {
                     "cancelled"
                 } else {
@@ -875,7 +1039,10 @@ async fn run_outside<E: FnMut(Event)>(
                          after CREATE INDEX CONCURRENTLY)"
                     ),
                 );
-                let e = statement_error_with(step, sql, &e, outcome.clone());
+                let mut e = statement_error_with(dialect, step, sql, &e, outcome.clone());
+                if let ApplyError::LockTimeout(t) = &mut e {
+                    t.attempts = retried + 1;
+                }
                 return Err(stopped_or(e, stop, &step.revision, &outcome));
             }
             run(conn, &progress)
@@ -932,6 +1099,7 @@ mod tests {
             rebuilt_tables: Vec::new(),
             replan_after: false,
             partial: None,
+            timeouts: Timeouts::default(),
             from_label: String::new(),
             to_label: String::new(),
         }

@@ -110,10 +110,89 @@ pub struct PlannedStep {
     /// For a step that continues a revision an earlier run left partially applied (MySQL):
     /// how. `None` for every ordinary step.
     pub partial: Option<Partial>,
+    /// The lock and statement timeouts its statements run under, and how often a lock
+    /// timeout is retried: `strata.toml`'s settings, overridden by the revision's header.
+    pub timeouts: Timeouts,
     /// For output: the revision(s) the step goes from (`<base>` when none).
     pub from_label: String,
     /// For output: the revision(s) the step goes to (`<base>` when none).
     pub to_label: String,
+}
+
+/// The timeouts a step's statements run under (`migration_lock_timeout_ms`,
+/// `statement_timeout_ms`, `lock_retries` in `strata.toml` or a revision's header).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// How long one statement may wait for a lock another session holds, in milliseconds;
+    /// `None`: the server's setting.
+    pub lock_timeout_ms: Option<u64>,
+    /// How long one statement may run, in milliseconds; `None`: the server's setting.
+    pub statement_timeout_ms: Option<u64>,
+    /// How many times a step (MySQL: a statement) that failed on the lock timeout is retried.
+    pub lock_retries: u32,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            lock_timeout_ms: None,
+            statement_timeout_ms: None,
+            lock_retries: Timeouts::DEFAULT_RETRIES,
+        }
+    }
+}
+
+impl Timeouts {
+    /// `lock_retries` when nothing sets it.
+    pub const DEFAULT_RETRIES: u32 = 3;
+    /// The most `lock_retries` may say: with the backoff, about a minute of retrying.
+    pub const MAX_RETRIES: u32 = 15;
+    /// The wait before the first retry; each further one waits twice as long as the last.
+    pub const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+    /// The longest wait between two retries.
+    pub const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+    /// How long to wait before retry `n` (1-based): 200 ms, 400 ms, 800 ms, ..., at most 5 s.
+    pub fn backoff(n: u32) -> Duration {
+        let factor = 1u32 << n.saturating_sub(1).min(16);
+        Timeouts::FIRST_BACKOFF
+            .saturating_mul(factor)
+            .min(Timeouts::MAX_BACKOFF)
+    }
+
+    /// What is wrong with a timeout setting in milliseconds, if anything (0 would mean "no
+    /// timeout" on PostgreSQL and "do not wait at all" elsewhere).
+    pub(crate) fn check_millis(value: Option<u64>) -> Option<String> {
+        match value {
+            Some(0) => Some(
+                "0 is not a timeout; give a number of milliseconds (e.g. 2000), or remove the \
+                 setting to use the server's"
+                    .into(),
+            ),
+            Some(n) if n > i32::MAX as u64 => Some(format!(
+                "{n} ms is more than the servers accept (at most {} ms, about 24 days); remove \
+                 the setting to use the server's",
+                i32::MAX
+            )),
+            _ => None,
+        }
+    }
+
+    /// What is wrong with a `lock_retries` value, if anything.
+    pub(crate) fn check_retries(value: Option<u32>) -> Option<String> {
+        value.filter(|&n| n > Timeouts::MAX_RETRIES).map(|n| {
+            format!(
+                "{n} retries is too many (at most {}); raise migration_lock_timeout_ms instead",
+                Timeouts::MAX_RETRIES
+            )
+        })
+    }
+
+    /// The lock timeout for messages: `200 ms`, or `the server's`.
+    fn describe_lock(&self) -> String {
+        self.lock_timeout_ms
+            .map_or_else(|| "the server's".into(), |ms| format!("{ms} ms"))
+    }
 }
 
 /// How a step continues a revision left partially applied on a dialect whose DDL commits
@@ -197,6 +276,23 @@ pub enum Event {
     /// A change to Strata's own records: an interruption record closed, the audit log
     /// created again.
     Note(String),
+    /// A statement failed because it waited longer than the lock timeout for a lock another
+    /// session holds; what it did was rolled back (PostgreSQL: the whole transaction; MySQL:
+    /// the statement, which did not take effect) and it is run again after `wait`.
+    Retrying {
+        /// The revision.
+        revision: String,
+        /// The statement that timed out.
+        statement: String,
+        /// The retry about to run (1 for the first retry).
+        retry: u32,
+        /// How many retries are allowed (`lock_retries`).
+        retries: u32,
+        /// The lock timeout, in milliseconds (`None`: the server's).
+        lock_timeout_ms: Option<u64>,
+        /// How long the run waits before the retry.
+        wait: Duration,
+    },
 }
 
 /// A failed run. The database is left as it was before the failing transaction.
@@ -220,6 +316,10 @@ pub enum ApplyError {
         /// What happened to the database.
         outcome: String,
     },
+    /// A statement waited longer than the lock timeout for a lock another session holds, on
+    /// every attempt.
+    #[error(transparent)]
+    LockTimeout(Box<LockTimeout>),
     /// A bookkeeping query failed.
     #[error("while {doing}: {source}")]
     Database {
@@ -278,6 +378,37 @@ pub enum ApplyError {
         /// The database's version rows.
         heads: Vec<String>,
     },
+}
+
+/// A statement waited longer than the lock timeout for a lock another session holds, on
+/// every attempt ([`ApplyError::LockTimeout`]).
+#[derive(Debug, Error)]
+#[non_exhaustive]
+#[error(
+    "while applying revision {revision} ({direction}): the statement waited longer than the \
+     lock timeout ({}) for a lock another session holds, {attempts} time(s) ({message})\n  \
+     statement: {statement}\n  {outcome}\n  What to do: find the session holding the lock \
+     and end its transaction ({remedy}), or raise migration_lock_timeout_ms (strata.toml, \
+     or the revision's header) or lock_retries; then run the command again",
+    timeouts.describe_lock()
+)]
+pub struct LockTimeout {
+    /// The revision.
+    pub revision: String,
+    /// up/down.
+    pub direction: &'static str,
+    /// The statement.
+    pub statement: String,
+    /// The database's message.
+    pub message: String,
+    /// The timeouts the statement ran under.
+    pub timeouts: Timeouts,
+    /// How many times the statement ran.
+    pub attempts: u32,
+    /// What happened to the database.
+    pub outcome: String,
+    /// How to find the blocking session on this database.
+    pub remedy: String,
 }
 
 fn describe_interruptions(records: &[Interruption]) -> String {

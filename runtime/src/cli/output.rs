@@ -220,6 +220,25 @@ impl Progress<'_> {
                 self.line(&format!("{label} {text}"));
             }
             Event::Note(text) => self.line(&text),
+            Event::Retrying {
+                revision,
+                statement,
+                retry,
+                retries,
+                lock_timeout_ms,
+                wait,
+            } => {
+                let timeout = lock_timeout_ms
+                    .map_or_else(|| "the server's".to_string(), |ms| format!("{ms} ms"));
+                let label = paint(self.out.color_out, Style::Yellow, "RETRY:");
+                let first_line = statement.lines().next().unwrap_or_default();
+                self.line(&format!(
+                    "{label} revision {revision}: a statement waited longer than the lock \
+                     timeout ({timeout}) and was rolled back; retry {retry} of {retries} in {} \
+                     ms: {first_line}",
+                    wait.as_millis()
+                ));
+            }
         }
     }
 

@@ -24,6 +24,18 @@ impl DriverError {
     }
 }
 
+/// The server's code for an error it returned: MySQL's error number (`1205`), whose SQLSTATE
+/// is mostly the generic `HY000`; elsewhere the SQLSTATE (PostgreSQL) or result code
+/// (SQLite). `None` for failures of the connection itself.
+pub(crate) fn server_code(e: &sqlx::Error) -> Option<String> {
+    let db = e.as_database_error()?;
+    #[cfg(feature = "mysql")]
+    if let Some(m) = db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+        return Some(m.number().to_string());
+    }
+    db.code().map(|c| c.into_owned())
+}
+
 /// Why a server that answered refused a connection, where the driver's error says so.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(not(feature = "cli"), allow(dead_code))] // read by the command line only

@@ -33,6 +33,7 @@ pub use ddl::{
     alter_table, check_autoincrement, float_literal, sql_statements, standard_column_sql,
     ColumnChange, Ddl, OpContext, Statements,
 };
+pub(crate) use driver::server_code;
 pub use driver::DriverError;
 #[cfg_attr(not(feature = "cli"), allow(unused_imports))] // read by the command line only
 pub(crate) use driver::Refusal;

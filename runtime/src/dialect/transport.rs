@@ -180,4 +180,34 @@ pub trait Transport: Syntax {
         let _ = id;
         None
     }
+
+    /// Statements that set how long each following statement may wait for a lock another
+    /// session holds: `millis`, or the server's setting again when `None`. `local`: inside
+    /// the migration transaction, ending with it; otherwise for the session. Default: none
+    /// (SQLite has no such setting: its busy timeout covers the migration lock only).
+    fn lock_timeout_sql(&self, millis: Option<u64>, local: bool) -> Vec<String> {
+        let _ = (millis, local);
+        Vec::new()
+    }
+
+    /// Statements that set how long each following statement may run, as
+    /// [`Transport::lock_timeout_sql`] does for the lock wait. Default: none (SQLite).
+    fn statement_timeout_sql(&self, millis: Option<u64>, local: bool) -> Vec<String> {
+        let _ = (millis, local);
+        Vec::new()
+    }
+
+    /// Whether a server error code (PostgreSQL's SQLSTATE, MySQL's error number) means "the
+    /// statement waited longer than the lock timeout", so that it did not take effect and may
+    /// run again. Default: never.
+    fn is_lock_timeout_code(&self, code: &str) -> bool {
+        let _ = code;
+        false
+    }
+
+    /// How to find the session holding a lock the migration waited for, for messages (a
+    /// query to run, and how to end that session). Default: empty.
+    fn blocking_sessions_hint(&self) -> &'static str {
+        ""
+    }
 }

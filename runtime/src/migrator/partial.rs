@@ -201,6 +201,7 @@ impl Migrator {
             // The rest of the plan is asked for again once this step is done.
             replan_after: true,
             partial: None,
+            timeouts: script.header.timeouts(self.settings.timeouts()),
             from_label: parents.clone(),
             to_label: record.revision.clone(),
         };

@@ -33,9 +33,27 @@ pub struct Header {
     /// Lint findings the revision acknowledges (`allow = ["drop-column users.bio: why"]`);
     /// see [`crate::lint`].
     pub allow: Vec<crate::lint::Allow>,
+    /// How long each of its statements may wait for a table lock, in milliseconds
+    /// (`migration_lock_timeout_ms = 2000`); `None`: `strata.toml`'s setting.
+    pub migration_lock_timeout_ms: Option<u64>,
+    /// How long each of its statements may run, in milliseconds (`statement_timeout_ms`);
+    /// `None`: `strata.toml`'s setting.
+    pub statement_timeout_ms: Option<u64>,
+    /// How often a lock timeout is retried (`lock_retries`); `None`: `strata.toml`'s.
+    pub lock_retries: Option<u32>,
 }
 
 impl Header {
+    /// The timeouts its statements run under: `global` (`strata.toml`) with this header's
+    /// keys in place of the ones it sets.
+    pub fn timeouts(&self, global: crate::apply::Timeouts) -> crate::apply::Timeouts {
+        crate::apply::Timeouts {
+            lock_timeout_ms: self.migration_lock_timeout_ms.or(global.lock_timeout_ms),
+            statement_timeout_ms: self.statement_timeout_ms.or(global.statement_timeout_ms),
+            lock_retries: self.lock_retries.unwrap_or(global.lock_retries),
+        }
+    }
+
     /// A header for a new revision created now (UTC, to the second), transactional, with no
     /// branch labels or dependencies.
     pub fn new(
@@ -52,6 +70,9 @@ impl Header {
             depends_on: Vec::new(),
             transactional: true,
             allow: Vec::new(),
+            migration_lock_timeout_ms: None,
+            statement_timeout_ms: None,
+            lock_retries: None,
         }
     }
 }

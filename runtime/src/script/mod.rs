@@ -10,7 +10,8 @@
 //! down_revision = "9f8e7d6c5b4a"   # absent for the first revision; an array for a merge
 //! message = "Add phone column to users"
 //! created = 2026-11-21T15:30:00Z
-//! # optional: branch_labels = ["..."], depends_on = ["..."], transactional = false
+//! # optional: branch_labels = ["..."], depends_on = ["..."], transactional = false,
+//! # migration_lock_timeout_ms = 2000, statement_timeout_ms = 600000, lock_retries = 3
 //!
 //! [[upgrade]]
 //! op = "add_column"

@@ -30,6 +30,12 @@ struct RawFile {
     #[serde(default)]
     allow: Vec<String>,
     #[serde(default)]
+    migration_lock_timeout_ms: Option<u64>,
+    #[serde(default)]
+    statement_timeout_ms: Option<u64>,
+    #[serde(default)]
+    lock_retries: Option<u32>,
+    #[serde(default)]
     upgrade: Vec<Op>,
     /// `None` when the file has neither `[[downgrade]]` nor `downgrade = [...]`.
     #[serde(default)]
@@ -145,6 +151,21 @@ impl Script {
                 }
             }
         }
+        let timeouts = [
+            ("migration_lock_timeout_ms", raw.migration_lock_timeout_ms),
+            ("statement_timeout_ms", raw.statement_timeout_ms),
+        ];
+        let bad = timeouts
+            .into_iter()
+            .find_map(|(key, v)| crate::apply::Timeouts::check_millis(v).map(|why| (key, why)))
+            .or_else(|| {
+                crate::apply::Timeouts::check_retries(raw.lock_retries)
+                    .map(|why| ("lock_retries", why))
+            });
+        if let Some((key, why)) = bad {
+            let at = find_key(text, 0..text.len(), key).unwrap_or(0);
+            return Err(located(path, text, at, format!("`{key}`: {why}")));
+        }
         let stem = path
             .file_name()
             .and_then(|n| n.to_str())
@@ -172,6 +193,9 @@ impl Script {
                 depends_on: raw.depends_on,
                 transactional: raw.transactional,
                 allow,
+                migration_lock_timeout_ms: raw.migration_lock_timeout_ms,
+                statement_timeout_ms: raw.statement_timeout_ms,
+                lock_retries: raw.lock_retries,
             },
             upgrade: raw.upgrade,
             downgrade_declared: raw.downgrade.is_some(),
@@ -263,7 +287,7 @@ fn parse_by_op(text: &str) -> Option<RawFile> {
 }
 
 /// Reads a header in the exact shape Strata writes it (`key = "text"`, `key = ["a", "b"]`,
-/// `created = <date-time>`, `transactional = false`, `#` comment lines) without the TOML
+/// `created = <date-time>`, `transactional = false`, `lock_retries = 5`, `#` comment lines) without the TOML
 /// machinery, which costs ~20,000 instructions per header and showed in `history` at 10,000
 /// revisions. `None` for anything else (an escape, a trailing comment, an unknown or repeated
 /// key, ...): the caller then parses with `toml`, which also reports errors.
@@ -298,9 +322,19 @@ fn plain_header(header: &str) -> Option<RawFile> {
         depends_on: Vec::new(),
         transactional: true,
         allow: Vec::new(),
+        migration_lock_timeout_ms: None,
+        statement_timeout_ms: None,
+        lock_retries: None,
         upgrade: Vec::new(),
         downgrade: None,
     };
+    // A plain decimal number, as `toml` reads it (no sign, underscores or leading zeros).
+    fn number<T: std::str::FromStr>(v: &str) -> Option<T> {
+        let plain = !v.is_empty()
+            && v.bytes().all(|b| b.is_ascii_digit())
+            && (v == "0" || !v.starts_with('0'));
+        plain.then(|| v.parse().ok()).flatten()
+    }
     let mut seen: Vec<&str> = Vec::with_capacity(8);
     for line in header.lines() {
         let line = line.trim_matches([' ', '\t']);
@@ -330,6 +364,9 @@ fn plain_header(header: &str) -> Option<RawFile> {
             "branch_labels" => raw.branch_labels = one_or_many(value)?,
             "depends_on" => raw.depends_on = one_or_many(value)?,
             "allow" => raw.allow = texts(value)?,
+            "migration_lock_timeout_ms" => raw.migration_lock_timeout_ms = Some(number(value)?),
+            "statement_timeout_ms" => raw.statement_timeout_ms = Some(number(value)?),
+            "lock_retries" => raw.lock_retries = Some(number(value)?),
             "transactional" => {
                 raw.transactional = match value {
                     "true" => true,
@@ -371,6 +408,8 @@ mod tests {
             "revision = \"a1\"\ndown_revision = [\"b2\", \"c3\"]\nmessage = \"merge\"\n\
              branch_labels = [\"billing\"]\ndepends_on = [\"x9\", \"y8\"]\n\
              transactional = false\n",
+            "revision = \"a1\"\nmessage = \"m\"\nmigration_lock_timeout_ms = 200\n\
+             statement_timeout_ms = 60000\nlock_retries = 0\n",
             "  revision=\"a1\"\t\r\nmessage =\t\"tab\there\"\r\ndown_revision = []\n",
             "revision = \"a1\"\nmessage = \"m\"\ncreated = 2026-11-21T15:30:00.25+01:00\n",
         ];
@@ -386,6 +425,10 @@ mod tests {
             "revision = \"a1\"\nmessage = \"m\"\nmessage = \"n\"\n",
             "revision = \"a1\"\nmessage = \"m\"\nupgrade = []\n",
             "revision = \"a1\"\nmessage = \"m\"\ntransactional = 0\n",
+            "revision = \"a1\"\nmessage = \"m\"\nlock_retries = 01\n",
+            "revision = \"a1\"\nmessage = \"m\"\nlock_retries = 1_000\n",
+            "revision = \"a1\"\nmessage = \"m\"\nlock_retries = -1\n",
+            "revision = \"a1\"\nmessage = \"m\"\nstatement_timeout_ms = \"5\"\n",
             "revision = \"a1\"\nmessage = \"m\"\ncreated = \"2026-11-21\"\n",
             "revision = \"a1\"\nmessage = \"m\"\ndown_revision = [\"a\", [\"b\"]]\n",
             "\"revision\" = \"a1\"\nmessage = \"m\"\n",

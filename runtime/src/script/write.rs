@@ -95,6 +95,18 @@ pub(super) fn render(
     if !header.transactional {
         out.push_str("transactional = false\n");
     }
+    for (key, value) in [
+        (
+            "migration_lock_timeout_ms",
+            header.migration_lock_timeout_ms,
+        ),
+        ("statement_timeout_ms", header.statement_timeout_ms),
+        ("lock_retries", header.lock_retries.map(u64::from)),
+    ] {
+        if let Some(v) = value {
+            let _ = writeln!(out, "{key} = {v}");
+        }
+    }
     if !header.allow.is_empty() {
         let entries: Vec<String> = header.allow.iter().map(|a| a.to_string()).collect();
         let _ = writeln!(out, "allow = {}", strings(&entries));

@@ -46,6 +46,34 @@ pub fn temp_dir(tag: &str) -> Dir {
     Dir(d)
 }
 
+/// Writes one revision per `(message, id, upgrade ops)` with `m`, each downgrading as its
+/// upgrade reversed, each the child of the one before; returns the directory opened again.
+pub fn write_op_revisions(
+    m: &mut strata::Migrator,
+    dir: &Path,
+    revisions: Vec<(&str, &str, Vec<strata::ops::Op>)>,
+) -> strata::Migrator {
+    for (message, id, upgrade) in revisions {
+        let downgrade = strata::ops::reverse_all(&upgrade).expect("reversible");
+        m.write_revision(strata::NewRevision {
+            message: message.into(),
+            rev_id: Some(id.into()),
+            upgrade,
+            downgrade,
+            ..strata::NewRevision::default()
+        })
+        .expect("write");
+    }
+    strata::Migrator::open(dir).expect("reopen")
+}
+
+/// Asserts that `text` contains each of `parts`, naming the missing one.
+pub fn assert_mentions(text: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(text.contains(part), "missing {part:?} in: {text}");
+    }
+}
+
 /// Writes `versions/<rev>_step.toml` in `dir`: the header (`revision`, `down_revision` when
 /// there is a `parent`, `message = "step <rev>"`) and then `body`.
 pub fn write_revision(dir: &Path, rev: &str, parent: Option<&str>, body: &str) -> PathBuf {

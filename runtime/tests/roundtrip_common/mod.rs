@@ -79,6 +79,7 @@ impl Live {
             rebuilt_tables: Vec::new(),
             replan_after: false,
             partial: None,
+            timeouts: Default::default(),
             from_label: remove.first().cloned().unwrap_or_else(|| "<base>".into()),
             to_label: new_head.unwrap_or("<base>").into(),
         };

@@ -346,6 +346,51 @@ fn lock_name(d: &Mysql, key: i64) -> String {
 }
 
 impl Transport for Mysql {
+    /// `lock_wait_timeout` (metadata locks: the table locks DDL waits for) and
+    /// `innodb_lock_wait_timeout` (row locks, for the rows an `sql` step writes), both in
+    /// whole seconds: `millis` is rounded up. Session settings either way (`local` does not
+    /// matter: each statement commits on its own).
+    fn lock_timeout_sql(&self, millis: Option<u64>, local: bool) -> Vec<String> {
+        let _ = local;
+        let value =
+            millis.map_or_else(|| "DEFAULT".to_string(), |ms| ms.div_ceil(1000).to_string());
+        ["lock_wait_timeout", "innodb_lock_wait_timeout"]
+            .iter()
+            .map(|v| format!("SET SESSION {v} = {value}"))
+            .collect()
+    }
+
+    /// MariaDB: `max_statement_time`, in seconds (fractions allowed), for every statement.
+    /// MySQL: `max_execution_time`, in milliseconds, which limits read-only SELECT
+    /// statements only: DDL runs unlimited there.
+    fn statement_timeout_sql(&self, millis: Option<u64>, local: bool) -> Vec<String> {
+        let _ = local;
+        let sql = match (self.server.flavor, millis) {
+            (Flavor::MariaDb, Some(ms)) => format!(
+                "SET SESSION max_statement_time = {}.{:03}",
+                ms / 1000,
+                ms % 1000
+            ),
+            (Flavor::MariaDb, None) => "SET SESSION max_statement_time = DEFAULT".into(),
+            (_, Some(ms)) => format!("SET SESSION max_execution_time = {ms}"),
+            (_, None) => "SET SESSION max_execution_time = DEFAULT".into(),
+        };
+        vec![sql]
+    }
+
+    /// Error 1205, ER_LOCK_WAIT_TIMEOUT: a metadata or row lock wait timed out. The statement
+    /// did not take effect (and InnoDB rolled back at most that statement).
+    fn is_lock_timeout_code(&self, code: &str) -> bool {
+        code == "1205"
+    }
+
+    fn blocking_sessions_hint(&self) -> &'static str {
+        "SHOW PROCESSLIST lists the sessions (the migration's statement shows as `Waiting for \
+         table metadata lock`); SELECT trx_mysql_thread_id, trx_started FROM \
+         information_schema.INNODB_TRX ORDER BY trx_started lists the open transactions, \
+         oldest first; commit that session's transaction, or end it with KILL <id>"
+    }
+
     /// DDL commits implicitly: every step that runs statements records its progress
     /// statement by statement instead.
     fn transactional_ddl(&self) -> bool {

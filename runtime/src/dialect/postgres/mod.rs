@@ -86,6 +86,25 @@ impl Catalog for Postgres {
 }
 
 impl Transport for Postgres {
+    fn lock_timeout_sql(&self, millis: Option<u64>, local: bool) -> Vec<String> {
+        vec![set_setting("lock_timeout", millis, local)]
+    }
+
+    fn statement_timeout_sql(&self, millis: Option<u64>, local: bool) -> Vec<String> {
+        vec![set_setting("statement_timeout", millis, local)]
+    }
+
+    /// `55P03` lock_not_available: `lock_timeout` expired (or a `NOWAIT` lock was taken).
+    fn is_lock_timeout_code(&self, code: &str) -> bool {
+        code == "55P03"
+    }
+
+    fn blocking_sessions_hint(&self) -> &'static str {
+        "SELECT pid, state, xact_start, query FROM pg_stat_activity WHERE xact_start IS NOT \
+         NULL ORDER BY xact_start lists the open transactions, oldest first; commit that \
+         session's transaction, or end it with SELECT pg_terminate_backend(pid)"
+    }
+
     fn use_schema_sql(&self, schema: &str) -> Option<String> {
         Some(format!("SET search_path TO {}", self.quote_ident(schema)))
     }
@@ -133,6 +152,15 @@ impl Transport for Postgres {
 
     fn cancel_backend_sql(&self, id: i64) -> Option<String> {
         Some(format!("SELECT pg_cancel_backend({id})::text"))
+    }
+}
+
+/// `SET [LOCAL] <setting> = '<n>ms'`, or `TO DEFAULT` (the server's value) when `None`.
+fn set_setting(setting: &str, millis: Option<u64>, local: bool) -> String {
+    let scope = if local { "LOCAL " } else { "" };
+    match millis {
+        Some(ms) => format!("SET {scope}{setting} = '{ms}ms'"),
+        None => format!("SET {scope}{setting} TO DEFAULT"),
     }
 }
 
