@@ -131,7 +131,7 @@ pub(crate) enum Command {
         /// Print the SQL instead of running it (offline mode; no connection).
         #[arg(long)]
         sql: bool,
-        /// The dialect for --sql (sqlite, postgres) [default: from the database URL].
+        /// The dialect for --sql (sqlite, postgres, mysql) [default: from the database URL].
         #[arg(long)]
         dialect: Option<String>,
         /// Apply even if an applied migration file was edited since it ran.
@@ -162,7 +162,7 @@ pub(crate) enum Command {
         /// Print the SQL instead of running it (offline mode; no connection).
         #[arg(long)]
         sql: bool,
-        /// The dialect for --sql (sqlite, postgres) [default: from the database URL].
+        /// The dialect for --sql (sqlite, postgres, mysql) [default: from the database URL].
         #[arg(long)]
         dialect: Option<String>,
         /// Revert even if an applied migration file was edited since it ran.
@@ -215,7 +215,7 @@ pub(crate) enum Command {
         /// Also print the SQL, for the database URL's dialect (or --dialect).
         #[arg(long)]
         sql: bool,
-        /// The dialect for --sql (sqlite, postgres) [default: from the database URL].
+        /// The dialect for --sql (sqlite, postgres, mysql) [default: from the database URL].
         #[arg(long)]
         dialect: Option<String>,
     },
@@ -236,7 +236,7 @@ pub(crate) enum Command {
         /// Print the SQL instead of running it.
         #[arg(long)]
         sql: bool,
-        /// The dialect for --sql (sqlite, postgres) [default: from the database URL].
+        /// The dialect for --sql (sqlite, postgres, mysql) [default: from the database URL].
         #[arg(long)]
         dialect: Option<String>,
     },
