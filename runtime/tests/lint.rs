@@ -11,9 +11,9 @@ use strata::migrator::LintRange;
 use strata::ops::{Change, Op};
 use strata::schema::{Column, PrimaryKey, SqlType, Table, Unique};
 use strata::testing::{TestDb, DIALECTS};
-use strata::{Migrator, NewRevision, RunOptions};
+use strata::{Migrator, RunOptions};
 
-use common::{temp_dir, Dir};
+use common::{temp_dir, write_op_revisions, Dir};
 
 fn users() -> Table {
     Table {
@@ -60,25 +60,18 @@ fn chain(dir: &Dir) -> Migrator {
             column: Column::new("bio", SqlType::Text).nullable(),
         },
     ];
-    for (id, message, upgrade) in [
-        (
-            "aaaa00000001",
-            "users",
-            vec![Op::CreateTable { table: users() }],
-        ),
-        ("bbbb00000002", "tighten users", two),
-    ] {
-        let downgrade = strata::ops::reverse_all(&upgrade).expect("reversible");
-        m.write_revision(NewRevision {
-            message: message.into(),
-            rev_id: Some(id.into()),
-            upgrade,
-            downgrade,
-            ..NewRevision::default()
-        })
-        .expect("write");
-    }
-    Migrator::open(&dir.0).expect("reopen")
+    write_op_revisions(
+        &mut m,
+        &dir.0,
+        vec![
+            (
+                "users",
+                "aaaa00000001",
+                vec![Op::CreateTable { table: users() }],
+            ),
+            ("tighten users", "bbbb00000002", two),
+        ],
+    )
 }
 
 #[tokio::test]

@@ -16,9 +16,9 @@ use strata::schema::{
     Check, Column, ColumnDefault, ForeignKey, Index, PrimaryKey, ReferentialAction, SqlType, Table,
 };
 use strata::testing::{introspect, TestDb};
-use strata::{Migrator, NewRevision, RunOptions};
+use strata::{Migrator, RunOptions};
 
-use common::{temp_dir, Dir};
+use common::{temp_dir, write_op_revisions, Dir};
 
 fn key(table: &str) -> Option<PrimaryKey> {
     Some(PrimaryKey {
@@ -83,7 +83,7 @@ fn chain(dir: &Dir) -> Migrator {
         }],
         ..Table::default()
     };
-    let revisions = [
+    let revisions = vec![
         (
             "users",
             "aaaa00000001",
@@ -118,18 +118,7 @@ fn chain(dir: &Dir) -> Migrator {
         ),
     ];
     let mut m = Migrator::open(&dir.0).expect("open");
-    for (message, id, upgrade) in revisions {
-        let downgrade = strata::ops::reverse_all(&upgrade).expect("reversible");
-        m.write_revision(NewRevision {
-            message: message.into(),
-            rev_id: Some(id.into()),
-            upgrade,
-            downgrade,
-            ..NewRevision::default()
-        })
-        .expect("write");
-    }
-    Migrator::open(&dir.0).expect("reopen")
+    write_op_revisions(&mut m, &dir.0, revisions)
 }
 
 /// Runs `script` with the `mariadb` client against database `name`, the session starting in

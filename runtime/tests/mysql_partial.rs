@@ -12,9 +12,9 @@ use strata::dialect::IntrospectOptions;
 use strata::ops::Op;
 use strata::schema::{Column, PrimaryKey, SqlType, Table};
 use strata::testing::{introspect, TestDb};
-use strata::{Error, Migrator, NewRevision, RunOptions};
+use strata::{Error, Migrator, RunOptions};
 
-use common::{temp_dir, Dir};
+use common::{temp_dir, write_op_revisions, Dir};
 
 fn table(name: &str) -> Table {
     Table {
@@ -39,41 +39,33 @@ fn add(table: &str, column: &str) -> Op {
 /// rows from `source` (which does not exist yet: statement 3 fails), adds `a.y`.
 fn chain(dir: &Dir) -> Migrator {
     let mut m = Migrator::open(&dir.0).expect("open");
-    let revisions = [
-        (
-            "create base",
-            "aaaa00000001",
-            vec![Op::CreateTable {
-                table: table("base"),
-            }],
-        ),
-        (
-            "build a",
-            "aaaa00000002",
-            vec![
-                Op::CreateTable { table: table("a") },
-                add("a", "x"),
-                Op::Sql {
-                    sql: "INSERT INTO a (id, x) SELECT id, id FROM source".into(),
-                    reverse: Some("DELETE FROM a".into()),
-                    dialect: None,
-                },
-                add("a", "y"),
-            ],
-        ),
-    ];
-    for (message, id, upgrade) in revisions {
-        let downgrade = strata::ops::reverse_all(&upgrade).expect("reversible");
-        m.write_revision(NewRevision {
-            message: message.into(),
-            rev_id: Some(id.into()),
-            upgrade,
-            downgrade,
-            ..NewRevision::default()
-        })
-        .expect("write");
-    }
-    Migrator::open(&dir.0).expect("reopen")
+    write_op_revisions(
+        &mut m,
+        &dir.0,
+        vec![
+            (
+                "create base",
+                "aaaa00000001",
+                vec![Op::CreateTable {
+                    table: table("base"),
+                }],
+            ),
+            (
+                "build a",
+                "aaaa00000002",
+                vec![
+                    Op::CreateTable { table: table("a") },
+                    add("a", "x"),
+                    Op::Sql {
+                        sql: "INSERT INTO a (id, x) SELECT id, id FROM source".into(),
+                        reverse: Some("DELETE FROM a".into()),
+                        dialect: None,
+                    },
+                    add("a", "y"),
+                ],
+            ),
+        ],
+    )
 }
 
 async fn columns(db: &mut strata::db::Db, t: &str) -> Option<Vec<String>> {
