@@ -1,5 +1,6 @@
 //! Migrator: linting revisions (see [`crate::lint`]): which revisions, the schema each runs on, the rows it meets when connected, and where in its file each finding is.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use sqlx::Row;
@@ -9,6 +10,7 @@ use crate::db::Db;
 use crate::dialect::Dialect;
 use crate::error::Error;
 use crate::lint::{self, Allow, Facts, Finding};
+use crate::ops;
 
 /// Which revisions `lint` reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,7 +95,7 @@ impl Migrator {
     /// The lint findings of the revisions `range` selects, for `dialect`, each placed in its
     /// file and marked when the revision's `allow` acknowledges it. With `db`, the rules that
     /// depend on rows read them (row counts, NULLs, duplicates); [`LintRange::Pending`] needs
-    /// it. The schema each revision runs on is its ancestors' ops replayed.
+    /// it. The schema each revision runs on is the ops before it replayed.
     pub async fn lint(
         &self,
         mut db: Option<&mut Db>,
@@ -118,15 +120,32 @@ impl Migrator {
                 self.graph.upgrade_steps(&from, to)?
             }
         };
+        let Some(first) = steps.first() else {
+            return Ok(Vec::new());
+        };
+        // One replay up to the first revision, then each revision's ops on top (not a replay
+        // from base per revision: a long pending chain would replay quadratically).
+        let mut schema = self.schema_before(&first.revision)?;
+        // Rows are read only for the revisions an upgrade of this database runs, and only in
+        // the tables that exist before the first of them (applied: in the database now).
+        let pending = matches!(range, LintRange::Pending | LintRange::PendingTo(_));
+        let live: BTreeSet<String> = schema.tables.keys().cloned().collect();
         let mut out = Vec::new();
         for step in steps {
             let script = self.script(&step.revision)?;
-            let before = self.schema_before(&step.revision)?;
             let facts = match db.as_deref_mut() {
-                Some(db) => Some(facts(db, &lint::Facts::needed(&script.upgrade, &before)).await?),
-                None => None,
+                Some(db) if pending => {
+                    let needed = lint::Facts::needed(&script.upgrade, &schema);
+                    Some(facts(db, &needed, &live).await?)
+                }
+                _ => None,
             };
-            let found = lint::lint(&script.upgrade, &before, dialect, facts.as_ref());
+            let found = lint::lint(&script.upgrade, &schema, dialect, facts.as_ref());
+            ops::apply_all(&mut schema, &script.upgrade).map_err(|source| Error::Replay {
+                revision: step.revision.clone(),
+                path: script.path.clone(),
+                source,
+            })?;
             if found.is_empty() {
                 continue;
             }
@@ -145,50 +164,81 @@ impl Migrator {
     }
 }
 
-/// Counts what `needed` asks for, on the tables that exist in the database.
-async fn facts(db: &mut Db, needed: &lint::Needed) -> Result<Facts, Error> {
-    let d = db.dialect();
-    let mut out = Facts::default();
-    let mut exists = std::collections::BTreeMap::new();
-    let tables = needed
-        .rows
-        .iter()
-        .chain(needed.nulls.iter().map(|(t, _)| t))
-        .chain(needed.duplicates.iter().map(|(t, _)| t));
-    for t in tables {
-        if !exists.contains_key(t) {
-            let n = count(db, &d.table_exists_sql(t)).await?;
-            exists.insert(t.clone(), n > 0);
-        }
-    }
-    let there = |t: &String| exists.get(t).copied().unwrap_or(false);
-    for t in needed.rows.iter().filter(|t| there(t)) {
-        out.rows
-            .insert(t.clone(), count(db, &d.count_rows_sql(t, None)).await?);
-    }
-    for (t, c) in needed.nulls.iter().filter(|(t, _)| there(t)) {
-        let rows = count(db, &d.count_rows_sql(t, None)).await?;
-        let values = count(db, &d.count_rows_sql(t, Some(c))).await?;
-        out.nulls.insert((t.clone(), c.clone()), rows - values);
-    }
-    for (t, cols) in needed.duplicates.iter().filter(|(t, _)| there(t)) {
-        out.duplicates.insert(
-            (t.clone(), cols.clone()),
-            count(db, &d.duplicate_groups_sql(t, cols)).await?,
-        );
-    }
-    Ok(out)
+/// What a count is of.
+enum Counted {
+    Rows(String),
+    Values(String, String),
+    Duplicates(String, Vec<String>),
 }
 
-async fn count(db: &mut Db, sql: &str) -> Result<i64, Error> {
+/// Counts what `needed` asks for in the tables of `live`, in one query (one scalar subquery
+/// per count): one round trip per revision, whatever the number of tables.
+async fn facts(
+    db: &mut Db,
+    needed: &lint::Needed,
+    live: &BTreeSet<String>,
+) -> Result<Facts, Error> {
+    let d = db.dialect();
+    let mut counted = Vec::new();
+    let mut queries = Vec::new();
+    let mut count = |what: Counted, sql: String| {
+        counted.push(what);
+        queries.push(format!("({sql})"));
+    };
+    for t in needed.rows.iter().filter(|t| live.contains(*t)) {
+        count(Counted::Rows(t.clone()), d.count_rows_sql(t, None));
+    }
+    for (t, c) in needed.nulls.iter().filter(|(t, _)| live.contains(t)) {
+        if !needed.rows.contains(t) {
+            count(Counted::Rows(t.clone()), d.count_rows_sql(t, None));
+        }
+        count(
+            Counted::Values(t.clone(), c.clone()),
+            d.count_rows_sql(t, Some(c)),
+        );
+    }
+    for (t, cols) in needed.duplicates.iter().filter(|(t, _)| live.contains(t)) {
+        count(
+            Counted::Duplicates(t.clone(), cols.clone()),
+            d.duplicate_groups_sql(t, cols),
+        );
+    }
+    let mut out = Facts::default();
+    if queries.is_empty() {
+        return Ok(out);
+    }
     let err = |e| {
         Error::from(crate::apply::ApplyError::Database {
             doing: "counting rows for the lint".into(),
             source: crate::dialect::DriverError::new(e),
         })
     };
-    let row = sqlx::Executor::fetch_one(&mut db.conn, sql)
+    let sql = format!("SELECT {}", queries.join(", "));
+    let row = sqlx::Executor::fetch_one(&mut db.conn, sql.as_str())
         .await
         .map_err(err)?;
-    row.try_get::<i64, _>(0).map_err(err)
+    let mut values = Vec::new();
+    for (i, what) in counted.into_iter().enumerate() {
+        values.push((what, row.try_get::<i64, _>(i).map_err(err)?));
+    }
+    for (what, n) in &values {
+        match what {
+            Counted::Rows(t) => {
+                out.rows.insert(t.clone(), *n);
+            }
+            Counted::Duplicates(t, cols) => {
+                out.duplicates.insert((t.clone(), cols.clone()), *n);
+            }
+            Counted::Values(..) => {}
+        }
+    }
+    for (what, n) in &values {
+        if let Counted::Values(t, c) = what {
+            let rows = out.rows.get(t).copied().unwrap_or(0);
+            out.nulls.insert((t.clone(), c.clone()), rows - n);
+        }
+    }
+    // Rows counted only for a NULL count are not a fact asked for.
+    out.rows.retain(|t, _| needed.rows.contains(t));
+    Ok(out)
 }

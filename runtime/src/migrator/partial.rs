@@ -106,6 +106,15 @@ impl Migrator {
             sum += counts[ops_done];
             ops_done += 1;
         }
+        if recorded > total {
+            return Err(self.partial_error(
+                &script,
+                format!(
+                    "its record says {recorded} of {total} statements ran, which cannot be; \
+                     make the schema match a revision by hand and `stamp` it"
+                ),
+            ));
+        }
         if sum != recorded {
             return Err(self.partial_error(
                 &script,
