@@ -35,6 +35,10 @@ pub struct Settings {
     /// How many times a step that failed on the lock timeout is retried, with backoff
     /// (200 ms, 400 ms, 800 ms, ... at most 5 s). A revision's `lock_retries` overrides it.
     pub lock_retries: u32,
+    /// Write `online = true` into the revisions `migrate` and `revision` create: their ops
+    /// are rendered in the forms that do not block the tables' readers and writers
+    /// (PostgreSQL). Existing files keep what their header says.
+    pub online: bool,
 }
 
 impl Default for Settings {
@@ -49,6 +53,7 @@ impl Default for Settings {
             migration_lock_timeout_ms: None,
             statement_timeout_ms: None,
             lock_retries: crate::apply::Timeouts::DEFAULT_RETRIES,
+            online: false,
         }
     }
 }
@@ -263,6 +268,11 @@ pub(crate) const SETTINGS_TEMPLATE: &str = r#"# Strata settings for this migrati
 
 # How many times a step that failed on the lock timeout is retried (0: never).
 # lock_retries = 3
+
+# Write `online = true` into new revisions: on PostgreSQL their ops then take the forms that
+# let reads and writes go on (CREATE INDEX CONCURRENTLY, NOT VALID then VALIDATE, NOT NULL
+# through a validated check, backfills in batches), each statement committing on its own.
+# online = false
 "#;
 
 #[cfg(test)]

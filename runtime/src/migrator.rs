@@ -38,7 +38,7 @@ use crate::graph::{self, RevisionGraph};
 use crate::introspect;
 use crate::model::TableDef;
 use crate::ops::{self, Op};
-use crate::render::render_ops;
+use crate::render::render_ops_with;
 use crate::schema::Schema;
 use crate::script::{self, Header, Script};
 
@@ -647,11 +647,14 @@ impl Migrator {
                 ),
                 graph::Direction::Down => (script.downgrade_ops()?, StepKind::Down),
             };
+            let online = script.header.online;
             let (rendered, after) =
-                render_ops(&ops, dialect, &schema).map_err(|source| Error::RenderRevision {
-                    revision: step.revision.clone(),
-                    path: script.path.clone(),
-                    source,
+                render_ops_with(&ops, dialect, &schema, online).map_err(|source| {
+                    Error::RenderRevision {
+                        revision: step.revision.clone(),
+                        path: script.path.clone(),
+                        source,
+                    }
                 })?;
             schema = after;
             // A rebuild's statements take effect together; its table's foreign keys are
@@ -685,7 +688,7 @@ impl Migrator {
                 remove_heads: step.from_heads.clone(),
                 add_heads: step.to_heads.clone(),
                 statements,
-                transactional: script.header.transactional,
+                transactional: script.header.transactional && !(online && dialect.online_forms()),
                 batch: !ops.iter().any(|op| matches!(op, Op::Sql { .. })),
                 checksum: Some(script.checksum.clone()),
                 atomic,
@@ -1028,6 +1031,7 @@ impl Migrator {
         let mut header = Header::new(id, parents, new.message.clone());
         header.branch_labels = new.branch_label.iter().cloned().collect();
         header.depends_on = depends_on;
+        header.online = self.settings.online;
         let mut script = Script::new(header, new.upgrade, new.downgrade)?;
         let path = script.write_noted(&self.versions_dir(), &new.notes)?;
         let mut scripts: Vec<Script> = self.graph.scripts().cloned().collect();

@@ -239,6 +239,7 @@ async fn a_failing_step_rolls_everything_back() {
                     sql: "INSERT INTO no_such_table VALUES (1)".into(),
                     reverse: Some("SELECT 1".into()),
                     dialect: None,
+                    batch_size: None,
                 },
             ],
         ))
@@ -484,6 +485,7 @@ async fn postgres_non_transactional_revision_runs_alone() {
             sql: "CREATE INDEX CONCURRENTLY ix_users_phone ON users (phone)".into(),
             reverse: Some("DROP INDEX CONCURRENTLY ix_users_phone".into()),
             dialect: Some(DialectKind::Postgres),
+            batch_size: None,
         }],
     ))
     .expect("rev");
@@ -634,6 +636,7 @@ async fn a_failing_statement_in_a_batched_step_is_named() {
                             .into(),
                         reverse: Some("DELETE FROM users".into()),
                         dialect: None,
+                        batch_size: None,
                     }],
                 ),
                 (

@@ -113,6 +113,7 @@ fn chain(dir: &Dir) -> Migrator {
                     sql: r"INSERT INTO users (name) VALUES ('o''brien \\ co')".into(),
                     reverse: Some("DELETE FROM users".into()),
                     dialect: None,
+                    batch_size: None,
                 },
             ],
         ),

@@ -60,6 +60,7 @@ fn chain(dir: &Dir) -> Migrator {
                         sql: "INSERT INTO a (id, x) SELECT id, id FROM source".into(),
                         reverse: Some("DELETE FROM a".into()),
                         dialect: None,
+                        batch_size: None,
                     },
                     add("a", "y"),
                 ],

@@ -938,6 +938,7 @@ async fn rows_survive_every_alter() {
                 sql: s("UPDATE articles SET body = 'none' WHERE body IS NULL;"),
                 reverse: None,
                 dialect: None,
+                batch_size: None,
             },
             Op::Sql {
                 sql: s("THIS IS NOT SQL FOR THE OTHER DIALECT"),
@@ -947,6 +948,7 @@ async fn rows_survive_every_alter() {
                 } else {
                     DialectKind::Sqlite
                 }),
+                batch_size: None,
             },
             Op::DropTable { table: tags() },
         ])

@@ -535,6 +535,7 @@ fn cases(kind: DialectKind) -> Vec<(&'static str, Schema, Op)> {
                 sql: "UPDATE users SET name = 'n/a' WHERE name IS NULL;\n".into(),
                 reverse: None,
                 dialect: None,
+                batch_size: None,
             },
         ),
         (
@@ -544,6 +545,7 @@ fn cases(kind: DialectKind) -> Vec<(&'static str, Schema, Op)> {
                 sql: "CREATE EXTENSION IF NOT EXISTS citext".into(),
                 reverse: None,
                 dialect: Some(DialectKind::Postgres),
+                batch_size: None,
             },
         ),
         (

@@ -198,11 +198,13 @@ fn every_op() -> Vec<Op> {
             sql: "UPDATE users\nSET phone = 'n/a'\nWHERE phone IS NULL".into(),
             reverse: Some("UPDATE users SET phone = NULL WHERE phone = 'n/a'".into()),
             dialect: Some(DialectKind::Postgres),
+            batch_size: None,
         },
         Op::Sql {
             sql: "SELECT 'a\\b'''".into(),
             reverse: None,
             dialect: None,
+            batch_size: None,
         },
     ]
 }
@@ -342,6 +344,7 @@ fn an_empty_revision_explains_how_to_write_ops() {
         parsed.upgrade[1],
         Op::Sql {
             dialect: Some(DialectKind::Postgres),
+            batch_size: None,
             ..
         }
     ));
@@ -397,7 +400,8 @@ DROP TABLE t"""
         vec![Op::Sql {
             sql: "DROP TABLE t".into(),
             reverse: None,
-            dialect: None
+            dialect: None,
+            batch_size: None,
         }]
     );
 }
@@ -697,7 +701,8 @@ fn piecewise_parsing_reads_what_the_whole_document_says() {
         Op::Sql {
             sql: "SELECT 1;\n[[downgrade]]\nSELECT 2".into(),
             reverse: None,
-            dialect: None
+            dialect: None,
+            batch_size: None,
         }
     );
     assert_eq!(s.downgrade.len(), 1);

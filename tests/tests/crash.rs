@@ -67,6 +67,7 @@ fn sql(sql: &str, reverse: &str) -> Op {
         sql: sql.into(),
         reverse: Some(reverse.into()),
         dialect: None,
+        batch_size: None,
     }
 }
 

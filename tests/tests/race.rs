@@ -53,6 +53,7 @@ fn migrations(kind: DialectKind, tag: &str) -> Dir {
             sql: slow,
             reverse: Some("SELECT 1".into()),
             dialect: None,
+            batch_size: None,
         },
     ]];
     for i in 1..5 {
@@ -61,6 +62,7 @@ fn migrations(kind: DialectKind, tag: &str) -> Dir {
             sql: format!("INSERT INTO counters (n) VALUES ({i})"),
             reverse: Some(format!("DELETE FROM counters WHERE n = {i}")),
             dialect: None,
+            batch_size: None,
         }]);
     }
     for (i, upgrade) in revs.into_iter().enumerate() {

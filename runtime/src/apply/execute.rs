@@ -665,10 +665,11 @@ async fn run_batch(
 
 /// Runs the step's statements one call each, stopping before the next one when a stop was
 /// requested; the first failure is an [`ApplyError::Statement`].
-async fn run_one_by_one(
+async fn run_one_by_one<E: FnMut(Event)>(
     conn: &mut AnyConnection,
     dialect: &dyn Dialect,
     step: &PlannedStep,
+    events: &mut E,
     in_tx: bool,
     stop: &StopFlag,
 ) -> Result<(), ApplyError> {
@@ -676,11 +677,55 @@ async fn run_one_by_one(
         if let Some(e) = stop.stopped(Some(&step.revision), rolled_back_outcome(dialect)) {
             return Err(e);
         }
-        if let Err(e) = run(conn, sql).await {
-            return Err(statement_error(dialect, step, sql, &e, in_tx));
+        match run_statement(conn, step, sql, events, stop).await {
+            Ok(true) => {}
+            Ok(false) => {
+                if let Some(e) = stop.stopped(Some(&step.revision), rolled_back_outcome(dialect)) {
+                    return Err(e);
+                }
+            }
+            Err(e) => return Err(statement_error(dialect, step, sql, &e, in_tx)),
         }
     }
     Ok(())
+}
+
+/// Runs one statement of `step`: once, or, when it is marked to repeat
+/// ([`is_repeated`](crate::dialect::is_repeated): a backfill in batches), again and again until
+/// a run changes no rows, reporting each batch ([`Event::Batch`]). Outside a transaction each
+/// run commits on its own. `Ok(false)`: a stop was requested between two batches, and the
+/// statement is not done.
+async fn run_statement<E: FnMut(Event)>(
+    conn: &mut AnyConnection,
+    step: &PlannedStep,
+    sql: &str,
+    events: &mut E,
+    stop: &StopFlag,
+) -> Result<bool, sqlx::Error> {
+    if !crate::dialect::is_repeated(sql) {
+        return run(conn, sql).await.map(|()| true);
+    }
+    let (mut batches, mut rows) = (0u64, 0u64);
+    loop {
+        let changed = conn.execute(sqlx::raw_sql(sql)).await?.rows_affected();
+        let done = changed == 0;
+        if !done {
+            batches += 1;
+            rows += changed;
+        }
+        events(Event::Batch {
+            revision: step.revision.clone(),
+            batches,
+            rows,
+            done,
+        });
+        if done {
+            return Ok(true);
+        }
+        if stop.requested().is_some() {
+            return Ok(false);
+        }
+    }
 }
 
 fn statement_error(
@@ -757,9 +802,16 @@ async fn run_step<E: FnMut(Event)>(
     for sql in &step.statements {
         events(Event::Statement(sql.clone()));
     }
-    let batched = in_tx && step.batch && step.statements.len() > 1 && dialect.transactional_ddl();
+    let batched = in_tx
+        && step.batch
+        && step.statements.len() > 1
+        && dialect.transactional_ddl()
+        && !step
+            .statements
+            .iter()
+            .any(|s| crate::dialect::is_repeated(s));
     if !batched {
-        run_one_by_one(conn, dialect, step, in_tx, stop).await?;
+        run_one_by_one(conn, dialect, step, events, in_tx, stop).await?;
     } else if let Err(batch_error) = run_batches(conn, dialect, step, stop).await {
         let batch_error = match batch_error {
             BatchError::Stopped => {
@@ -787,7 +839,7 @@ async fn run_step<E: FnMut(Event)>(
                 in_tx,
             ));
         }
-        run_one_by_one(conn, dialect, step, in_tx, stop).await?;
+        run_one_by_one(conn, dialect, step, events, in_tx, stop).await?;
         run(conn, &dialect.release_batch_sql())
             .await
             .map_err(db_err(format!("applying revision {}", step.revision)))?;
@@ -1006,8 +1058,26 @@ async fn run_outside_untimed<E: FnMut(Event)>(
             let sql = &step.statements[unit.start];
             let mut retried = 0;
             let failed = loop {
-                let Err(e) = run(conn, sql).await else {
-                    break None;
+                let e = match run_statement(conn, step, sql, events, stop).await {
+                    Ok(true) => break None,
+                    Ok(false) => {
+                        // Stopped between two batches: the batches so far are committed.
+                        let outcome = outside_outcome(
+                            dialect,
+                            step,
+                            done,
+                            "; the batches of the statement that ran are committed, and running \
+                             it again continues with the rows left",
+                        );
+                        return Err(stop
+                            .stopped(Some(&step.revision), outcome.clone())
+                            .unwrap_or(ApplyError::Stopped {
+                                reason: "a stop request".into(),
+                                revision: Some(step.revision.clone()),
+                                outcome,
+                            }));
+                    }
+                    Err(e) => e,
                 };
                 // Where DDL commits statement by statement (MySQL), a statement that timed
                 // out waiting for its lock did not take effect and the progress record still

@@ -276,6 +276,18 @@ pub enum Event {
     /// A change to Strata's own records: an interruption record closed, the audit log
     /// created again.
     Note(String),
+    /// A batch of a statement that runs until it changes no rows (a backfill in batches:
+    /// `batch_size`, or the online form of a new column with a volatile default) ran.
+    Batch {
+        /// The revision.
+        revision: String,
+        /// The batches that changed rows so far.
+        batches: u64,
+        /// The rows changed so far.
+        rows: u64,
+        /// Whether this was the last run, which changed no rows.
+        done: bool,
+    },
     /// A statement failed because it waited longer than the lock timeout for a lock another
     /// session holds; what it did was rolled back (PostgreSQL: the whole transaction; MySQL:
     /// the statement, which did not take effect) and it is run again after `wait`.

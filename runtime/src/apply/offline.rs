@@ -79,8 +79,22 @@ pub(crate) fn script(
         );
         let bookkeeping =
             bookkeeping::version_and_log_statements(dialect, step, &now, Duration::ZERO);
+        // A backfill in batches loops on the server where the dialect can say so.
+        let script_sql = |sql: &String| -> String {
+            if crate::dialect::is_repeated(sql) {
+                if let Some(block) = dialect.repeat_script_sql(sql, outside) {
+                    return block;
+                }
+            }
+            sql.clone()
+        };
         if !outside {
-            for sql in step.statements.iter().chain(&bookkeeping) {
+            for sql in step
+                .statements
+                .iter()
+                .map(script_sql)
+                .chain(bookkeeping.clone())
+            {
                 let _ = writeln!(out, "{sql};\n");
             }
             if tx_mode == TxMode::PerMigration {
@@ -93,7 +107,7 @@ pub(crate) fn script(
                 begin(&mut out, &mut open);
                 rebuilt.extend(step.rebuilt_tables.iter().cloned());
             }
-            for sql in &step.statements[unit] {
+            for sql in step.statements[unit].iter().map(script_sql) {
                 let _ = writeln!(out, "{sql};\n");
             }
             commit(&mut out, &mut open, &mut rebuilt);

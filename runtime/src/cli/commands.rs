@@ -18,7 +18,7 @@ use crate::dialect::{DialectKind, Refusal};
 use crate::error::Error;
 use crate::graph;
 use crate::migrator::{Migrator, NewRevision, RunOptions};
-use crate::render::render_ops;
+use crate::render::render_ops_with;
 use crate::script::Script;
 
 mod accept;
@@ -894,11 +894,14 @@ fn revision_sql(
 ) -> Result<(Vec<String>, Downgrade), Failure> {
     let dialect = kind.dialect().map_err(Error::from)?;
     let schema = m.schema_before(s.revision())?;
-    let (up, after) = render_ops(&s.upgrade, dialect, &schema).map_err(Error::from)?;
+    let online = s.header.online;
+    let (up, after) = render_ops_with(&s.upgrade, dialect, &schema, online).map_err(Error::from)?;
     let flat = |r: Vec<crate::render::Rendered>| r.into_iter().flat_map(|r| r.statements).collect();
     let down = match s.downgrade_ops() {
         Ok(ops) => Ok(flat(
-            render_ops(&ops, dialect, &after).map_err(Error::from)?.0,
+            render_ops_with(&ops, dialect, &after, online)
+                .map_err(Error::from)?
+                .0,
         )),
         Err(e) => Err(e.to_string()),
     };

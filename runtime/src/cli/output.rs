@@ -220,6 +220,22 @@ impl Progress<'_> {
                 self.line(&format!("{label} {text}"));
             }
             Event::Note(text) => self.line(&text),
+            Event::Batch {
+                revision,
+                batches,
+                rows,
+                done,
+            } => {
+                let text = format!("    {revision}: {rows} rows changed in {batches} batches");
+                match &self.bar {
+                    Some(bar) if !done => bar.set_message(text.trim_start().to_string()),
+                    // Without a terminal: the first batch, every power of ten, and the end.
+                    _ if done || power_of_ten(batches) => {
+                        self.line(&format!("{text}{}", if done { ", done" } else { " ..." }))
+                    }
+                    _ => {}
+                }
+            }
             Event::Retrying {
                 revision,
                 statement,
@@ -250,6 +266,14 @@ impl Progress<'_> {
     }
 }
 
+/// Whether `n` is 1, 10, 100, ...
+fn power_of_ten(mut n: u64) -> bool {
+    while n >= 10 && n % 10 == 0 {
+        n /= 10;
+    }
+    n == 1
+}
+
 impl Drop for Progress<'_> {
     fn drop(&mut self) {
         if let Some(bar) = self.bar.take() {
@@ -261,6 +285,12 @@ impl Drop for Progress<'_> {
 #[cfg(test)]
 mod tests {
     use super::printable;
+
+    #[test]
+    fn batch_progress_is_printed_at_powers_of_ten() {
+        let printed: Vec<u64> = (0..=1000).filter(|&n| super::power_of_ten(n)).collect();
+        assert_eq!(printed, [1, 10, 100, 1000]);
+    }
 
     #[test]
     fn control_characters_are_escaped_for_terminals() {

@@ -31,6 +31,9 @@ pub struct OpContext<'a> {
     /// For an op that drops a constraint or index: its name in the database, when a rename
     /// gave it another name since the migration was written.
     pub dropped_name: Option<&'a str>,
+    /// The revision asks for the forms that do not block the table's readers and writers
+    /// (`online = true`, see [`Ddl::online_forms`]); a dialect without such forms ignores it.
+    pub online: bool,
 }
 
 impl<'a> OpContext<'a> {
@@ -109,8 +112,50 @@ pub fn sql_statements(sql: &str) -> Vec<String> {
     }
 }
 
+/// The first line of a statement the executor runs again and again until it changes no
+/// rows: a backfill in batches (`batch_size` on an `sql` step; the online form of a new
+/// column with a volatile default). Being an SQL comment, it also tells the reader of
+/// `upgrade --sql` output to loop.
+pub const REPEAT_MARKER: &str = "/* strata: repeat until no rows change */";
+
+/// `sql` marked to run again and again until it changes no rows ([`REPEAT_MARKER`]).
+pub fn repeated(sql: &str) -> String {
+    format!("{REPEAT_MARKER}\n{sql}")
+}
+
+/// Whether a rendered statement is to run again and again until it changes no rows.
+pub fn is_repeated(sql: &str) -> bool {
+    sql.starts_with(REPEAT_MARKER)
+}
+
+/// Whether a default expression is volatile (its value differs per row), as far as its text
+/// says: a call of a random, clock or sequence function. Adding a column with such a default
+/// computes it for every row, rewriting the table on PostgreSQL.
+pub fn volatile_default(sql: &str) -> bool {
+    let lower = sql.to_ascii_lowercase();
+    [
+        "random(",
+        "gen_random_uuid(",
+        "uuid_generate_",
+        "clock_timestamp(",
+        "nextval(",
+        "uuid()",
+    ]
+    .iter()
+    .any(|f| lower.contains(f))
+}
+
 /// DDL: the pieces of `CREATE TABLE` and one method per op, each defaulting to standard SQL.
 pub trait Ddl: Syntax {
+    /// Whether the dialect has forms of some ops that do not block the table's readers and
+    /// writers, chosen when [`OpContext::online`] is set (PostgreSQL: `CREATE INDEX
+    /// CONCURRENTLY`, `NOT VALID` then `VALIDATE`, ...). A revision rendered so runs outside a
+    /// transaction, each statement committing on its own: the point of the forms is that no
+    /// strong lock is held while the long part runs. Default: none.
+    fn online_forms(&self) -> bool {
+        false
+    }
+
     /// A parenthesised, comma-separated list of quoted identifiers: `("a", "b")`.
     fn ident_list(&self, names: &[String]) -> String {
         let quoted: Vec<String> = names.iter().map(|n| self.quote_ident(n)).collect();
@@ -390,47 +435,7 @@ pub trait Ddl: Syntax {
         change: &ColumnChange<'_>,
         cx: &OpContext<'_>,
     ) -> Result<Statements, RenderError> {
-        let mut out = Vec::new();
-        let name = match change.rename {
-            Some(new) => {
-                out.push(alter_table(
-                    self,
-                    table,
-                    format_args!(
-                        "RENAME COLUMN {} TO {}",
-                        self.quote_ident(column),
-                        self.quote_ident(new)
-                    ),
-                ));
-                if !cx.names.is_empty() {
-                    out.extend(self.rename_names_sql(cx.names, cx.after()?, cx.objects));
-                }
-                new
-            }
-            None => column,
-        };
-        let col = self.quote_ident(name);
-        let alter =
-            |action: &str| alter_table(self, table, format_args!("ALTER COLUMN {col} {action}"));
-        let drop_default_first =
-            change.ty.is_some() && change.default.is_some_and(|(from, _)| from.is_some());
-        if drop_default_first {
-            out.push(alter("DROP DEFAULT"));
-        }
-        if let Some((from, to)) = change.ty {
-            out.push(self.alter_type_sql(table, name, from, to)?);
-        }
-        if let Some((_, to)) = change.nullable {
-            out.push(alter(if to { "DROP NOT NULL" } else { "SET NOT NULL" }));
-        }
-        if let Some((_, to)) = change.default {
-            match to {
-                Some(v) => out.push(alter(&format!("SET DEFAULT {}", self.default_sql(v)))),
-                None if !drop_default_first => out.push(alter("DROP DEFAULT")),
-                None => {}
-            }
-        }
-        Ok(out.into())
+        standard_alter_column(self, table, column, change, cx)
     }
 
     /// `alter_primary_key`: drop the old key constraint, add the new one.
@@ -564,6 +569,57 @@ pub trait Ddl: Syntax {
         let _ = cx;
         Ok(sql_statements(sql).into())
     }
+}
+
+/// The standard `alter_column` ([`Ddl::alter_column`]'s default), for dialects that override
+/// it for some changes only.
+pub fn standard_alter_column<D: Ddl + ?Sized>(
+    d: &D,
+    table: &str,
+    column: &str,
+    change: &ColumnChange<'_>,
+    cx: &OpContext<'_>,
+) -> Result<Statements, RenderError> {
+    let mut out = Vec::new();
+    let name = match change.rename {
+        Some(new) => {
+            out.push(alter_table(
+                d,
+                table,
+                format_args!(
+                    "RENAME COLUMN {} TO {}",
+                    d.quote_ident(column),
+                    d.quote_ident(new)
+                ),
+            ));
+            if !cx.names.is_empty() {
+                out.extend(d.rename_names_sql(cx.names, cx.after()?, cx.objects));
+            }
+            new
+        }
+        None => column,
+    };
+    let col = d.quote_ident(name);
+    let alter = |action: &str| alter_table(d, table, format_args!("ALTER COLUMN {col} {action}"));
+    let drop_default_first =
+        change.ty.is_some() && change.default.is_some_and(|(from, _)| from.is_some());
+    if drop_default_first {
+        out.push(alter("DROP DEFAULT"));
+    }
+    if let Some((from, to)) = change.ty {
+        out.push(d.alter_type_sql(table, name, from, to)?);
+    }
+    if let Some((_, to)) = change.nullable {
+        out.push(alter(if to { "DROP NOT NULL" } else { "SET NOT NULL" }));
+    }
+    if let Some((_, to)) = change.default {
+        match to {
+            Some(v) => out.push(alter(&format!("SET DEFAULT {}", d.default_sql(v)))),
+            None if !drop_default_first => out.push(alter("DROP DEFAULT")),
+            None => {}
+        }
+    }
+    Ok(out.into())
 }
 
 /// The checks every dialect makes of an autoincrement column: an integer type (`hint` says

@@ -31,6 +31,16 @@ pub trait Transport: Syntax {
         None
     }
 
+    /// For an offline script: a statement marked to run until it changes no rows
+    /// ([`is_repeated`](crate::dialect::is_repeated), a backfill in batches) as one statement
+    /// that loops on the server, committing after each batch when `commit_each` (the step runs
+    /// outside a transaction). `None` where the dialect has no such block (the script then
+    /// holds the statement once, under its marker comment, for the operator to repeat).
+    fn repeat_script_sql(&self, sql: &str, commit_each: bool) -> Option<String> {
+        let _ = (sql, commit_each);
+        None
+    }
+
     /// Statements to run on the connection BEFORE the migration transaction begins, for settings
     /// that cannot change inside a transaction. SQLite: `PRAGMA foreign_keys = OFF`, so a table
     /// rebuild's `DROP TABLE` neither fails on nor cascades to referencing rows. Default: none.

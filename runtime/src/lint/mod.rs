@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::dialect::Dialect;
+use crate::dialect::{volatile_default, Dialect};
 use crate::ops::Op;
 use crate::render::render_op;
 use crate::schema::{ColumnDefault, Schema, SqlType};
@@ -121,6 +121,20 @@ impl Rule {
         }
     }
 
+    /// Whether the revision's `online = true` renders the op in a form this rule does not
+    /// apply to (PostgreSQL: `CREATE INDEX CONCURRENTLY`, `NOT VALID` then `VALIDATE`, NOT
+    /// NULL through a validated check, a backfill in batches).
+    pub const fn answered_online(self) -> bool {
+        matches!(
+            self,
+            Rule::CreateIndexNotConcurrently
+                | Rule::AddForeignKeyValidating
+                | Rule::AddCheckValidating
+                | Rule::SetNotNullScan
+                | Rule::AddColumnVolatileDefault
+        )
+    }
+
     /// The safe way, in a few words.
     pub const fn fix(self) -> &'static str {
         match self {
@@ -141,22 +155,22 @@ impl Rule {
                 "add the new name, write both, move readers, then drop the old one (expand/contract)"
             }
             Rule::CreateIndexNotConcurrently => {
-                "an `sql` step `CREATE INDEX CONCURRENTLY` in a `transactional = false` revision"
+                "`online = true` in the revision's header (CREATE INDEX CONCURRENTLY)"
             }
             Rule::AddForeignKeyValidating => {
-                "add it `NOT VALID` in one step, then `VALIDATE CONSTRAINT` in another (sql steps)"
+                "`online = true` in the revision's header (NOT VALID, then VALIDATE CONSTRAINT)"
             }
             Rule::AddCheckValidating => {
-                "add it `NOT VALID` in one step, then `VALIDATE CONSTRAINT` in another (sql steps)"
+                "`online = true` in the revision's header (NOT VALID, then VALIDATE CONSTRAINT)"
             }
             Rule::SetNotNullScan => {
-                "add `CHECK (col IS NOT NULL) NOT VALID`, validate it, then SET NOT NULL (no scan)"
+                "`online = true` in the revision's header (a validated CHECK, then SET NOT NULL)"
             }
             Rule::AlterTypeRewrite => {
                 "add a column of the new type, backfill it in batches, then swap in a later step"
             }
             Rule::AddColumnVolatileDefault => {
-                "add it without a default, backfill in batches, then set the default"
+                "`online = true` in the revision's header (added bare, backfilled in batches)"
             }
             Rule::TableCopy => "run it off-peak, or with an online schema change tool",
             Rule::TableRebuild => "run it when a pause of the table's writes is acceptable",
@@ -252,13 +266,16 @@ impl Facts {
 }
 
 /// The findings of `ops` (one revision's upgrade) on `before`, for `dialect`; `facts` when
-/// connected.
+/// connected; `online` when the revision says `online = true`, whose forms make the locking
+/// rules they answer ([`Rule::answered_online`]) pass on a dialect that has them.
 pub fn lint(
     ops: &[Op],
     before: &Schema,
     dialect: &dyn Dialect,
     facts: Option<&Facts>,
+    online: bool,
 ) -> Vec<Finding> {
+    let online = online && dialect.online_forms();
     let mut out = Vec::new();
     let mut schema = before.clone();
     // Tables this migration creates: nothing in them to lose, lock or scan.
@@ -268,7 +285,7 @@ pub fn lint(
         let mut creates = None;
         let existing = |t: &str| schema.table(t).is_some() && !created.contains(t);
         let mut find = |rule: Rule, target: String, what: String| {
-            if rule.dialect().is_none_or(|d| d == on) {
+            if rule.dialect().is_none_or(|d| d == on) && !(online && rule.answered_online()) {
                 out.push(Finding {
                     rule,
                     step,
@@ -310,7 +327,7 @@ pub fn lint(
                     }
                 }
                 if let Some(ColumnDefault::Sql { sql }) = &column.default {
-                    if is_volatile(sql) {
+                    if volatile_default(sql) {
                         find(
                             Rule::AddColumnVolatileDefault,
                             format!("{table}.{}", column.name),
@@ -551,22 +568,6 @@ fn copies_on_mysql(from: &SqlType, to: &SqlType) -> bool {
         (SqlType::Varchar(a), SqlType::Varchar(b)) => !(b >= a && ((*a <= 63) == (*b <= 63))),
         (a, b) => a != b,
     }
-}
-
-/// Whether a default expression is volatile (its value differs per row), as far as its text
-/// says: a call of something other than the stable time and user functions.
-fn is_volatile(sql: &str) -> bool {
-    let lower = sql.to_ascii_lowercase();
-    [
-        "random(",
-        "gen_random_uuid(",
-        "uuid_generate_",
-        "clock_timestamp(",
-        "nextval(",
-        "uuid()",
-    ]
-    .iter()
-    .any(|f| lower.contains(f))
 }
 
 /// One entry of a revision's `allow` list: a rule, optionally the one target, optionally why.

@@ -32,7 +32,7 @@ fn before() -> Schema {
 
 fn rules(kind: DialectKind, ops: &[Op], facts: Option<&Facts>) -> Vec<String> {
     let d = kind.dialect().expect("dialect built");
-    lint(ops, &before(), d, facts)
+    lint(ops, &before(), d, facts, false)
         .into_iter()
         .map(|f| format!("{} {}", f.rule, f.target))
         .collect()
@@ -215,6 +215,7 @@ fn set_not_null_with_and_without_nulls() {
         &before(),
         DialectKind::Sqlite.dialect().expect("sqlite"),
         Some(&nulls(3)),
+        false,
     );
     assert!(
         found[0].what.contains("the 3 rows holding NULL"),
@@ -329,18 +330,45 @@ fn postgres_locks_and_their_safe_forms() {
         sql: "CREATE INDEX CONCURRENTLY ix_users_name ON users (name)".into(),
         reverse: Some("DROP INDEX CONCURRENTLY ix_users_name".into()),
         dialect: Some(DialectKind::Postgres),
+        batch_size: None,
     };
     assert!(rules(DialectKind::Postgres, &[sql], None).is_empty());
     // The same ops on a table this migration creates lock nobody.
-    let ops = [Op::CreateTable { table: users() }, index, fk, check];
+    let ops = [
+        Op::CreateTable { table: users() },
+        index.clone(),
+        fk.clone(),
+        check.clone(),
+    ];
     let empty = Schema::new();
-    assert!(lint(
-        &ops,
-        &empty,
-        DialectKind::Postgres.dialect().expect("pg"),
-        None
-    )
-    .is_empty());
+    let pg = DialectKind::Postgres.dialect().expect("pg");
+    assert!(lint(&ops, &empty, pg, None, false).is_empty());
+    // Safe form: the revision says `online = true`, which renders these without the locks.
+    let online = [index, fk.clone(), check];
+    assert!(lint(&online, &before(), pg, None, true).is_empty());
+    let not_null = Op::AlterColumn {
+        table: "users".into(),
+        column: "score".into(),
+        rename: None,
+        ty: None,
+        nullable: Some(Change {
+            from: true,
+            to: false,
+        }),
+        default: None,
+    };
+    // Online, the scan goes; the NULLs that would fail it are still a finding.
+    assert_eq!(
+        lint(&[not_null], &before(), pg, None, true)
+            .iter()
+            .map(|f| f.rule.name())
+            .collect::<Vec<_>>(),
+        ["set-not-null"]
+    );
+    // A dialect without online forms keeps every finding (MySQL copies the table for a
+    // foreign key).
+    let mysql = DialectKind::Mysql.dialect().expect("mysql");
+    assert!(!lint(&[fk], &before(), mysql, None, true).is_empty());
 }
 
 #[test]
@@ -362,6 +390,7 @@ fn mysql_copies_and_sqlite_rebuilds() {
         &before(),
         DialectKind::Sqlite.dialect().expect("sqlite"),
         Some(&rows),
+        false,
     );
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].rule, Rule::TableRebuild);

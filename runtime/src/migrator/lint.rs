@@ -140,7 +140,8 @@ impl Migrator {
                 }
                 _ => None,
             };
-            let found = lint::lint(&script.upgrade, &schema, dialect, facts.as_ref());
+            let online = script.header.online;
+            let found = lint::lint(&script.upgrade, &schema, dialect, facts.as_ref(), online);
             ops::apply_all(&mut schema, &script.upgrade).map_err(|source| Error::Replay {
                 revision: step.revision.clone(),
                 path: script.path.clone(),

@@ -17,7 +17,7 @@ use crate::diff::{self, DiffOptions};
 use crate::error::Error;
 use crate::graph;
 use crate::ops::{self, Op};
-use crate::render::render_ops;
+use crate::render::render_ops_with;
 use crate::schema::Schema;
 use crate::script::Script;
 
@@ -76,12 +76,15 @@ impl Migrator {
         let mut counts = Vec::with_capacity(ops.len());
         let mut statements = Vec::new();
         for op in &ops {
-            let (rendered, after) = render_ops(std::slice::from_ref(op), dialect, &schema)
-                .map_err(|source| Error::RenderRevision {
-                    revision: record.revision.clone(),
-                    path: script.path.clone(),
-                    source,
-                })?;
+            let online = script.header.online;
+            let (rendered, after) =
+                render_ops_with(std::slice::from_ref(op), dialect, &schema, online).map_err(
+                    |source| Error::RenderRevision {
+                        revision: record.revision.clone(),
+                        path: script.path.clone(),
+                        source,
+                    },
+                )?;
             let sql: Vec<String> = rendered.into_iter().flat_map(|r| r.statements).collect();
             counts.push(sql.len());
             statements.extend(sql);
@@ -186,12 +189,14 @@ impl Migrator {
         let p = self.progress(dialect, live, record)?;
         let script = &p.script;
         let render_from_live = |ops: &[Op]| -> Result<Vec<String>, Error> {
-            let (rendered, _) =
-                render_ops(ops, dialect, live).map_err(|source| Error::RenderRevision {
+            let online = script.header.online;
+            let (rendered, _) = render_ops_with(ops, dialect, live, online).map_err(|source| {
+                Error::RenderRevision {
                     revision: record.revision.clone(),
                     path: script.path.clone(),
                     source,
-                })?;
+                }
+            })?;
             Ok(rendered.into_iter().flat_map(|r| r.statements).collect())
         };
         let parents = super::label_or_empty(script.down_revision());
@@ -202,7 +207,8 @@ impl Migrator {
             remove_heads: Vec::new(),
             add_heads: Vec::new(),
             statements: Vec::new(),
-            transactional: script.header.transactional,
+            transactional: script.header.transactional
+                && !(script.header.online && dialect.online_forms()),
             batch: !p.ops.iter().any(|op| matches!(op, Op::Sql { .. })),
             checksum: Some(script.checksum.clone()),
             atomic: Vec::new(),

@@ -414,7 +414,8 @@ mod tests {
             one(Op::Sql {
                 sql: "UPDATE users SET a = 1".into(),
                 reverse: None,
-                dialect: None
+                dialect: None,
+                batch_size: None,
             }),
             "Hand-written SQL: UPDATE users SET a = 1"
         );
@@ -422,7 +423,8 @@ mod tests {
             one(Op::Sql {
                 sql: "\n  CREATE EXTENSION postgis;\n  SELECT 1;\n".into(),
                 reverse: None,
-                dialect: Some(DialectKind::Postgres)
+                dialect: Some(DialectKind::Postgres),
+                batch_size: None,
             }),
             "Hand-written SQL (postgres only): CREATE EXTENSION postgis; ..."
         );

@@ -162,8 +162,18 @@ pub enum Op {
         /// absent: every dialect.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         dialect: Option<DialectKind>,
+        /// Run in batches: the text says `{batch_size}` where it limits the rows one run
+        /// changes (`... WHERE id IN (SELECT id FROM t WHERE x IS NULL LIMIT {batch_size})`),
+        /// and runs again and again, with this number there, until it changes no rows. Outside
+        /// a transaction (`transactional = false`, `online = true`, MySQL) each batch commits
+        /// on its own. Applies to `reverse` too when it says `{batch_size}`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        batch_size: Option<u32>,
     },
 }
+
+/// The placeholder an `sql` step with `batch_size` writes where it limits its rows.
+pub const BATCH_SIZE: &str = "{batch_size}";
 
 /// A value before and after a change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -294,11 +304,13 @@ impl Op {
                 sql,
                 reverse,
                 dialect,
+                batch_size,
             } => match reverse {
                 Some(reverse) => Op::Sql {
                     sql: reverse,
                     reverse: Some(sql),
                     dialect,
+                    batch_size,
                 },
                 None => return Err(Irreversible { sql }),
             },

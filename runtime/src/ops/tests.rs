@@ -109,6 +109,7 @@ fn every_op() -> Vec<Op> {
             sql: "UPDATE users SET phone = 'n/a'".into(),
             reverse: Some("UPDATE users SET phone = NULL".into()),
             dialect: None,
+            batch_size: None,
         },
     ]
 }
@@ -172,6 +173,7 @@ fn sql_without_reverse_is_irreversible() {
         sql: "DELETE FROM t".into(),
         reverse: None,
         dialect: None,
+        batch_size: None,
     };
     let err = op.reverse().expect_err("irreversible");
     assert!(err.to_string().contains("add `reverse"));

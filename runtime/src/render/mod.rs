@@ -7,8 +7,9 @@
 //! schema value as it goes, so each op is rendered knowing the schema it applies to (what a
 //! SQLite table rebuild needs), with or without a database.
 
-use crate::dialect::{ColumnChange, Dialect, OpContext, RenderError, Statements};
+use crate::dialect::{repeated, ColumnChange, Dialect, OpContext, RenderError, Statements};
 use crate::ops::Op;
+use crate::ops::BATCH_SIZE;
 use crate::schema::{Schema, Table, Unmodeled};
 
 /// The statements for one op.
@@ -30,10 +31,22 @@ pub fn render_ops(
     dialect: &dyn Dialect,
     before: &Schema,
 ) -> Result<(Vec<Rendered>, Schema), RenderError> {
+    render_ops_with(ops, dialect, before, false)
+}
+
+/// [`render_ops`], in the forms that do not block readers and writers where the dialect has
+/// them when `online` (a revision's `online = true`; see
+/// [`Ddl::online_forms`](crate::dialect::Ddl::online_forms)).
+pub(crate) fn render_ops_with(
+    ops: &[Op],
+    dialect: &dyn Dialect,
+    before: &Schema,
+    online: bool,
+) -> Result<(Vec<Rendered>, Schema), RenderError> {
     let mut schema = before.clone();
     let mut out = Vec::with_capacity(ops.len());
     for (index, op) in ops.iter().enumerate() {
-        let Statements { sql, rebuilt } = render_op(op, dialect, &schema)?;
+        let Statements { sql, rebuilt } = render_op_with(op, dialect, &schema, online)?;
         op.apply(&mut schema)
             .map_err(|e| RenderError::Inconsistent(format!("step {}: {e}", index + 1)))?;
         out.push(Rendered {
@@ -89,12 +102,22 @@ fn with<'a>(
     }
 }
 
-/// Renders one op for `dialect` on a database whose schema is `before`: the one place that
-/// matches every op.
+/// Renders one op for `dialect` on a database whose schema is `before`.
 pub fn render_op(
     op: &Op,
     dialect: &dyn Dialect,
     before: &Schema,
+) -> Result<Statements, RenderError> {
+    render_op_with(op, dialect, before, false)
+}
+
+/// Renders one op, in its online form when `online` and the dialect has one: the one place
+/// that matches every op.
+pub(crate) fn render_op_with(
+    op: &Op,
+    dialect: &dyn Dialect,
+    before: &Schema,
+    online: bool,
 ) -> Result<Statements, RenderError> {
     let d = dialect;
     let names = op.name_changes(before);
@@ -116,6 +139,7 @@ pub fn render_op(
         objects: &objects,
         names: &names,
         dropped_name: dropped_name.as_deref(),
+        online,
     };
     // Most ops change one existing table: it before, and it after the op.
     let on_table = |name: &str| -> Result<(&Table, Table), RenderError> {
@@ -242,12 +266,24 @@ pub fn render_op(
             d.drop_check(table, check, &cx)
         }
         Op::Sql {
-            sql, dialect: only, ..
+            sql,
+            dialect: only,
+            batch_size,
+            ..
         } => {
             if only.is_some_and(|k| k.name() != d.name()) {
                 return Ok(Statements::default());
             }
-            d.sql(sql, &with(&base, None, None))
+            match batch_size.filter(|_| sql.contains(BATCH_SIZE)) {
+                // A backfill in batches: the text limits itself to `{batch_size}` rows and
+                // runs until it changes none.
+                Some(n) => {
+                    let mut st = d.sql(&sql.replace(BATCH_SIZE, &n.to_string()), &base)?;
+                    st.sql = st.sql.iter().map(|s| repeated(s)).collect();
+                    Ok(st)
+                }
+                None => d.sql(sql, &base),
+            }
         }
     }
 }

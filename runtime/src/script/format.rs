@@ -30,6 +30,12 @@ pub struct Header {
     /// Whether the revision runs inside one transaction (`transactional = false` to opt out,
     /// e.g. for `CREATE INDEX CONCURRENTLY`). Defaults to true.
     pub transactional: bool,
+    /// Whether its ops are rendered in the forms that do not block the tables' readers and
+    /// writers (`online = true`; PostgreSQL: `CREATE INDEX CONCURRENTLY`, `NOT VALID` then
+    /// `VALIDATE`, NOT NULL through a validated check, backfills in batches). Such a revision
+    /// runs outside a transaction, each statement committing on its own. Defaults to false;
+    /// `online = true` in `strata.toml` writes it into new revisions.
+    pub online: bool,
     /// Lint findings the revision acknowledges (`allow = ["drop-column users.bio: why"]`);
     /// see [`crate::lint`].
     pub allow: Vec<crate::lint::Allow>,
@@ -69,6 +75,7 @@ impl Header {
             branch_labels: Vec::new(),
             depends_on: Vec::new(),
             transactional: true,
+            online: false,
             allow: Vec::new(),
             migration_lock_timeout_ms: None,
             statement_timeout_ms: None,

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::diagnostics::{find_key, located, parse_error};
 use super::source::on_all_cores;
 use super::{validate_revision_id, Datetime, Header, Script, ScriptError};
-use crate::ops::Op;
+use crate::ops::{Op, BATCH_SIZE};
 
 /// The file layout as serde reads it.
 #[derive(Debug, PartialEq, Deserialize)]
@@ -27,6 +27,8 @@ struct RawFile {
     depends_on: Vec<String>,
     #[serde(default = "yes")]
     transactional: bool,
+    #[serde(default)]
+    online: bool,
     #[serde(default)]
     allow: Vec<String>,
     #[serde(default)]
@@ -166,6 +168,35 @@ impl Script {
             let at = find_key(text, 0..text.len(), key).unwrap_or(0);
             return Err(located(path, text, at, format!("`{key}`: {why}")));
         }
+        let batched = raw
+            .upgrade
+            .iter()
+            .chain(raw.downgrade.iter().flatten())
+            .find_map(|op| match op {
+                Op::Sql {
+                    batch_size: Some(0),
+                    ..
+                } => Some("`batch_size` must be at least 1".to_string()),
+                Op::Sql {
+                    sql,
+                    reverse,
+                    batch_size: Some(_),
+                    ..
+                } if !sql.contains(BATCH_SIZE)
+                    && !reverse.as_ref().is_some_and(|r| r.contains(BATCH_SIZE)) =>
+                {
+                    Some(format!(
+                        "an `sql` step with `batch_size` runs until its SQL changes no rows, so \
+                         the SQL must limit its rows with `{BATCH_SIZE}`, e.g. `UPDATE t SET x = \
+                         0 WHERE id IN (SELECT id FROM t WHERE x IS NULL LIMIT {BATCH_SIZE})`"
+                    ))
+                }
+                _ => None,
+            });
+        if let Some(why) = batched {
+            let at = find_key(text, 0..text.len(), "batch_size").unwrap_or(0);
+            return Err(located(path, text, at, why));
+        }
         let stem = path
             .file_name()
             .and_then(|n| n.to_str())
@@ -192,6 +223,7 @@ impl Script {
                 branch_labels: raw.branch_labels,
                 depends_on: raw.depends_on,
                 transactional: raw.transactional,
+                online: raw.online,
                 allow,
                 migration_lock_timeout_ms: raw.migration_lock_timeout_ms,
                 statement_timeout_ms: raw.statement_timeout_ms,
@@ -321,6 +353,7 @@ fn plain_header(header: &str) -> Option<RawFile> {
         branch_labels: Vec::new(),
         depends_on: Vec::new(),
         transactional: true,
+        online: false,
         allow: Vec::new(),
         migration_lock_timeout_ms: None,
         statement_timeout_ms: None,
@@ -367,11 +400,16 @@ fn plain_header(header: &str) -> Option<RawFile> {
             "migration_lock_timeout_ms" => raw.migration_lock_timeout_ms = Some(number(value)?),
             "statement_timeout_ms" => raw.statement_timeout_ms = Some(number(value)?),
             "lock_retries" => raw.lock_retries = Some(number(value)?),
-            "transactional" => {
-                raw.transactional = match value {
+            "transactional" | "online" => {
+                let flag = match value {
                     "true" => true,
                     "false" => false,
                     _ => return None,
+                };
+                if key == "online" {
+                    raw.online = flag;
+                } else {
+                    raw.transactional = flag;
                 }
             }
             _ => return None,

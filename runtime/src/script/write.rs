@@ -95,6 +95,9 @@ pub(super) fn render(
     if !header.transactional {
         out.push_str("transactional = false\n");
     }
+    if header.online {
+        out.push_str("online = true\n");
+    }
     for (key, value) in [
         (
             "migration_lock_timeout_ms",

@@ -177,7 +177,8 @@ impl Ctx {
     ) -> Vec<(usize, String)> {
         let before = parent.and_then(|p| m.schema_at(p).ok()).unwrap_or_default();
         let mut notes = Vec::new();
-        for f in crate::lint::lint(ops, &before, dialect, None) {
+        let online = m.settings().online;
+        for f in crate::lint::lint(ops, &before, dialect, None, online) {
             self.out.warning(f.describe());
             notes.push((
                 f.step,

@@ -1,12 +1,18 @@
 //! Dialect: postgres. Quoting, types, DDL rendering and catalog introspection for postgres.
 
 mod introspect;
+mod online;
 mod render;
 
-use super::{Bookkeeping, Catalog, Ddl, DialectKind, RenderError, Syntax, Transport};
+pub use online::BACKFILL_BATCH;
+
+use super::{
+    alter_table, standard_alter_column, Bookkeeping, Catalog, ColumnChange, Ddl, DialectKind,
+    OpContext, RenderError, Statements, Syntax, Transport,
+};
 use crate::dialect::catalog::{CatalogValues, IntrospectError, IntrospectOptions};
 use crate::schema::naming::NameChange;
-use crate::schema::{Column, Schema, SqlType, Table, Unmodeled};
+use crate::schema::{Check, Column, ForeignKey, Index, Schema, SqlType, Table, Unique, Unmodeled};
 
 /// The postgres dialect.
 #[derive(Debug, Clone, Copy, Default)]
@@ -23,6 +29,122 @@ impl Syntax for Postgres {
 }
 
 impl Ddl for Postgres {
+    fn online_forms(&self) -> bool {
+        true
+    }
+
+    fn add_column(
+        &self,
+        table: &str,
+        column: &Column,
+        cx: &OpContext<'_>,
+    ) -> Result<Statements, RenderError> {
+        if cx.online {
+            if let Some(online) = online::add_column(self, table, column, cx)? {
+                return Ok(online);
+            }
+        }
+        let mut out = vec![alter_table(
+            self,
+            table,
+            format_args!("ADD COLUMN {}", self.column_sql(cx.after()?, column)?),
+        )];
+        out.extend(self.column_comment_sql(table, column));
+        Ok(out.into())
+    }
+
+    fn alter_column(
+        &self,
+        table: &str,
+        column: &str,
+        change: &ColumnChange<'_>,
+        cx: &OpContext<'_>,
+    ) -> Result<Statements, RenderError> {
+        if cx.online {
+            online::alter_column(self, table, column, change, cx)
+        } else {
+            standard_alter_column(self, table, column, change, cx)
+        }
+    }
+
+    fn add_unique(
+        &self,
+        table: &str,
+        unique: &Unique,
+        cx: &OpContext<'_>,
+    ) -> Result<Statements, RenderError> {
+        if cx.online {
+            return Ok(online::add_unique(
+                self,
+                table,
+                &unique.name,
+                &unique.columns,
+            ));
+        }
+        Ok(vec![alter_table(
+            self,
+            table,
+            format_args!("ADD {}", self.unique_sql(unique)),
+        )]
+        .into())
+    }
+
+    fn add_foreign_key(
+        &self,
+        table: &str,
+        foreign_key: &ForeignKey,
+        cx: &OpContext<'_>,
+    ) -> Result<Statements, RenderError> {
+        if cx.online {
+            return Ok(online::add_foreign_key(self, table, foreign_key));
+        }
+        let fk = self.foreign_key_sql(foreign_key);
+        Ok(vec![alter_table(self, table, format_args!("ADD {fk}"))].into())
+    }
+
+    fn add_check(
+        &self,
+        table: &str,
+        check: &Check,
+        cx: &OpContext<'_>,
+    ) -> Result<Statements, RenderError> {
+        if cx.online {
+            return Ok(online::add_check(self, table, check));
+        }
+        Ok(vec![alter_table(
+            self,
+            table,
+            format_args!("ADD {}", self.check_sql(check)),
+        )]
+        .into())
+    }
+
+    fn create_index(
+        &self,
+        table: &str,
+        index: &Index,
+        cx: &OpContext<'_>,
+    ) -> Result<Statements, RenderError> {
+        if cx.online {
+            return Ok(online::create_index(self, table, index));
+        }
+        Ok(vec![self.create_index_sql(table, index)].into())
+    }
+
+    fn drop_index(
+        &self,
+        table: &str,
+        index: &Index,
+        cx: &OpContext<'_>,
+    ) -> Result<Statements, RenderError> {
+        let _ = table;
+        let name = cx.dropped(&index.name);
+        if cx.online {
+            return Ok(online::drop_index(self, name));
+        }
+        Ok(vec![format!("DROP INDEX {}", self.quote_ident(name))].into())
+    }
+
     fn column_sql(&self, table: &Table, column: &Column) -> Result<String, RenderError> {
         render::column_sql(self, table, column)
     }
@@ -86,6 +208,10 @@ impl Catalog for Postgres {
 }
 
 impl Transport for Postgres {
+    fn repeat_script_sql(&self, sql: &str, commit_each: bool) -> Option<String> {
+        online::repeat_script_sql(sql, commit_each)
+    }
+
     fn lock_timeout_sql(&self, millis: Option<u64>, local: bool) -> Vec<String> {
         vec![set_setting("lock_timeout", millis, local)]
     }
