@@ -27,16 +27,7 @@ fn lint_from_autogenerate_to_ci() {
             .contains("WARNING: drop-column users.phone: drops the column and its values"),
         "{run:#?}"
     );
-    let versions = w.path("migrations/versions");
-    let file = std::fs::read_dir(&versions)
-        .expect("versions")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .find(|p| {
-            p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with(&second))
-        })
-        .expect("the new file");
+    let file = w.revision_file(&second);
     let text = std::fs::read_to_string(&file).expect("read");
     assert!(
         text.contains("# lint: drop-column users.phone: drops the column and its values")
@@ -91,4 +82,50 @@ fn lint_from_autogenerate_to_ci() {
     );
     let offline = w.run(Base, &["lint", "--all", "--dialect", "postgres"]);
     assert_eq!(offline.code, 0, "{offline:#?}");
+}
+
+/// `allow` inside one `[[upgrade]]` step acknowledges that step's findings: `lint` passes and
+/// `upgrade` runs without `--allow-unsafe`; a bad entry there names the file, the line and
+/// the step.
+#[test]
+fn a_step_acknowledges_its_own_findings() {
+    let tdb = TestDb::sqlite("lint_step");
+    let url = tdb.url.clone();
+    let w = Workdir::new("lint-step", Some(&url));
+    w.run(Base, &["init"]).ok();
+    w.run(Phone, &["migrate", "-m", "users"]).generated();
+    w.run(Phone, &["upgrade"]).ok();
+    let second = w.run(Base, &["migrate", "-m", "drop phone"]).generated();
+    let file = w.revision_file(&second);
+    let text = std::fs::read_to_string(&file).expect("read");
+    assert!(text.contains("op = \"drop_column\"\n"), "{text}");
+
+    let bad = text.replacen(
+        "op = \"drop_column\"\n",
+        "op = \"drop_column\"\nallow = [\"drop-colum: typo\"]\n",
+        1,
+    );
+    std::fs::write(&file, &bad).expect("edit");
+    let err = w.run(Base, &["lint"]).error("upgrade step 1");
+    assert!(
+        err.contains(&*file.file_name().unwrap_or_default().to_string_lossy())
+            && err.contains("drop-colum"),
+        "{err}"
+    );
+
+    let good = text.replacen(
+        "op = \"drop_column\"\n",
+        "op = \"drop_column\"\nallow = [\"drop-column: the app stopped reading it in 2.3\"]\n",
+        1,
+    );
+    std::fs::write(&file, good).expect("edit");
+    let lint = w.run(Base, &["lint"]);
+    assert_eq!(lint.code, 0, "{lint:#?}");
+    assert!(
+        lint.stdout
+            .contains("[allowed: the app stopped reading it in 2.3]"),
+        "{lint:#?}"
+    );
+    w.run(Base, &["upgrade"]).ok();
+    assert!(w.run(Base, &["current"]).ok()[0].starts_with(&second));
 }

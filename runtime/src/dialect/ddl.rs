@@ -399,13 +399,7 @@ pub trait Ddl: Syntax {
         column: &Column,
         cx: &OpContext<'_>,
     ) -> Result<Statements, RenderError> {
-        let mut out = vec![alter_table(
-            self,
-            table,
-            format_args!("ADD COLUMN {}", self.column_sql(cx.after()?, column)?),
-        )];
-        out.extend(self.column_comment_sql(table, column));
-        Ok(out.into())
+        standard_add_column(self, table, column, cx)
     }
 
     /// `drop_column`: `ALTER TABLE ... DROP COLUMN`.
@@ -569,6 +563,23 @@ pub trait Ddl: Syntax {
         let _ = cx;
         Ok(sql_statements(sql).into())
     }
+}
+
+/// The standard `add_column` ([`Ddl::add_column`]'s default): `ALTER TABLE ... ADD COLUMN`,
+/// and its comment.
+pub fn standard_add_column<D: Ddl + ?Sized>(
+    d: &D,
+    table: &str,
+    column: &Column,
+    cx: &OpContext<'_>,
+) -> Result<Statements, RenderError> {
+    let mut out = vec![alter_table(
+        d,
+        table,
+        format_args!("ADD COLUMN {}", d.column_sql(cx.after()?, column)?),
+    )];
+    out.extend(d.column_comment_sql(table, column));
+    Ok(out.into())
 }
 
 /// The standard `alter_column` ([`Ddl::alter_column`]'s default), for dialects that override

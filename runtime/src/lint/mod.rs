@@ -468,6 +468,18 @@ pub fn lint(
                     ),
                 );
             }
+            Op::AlterPrimaryKey {
+                table,
+                from: Some(_),
+                to: None,
+            } if existing(table) => find(
+                Rule::TableCopy,
+                table.clone(),
+                format!(
+                    "dropping the primary key without adding another copies the table{}",
+                    rows_note(table)
+                ),
+            ),
             Op::AddCheck { table, check } if existing(table) => find(
                 Rule::AddCheckValidating,
                 format!("{table}.{}", check.name),

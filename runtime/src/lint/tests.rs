@@ -426,3 +426,30 @@ fn allow_entries() {
         assert_eq!(Rule::from_name(r.name()), Some(r));
     }
 }
+
+#[test]
+fn mysql_copies_the_table_to_drop_a_primary_key_alone() {
+    let pk = PrimaryKey {
+        name: "pk_users".into(),
+        columns: vec!["id".into()],
+    };
+    let drop = Op::AlterPrimaryKey {
+        table: "users".into(),
+        from: Some(pk.clone()),
+        to: None,
+    };
+    assert_eq!(
+        rules(DialectKind::Mysql, &[drop], None),
+        ["table-copy users"]
+    );
+    // Replaced in the same statement: INPLACE, no finding.
+    let replace = Op::AlterPrimaryKey {
+        table: "users".into(),
+        from: Some(pk),
+        to: Some(PrimaryKey {
+            name: "pk_users".into(),
+            columns: vec!["id".into(), "name".into()],
+        }),
+    };
+    assert!(rules(DialectKind::Mysql, &[replace], None).is_empty());
+}

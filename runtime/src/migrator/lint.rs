@@ -156,7 +156,14 @@ impl Migrator {
                     revision: step.revision.clone(),
                     path: script.path.clone(),
                     line: upgrade_line(&text, f.step),
-                    allowed: script.header.allow.iter().find(|a| a.covers(&f)).cloned(),
+                    allowed: script
+                        .step_allow
+                        .iter()
+                        .filter(|(step, _)| *step == f.step)
+                        .map(|(_, a)| a)
+                        .chain(&script.header.allow)
+                        .find(|a| a.covers(&f))
+                        .cloned(),
                     finding: f,
                 });
             }

@@ -26,6 +26,7 @@ pub struct Rendered {
 
 /// Renders `ops` for `dialect`, starting from the schema `before`; returns the statements
 /// per op and the schema after the last op.
+#[cfg(any(test, feature = "test-support"))]
 pub fn render_ops(
     ops: &[Op],
     dialect: &dyn Dialect,

@@ -117,6 +117,10 @@ pub struct Script {
     /// header (what `history`, `heads`, `current` and autogenerate need); [`Script::load`]
     /// reads the whole file.
     pub ops_loaded: bool,
+    /// Lint findings acknowledged at one upgrade step (`allow = [...]` inside its
+    /// `[[upgrade]]` table): the step's index and the entry. They cover findings of that step
+    /// only; the header's `allow` covers the whole revision.
+    pub step_allow: Vec<(usize, crate::lint::Allow)>,
 }
 
 impl Script {
@@ -145,6 +149,7 @@ impl Script {
             downgrade: downgrade.unwrap_or_default(),
             checksum: String::new(),
             ops_loaded: true,
+            step_allow: Vec::new(),
         };
         script.checksum = Self::checksum(&script.render()?);
         Ok(script)

@@ -38,10 +38,45 @@ struct RawFile {
     #[serde(default)]
     lock_retries: Option<u32>,
     #[serde(default)]
-    upgrade: Vec<Op>,
+    upgrade: Vec<Step>,
     /// `None` when the file has neither `[[downgrade]]` nor `downgrade = [...]`.
     #[serde(default)]
     downgrade: Option<Vec<Op>>,
+}
+
+/// One upgrade step as read: its op, and the lint findings it acknowledges (`allow = [...]`
+/// inside its `[[upgrade]]` table).
+#[derive(Debug, PartialEq)]
+struct Step {
+    op: Op,
+    allow: Vec<String>,
+}
+
+impl From<Op> for Step {
+    fn from(op: Op) -> Self {
+        Step {
+            op,
+            allow: Vec::new(),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Step {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut table = toml::Table::deserialize(d)?;
+        let allow = match table.remove("allow") {
+            None => Vec::new(),
+            Some(v) => Vec::<String>::deserialize(v).map_err(|e| {
+                de::Error::custom(format!(
+                    "`allow` of a step: {}; write it as a list of strings, e.g. allow = \
+                     [\"drop-column: the app stopped reading it in v2\"]",
+                    e.message()
+                ))
+            })?,
+        };
+        let op = Op::deserialize(toml::Value::Table(table)).map_err(de::Error::custom)?;
+        Ok(Step { op, allow })
+    }
 }
 
 fn yes() -> bool {
@@ -153,6 +188,27 @@ impl Script {
                 }
             }
         }
+        let mut step_allow = Vec::new();
+        for (i, step) in raw.upgrade.iter().enumerate() {
+            for entry in &step.allow {
+                match crate::lint::Allow::parse(entry) {
+                    Ok(a) => step_allow.push((i, a)),
+                    Err(e) => {
+                        let from = text
+                            .match_indices("[[upgrade]]")
+                            .nth(i)
+                            .map_or(0, |(at, _)| at);
+                        let at = find_key(text, from..text.len(), "allow").unwrap_or(from);
+                        return Err(located(
+                            path,
+                            text,
+                            at,
+                            format!("`allow` of upgrade step {}: {e}", i + 1),
+                        ));
+                    }
+                }
+            }
+        }
         let timeouts = [
             ("migration_lock_timeout_ms", raw.migration_lock_timeout_ms),
             ("statement_timeout_ms", raw.statement_timeout_ms),
@@ -171,6 +227,7 @@ impl Script {
         let batched = raw
             .upgrade
             .iter()
+            .map(|s| &s.op)
             .chain(raw.downgrade.iter().flatten())
             .find_map(|op| match op {
                 Op::Sql {
@@ -229,11 +286,12 @@ impl Script {
                 statement_timeout_ms: raw.statement_timeout_ms,
                 lock_retries: raw.lock_retries,
             },
-            upgrade: raw.upgrade,
+            upgrade: raw.upgrade.into_iter().map(|s| s.op).collect(),
             downgrade_declared: raw.downgrade.is_some(),
             downgrade: raw.downgrade.unwrap_or_default(),
             checksum: Self::checksum(text),
             ops_loaded,
+            step_allow,
         })
     }
 }
@@ -246,6 +304,30 @@ struct RawOps {
     upgrade: Vec<Op>,
     #[serde(default)]
     downgrade: Vec<Op>,
+}
+
+/// [`RawOps`] for a piece whose steps may acknowledge lint findings (`allow`): each upgrade
+/// step is read as a table first, a cost paid only by the pieces that say `allow`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSteps {
+    #[serde(default)]
+    upgrade: Vec<Step>,
+    #[serde(default)]
+    downgrade: Vec<Op>,
+}
+
+impl RawSteps {
+    fn parse(piece: &str) -> Option<RawSteps> {
+        if piece.contains("allow") {
+            return toml::from_str(piece).ok();
+        }
+        let ops: RawOps = toml::from_str(piece).ok()?;
+        Some(RawSteps {
+            upgrade: ops.upgrade.into_iter().map(Step::from).collect(),
+            downgrade: ops.downgrade,
+        })
+    }
 }
 
 /// Whether a header defines ops itself.
@@ -302,7 +384,7 @@ fn parse_by_op(text: &str) -> Option<RawFile> {
     };
     let parsed = on_all_cores(&pieces, min_part, |part| {
         part.iter()
-            .map(|p| toml::from_str::<RawOps>(p).ok())
+            .map(|p| RawSteps::parse(p))
             .collect::<Option<Vec<_>>>()
     })?
     .into_iter()

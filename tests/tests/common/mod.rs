@@ -214,6 +214,19 @@ impl Workdir {
     pub fn path(&self, rel: &str) -> PathBuf {
         self.dir.join(rel)
     }
+
+    /// The file of revision `rev` in `migrations/versions`.
+    pub fn revision_file(&self, rev: &str) -> PathBuf {
+        std::fs::read_dir(self.path("migrations/versions"))
+            .expect("versions")
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with(rev))
+            })
+            .unwrap_or_else(|| panic!("no file for revision {rev}"))
+    }
 }
 
 impl Drop for Workdir {

@@ -7,8 +7,8 @@ mod render;
 pub use online::BACKFILL_BATCH;
 
 use super::{
-    alter_table, standard_alter_column, Bookkeeping, Catalog, ColumnChange, Ddl, DialectKind,
-    OpContext, RenderError, Statements, Syntax, Transport,
+    alter_table, standard_add_column, standard_alter_column, Bookkeeping, Catalog, ColumnChange,
+    Ddl, DialectKind, OpContext, RenderError, Statements, Syntax, Transport,
 };
 use crate::dialect::catalog::{CatalogValues, IntrospectError, IntrospectOptions};
 use crate::schema::naming::NameChange;
@@ -44,13 +44,7 @@ impl Ddl for Postgres {
                 return Ok(online);
             }
         }
-        let mut out = vec![alter_table(
-            self,
-            table,
-            format_args!("ADD COLUMN {}", self.column_sql(cx.after()?, column)?),
-        )];
-        out.extend(self.column_comment_sql(table, column));
-        Ok(out.into())
+        standard_add_column(self, table, column, cx)
     }
 
     fn alter_column(
