@@ -50,6 +50,19 @@ pub enum Error {
     /// Applied migration files were edited after they ran (the checksum guard).
     #[error("{}", changed_files_message(.0))]
     ChangedFiles(Vec<ChangedFile>),
+    /// The migrations directory disagrees with its `strata.sum`: a file edited by hand, or
+    /// revisions merged in git without a merge revision.
+    #[error(
+        "{} disagrees with the migrations directory: {}",
+        path.display(),
+        problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+    )]
+    Sum {
+        /// The `strata.sum` file.
+        path: std::path::PathBuf,
+        /// Each disagreement.
+        problems: Vec<crate::script::SumProblem>,
+    },
     /// The migrations directory is missing.
     #[error("no migrations directory at {0}; run `init` first (or pass -d/--directory)")]
     NoDirectory(std::path::PathBuf),

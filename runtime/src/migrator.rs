@@ -40,7 +40,7 @@ use crate::model::TableDef;
 use crate::ops::{self, Op};
 use crate::render::render_ops_with;
 use crate::schema::Schema;
-use crate::script::{self, Header, Script};
+use crate::script::{self, Header, Script, Sums, SUM_FILE};
 
 pub use crate::error::{ChangedFile, EmptyRange};
 
@@ -1010,12 +1010,48 @@ impl Migrator {
         self.write_script(parents, new, Vec::new())
     }
 
+    /// Checks the migrations directory against its `strata.sum`: an error naming each file
+    /// that changed, is not listed or is missing. A directory without `strata.sum` (from before
+    /// it existed) passes; `migrate hash` ([`Migrator::write_sum`]) starts one.
+    pub fn verify_sum(&self) -> Result<(), Error> {
+        let path = self.dir.join(SUM_FILE);
+        let Some(text) = Sums::read(&self.dir).map_err(|source| Error::Io {
+            what: "cannot read",
+            path: path.clone(),
+            source,
+        })?
+        else {
+            return Ok(());
+        };
+        let (recorded, mut problems) = Sums::parse(&text);
+        problems.extend(recorded.compare(&Sums::of(self.graph.scripts())));
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Sum { path, problems })
+        }
+    }
+
+    /// Writes `strata.sum` from the directory as it is; returns its path.
+    pub fn write_sum(&self) -> Result<PathBuf, Error> {
+        let path = self.dir.join(SUM_FILE);
+        let text = Sums::of(self.graph.scripts()).render();
+        std::fs::write(&path, text).map_err(|source| Error::Io {
+            what: "cannot write",
+            path: path.clone(),
+            source,
+        })?;
+        Ok(path)
+    }
+
     fn write_script(
         &mut self,
         parents: Vec<String>,
         new: NewRevision,
         depends_on: Vec<String>,
     ) -> Result<Script, Error> {
+        // A new revision must not bless an edit the integrity file does not know about.
+        self.verify_sum()?;
         let id = match &new.rev_id {
             Some(id) => {
                 script::validate_revision_id(id)?;
@@ -1043,6 +1079,7 @@ impl Migrator {
                 return Err(e.into());
             }
         }
+        self.write_sum()?;
         Ok(script)
     }
 }

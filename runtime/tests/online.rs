@@ -78,11 +78,17 @@ async fn at_base(tag: &str, header: &str, ops: &str) -> (Dir, Migrator, TestDb, 
 /// waits on a lock of `wait_event` (`virtualxid`, `relation`, `advisory`): the migration has
 /// reached the point under test. Fails after 30 s.
 async fn until_waiting(monitor: &mut Db, statement: &str, wait_event: &str) {
+    until_waiting_for(monitor, statement, wait_event, 0).await
+}
+
+/// [`until_waiting`], once the statement has run for at least `ms` milliseconds.
+async fn until_waiting_for(monitor: &mut Db, statement: &str, wait_event: &str, ms: u64) {
     let deadline = Instant::now() + Duration::from_secs(30);
     let sql = format!(
         "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
          AND wait_event_type = 'Lock' AND wait_event = '{wait_event}' \
-         AND position('{statement}' in query) > 0"
+         AND position('{statement}' in query) > 0 \
+         AND clock_timestamp() - query_start >= interval '{ms} milliseconds'"
     );
     loop {
         let n: i64 = monitor
@@ -148,13 +154,17 @@ index = { name = "ix_t_email", columns = ["email"] }
 "#;
 
 /// `CREATE INDEX CONCURRENTLY` waits for the open writer's transaction without blocking
-/// anyone: while it waits, the app reads and writes `t`. The plain `CREATE INDEX` queues a
-/// SHARE lock behind the writer, and the app's write queues behind that until its lock
-/// timeout.
+/// anyone: while it waits, the app reads and writes `t`; it waits past the migration's lock
+/// timeout (200 ms), which does not apply to it. The plain `CREATE INDEX` queues a SHARE lock
+/// behind the writer, and the app's write queues behind that until its lock timeout.
 #[tokio::test]
 async fn an_online_index_lets_the_app_write_while_it_waits() {
     for online in [true, false] {
-        let header = if online { "online = true" } else { "" };
+        let header = if online {
+            "online = true\nmigration_lock_timeout_ms = 200"
+        } else {
+            ""
+        };
         let tag = if online { "onl_ix" } else { "onl_ix_plain" };
         let (_dir, m, tdb, mut db) = at_base(tag, header, INDEX).await;
         let mut holder = m.connect(&tdb.url).await.expect("holder");
@@ -175,7 +185,9 @@ async fn an_online_index_lets_the_app_write_while_it_waits() {
         let opts = RunOptions::default();
         let upgrade = m.upgrade(&mut db, "head", &opts, |_| {});
         let app_meanwhile = async {
-            until_waiting(&mut monitor, statement, waits_on).await;
+            // Online: well past the 200 ms lock timeout.
+            let waited = if online { 1000 } else { 0 };
+            until_waiting_for(&mut monitor, statement, waits_on, waited).await;
             let read = app_runs(&mut app, "SELECT count(*) FROM t").await;
             let write =
                 app_runs(&mut app, "INSERT INTO t (id, email) VALUES (100001, 'new')").await;
@@ -496,4 +508,49 @@ batch_size = 1000
         let restored = scalar(&mut db, "SELECT count(*) FROM t WHERE score = id").await;
         assert_eq!(restored, 2500, "{kind}");
     }
+}
+
+/// The brief statements of an online revision take their lock for an instant: behind a
+/// session holding the table, the first of them gives up after the lock timeout (so the app
+/// does not queue behind it), is retried alone (it ran in a transaction of its own and did not
+/// take effect), and goes through once the session lets go.
+#[tokio::test]
+async fn online_statements_give_up_on_the_lock_and_are_retried() {
+    let header = "online = true\nmigration_lock_timeout_ms = 200\nlock_retries = 10";
+    let (_dir, m, tdb, mut db) = at_base(
+        "onl_retry",
+        header,
+        SLOW_CHECK
+            .replace("strata_test_slow_ok(score)", "score >= 0")
+            .as_str(),
+    )
+    .await;
+    let mut holder = m.connect(&tdb.url).await.expect("holder");
+    holder.conn().execute("BEGIN").await.expect("begin");
+    holder
+        .conn()
+        .execute("LOCK TABLE t IN ACCESS SHARE MODE")
+        .await
+        .expect("hold t");
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let opts = RunOptions::default();
+    let upgrade = m.upgrade(&mut db, "head", &opts, |e| {
+        if let Event::Retrying { statement, .. } = e {
+            let _ = tx.send(statement);
+        }
+    });
+    let release = async {
+        let statement = rx.recv().await.expect("a retry");
+        holder.conn().execute("COMMIT").await.expect("commit");
+        statement
+    };
+    let (result, retried) = tokio::join!(upgrade, release);
+    result.expect("the retry goes through");
+    assert!(retried.contains("\"ck_t_score\""), "{retried}");
+    let validated = scalar(
+        &mut db,
+        "SELECT count(*) FROM pg_constraint WHERE conname = 'ck_t_score' AND convalidated",
+    )
+    .await;
+    assert_eq!(validated, 1);
 }

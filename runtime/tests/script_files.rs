@@ -747,3 +747,32 @@ fn large_files_round_trip_in_order() {
     let text = round_trip(&script);
     assert!(text.len() > 512 * 1024, "{} bytes", text.len());
 }
+
+/// `allow` inside a step acknowledges that step's findings, in the `[[upgrade]]` layout and
+/// in an inline list alike; a bad entry there names the step and its line.
+#[test]
+fn steps_may_acknowledge_their_findings() {
+    let drop = "op = \"drop_column\"\ntable = \"t\"\ncolumn = { name = \"c\", type = \"text\" }";
+    let tables = format!(
+        "{HEAD}\n[[upgrade]]\n{drop}\n\n[[upgrade]]\n{drop}\nallow = [\"drop-column t.c: unused since 2.0\"]\n"
+    );
+    let inline = format!(
+        "{HEAD}upgrade = [\n  {{ op = \"sql\", sql = \"SELECT 1\" }},\n  {{ op = \"drop_column\", table = \"t\", column = {{ name = \"c\", type = \"text\" }}, allow = [\"drop-column t.c: unused since 2.0\"] }},\n]\n"
+    );
+    for text in [&tables, &inline] {
+        let s = Script::parse("versions/abc_m.toml", text).expect("parses");
+        assert_eq!(s.upgrade.len(), 2);
+        assert_eq!(s.step_allow.len(), 1, "{text}");
+        assert_eq!(s.step_allow[0].0, 1);
+        assert_eq!(
+            s.step_allow[0].1.to_string(),
+            "drop-column t.c: unused since 2.0"
+        );
+    }
+    let bad = format!("{HEAD}\n[[upgrade]]\n{drop}\nallow = [\"drop-colum\"]\n");
+    let e = parse_err("abc_m.toml", &bad);
+    assert!(
+        e.starts_with("versions/abc_m.toml:8:1:") && e.contains("`allow` of upgrade step 1"),
+        "{e}"
+    );
+}

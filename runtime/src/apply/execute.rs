@@ -935,6 +935,20 @@ fn outside_outcome(dialect: &dyn Dialect, step: &PlannedStep, done: usize, detai
     )
 }
 
+/// Sets the session's lock timeout (`None`: the server's setting).
+async fn set_lock_timeout(
+    conn: &mut AnyConnection,
+    dialect: &dyn Dialect,
+    millis: Option<u64>,
+) -> Result<(), ApplyError> {
+    for s in dialect.lock_timeout_sql(millis, false) {
+        run(conn, &s)
+            .await
+            .map_err(db_err(format!("setting the lock timeout ({s})")))?;
+    }
+    Ok(())
+}
+
 /// Runs a step outside a transaction under its timeouts, set for the session and set back to
 /// the server's after it, whether it ran or failed ([`run_outside_untimed`]).
 async fn run_outside<E: FnMut(Event)>(
@@ -1056,6 +1070,14 @@ async fn run_outside_untimed<E: FnMut(Event)>(
             }
         } else {
             let sql = &step.statements[unit.start];
+            // A statement whose wait for locks blocks nobody (CREATE INDEX CONCURRENTLY waiting
+            // for old transactions) runs without the lock timeout: giving up would only leave
+            // an invalid index behind.
+            let unbounded =
+                dialect.waits_harmlessly(sql) && step.timeouts.lock_timeout_ms.is_some();
+            if unbounded {
+                set_lock_timeout(conn, dialect, None).await?;
+            }
             let mut retried = 0;
             let failed = loop {
                 let e = match run_statement(conn, step, sql, events, stop).await {
@@ -1079,12 +1101,13 @@ async fn run_outside_untimed<E: FnMut(Event)>(
                     }
                     Err(e) => e,
                 };
-                // Where DDL commits statement by statement (MySQL), a statement that timed
-                // out waiting for its lock did not take effect and the progress record still
-                // says so: run it again. (On PostgreSQL a statement outside a transaction,
-                // CREATE INDEX CONCURRENTLY, may leave work behind: not retried.)
+                // Outside a transaction, a statement that timed out waiting for its lock did
+                // not take effect (MySQL: DDL commits statement by statement; PostgreSQL: the
+                // statement ran in a transaction of its own) and the progress record still
+                // says so: run it again. Not the statements that wait harmlessly, which may
+                // leave work behind (an invalid index) and run without the timeout anyway.
                 if is_lock_timeout(dialect, &e)
-                    && !dialect.transactional_ddl()
+                    && !dialect.waits_harmlessly(sql)
                     && retried < step.timeouts.lock_retries
                     && stop.requested().is_none()
                 {
@@ -1094,6 +1117,9 @@ async fn run_outside_untimed<E: FnMut(Event)>(
                 }
                 break Some(e);
             };
+            if unbounded {
+                set_lock_timeout(conn, dialect, step.timeouts.lock_timeout_ms).await?;
+            }
             if let Some(e) = failed {
                 let which = if stop.requested().is_some() {
                     "cancelled"

@@ -307,6 +307,12 @@ pub(crate) enum Command {
         #[arg(long)]
         dialect: Option<String>,
     },
+    /// Rewrite migrations/strata.sum, the checksum of every migration file.
+    ///
+    /// Every command that writes a revision keeps it up to date, and `check`, `upgrade` and
+    /// `downgrade` refuse when the directory disagrees with it. Run this after a deliberate
+    /// edit of a migration file.
+    Hash,
     /// List the models linked into this binary: `<table> <rust path>` per model.
     Models,
 }

@@ -152,6 +152,16 @@ impl Ctx {
                 all,
                 dialect,
             } => self.lint(range, all, dialect).await,
+            Command::Hash => {
+                let m = self.open_headers()?;
+                let path = m.write_sum()?;
+                self.out.result(format!(
+                    "Wrote {} ({} revision files)",
+                    path.display(),
+                    m.graph().scripts().count()
+                ));
+                Ok(Outcome::Done)
+            }
             Command::Models => {
                 for t in crate::registry::models() {
                     self.out.result(format!("{} {}", t.name, t.rust_path));
@@ -312,9 +322,11 @@ impl Ctx {
             "Creating directory {} ... done",
             versions.display()
         ));
+        let no_revisions = crate::script::Sums::of([]).render();
         for (name, text) in [
             (config::SETTINGS_FILE, config::SETTINGS_TEMPLATE),
             ("README", README),
+            (crate::script::SUM_FILE, no_revisions.as_str()),
         ] {
             let path = dir.join(name);
             std::fs::write(&path, text).map_err(io("cannot write", &path))?;
@@ -413,6 +425,7 @@ impl Ctx {
         yes: bool,
     ) -> Result<Outcome, Failure> {
         let m = self.open()?;
+        m.verify_sum()?;
         if sql {
             let kind = self.sql_dialect(&m, dialect)?;
             let text = m.offline_sql(
@@ -846,6 +859,7 @@ impl Ctx {
 
     async fn check(&self, lint: bool) -> Result<Outcome, Failure> {
         let m = self.open()?;
+        m.verify_sum()?;
         let heads = m.graph().heads();
         if heads.len() > 1 {
             return Err(Failure::new(format!(

@@ -131,6 +131,11 @@ impl From<Error> for Failure {
                 let todo: Vec<String> = records.iter().map(|r| r.remedy()).collect();
                 Failure::new(format!("{}; nothing was run", what.join("; "))).hint(todo.join("; "))
             }
+            e @ Error::Sum { .. } => Failure::new(e.to_string()).hint(
+                "if you edited a migration file on purpose, run `hash` to record it; if two \
+                 branches each added revisions, run `merge`, then `hash`; if a file changed by \
+                 accident, restore it from version control",
+            ),
             other => Failure::new(other.to_string()),
         }
     }

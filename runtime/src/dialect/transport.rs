@@ -31,6 +31,16 @@ pub trait Transport: Syntax {
         None
     }
 
+    /// Whether `sql`, run outside a transaction, waits for locks without making anyone wait
+    /// behind it, and may leave work behind when it fails half way (PostgreSQL: `CREATE` and
+    /// `DROP INDEX CONCURRENTLY`, which wait for older transactions to end and leave an invalid
+    /// index when they fail). Such a statement runs under the server's lock timeout rather than
+    /// the migration's, and a lock timeout of it is not retried. Default: none.
+    fn waits_harmlessly(&self, sql: &str) -> bool {
+        let _ = sql;
+        false
+    }
+
     /// For an offline script: a statement marked to run until it changes no rows
     /// ([`is_repeated`](crate::dialect::is_repeated), a backfill in batches) as one statement
     /// that loops on the server, committing after each batch when `commit_each` (the step runs

@@ -30,19 +30,21 @@
 //!
 //! One file per noun: `format` (what a file holds: [`Header`], [`Script`]), `parse` (reading
 //! one file's text), `write` (the text layout), `source` (the versions directory, read on all
-//! cores), `id` (revision ids and file names) and `diagnostics` ([`ScriptError`], positions,
-//! did-you-mean hints).
+//! cores), `id` (revision ids and file names), `sum` (the integrity file `strata.sum`) and
+//! `diagnostics` ([`ScriptError`], positions, did-you-mean hints).
 
 mod diagnostics;
 mod format;
 pub(crate) mod id;
 mod parse;
 mod source;
+mod sum;
 mod write;
 
 pub(crate) use diagnostics::did_you_mean;
 pub use diagnostics::ScriptError;
 pub use format::{Header, Script};
 pub(crate) use id::{file_name, new_revision_id, validate_revision_id, RESERVED};
+pub use sum::{SumProblem, Sums, SUM_FILE};
 /// A TOML date-time, as stored in `created`.
 pub use toml::value::Datetime;

@@ -12,9 +12,12 @@ use super::{validate_revision_id, Datetime, Header, Script, ScriptError};
 use crate::ops::{Op, BATCH_SIZE};
 
 /// The file layout as serde reads it.
+///
+/// `S` is how an upgrade step is read: an [`Op`] (precise error positions), or a [`Step`]
+/// (which may say `allow`).
 #[derive(Debug, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawFile {
+#[serde(deny_unknown_fields, bound(deserialize = "S: Deserialize<'de>"))]
+struct RawFile<S = Step> {
     revision: String,
     #[serde(default, deserialize_with = "one_or_many")]
     down_revision: Vec<String>,
@@ -38,7 +41,7 @@ struct RawFile {
     #[serde(default)]
     lock_retries: Option<u32>,
     #[serde(default)]
-    upgrade: Vec<Step>,
+    upgrade: Vec<S>,
     /// `None` when the file has neither `[[downgrade]]` nor `downgrade = [...]`.
     #[serde(default)]
     downgrade: Option<Vec<Op>>,
@@ -79,6 +82,28 @@ impl<'de> Deserialize<'de> for Step {
     }
 }
 
+impl RawFile<Op> {
+    /// The same file, its ops as steps that acknowledge nothing.
+    fn with_steps(self) -> RawFile {
+        RawFile {
+            revision: self.revision,
+            down_revision: self.down_revision,
+            message: self.message,
+            created: self.created,
+            branch_labels: self.branch_labels,
+            depends_on: self.depends_on,
+            transactional: self.transactional,
+            online: self.online,
+            allow: self.allow,
+            migration_lock_timeout_ms: self.migration_lock_timeout_ms,
+            statement_timeout_ms: self.statement_timeout_ms,
+            lock_retries: self.lock_retries,
+            upgrade: self.upgrade.into_iter().map(Step::from).collect(),
+            downgrade: self.downgrade,
+        }
+    }
+}
+
 fn yes() -> bool {
     true
 }
@@ -113,7 +138,16 @@ impl Script {
         if let Some(raw) = parse_by_op(text) {
             return Self::from_raw(path, text, raw, true);
         }
-        let raw: RawFile = toml::from_str(text).map_err(|e| parse_error(path, text, &e))?;
+        // Steps read as ops give errors at their exact place; a file whose steps say `allow`
+        // is read again with steps that may.
+        let raw = match toml::from_str::<RawFile<Op>>(text) {
+            Ok(raw) => raw.with_steps(),
+            Err(e) if text.contains("allow") => match toml::from_str::<RawFile>(text) {
+                Ok(raw) => raw,
+                Err(_) => return Err(parse_error(path, text, &e)),
+            },
+            Err(e) => return Err(parse_error(path, text, &e)),
+        };
         Self::from_raw(path, text, raw, true)
     }
 

@@ -202,6 +202,10 @@ impl Catalog for Postgres {
 }
 
 impl Transport for Postgres {
+    fn waits_harmlessly(&self, sql: &str) -> bool {
+        online::waits_harmlessly(sql)
+    }
+
     fn repeat_script_sql(&self, sql: &str, commit_each: bool) -> Option<String> {
         online::repeat_script_sql(sql, commit_each)
     }

@@ -204,6 +204,24 @@ pub(super) fn add_column(
     Ok(Some(out.into()))
 }
 
+/// Whether `sql` builds or drops an index concurrently (written by Strata or by hand): it
+/// waits for older transactions without blocking anyone, and leaves an invalid index when it
+/// fails.
+pub(super) fn waits_harmlessly(sql: &str) -> bool {
+    let words: Vec<String> = sql
+        .split_whitespace()
+        .take(4)
+        .map(str::to_ascii_uppercase)
+        .collect();
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    matches!(
+        words.as_slice(),
+        ["CREATE", "INDEX", "CONCURRENTLY", ..]
+            | ["CREATE", "UNIQUE", "INDEX", "CONCURRENTLY"]
+            | ["DROP", "INDEX", "CONCURRENTLY", ..]
+    )
+}
+
 /// A backfill statement as a `DO` block that runs it until it changes no rows (`NOT FOUND`),
 /// committing after each batch when `commit_each` (PostgreSQL 11+, outside a transaction
 /// block); `None` when the text holds the block's quote tag.
@@ -284,6 +302,24 @@ mod tests {
         )
         .expect("renders");
         assert_eq!(drop.sql, [r#"DROP INDEX CONCURRENTLY "ix_users_email""#]);
+    }
+
+    #[test]
+    fn concurrent_index_statements_wait_harmlessly() {
+        for sql in [
+            r#"CREATE INDEX CONCURRENTLY "ix" ON "t" ("a")"#,
+            "create unique index concurrently ix on t (a)",
+            "DROP INDEX CONCURRENTLY IF EXISTS \"ix\"",
+        ] {
+            assert!(waits_harmlessly(sql), "{sql}");
+        }
+        for sql in [
+            r#"CREATE INDEX "ix" ON "t" ("a")"#,
+            r#"ALTER TABLE "t" VALIDATE CONSTRAINT "c""#,
+            "DROP INDEX ix",
+        ] {
+            assert!(!waits_harmlessly(sql), "{sql}");
+        }
     }
 
     #[test]
