@@ -949,6 +949,21 @@ impl Migrator {
         Ok(diff::with_model_spelling(changes, &models)?)
     }
 
+    /// The live database's schema, as autogenerate sees it: the tables `include`/`exclude`
+    /// cover, without Strata's own.
+    pub async fn live_schema(&self, db: &mut Db) -> Result<Schema, Error> {
+        let dialect = db.dialect();
+        let mut schema = introspect::introspect(&mut db.conn, dialect, &self.introspect_options())
+            .await?
+            .schema;
+        let opts = DiffOptions {
+            include: self.settings.include.clone(),
+            exclude: self.settings.exclude.clone(),
+        };
+        schema.tables.retain(|name, _| opts.covers(name));
+        Ok(schema)
+    }
+
     /// The graph's head revisions.
     pub fn heads(&self) -> Vec<String> {
         self.graph.heads().into_iter().map(String::from).collect()

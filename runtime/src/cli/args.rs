@@ -76,6 +76,15 @@ pub(crate) struct Global {
     pub no_color: bool,
 }
 
+/// The text format of a picture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum PictureFormat {
+    /// Mermaid (renders on GitHub and in many docs tools).
+    Mermaid,
+    /// Graphviz dot.
+    Dot,
+}
+
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
@@ -201,6 +210,9 @@ pub(crate) enum Command {
         /// Mark the database's current revision(s) `(current)`.
         #[arg(short = 'i', long)]
         indicate_current: bool,
+        /// Draw the graph beside the revisions (branches and merges), as `git log --graph`.
+        #[arg(short = 'g', long)]
+        graph: bool,
     },
     /// Show the current head revisions.
     Heads,
@@ -307,6 +319,25 @@ pub(crate) enum Command {
         #[arg(long)]
         dialect: Option<String>,
     },
+    /// Write the revision graph for docs: a Mermaid flowchart or Graphviz dot.
+    ///
+    /// Example: migrate graph --format dot | dot -Tsvg > revisions.svg
+    Graph {
+        /// mermaid or dot.
+        #[arg(long, value_enum, default_value_t = PictureFormat::Mermaid)]
+        format: PictureFormat,
+    },
+    /// Write an entity-relationship diagram of the models (or of the database) as Mermaid.
+    ///
+    /// Tables with their columns, types and keys; one relationship per foreign key.
+    Schema {
+        /// mermaid (the only format of this picture).
+        #[arg(long, value_enum, default_value_t = PictureFormat::Mermaid)]
+        format: PictureFormat,
+        /// Draw the live database instead of the models.
+        #[arg(long)]
+        from_database: bool,
+    },
     /// Rewrite migrations/strata.sum, the checksum of every migration file.
     ///
     /// Every command that writes a revision keeps it up to date, and `check`, `upgrade` and
@@ -372,6 +403,42 @@ mod tests {
         );
         let cli = Cli::try_parse_from(["migrate", "current", "-q"]).expect("parses");
         assert!(cli.global.quiet);
+    }
+
+    /// The README's command reference lists exactly the commands `--help` lists.
+    #[test]
+    fn the_readme_lists_every_command() {
+        use clap::CommandFactory;
+        let readme = include_str!("../../../README.md");
+        let table = readme
+            .split("## Command reference")
+            .nth(1)
+            .and_then(|rest| rest.split("\n## ").next())
+            .expect("a Command reference section");
+        let mut listed: Vec<String> = table
+            .lines()
+            .filter_map(|l| l.strip_prefix("| `"))
+            .flat_map(|l| {
+                let cell = l.split(" |").next().unwrap_or_default();
+                cell.split("`, `")
+                    .map(|c| {
+                        c.trim_matches('`')
+                            .split_whitespace()
+                            .next()
+                            .unwrap_or_default()
+                            .to_string()
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        listed.sort();
+        let mut commands: Vec<String> = Cli::command()
+            .get_subcommands()
+            .filter(|c| !c.is_hide_set())
+            .map(|c| c.get_name().to_string())
+            .collect();
+        commands.sort();
+        assert_eq!(listed, commands);
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::io::IsTerminal as _;
 use std::path::Path;
 
-use super::args::{Command, Global, RevisionOptions};
+use super::args::{Command, Global, PictureFormat, RevisionOptions};
 use super::confirm;
 use super::format::{self, LineOpts};
 use super::output::Out;
@@ -124,7 +124,21 @@ impl Ctx {
             Command::History {
                 rev_range,
                 indicate_current,
-            } => self.history(rev_range, indicate_current).await,
+                graph,
+            } => self.history(rev_range, indicate_current, graph).await,
+            Command::Graph { format } => {
+                let m = self.open_headers()?;
+                let text = match format {
+                    PictureFormat::Mermaid => crate::graph::draw::mermaid(m.graph()),
+                    PictureFormat::Dot => crate::graph::draw::dot(m.graph()),
+                };
+                self.out.raw(&text);
+                Ok(Outcome::Done)
+            }
+            Command::Schema {
+                format,
+                from_database,
+            } => self.schema_picture(format, from_database).await,
             Command::Heads => self.heads(),
             Command::Branches => self.branches(),
             Command::Show {
@@ -571,7 +585,37 @@ impl Ctx {
         Ok(Outcome::Done)
     }
 
-    async fn history(&self, range: Option<String>, indicate: bool) -> Result<Outcome, Failure> {
+    /// `schema`: the models (or the live database) as a Mermaid ER diagram.
+    async fn schema_picture(
+        &self,
+        format: PictureFormat,
+        from_database: bool,
+    ) -> Result<Outcome, Failure> {
+        if format != PictureFormat::Mermaid {
+            return Err(Failure::new(
+                "`schema` draws Mermaid only; use --format mermaid (or leave it out)",
+            ));
+        }
+        let schema = if from_database {
+            let m = self.open_headers()?;
+            let mut db = self.connect(&m, Access::Read).await?;
+            let schema = m.live_schema(&mut db).await;
+            close(db).await;
+            schema?
+        } else {
+            crate::schema::Schema::from_models(crate::registry::models().iter().copied())
+                .map_err(Error::from)?
+        };
+        self.out.raw(&crate::schema::diagram::mermaid(&schema));
+        Ok(Outcome::Done)
+    }
+
+    async fn history(
+        &self,
+        range: Option<String>,
+        indicate: bool,
+        draw: bool,
+    ) -> Result<Outcome, Failure> {
         let m = self.open_headers()?;
         // `current` and relative targets (`-2:`) in a range need the database's rows.
         let needs_db = indicate
@@ -584,7 +628,14 @@ impl Ctx {
         let g = m.graph();
         // One write for the whole listing, not one per revision (10,000 revisions: ~20 ms).
         let mut text = String::new();
-        for s in g.history(&rows, range.as_deref())? {
+        let listed = g.history(&rows, range.as_deref())?;
+        let lanes = if draw {
+            let order: Vec<&str> = listed.iter().map(|s| s.revision()).collect();
+            crate::graph::draw::lanes(&order, |id| g.parents(id))
+        } else {
+            Vec::new()
+        };
+        for (i, s) in listed.into_iter().enumerate() {
             let entry = if self.out.verbose() {
                 format::entry(g, s, marked)
             } else {
@@ -600,8 +651,30 @@ impl Ctx {
                     },
                 )
             };
-            text.push_str(&entry);
-            text.push('\n');
+            match lanes.get(i) {
+                Some(row) => {
+                    for line in &row.before {
+                        text.push_str(&self.out.lanes(line));
+                        text.push('\n');
+                    }
+                    for (n, line) in entry.lines().enumerate() {
+                        let lane = if n == 0 {
+                            self.out.lanes(&row.node)
+                        } else {
+                            self.out.lanes(&row.through)
+                        };
+                        text.push_str(&format!("{lane} {line}\n"));
+                    }
+                    for line in &row.after {
+                        text.push_str(&self.out.lanes(line));
+                        text.push('\n');
+                    }
+                }
+                None => {
+                    text.push_str(&entry);
+                    text.push('\n');
+                }
+            }
         }
         if let Some(text) = text.strip_suffix('\n') {
             self.out.result(text);

@@ -52,6 +52,21 @@ impl Out {
         self.tty
     }
 
+    /// The lanes of `history --graph`, the revision's `*` in colour on a terminal.
+    pub(crate) fn lanes(&self, lanes: &str) -> String {
+        if !self.color_out {
+            return lanes.to_string();
+        }
+        lanes
+            .chars()
+            .map(|c| match c {
+                '*' => paint(true, Style::Yellow, "*"),
+                '|' | '/' | '\\' => paint(true, Style::Cyan, &c.to_string()),
+                c => c.to_string(),
+            })
+            .collect()
+    }
+
     /// Text printed as is (offline SQL scripts).
     pub(crate) fn raw(&self, text: &str) {
         let mut stdout = std::io::stdout().lock();

@@ -29,6 +29,7 @@
 //! ancestors down to (not including) the nearest branch point or merge point, as Alembic
 //! does; `billing@head` is then the head of that branch.
 
+pub mod draw;
 mod steps;
 mod target;
 

@@ -4,6 +4,7 @@
 //! registered models, and introspection builds one from a database. The diff compares two of
 //! them; operations carry pieces of them (a dropped table keeps its full [`Table`]).
 
+pub mod diagram;
 mod from_models;
 pub mod naming;
 mod types;
