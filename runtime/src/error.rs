@@ -63,6 +63,14 @@ pub enum Error {
         /// Each disagreement.
         problems: Vec<crate::script::SumProblem>,
     },
+    /// `migrate test` was given a database that is not empty: it tests on scratch databases
+    /// only, since it downgrades every revision.
+    #[error(
+        "the scratch database is not empty ({0}); `test` downgrades every revision, so it runs \
+         only on an empty database: give --scratch-url an empty one, or leave it out to let \
+         Strata create and drop one"
+    )]
+    ScratchNotEmpty(String),
     /// The migrations directory is missing.
     #[error("no migrations directory at {0}; run `init` first (or pass -d/--directory)")]
     NoDirectory(std::path::PathBuf),

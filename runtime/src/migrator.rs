@@ -15,9 +15,11 @@
 mod lint;
 mod losses;
 mod partial;
+mod test;
 
 pub use lint::{LintFinding, LintRange};
 pub use losses::{Count, DowngradeLosses, Loss};
+pub use test::{TestEvent, TestFailure, TestReport};
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};

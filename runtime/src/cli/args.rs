@@ -319,6 +319,21 @@ pub(crate) enum Command {
         #[arg(long)]
         dialect: Option<String>,
     },
+    /// Test every revision on a scratch database: upgrade, downgrade, upgrade again.
+    ///
+    /// From base to the heads: each revision's downgrade must restore the schema before it,
+    /// and its upgrade must give the same schema again; the revisions' data tests (`[[test]]`)
+    /// run. The scratch database is created on the configured server and dropped after
+    /// (SQLite: a temporary file), or given with --scratch-url (it must be empty). Exits 1
+    /// when anything fails.
+    Test {
+        /// Only the revisions in this range (`from:to`, as `history -r`); the ones before it
+        /// are only upgraded.
+        range: Option<String>,
+        /// An empty database to test on, instead of one Strata creates and drops.
+        #[arg(long)]
+        scratch_url: Option<String>,
+    },
     /// Write the revision graph for docs: a Mermaid flowchart or Graphviz dot.
     ///
     /// Example: migrate graph --format dot | dot -Tsvg > revisions.svg

@@ -23,6 +23,7 @@ use crate::script::Script;
 
 mod accept;
 mod lint;
+mod test;
 
 /// The message of a revision created without `-m` (as Flask-Migrate writes it).
 const DEFAULT_MESSAGE: &str = "empty message";
@@ -166,6 +167,7 @@ impl Ctx {
                 all,
                 dialect,
             } => self.lint(range, all, dialect).await,
+            Command::Test { range, scratch_url } => self.test(range, scratch_url).await,
             Command::Hash => {
                 let m = self.open_headers()?;
                 let path = m.write_sum()?;

@@ -141,6 +141,27 @@ pub(crate) fn url_database(url: &str) -> &str {
     rest.split_once('/').map_or("", |(_, db)| db)
 }
 
+/// `url` naming the database `name` on the same server, with the same options
+/// (`postgres://u@h:5432/app?x=1` -> `postgres://u@h:5432/<name>?x=1`).
+pub(crate) fn url_with_database(url: &str, name: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let (path, query) = match rest.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (rest, None),
+    };
+    // The host part ends at the first `/` after any `user:password@`.
+    let host_start = path.rfind('@').map_or(0, |at| at + 1);
+    let host_end = path[host_start..]
+        .find('/')
+        .map_or(path.len(), |i| host_start + i);
+    let mut out = format!("{scheme}://{}/{name}", &path[..host_end]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
 /// `./.env` for the relative `.env`, else the path.
 fn dotenv_label(path: &Path) -> String {
     if path == Path::new(".env") {
@@ -478,6 +499,19 @@ mod tests {
         // A byte-order mark is not an error.
         let f = dotenv("bom", b"\xef\xbb\xbfDATABASE_URL=sqlite://bom.db\n");
         assert_eq!(from(None, &f, &s).expect("bom").url, "sqlite://bom.db");
+    }
+
+    #[test]
+    fn a_url_for_another_database_on_the_same_server() {
+        assert_eq!(
+            url_with_database("postgres://u:p@w@h:5432/app?sslmode=off", "scratch"),
+            "postgres://u:p@w@h:5432/scratch?sslmode=off"
+        );
+        assert_eq!(
+            url_with_database("mysql://root@127.0.0.1:3306", "s"),
+            "mysql://root@127.0.0.1:3306/s"
+        );
+        assert_eq!(url_with_database("postgres://h/db", "s"), "postgres://h/s");
     }
 
     #[test]

@@ -126,6 +126,21 @@ pub trait Transport: Syntax {
         )
     }
 
+    /// The statement that creates the empty database `name` on the server (`migrate test`'s
+    /// scratch database); `None` where a database is a file (SQLite).
+    fn create_database_sql(&self, name: &str) -> Option<String> {
+        Some(format!("CREATE DATABASE {}", self.quote_ident(name)))
+    }
+
+    /// The statement that drops the database `name`, with any session still in it; `None`
+    /// where a database is a file.
+    fn drop_database_sql(&self, name: &str) -> Option<String> {
+        Some(format!(
+            "DROP DATABASE IF EXISTS {}",
+            self.quote_ident(name)
+        ))
+    }
+
     /// The statement that makes `schema` the default for unqualified names; `None` where the
     /// dialect has no schemas.
     fn use_schema_sql(&self, schema: &str) -> Option<String> {

@@ -229,7 +229,22 @@ pub fn diff(current: &Schema, target: &Schema, opts: &DiffOptions) -> Result<Cha
             tables,
         });
     }
+    compare_filtered(&current, &target, matched)
+}
 
+/// The ops that bring `current` to `target`, like [`diff`] but without its guards: for
+/// comparing two schemas read from databases (`migrate test`), where an empty or wholly
+/// different schema is an answer, not a sign of unlinked models.
+pub fn compare(current: &Schema, target: &Schema) -> Result<Changes, DiffError> {
+    let matched = tables::match_tables(current, target);
+    compare_filtered(current, target, matched)
+}
+
+fn compare_filtered(
+    current: &Schema,
+    target: &Schema,
+    matched: tables::TableMatch,
+) -> Result<Changes, DiffError> {
     let mut renames = Renames::default();
     for (old, new) in &matched.kept {
         if old != new {

@@ -117,6 +117,8 @@ pub struct Script {
     /// header (what `history`, `heads`, `current` and autogenerate need); [`Script::load`]
     /// reads the whole file.
     pub ops_loaded: bool,
+    /// The revision's data tests (`[[test]]`), run only by `migrate test`.
+    pub tests: Vec<DataTest>,
     /// Lint findings acknowledged at one upgrade step (`allow = [...]` inside its
     /// `[[upgrade]]` table): the step's index and the entry. They cover findings of that step
     /// only; the header's `allow` covers the whole revision.
@@ -149,6 +151,7 @@ impl Script {
             downgrade: downgrade.unwrap_or_default(),
             checksum: String::new(),
             ops_loaded: true,
+            tests: Vec::new(),
             step_allow: Vec::new(),
         };
         script.checksum = Self::checksum(&script.render()?);
@@ -250,9 +253,18 @@ impl Script {
     }
 
     /// SHA-256 (lowercase hex) of `text` with CRLF and CR line endings turned into LF, so a
-    /// checkout with other line endings keeps the same checksum.
+    /// checkout with other line endings keeps the same checksum, and without its `[[test]]`
+    /// tables: data tests change nothing a database runs, so adding one to an applied revision
+    /// is not an edit of it.
     pub fn checksum(text: &str) -> String {
         const HEX: &[u8; 16] = b"0123456789abcdef";
+        let without_tests;
+        let text = if text.contains("[[test]]") {
+            without_tests = strip_tests(text);
+            without_tests.as_str()
+        } else {
+            text
+        };
         let digest = if text.contains('\r') {
             Sha256::digest(text.replace("\r\n", "\n").replace('\r', "\n").as_bytes())
         } else {
@@ -264,5 +276,79 @@ impl Script {
             hex.push(char::from(HEX[usize::from(b & 0xf)]));
         }
         hex
+    }
+}
+
+/// `text` without its `[[test]]` tables: each from a line `[[test]]` (with the blank lines
+/// before it) to the next `[[upgrade]]`, `[[downgrade]]` or `[[test]]` line, or the end. So a
+/// file with tests appended at its end has the checksum it had before.
+pub(crate) fn strip_tests(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_test = false;
+    for line in text.split_inclusive('\n') {
+        match line.trim_end() {
+            "[[test]]" => {
+                // The blank lines that set the test apart go with it.
+                while out.ends_with("\n\n") {
+                    out.pop();
+                }
+                in_test = true
+            }
+            "[[upgrade]]" | "[[downgrade]]" => in_test = false,
+            _ => {}
+        }
+        if !in_test {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
+/// A data test of a revision (`[[test]]`), run only by `migrate test`: rows seeded before the
+/// upgrade, and queries with the rows they must return after the upgrade and after the
+/// downgrade. Values compare as text; NULL is `NULL`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataTest {
+    /// What it checks, for messages.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// SQL run on the schema before the upgrade.
+    #[serde(default)]
+    pub seed: Option<String>,
+    /// What queries return once the revision is applied.
+    #[serde(default)]
+    pub after_upgrade: Vec<Expect>,
+    /// What queries return once it is reverted.
+    #[serde(default)]
+    pub after_downgrade: Vec<Expect>,
+}
+
+/// A query and the rows it must return, in order.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// The query.
+    pub query: String,
+    /// The rows, each a list of values as text.
+    pub rows: Vec<Vec<String>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_tests_appended_at_the_end_keep_the_checksum() {
+        let file = "revision = \"a\"\nmessage = \"m\"\n\n[[upgrade]]\nop = \"sql\"\nsql = \"x\"\n";
+        let with_tests =
+            format!("{file}\n[[test]]\nname = \"t\"\n\n[[test]]\nseed = \"INSERT\"\n\n");
+        assert_eq!(Script::checksum(file), Script::checksum(&with_tests));
+        assert_eq!(strip_tests(&with_tests), file);
+        // The ops are still covered.
+        assert_ne!(
+            Script::checksum(file),
+            Script::checksum(&file.replace("\"x\"", "\"y\""))
+        );
     }
 }

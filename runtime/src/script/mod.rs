@@ -43,7 +43,7 @@ mod write;
 
 pub(crate) use diagnostics::did_you_mean;
 pub use diagnostics::ScriptError;
-pub use format::{Header, Script};
+pub use format::{DataTest, Expect, Header, Script};
 pub(crate) use id::{file_name, new_revision_id, validate_revision_id, RESERVED};
 pub use sum::{SumProblem, Sums, SUM_FILE};
 /// A TOML date-time, as stored in `created`.

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::diagnostics::{find_key, located, parse_error};
 use super::source::on_all_cores;
-use super::{validate_revision_id, Datetime, Header, Script, ScriptError};
+use super::{validate_revision_id, DataTest, Datetime, Header, Script, ScriptError};
 use crate::ops::{Op, BATCH_SIZE};
 
 /// The file layout as serde reads it.
@@ -45,6 +45,8 @@ struct RawFile<S = Step> {
     /// `None` when the file has neither `[[downgrade]]` nor `downgrade = [...]`.
     #[serde(default)]
     downgrade: Option<Vec<Op>>,
+    #[serde(default)]
+    test: Vec<DataTest>,
 }
 
 /// One upgrade step as read: its op, and the lint findings it acknowledges (`allow = [...]`
@@ -100,6 +102,7 @@ impl RawFile<Op> {
             lock_retries: self.lock_retries,
             upgrade: self.upgrade.into_iter().map(Step::from).collect(),
             downgrade: self.downgrade,
+            test: self.test,
         }
     }
 }
@@ -325,6 +328,7 @@ impl Script {
             downgrade: raw.downgrade.unwrap_or_default(),
             checksum: Self::checksum(text),
             ops_loaded,
+            tests: raw.test,
             step_allow,
         })
     }
@@ -349,17 +353,20 @@ struct RawSteps {
     upgrade: Vec<Step>,
     #[serde(default)]
     downgrade: Vec<Op>,
+    #[serde(default)]
+    test: Vec<DataTest>,
 }
 
 impl RawSteps {
     fn parse(piece: &str) -> Option<RawSteps> {
-        if piece.contains("allow") {
+        if piece.contains("allow") || piece.starts_with("[[test]]") {
             return toml::from_str(piece).ok();
         }
         let ops: RawOps = toml::from_str(piece).ok()?;
         Some(RawSteps {
             upgrade: ops.upgrade.into_iter().map(Step::from).collect(),
             downgrade: ops.downgrade,
+            test: Vec::new(),
         })
     }
 }
@@ -369,6 +376,7 @@ impl RawSteps {
 struct HeaderOps {
     upgrade: Option<de::IgnoredAny>,
     downgrade: Option<de::IgnoredAny>,
+    test: Option<de::IgnoredAny>,
 }
 
 /// Files larger than this are parsed on all cores (see [`parse_by_op`]).
@@ -390,7 +398,10 @@ fn parse_by_op(text: &str) -> Option<RawFile> {
     let mut starts = Vec::new();
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
-        if matches!(line.trim_end(), "[[upgrade]]" | "[[downgrade]]") {
+        if matches!(
+            line.trim_end(),
+            "[[upgrade]]" | "[[downgrade]]" | "[[test]]"
+        ) {
             starts.push(offset);
         }
         offset += line.len();
@@ -402,7 +413,7 @@ fn parse_by_op(text: &str) -> Option<RawFile> {
         None => {
             // `upgrade = []` in the header and `[[upgrade]]` below do not make one document.
             let keys: HeaderOps = toml::from_str(header).ok()?;
-            if keys.upgrade.is_some() || keys.downgrade.is_some() {
+            if keys.upgrade.is_some() || keys.downgrade.is_some() || keys.test.is_some() {
                 return None;
             }
             toml::from_str(header).ok()?
@@ -425,6 +436,7 @@ fn parse_by_op(text: &str) -> Option<RawFile> {
     .collect::<Option<Vec<_>>>()?;
     for ops in parsed.into_iter().flatten() {
         raw.upgrade.extend(ops.upgrade);
+        raw.test.extend(ops.test);
         if !ops.downgrade.is_empty() {
             raw.downgrade
                 .get_or_insert_with(Vec::new)
@@ -476,6 +488,7 @@ fn plain_header(header: &str) -> Option<RawFile> {
         lock_retries: None,
         upgrade: Vec::new(),
         downgrade: None,
+        test: Vec::new(),
     };
     // A plain decimal number, as `toml` reads it (no sign, underscores or leading zeros).
     fn number<T: std::str::FromStr>(v: &str) -> Option<T> {

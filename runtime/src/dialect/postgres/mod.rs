@@ -202,6 +202,13 @@ impl Catalog for Postgres {
 }
 
 impl Transport for Postgres {
+    fn drop_database_sql(&self, name: &str) -> Option<String> {
+        Some(format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.quote_ident(name)
+        ))
+    }
+
     fn waits_harmlessly(&self, sql: &str) -> bool {
         online::waits_harmlessly(sql)
     }

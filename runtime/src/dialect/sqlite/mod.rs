@@ -141,6 +141,16 @@ impl Catalog for Sqlite {
 }
 
 impl Transport for Sqlite {
+    fn create_database_sql(&self, name: &str) -> Option<String> {
+        let _ = name;
+        None
+    }
+
+    fn drop_database_sql(&self, name: &str) -> Option<String> {
+        let _ = name;
+        None
+    }
+
     /// `PRAGMA foreign_keys = OFF`: the pragma is a no-op inside a transaction, and table
     /// rebuilds drop tables that other tables reference.
     fn run_prologue(&self) -> Vec<String> {
