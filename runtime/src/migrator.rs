@@ -12,10 +12,12 @@
 //! # Ok(()) }
 //! ```
 
+mod adopt;
 mod lint;
 mod losses;
 mod partial;
 
+pub use adopt::{Adoption, BASELINE_MESSAGE};
 pub use lint::{LintFinding, LintRange};
 pub use losses::{Count, DowngradeLosses, Loss};
 

@@ -240,6 +240,24 @@ pub(crate) enum Command {
         #[arg(long)]
         dialect: Option<String>,
     },
+    /// Adopt a database that has tables but no Strata history (one Flask-Migrate / Alembic
+    /// manages, or one made by hand).
+    ///
+    /// Writes a baseline revision whose upgrade creates the live schema as it is (so a fresh
+    /// database upgraded from base gets the same tables), stamps the database with it without
+    /// running it, and lists where the models disagree with the database: run `migrate -m`
+    /// next for those. `alembic_version` is left as it is. Refuses, changing nothing, a
+    /// database that has Strata version rows and a migrations directory that has revisions.
+    ///
+    /// Example: migrate init && migrate adopt
+    Adopt {
+        /// The baseline's message [default: "baseline (adopted from the live database)"].
+        #[arg(short, long)]
+        message: Option<String>,
+        /// Use this revision id instead of a random one.
+        #[arg(long)]
+        rev_id: Option<String>,
+    },
     /// Accept the edited file of an applied revision (a harmless edit: comments, formatting).
     ///
     /// `upgrade`, `downgrade` and `check` refuse an applied migration whose file changed since

@@ -22,6 +22,7 @@ use crate::render::render_ops_with;
 use crate::script::Script;
 
 mod accept;
+mod adopt;
 mod lint;
 
 /// The message of a revision created without `-m` (as Flask-Migrate writes it).
@@ -139,6 +140,7 @@ impl Ctx {
                 dialect,
             } => self.stamp(&revisions, purge, sql, dialect).await,
             Command::Accept { revisions } => self.accept(&revisions).await,
+            Command::Adopt { message, rev_id } => self.adopt(message, rev_id).await,
             Command::Merge {
                 revisions,
                 message,

@@ -61,6 +61,12 @@ use crate::schema::{Schema, Table};
 pub(crate) use filter::check_glob;
 pub use spelling::with_model_spelling;
 
+/// Whether `table` is another migration tool's version table (Alembic's `alembic_version`),
+/// which the diff never touches and `adopt` leaves alone.
+pub(crate) fn is_other_tools_table(table: &str) -> bool {
+    filter::OTHER_TOOLS_TABLES.contains(&table)
+}
+
 /// Which tables the diff looks at.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -72,7 +78,8 @@ pub struct DiffOptions {
 }
 
 impl DiffOptions {
-    /// Whether the diff looks at the table `name`: never for Strata's own `strata_*` tables,
+    /// Whether the diff looks at the table `name`: never for Strata's own `strata_*` tables
+    /// nor Alembic's `alembic_version` (a database adopted from Flask-Migrate keeps it),
     /// otherwise when it matches an `include` pattern (or there are none) and no `exclude` one.
     pub fn covers(&self, name: &str) -> bool {
         filter::covers(self, name)
@@ -203,8 +210,8 @@ impl Steps {
 
 /// The ops that bring `current` (the database) to `target` (the models).
 ///
-/// Tables outside `opts` and Strata's own `strata_*` tables are neither created, dropped nor
-/// altered. Fails with [`DiffError::NoModels`] when the target has no tables and with
+/// Tables outside `opts`, Strata's own `strata_*` tables and Alembic's `alembic_version` are
+/// neither created, dropped nor altered. Fails with [`DiffError::NoModels`] when the target has no tables and with
 /// [`DiffError::WouldDropEverything`] when every table of a non-empty `current` would go.
 pub fn diff(current: &Schema, target: &Schema, opts: &DiffOptions) -> Result<Changes, DiffError> {
     let current = filter::filtered(current, opts);

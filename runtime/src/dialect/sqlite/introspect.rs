@@ -730,4 +730,52 @@ mod tests {
         drop_redundant_uniques(&mut t);
         assert_eq!(t.uniques.len(), 1);
     }
+
+    /// What SQLite prints in `pragma_table_info` (read from the library) for defaults an
+    /// Alembic project declares, against the Strata model's spelling, normalised: the diff
+    /// sees no change; a real change still shows.
+    #[test]
+    fn alembic_defaults_compare_equal_to_the_models() {
+        use crate::dialect::sql_text::same_default;
+        let sql = |s: &str| ColumnDefault::Sql { sql: s.into() };
+        let cases = [
+            ("CURRENT_TIMESTAMP", SqlType::Timestamp, sql("now()")),
+            ("'x'", SqlType::Varchar(10), ColumnDefault::Str("x".into())),
+            ("'0'", SqlType::Integer, ColumnDefault::Int(0)),
+            ("'0'", SqlType::Double, ColumnDefault::Float(0.0)),
+            ("0", SqlType::Boolean, ColumnDefault::Bool(false)),
+            ("'1'", SqlType::Boolean, ColumnDefault::Bool(true)),
+            ("1", SqlType::Boolean, sql("true")),
+            ("true", SqlType::Boolean, ColumnDefault::Int(1)),
+        ];
+        for (printed, ty, model) in cases {
+            let mut s = Schema::new();
+            s.insert(Table {
+                name: "t".into(),
+                columns: vec![Column {
+                    default: Some(model.clone()),
+                    ..Column::new("c", ty.clone())
+                }],
+                ..Table::default()
+            });
+            normalize(&mut s);
+            let column = &s.table("t").expect("t").columns[0];
+            let live = parse_default(printed, &column.ty);
+            assert!(
+                same_default(&column.ty, live.as_ref(), column.default.as_ref()),
+                "{printed} on {ty:?} (read as {live:?}) vs the model's {model:?} ({:?})",
+                column.default
+            );
+        }
+        for (printed, ty, model) in [
+            ("'0'", SqlType::Integer, ColumnDefault::Int(1)),
+            ("datetime('now')", SqlType::Timestamp, sql("CURRENT_DATE")),
+            ("'1'", SqlType::Text, ColumnDefault::Int(1)),
+        ] {
+            assert!(
+                !same_default(&ty, parse_default(printed, &ty).as_ref(), Some(&model)),
+                "{printed} vs {model:?}"
+            );
+        }
+    }
 }
