@@ -87,7 +87,9 @@ pub(crate) enum Command {
     ///
     /// The same as `revision --autogenerate`. The database must be at the head (run `upgrade`
     /// first). Prints one `Detected ...` line per change and a `WARNING:` line per change that
-    /// can lose data; review the generated file before applying it.
+    /// can lose data; review the generated file before applying it. A table or column dropped
+    /// and one of the same shape added is asked about on a terminal (`Did you rename ...?
+    /// [y/N]`); without one, a `WARNING:` names the `renamed_from` hint to use.
     ///
     /// Example: migrate migrate -m "add phone to users"
     Migrate {

@@ -7,6 +7,8 @@
 //! What is compared, and how:
 //! - tables and columns by name; renames only from `renamed_from` hints on the target (a hint
 //!   whose old name is gone, or whose new name already exists, is ignored: already renamed);
+//!   [`rename_candidates`] lists the drops and adds of the same shape that may be renames, for
+//!   the caller to confirm and turn into hints ([`with_renames`]);
 //! - column type (including length / precision), nullability and default: one
 //!   [`Op::AlterColumn`] per column, combined with the rename when there is one;
 //! - indexes by columns and uniqueness, unique constraints by columns, foreign keys by columns,
@@ -47,6 +49,7 @@ mod columns;
 mod constraints;
 mod filter;
 mod order;
+mod renames;
 mod spelling;
 mod tables;
 
@@ -59,6 +62,7 @@ use crate::ops::{reverse_all, Irreversible, Op};
 use crate::schema::{Schema, Table};
 
 pub(crate) use filter::check_glob;
+pub use renames::{rename_candidates, with_renames, RenameCandidate};
 pub use spelling::with_model_spelling;
 
 /// Whether `table` is another migration tool's version table (Alembic's `alembic_version`),

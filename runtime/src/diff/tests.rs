@@ -1059,3 +1059,127 @@ fn defaults_compare_by_meaning_across_spellings() {
         ["alter_column users"]
     );
 }
+
+fn column_candidates(before: &Schema, after: &Schema) -> Vec<RenameCandidate> {
+    rename_candidates(before, after, &DiffOptions::default())
+}
+
+#[test]
+fn a_dropped_and_an_added_column_of_the_same_shape_are_a_rename_candidate() {
+    let before = schema([users(), posts()]);
+    let mut after = before.clone();
+    tbl(&mut after, "users").columns[1].name = "handle".into();
+    let found = column_candidates(&before, &after);
+    let expected = RenameCandidate::Column {
+        table: "users".into(),
+        from: "username".into(),
+        to: "handle".into(),
+    };
+    assert_eq!(found, [expected.clone()]);
+    assert_eq!(
+        expected.question(),
+        "Did you rename users.username to users.handle?"
+    );
+    assert!(expected
+        .hint()
+        .contains("#[model(renamed_from = \"username\")]"));
+    // Declined: the drop and the add, as without the question.
+    assert_eq!(
+        kinds(&changes(&before, &after)),
+        ["add_column users", "drop_column users"]
+    );
+    // Confirmed: one rename, which keeps the values.
+    let confirmed = with_renames(after.clone(), &found);
+    let c = changes(&before, &confirmed);
+    assert_eq!(kinds(&c), ["alter_column users"]);
+    assert!(
+        matches!(&c.upgrade[0], Op::AlterColumn { column, rename: Some(to), ty: None, .. }
+            if column == "username" && to == "handle"),
+        "{:?}",
+        c.upgrade
+    );
+}
+
+#[test]
+fn a_dropped_and_a_created_table_with_the_same_columns_are_a_rename_candidate() {
+    let before = schema([users(), posts()]);
+    let mut articles = posts();
+    articles.name = "articles".into();
+    articles.primary_key.as_mut().expect("pk").name = "pk_articles".into();
+    articles.foreign_keys[0].name = "fk_articles_user_id_users".into();
+    let after = schema([users(), articles]);
+    let found = column_candidates(&before, &after);
+    assert_eq!(
+        found,
+        [RenameCandidate::Table {
+            from: "posts".into(),
+            to: "articles".into()
+        }]
+    );
+    assert_eq!(found[0].question(), "Did you rename table posts to articles?");
+    let c = changes(&before, &with_renames(after, &found));
+    assert_eq!(kinds(&c), ["rename_table articles"]);
+}
+
+#[test]
+fn rename_candidates_pair_only_one_to_one_and_same_shape() {
+    let base = schema([users(), posts()]);
+    let none = |before: &Schema, after: &Schema, why: &str| {
+        assert_eq!(column_candidates(before, after), [], "{why}");
+    };
+    // Two columns of the same shape dropped, one added: which one? No pair.
+    let mut before = base.clone();
+    tbl(&mut before, "users")
+        .columns
+        .push(Column::new("nick", SqlType::Varchar(80)));
+    let mut after = base.clone();
+    tbl(&mut after, "users").columns[1].name = "handle".into();
+    none(&before, &after, "two dropped, one added");
+    // One dropped, two added of the same shape.
+    let mut after = base.clone();
+    tbl(&mut after, "users").columns[1].name = "handle".into();
+    tbl(&mut after, "users")
+        .columns
+        .push(Column::new("nick", SqlType::Varchar(80)));
+    none(&base, &after, "one dropped, two added");
+    // Another type, nullability or default is not the same column.
+    for change in [
+        |c: &mut Column| c.ty = SqlType::Varchar(81),
+        |c: &mut Column| c.nullable = true,
+        |c: &mut Column| c.default = Some(ColumnDefault::Str("x".into())),
+    ] {
+        let mut after = base.clone();
+        let c = &mut tbl(&mut after, "users").columns[1];
+        c.name = "handle".into();
+        change(c);
+        none(&base, &after, "different shape");
+    }
+    // Two pairs of different shapes in one table pair separately.
+    let mut after = base.clone();
+    let t = tbl(&mut after, "users");
+    t.columns[1].name = "handle".into();
+    t.columns[2].name = "mail".into();
+    assert_eq!(column_candidates(&base, &after).len(), 2);
+    // Two identical tables dropped and one created: no pair; nor with other columns.
+    let mut before = base.clone();
+    let mut drafts = posts();
+    drafts.name = "drafts".into();
+    drafts.foreign_keys[0].name = "fk_drafts_user_id_users".into();
+    before.insert(drafts);
+    let mut articles = posts();
+    articles.name = "articles".into();
+    let after = schema([users(), articles.clone()]);
+    none(&before, &after, "two tables dropped, one created");
+    articles.columns.push(Column::new("title", SqlType::Text));
+    none(&base, &schema([users(), articles]), "other columns");
+    // Tables the diff never touches are never candidates.
+    let mut before = base.clone();
+    let mut legacy = posts();
+    legacy.name = "alembic_version".into();
+    before.insert(legacy);
+    let mut articles = posts();
+    articles.name = "articles".into();
+    let mut after = base.clone();
+    after.insert(articles);
+    none(&before, &after, "alembic_version is not a table the diff drops");
+}
