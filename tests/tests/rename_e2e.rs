@@ -107,6 +107,12 @@ async fn a_suspected_rename_warns_without_a_terminal_and_renames_when_confirmed(
                 revision again"),
         "{run:#?}"
     );
-    assert!(lines.contains(&"Detected removed column 'users.handle'".to_string()), "{run:#?}");
-    assert!(lines.contains(&"Detected added column 'users.username'".to_string()), "{run:#?}");
+    assert!(
+        lines.contains(&"Detected removed column 'users.handle'".to_string()),
+        "{run:#?}"
+    );
+    assert!(
+        lines.contains(&"Detected added column 'users.username'".to_string()),
+        "{run:#?}"
+    );
 }

@@ -424,6 +424,37 @@ pub(crate) fn same_default(
     }
 }
 
+/// Test support for the dialects' default tests: for each `(printed, type, model default)`,
+/// the default as the server prints it (read with `parse`) and the model's default on a
+/// column of that type (rewritten by the dialect's `normalize`) must compare the same.
+#[cfg(test)]
+pub(crate) fn assert_same_defaults(
+    cases: &[(&str, SqlType, ColumnDefault)],
+    normalize: impl Fn(&mut crate::schema::Schema),
+    parse: impl Fn(&str, &SqlType) -> Option<ColumnDefault>,
+) {
+    use crate::schema::{Column, Schema};
+    for (printed, ty, model) in cases {
+        let mut s = Schema::new();
+        s.insert(Table {
+            name: "t".into(),
+            columns: vec![Column {
+                default: Some(model.clone()),
+                ..Column::new("c", ty.clone())
+            }],
+            ..Table::default()
+        });
+        normalize(&mut s);
+        let column = &s.tables["t"].columns[0];
+        let live = parse(printed, &column.ty);
+        assert!(
+            same_default(&column.ty, live.as_ref(), column.default.as_ref()),
+            "{printed} on {ty:?} (read as {live:?}) vs the model's {model:?} ({:?})",
+            column.default
+        );
+    }
+}
+
 /// A check expression without identifier quotes (`"`, `` ` ``) and whitespace, for pairing
 /// two spellings of one check: a column rename quotes the column, a database re-spaces it.
 pub(crate) fn check_key(expr: &str) -> String {

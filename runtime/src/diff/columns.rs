@@ -149,11 +149,12 @@ fn alter(table: &str, cur: &Column, tgt: &Column) -> Option<Op> {
         from: cur.nullable,
         to: tgt.nullable,
     });
-    let default =
-        (!same_default(&tgt.ty, cur.default.as_ref(), tgt.default.as_ref())).then(|| DefaultChange {
+    let default = (!same_default(&tgt.ty, cur.default.as_ref(), tgt.default.as_ref())).then(|| {
+        DefaultChange {
             from: cur.default.clone(),
             to: tgt.default.clone(),
-        });
+        }
+    });
     if rename.is_none() && ty.is_none() && nullable.is_none() && default.is_none() {
         return None;
     }

@@ -123,13 +123,14 @@ pub fn rename_candidates(
         .iter()
         .filter_map(|n| target.table(n))
         .collect();
-    let mut out: Vec<RenameCandidate> = unambiguous(&dropped, &created, |a, b| shape(a) == shape(b))
-        .into_iter()
-        .map(|(a, b)| RenameCandidate::Table {
-            from: a.name.clone(),
-            to: b.name.clone(),
-        })
-        .collect();
+    let mut out: Vec<RenameCandidate> =
+        unambiguous(&dropped, &created, |a, b| shape(a) == shape(b))
+            .into_iter()
+            .map(|(a, b)| RenameCandidate::Table {
+                from: a.name.clone(),
+                to: b.name.clone(),
+            })
+            .collect();
     for (old, new) in &matched.kept {
         let (Some(cur), Some(tgt)) = (current.table(old), target.table(new)) else {
             continue;

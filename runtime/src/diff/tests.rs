@@ -943,8 +943,16 @@ fn expression_defaults_compare_by_meaning_not_spelling() {
         );
     }
     let int = SqlType::Integer;
-    assert!(same_default(&int, Some(&sql("1")), Some(&ColumnDefault::Int(1))));
-    assert!(!same_default(&int, Some(&sql("2")), Some(&ColumnDefault::Int(1))));
+    assert!(same_default(
+        &int,
+        Some(&sql("1")),
+        Some(&ColumnDefault::Int(1))
+    ));
+    assert!(!same_default(
+        &int,
+        Some(&sql("2")),
+        Some(&ColumnDefault::Int(1))
+    ));
     assert!(same_default(&int, None, None));
     assert!(!same_default(&int, Some(&sql("1")), None));
 
@@ -979,8 +987,16 @@ fn defaults_compare_by_meaning_across_spellings() {
     let same = [
         // PostgreSQL: `server_default=func.now()` vs the model's CURRENT_TIMESTAMP.
         (SqlType::Timestamp, sql("now()"), sql("CURRENT_TIMESTAMP")),
-        (SqlType::TimestampTz, sql("transaction_timestamp()"), sql("CURRENT_TIMESTAMP")),
-        (SqlType::Timestamp, sql("CURRENT_TIMESTAMP"), sql("current_timestamp()")),
+        (
+            SqlType::TimestampTz,
+            sql("transaction_timestamp()"),
+            sql("CURRENT_TIMESTAMP"),
+        ),
+        (
+            SqlType::Timestamp,
+            sql("CURRENT_TIMESTAMP"),
+            sql("current_timestamp()"),
+        ),
         (SqlType::Timestamp, sql("now()"), sql("NOW()")),
         // PostgreSQL: `'0'::numeric` reads as Int(0), `0.00` as Float(0.0).
         (dec.clone(), Float(0.0), Int(0)),
@@ -997,9 +1013,17 @@ fn defaults_compare_by_meaning_across_spellings() {
         (SqlType::Boolean, sql("true"), Bool(true)),
         (SqlType::Boolean, sql("'f'::boolean"), Bool(false)),
         // Strings with and without casts.
-        (SqlType::Varchar(10), sql("'x'::character varying"), Str("x".into())),
+        (
+            SqlType::Varchar(10),
+            sql("'x'::character varying"),
+            Str("x".into()),
+        ),
         (SqlType::Text, sql("'x'::text"), Str("x".into())),
-        (SqlType::Varchar(3), sql("'x'::character varying(3)"), sql("'x'")),
+        (
+            SqlType::Varchar(3),
+            sql("'x'::character varying(3)"),
+            sql("'x'"),
+        ),
     ];
     for (ty, db, model) in &same {
         assert!(
@@ -1009,7 +1033,11 @@ fn defaults_compare_by_meaning_across_spellings() {
         assert!(same_default(ty, Some(model), Some(db)), "symmetric");
     }
     let different = [
-        (SqlType::Timestamp, sql("now()"), sql("statement_timestamp()")),
+        (
+            SqlType::Timestamp,
+            sql("now()"),
+            sql("statement_timestamp()"),
+        ),
         (SqlType::Timestamp, sql("now()"), sql("LOCALTIMESTAMP")),
         (SqlType::Timestamp, sql("now()"), sql("CURRENT_DATE")),
         (dec.clone(), Float(1.5), Int(1)),
@@ -1019,7 +1047,11 @@ fn defaults_compare_by_meaning_across_spellings() {
         (SqlType::Boolean, Str("yes".into()), Bool(true)),
         (SqlType::Text, Str("0".into()), Int(0)),
         (SqlType::Text, Str("true".into()), Bool(true)),
-        (SqlType::Varchar(10), sql("'x'::character varying"), Str("y".into())),
+        (
+            SqlType::Varchar(10),
+            sql("'x'::character varying"),
+            Str("y".into()),
+        ),
         (SqlType::Text, sql("'x' || 'y'"), Str("xy".into())),
         (SqlType::Text, Str("now()".into()), sql("now()")),
     ];
@@ -1075,7 +1107,7 @@ fn a_dropped_and_an_added_column_of_the_same_shape_are_a_rename_candidate() {
         from: "username".into(),
         to: "handle".into(),
     };
-    assert_eq!(found, [expected.clone()]);
+    assert_eq!(found, std::slice::from_ref(&expected));
     assert_eq!(
         expected.question(),
         "Did you rename users.username to users.handle?"
@@ -1116,7 +1148,10 @@ fn a_dropped_and_a_created_table_with_the_same_columns_are_a_rename_candidate() 
             to: "articles".into()
         }]
     );
-    assert_eq!(found[0].question(), "Did you rename table posts to articles?");
+    assert_eq!(
+        found[0].question(),
+        "Did you rename table posts to articles?"
+    );
     let c = changes(&before, &with_renames(after, &found));
     assert_eq!(kinds(&c), ["rename_table articles"]);
 }
@@ -1181,5 +1216,9 @@ fn rename_candidates_pair_only_one_to_one_and_same_shape() {
     articles.name = "articles".into();
     let mut after = base.clone();
     after.insert(articles);
-    none(&before, &after, "alembic_version is not a table the diff drops");
+    none(
+        &before,
+        &after,
+        "alembic_version is not a table the diff drops",
+    );
 }

@@ -737,8 +737,16 @@ mod tests {
         let m = &MARIADB;
         let cases = [
             ("current_timestamp()", SqlType::Timestamp, sql("now()")),
-            ("current_timestamp()", SqlType::Timestamp, sql("CURRENT_TIMESTAMP")),
-            ("current_timestamp(6)", SqlType::Timestamp, sql("CURRENT_TIMESTAMP")),
+            (
+                "current_timestamp()",
+                SqlType::Timestamp,
+                sql("CURRENT_TIMESTAMP"),
+            ),
+            (
+                "current_timestamp(6)",
+                SqlType::Timestamp,
+                sql("CURRENT_TIMESTAMP"),
+            ),
             ("'x'", SqlType::Varchar(10), ColumnDefault::Str("x".into())),
             ("'x'", SqlType::Varchar(10), sql("'x'")),
             ("0", SqlType::Integer, ColumnDefault::Str("0".into())),
@@ -752,32 +760,24 @@ mod tests {
             ("1", SqlType::Boolean, ColumnDefault::Str("1".into())),
             ("1", SqlType::Boolean, sql("'1'")),
         ];
-        for (printed, ty, model) in cases {
-            let mut s = Schema::new();
-            s.insert(Table {
-                name: "t".into(),
-                columns: vec![Column {
-                    default: Some(model.clone()),
-                    ..Column::new("c", ty.clone())
-                }],
-                ..Table::default()
-            });
-            normalize(&mut s);
-            let column = &s.table("t").expect("t").columns[0];
-            let live = parse_default(m, printed, &column.ty, false);
-            assert!(
-                same_default(&column.ty, live.as_ref(), column.default.as_ref()),
-                "{printed} on {ty:?} (read as {live:?}) vs the model's {model:?} ({:?})",
-                column.default
-            );
-        }
+        crate::dialect::sql_text::assert_same_defaults(&cases, normalize, |p, ty| {
+            parse_default(m, p, ty, false)
+        });
         for (printed, ty, model) in [
-            ("current_timestamp()", SqlType::Timestamp, sql("CURRENT_DATE")),
+            (
+                "current_timestamp()",
+                SqlType::Timestamp,
+                sql("CURRENT_DATE"),
+            ),
             ("1", SqlType::Boolean, ColumnDefault::Bool(false)),
             ("0.00", SqlType::Double, ColumnDefault::Float(0.5)),
         ] {
             assert!(
-                !same_default(&ty, parse_default(m, printed, &ty, false).as_ref(), Some(&model)),
+                !same_default(
+                    &ty,
+                    parse_default(m, printed, &ty, false).as_ref(),
+                    Some(&model)
+                ),
                 "{printed} vs {model:?}"
             );
         }

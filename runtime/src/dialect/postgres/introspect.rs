@@ -773,39 +773,38 @@ mod tests {
             ("now()", SqlType::Timestamp, sql("CURRENT_TIMESTAMP")),
             ("transaction_timestamp()", SqlType::Timestamp, sql("now()")),
             ("CURRENT_TIMESTAMP", SqlType::TimestampTz, sql("now()")),
-            ("'x'::character varying", SqlType::Varchar(10), ColumnDefault::Str("x".into())),
+            (
+                "'x'::character varying",
+                SqlType::Varchar(10),
+                ColumnDefault::Str("x".into()),
+            ),
             ("'x'::text", SqlType::Text, sql("'x'")),
-            ("'x'::text", SqlType::Varchar(3), ColumnDefault::Str("x".into())),
+            (
+                "'x'::text",
+                SqlType::Varchar(3),
+                ColumnDefault::Str("x".into()),
+            ),
             ("0", SqlType::Integer, ColumnDefault::Str("0".into())),
             ("'0'::numeric", dec.clone(), ColumnDefault::Int(0)),
             ("0.00", dec.clone(), ColumnDefault::Int(0)),
             ("0.00", dec, ColumnDefault::Str("0".into())),
-            ("'0'::double precision", SqlType::Double, ColumnDefault::Float(0.0)),
+            (
+                "'0'::double precision",
+                SqlType::Double,
+                ColumnDefault::Float(0.0),
+            ),
             ("'-1'::integer", SqlType::BigInt, ColumnDefault::Int(-1)),
             ("false", SqlType::Boolean, ColumnDefault::Int(0)),
             ("true", SqlType::Boolean, ColumnDefault::Str("1".into())),
         ];
-        for (printed, ty, model) in cases {
-            let mut s = Schema::new();
-            s.insert(Table {
-                name: "t".into(),
-                columns: vec![Column {
-                    default: Some(model.clone()),
-                    ..Column::new("c", ty.clone())
-                }],
-                ..Table::default()
-            });
-            normalize(&mut s);
-            let normalized = s.table("t").and_then(|t| t.columns[0].default.clone());
-            let live = d(printed, &ty);
-            assert!(
-                same_default(&ty, live.as_ref(), normalized.as_ref()),
-                "{printed} on {ty:?} (read as {live:?}) vs the model's {model:?} ({normalized:?})"
-            );
-        }
+        crate::dialect::sql_text::assert_same_defaults(&cases, normalize, d);
         for (printed, ty, model) in [
             ("now()", SqlType::Timestamp, sql("statement_timestamp()")),
-            ("LOCALTIMESTAMP", SqlType::Timestamp, sql("CURRENT_TIMESTAMP")),
+            (
+                "LOCALTIMESTAMP",
+                SqlType::Timestamp,
+                sql("CURRENT_TIMESTAMP"),
+            ),
             ("0.00", SqlType::Double, ColumnDefault::Float(0.5)),
             ("'x'::text", SqlType::Text, ColumnDefault::Str("X".into())),
         ] {

@@ -748,25 +748,7 @@ mod tests {
             ("1", SqlType::Boolean, sql("true")),
             ("true", SqlType::Boolean, ColumnDefault::Int(1)),
         ];
-        for (printed, ty, model) in cases {
-            let mut s = Schema::new();
-            s.insert(Table {
-                name: "t".into(),
-                columns: vec![Column {
-                    default: Some(model.clone()),
-                    ..Column::new("c", ty.clone())
-                }],
-                ..Table::default()
-            });
-            normalize(&mut s);
-            let column = &s.table("t").expect("t").columns[0];
-            let live = parse_default(printed, &column.ty);
-            assert!(
-                same_default(&column.ty, live.as_ref(), column.default.as_ref()),
-                "{printed} on {ty:?} (read as {live:?}) vs the model's {model:?} ({:?})",
-                column.default
-            );
-        }
+        crate::dialect::sql_text::assert_same_defaults(&cases, normalize, parse_default);
         for (printed, ty, model) in [
             ("'0'", SqlType::Integer, ColumnDefault::Int(1)),
             ("datetime('now')", SqlType::Timestamp, sql("CURRENT_DATE")),
