@@ -36,6 +36,37 @@ pub enum Error {
     /// Applying failed; the database is as it was before the failing transaction.
     #[error(transparent)]
     Apply(#[from] crate::apply::ApplyError),
+    /// `adopt` into a migrations directory that already has revisions.
+    #[error(
+        "{} already has {count} revision(s); `adopt` writes the first revision (a baseline of \
+         the live database) and refuses to add one to an existing history; nothing was changed. \
+         If this database was made by those revisions, record that with `stamp <revision>`; to \
+         adopt it, use a new migrations directory (`-d other_dir`, after `init`)",
+        path.display()
+    )]
+    AdoptHasRevisions {
+        /// The versions directory.
+        path: PathBuf,
+        /// How many revisions it holds.
+        count: usize,
+    },
+    /// `adopt` on a database that Strata already manages.
+    #[error(
+        "the database already has Strata version rows ({revisions}): it is managed by Strata \
+         already, so there is nothing to adopt; nothing was changed. Run `migrate -m \"...\"` \
+         for model changes (or `stamp --purge <revision>` if the rows are wrong)"
+    )]
+    AdoptAlreadyManaged {
+        /// The version rows.
+        revisions: String,
+    },
+    /// `adopt` on a database with no tables (after the `include` / `exclude` settings).
+    #[error(
+        "the database has no tables to adopt (other tools' version tables, `strata_*` tables and \
+         tables the `include` / `exclude` settings leave out do not count); nothing was \
+         changed. For a new database, run `migrate -m \"initial\"` and `upgrade` instead"
+    )]
+    AdoptNothing,
     /// The database is not at the head revision(s) when it must be.
     #[error("Target database is not up to date: it is at {current}, the head is {heads}; {fix}")]
     NotUpToDate {

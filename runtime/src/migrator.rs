@@ -12,11 +12,13 @@
 //! # Ok(()) }
 //! ```
 
+mod adopt;
 mod lint;
 mod losses;
 mod partial;
 mod test;
 
+pub use adopt::{Adoption, BASELINE_MESSAGE};
 pub use lint::{LintFinding, LintRange};
 pub use losses::{Count, DowngradeLosses, Loss};
 pub use test::{TestEvent, TestFailure, TestReport};
@@ -928,12 +930,26 @@ impl Migrator {
     }
 
     /// Compares `models` with the database, which must be at the head: the changes that bring
-    /// the database to the models (empty when they agree).
+    /// the database to the models (empty when they agree). Suspected renames stay drops and
+    /// adds; [`Migrator::compare_asking`] asks about them.
     pub async fn compare(
         &self,
         db: &mut Db,
         models: &[&'static TableDef],
     ) -> Result<Changes, Error> {
+        Ok(self.compare_asking(db, models, |_| false).await?.0)
+    }
+
+    /// [`Migrator::compare`], asking `confirm` about each suspected rename (a table or column
+    /// dropped and one of the same shape added, [`diff::rename_candidates`]): a confirmed one
+    /// is written as a rename (as a `renamed_from` hint would), the others stay a drop and an
+    /// add. Returns the changes and the candidates `confirm` declined.
+    pub async fn compare_asking(
+        &self,
+        db: &mut Db,
+        models: &[&'static TableDef],
+        mut confirm: impl FnMut(&diff::RenameCandidate) -> bool,
+    ) -> Result<(Changes, Vec<diff::RenameCandidate>), Error> {
         self.ensure_up_to_date(db).await?;
         let dialect = db.dialect();
         let current = introspect::introspect(&mut db.conn, dialect, &self.introspect_options())
@@ -946,9 +962,14 @@ impl Migrator {
             include: self.settings.include.clone(),
             exclude: self.settings.exclude.clone(),
         };
+        let (confirmed, declined): (Vec<_>, Vec<_>) =
+            diff::rename_candidates(&current, &target, &opts)
+                .into_iter()
+                .partition(|c| confirm(c));
+        let target = diff::with_renames(target, &confirmed);
         // Compared as the database reads back; written as the models say (files are portable).
         let changes = diff::diff(&current, &target, &opts)?;
-        Ok(diff::with_model_spelling(changes, &models)?)
+        Ok((diff::with_model_spelling(changes, &models)?, declined))
     }
 
     /// The live database's schema, as autogenerate sees it: the tables `include`/`exclude`

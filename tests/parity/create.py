@@ -88,7 +88,7 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 sys.path.insert(0, {models_dir!r})
-import models  # noqa: E402
+from {module} import metadata  # noqa: E402
 
 config = context.config
 connectable = engine_from_config(
@@ -97,13 +97,15 @@ connectable = engine_from_config(
     poolclass=pool.NullPool,
 )
 with connectable.connect() as connection:
-    context.configure(connection=connection, target_metadata=models.metadata)
+    context.configure(connection=connection, target_metadata=metadata)
     with context.begin_transaction():
         context.run_migrations()
 '''
 
 
-def via_alembic(url: str, show: bool) -> None:
+def via_alembic(url: str, show: bool, module: str = "models") -> str:
+    """Autogenerates the initial revision for `module`'s metadata and upgrades to it, as
+    Flask-Migrate does; returns the Alembic revision id."""
     with tempfile.TemporaryDirectory(prefix="strata_parity_") as tmp:
         script_dir = os.path.join(tmp, "migrations")
         os.makedirs(os.path.join(script_dir, "versions"))
@@ -112,7 +114,7 @@ def via_alembic(url: str, show: bool) -> None:
         )
         shutil.copy(template, os.path.join(script_dir, "script.py.mako"))
         with open(os.path.join(script_dir, "env.py"), "w") as f:
-            f.write(ENV_PY.format(models_dir=HERE))
+            f.write(ENV_PY.format(models_dir=HERE, module=module))
         cfg = Config()
         cfg.set_main_option("script_location", script_dir)
         # ConfigParser interpolation: a literal % must be doubled.
@@ -122,6 +124,7 @@ def via_alembic(url: str, show: bool) -> None:
             with open(rev.path) as f:
                 sys.stdout.write(f.read())
         command.upgrade(cfg, "head")
+        return rev.revision
 
 
 def via_create_all(url: str) -> None:

@@ -96,7 +96,9 @@ pub(crate) enum Command {
     ///
     /// The same as `revision --autogenerate`. The database must be at the head (run `upgrade`
     /// first). Prints one `Detected ...` line per change and a `WARNING:` line per change that
-    /// can lose data; review the generated file before applying it.
+    /// can lose data; review the generated file before applying it. A table or column dropped
+    /// and one of the same shape added is asked about on a terminal (`Did you rename ...?
+    /// [y/N]`); without one, a `WARNING:` names the `renamed_from` hint to use.
     ///
     /// Example: migrate migrate -m "add phone to users"
     Migrate {
@@ -251,6 +253,24 @@ pub(crate) enum Command {
         /// The dialect for --sql (sqlite, postgres, mysql) [default: from the database URL].
         #[arg(long)]
         dialect: Option<String>,
+    },
+    /// Adopt a database that has tables but no Strata history (one Flask-Migrate / Alembic
+    /// manages, or one made by hand).
+    ///
+    /// Writes a baseline revision whose upgrade creates the live schema as it is (so a fresh
+    /// database upgraded from base gets the same tables), stamps the database with it without
+    /// running it, and lists where the models disagree with the database: run `migrate -m`
+    /// next for those. `alembic_version` is left as it is. Refuses, changing nothing, a
+    /// database that has Strata version rows and a migrations directory that has revisions.
+    ///
+    /// Example: migrate init && migrate adopt
+    Adopt {
+        /// The baseline's message [default: "baseline (adopted from the live database)"].
+        #[arg(short, long)]
+        message: Option<String>,
+        /// Use this revision id instead of a random one.
+        #[arg(long)]
+        rev_id: Option<String>,
     },
     /// Accept the edited file of an applied revision (a harmless edit: comments, formatting).
     ///

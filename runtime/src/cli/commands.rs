@@ -22,6 +22,7 @@ use crate::render::render_ops_with;
 use crate::script::Script;
 
 mod accept;
+mod adopt;
 mod lint;
 mod test;
 
@@ -154,6 +155,7 @@ impl Ctx {
                 dialect,
             } => self.stamp(&revisions, purge, sql, dialect).await,
             Command::Accept { revisions } => self.accept(&revisions).await,
+            Command::Adopt { message, rev_id } => self.adopt(message, rev_id).await,
             Command::Merge {
                 revisions,
                 message,
@@ -385,9 +387,26 @@ impl Ctx {
         }
         if autogenerate {
             let mut db = self.connect(&m, Access::Compare).await?;
-            let changes = m.compare(&mut db, &crate::registry::models()).await;
+            // A suspected rename: asked on a terminal (as Django's makemigrations does);
+            // without one, the drop and add stay and a warning names the hint to write.
+            let tty = std::io::stdin().is_terminal();
+            let compared = m
+                .compare_asking(&mut db, &crate::registry::models(), |c| {
+                    tty && confirm::ask(
+                        &c.question(),
+                        &mut std::io::stdin().lock(),
+                        &mut std::io::stderr().lock(),
+                    )
+                    .unwrap_or(false)
+                })
+                .await;
             close(db).await;
-            let changes = changes?;
+            let (changes, declined) = compared?;
+            if !tty {
+                for c in &declined {
+                    self.out.warning(c.hint());
+                }
+            }
             if changes.is_empty() {
                 for note in &changes.notes {
                     self.out.warning(note);

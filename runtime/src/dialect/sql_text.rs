@@ -49,7 +49,6 @@ pub(crate) fn parse_type(s: &str) -> SqlType {
 
 /// A whole single-quoted SQL string literal at the start of `s` (`'it''s'`), unescaped, and
 /// the text after it.
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) fn string_literal(s: &str) -> Option<(String, &str)> {
     let rest = s.strip_prefix('\'')?;
     let mut out = String::new();
@@ -127,7 +126,6 @@ fn closes_at_end(s: &str) -> bool {
 }
 
 /// Whether `ty` is an integer or floating type (a default on it reads back as a number).
-#[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) fn is_numeric(ty: &SqlType) -> bool {
     matches!(
         ty,
@@ -304,6 +302,157 @@ pub(crate) fn expr_key(sql: &str) -> String {
         }
     }
     crate::dialect::sql_text::strip_outer_parens(&out).to_string()
+}
+
+/// The spellings of "the start of the current transaction" as a default, in [`expr_key`]
+/// form: PostgreSQL documents `now()`, `CURRENT_TIMESTAMP` and `transaction_timestamp()` as
+/// the same value, MySQL `now()` and `CURRENT_TIMESTAMP()` as synonyms; Alembic writes
+/// `func.now()` as `now()`. (`statement_timestamp()`, `clock_timestamp()` and
+/// `LOCALTIMESTAMP` mean something else and stay apart.)
+const NOW_SPELLINGS: [&str; 4] = [
+    "now()",
+    "current_timestamp",
+    "current_timestamp()",
+    "transaction_timestamp()",
+];
+
+/// A column default in a form for comparison only (never rendered), see [`same_default`].
+#[derive(Debug)]
+enum DefaultKey {
+    /// The transaction's start time, however spelled.
+    Now,
+    /// A number, integer or not.
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Str(String),
+    /// Any other expression, in [`expr_key`] form.
+    Expr(String),
+}
+
+impl PartialEq for DefaultKey {
+    fn eq(&self, other: &Self) -> bool {
+        use DefaultKey::*;
+        match (self, other) {
+            (Now, Now) => true,
+            (Int(a), Int(b)) => a == b,
+            (Float(a), Float(b)) => a == b,
+            // Exact: `0` and `0.00` are the same value, `1` and `1.5` are not.
+            #[allow(clippy::cast_precision_loss)]
+            (Int(i), Float(f)) | (Float(f), Int(i)) => f.fract() == 0.0 && (*i as f64) == *f,
+            (Bool(a), Bool(b)) => a == b,
+            (Str(a), Str(b)) | (Expr(a), Expr(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+/// A boolean's spelling as a string default (`'1'`, `'true'`, `'f'`), case-insensitive.
+fn bool_word(s: &str) -> Option<bool> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "t" => Some(true),
+        "0" | "false" | "f" => Some(false),
+        _ => None,
+    }
+}
+
+/// The comparison form of a default of a column of type `ty`.
+fn default_key(ty: &SqlType, d: &ColumnDefault) -> DefaultKey {
+    let numeric = is_numeric(ty);
+    let boolean = *ty == SqlType::Boolean;
+    match d {
+        ColumnDefault::Int(i) if boolean => DefaultKey::Bool(*i != 0),
+        ColumnDefault::Int(i) => DefaultKey::Int(*i),
+        ColumnDefault::Float(f) => DefaultKey::Float(*f),
+        ColumnDefault::Bool(b) if numeric => DefaultKey::Int(i64::from(*b)),
+        ColumnDefault::Bool(b) => DefaultKey::Bool(*b),
+        ColumnDefault::Str(s) => {
+            if boolean {
+                if let Some(b) = bool_word(s) {
+                    return DefaultKey::Bool(b);
+                }
+            }
+            if numeric {
+                if let Some(n) = number(s) {
+                    return default_key(ty, &n);
+                }
+            }
+            DefaultKey::Str(s.clone())
+        }
+        ColumnDefault::Sql { sql } => {
+            let inner = strip_outer_parens(sql);
+            // A whole literal, with or without casts (`'x'::text`, `'0'::numeric`).
+            if let Some((s, rest)) = string_literal(inner) {
+                let only_casts = rest.trim().is_empty()
+                    || (rest.trim_start().starts_with("::")
+                        && rest.chars().all(|c| {
+                            c.is_alphanumeric()
+                                || matches!(c, '_' | ' ' | '"' | '(' | ')' | ',' | '[' | ']' | ':')
+                        }));
+                if only_casts {
+                    return default_key(ty, &ColumnDefault::Str(s));
+                }
+            }
+            if let Some(n) = number(inner) {
+                return default_key(ty, &n);
+            }
+            let key = expr_key(sql);
+            match key.as_str() {
+                "true" => default_key(ty, &ColumnDefault::Bool(true)),
+                "false" => default_key(ty, &ColumnDefault::Bool(false)),
+                k if NOW_SPELLINGS.contains(&k) => DefaultKey::Now,
+                _ => DefaultKey::Expr(key),
+            }
+        }
+    }
+}
+
+/// Whether two defaults of a column of type `ty` mean the same, exact but tolerant of
+/// spelling: literals compare by value (`0`, `'0'` and `0.00` on a numeric column; `true`,
+/// `1` and `'1'` on a boolean one; `'x'` and `'x'::text`), the spellings of the transaction's
+/// start time are one (`now()`, `CURRENT_TIMESTAMP`, `transaction_timestamp()`), and other
+/// expressions compare by [`expr_key`] (databases print them back their own way).
+pub(crate) fn same_default(
+    ty: &SqlType,
+    a: Option<&ColumnDefault>,
+    b: Option<&ColumnDefault>,
+) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => a == b || default_key(ty, a) == default_key(ty, b),
+        _ => false,
+    }
+}
+
+/// Test support for the dialects' default tests: for each `(printed, type, model default)`,
+/// the default as the server prints it (read with `parse`) and the model's default on a
+/// column of that type (rewritten by the dialect's `normalize`) must compare the same.
+#[cfg(test)]
+pub(crate) fn assert_same_defaults(
+    cases: &[(&str, SqlType, ColumnDefault)],
+    normalize: impl Fn(&mut crate::schema::Schema),
+    parse: impl Fn(&str, &SqlType) -> Option<ColumnDefault>,
+) {
+    use crate::schema::{Column, Schema};
+    for (printed, ty, model) in cases {
+        let mut s = Schema::new();
+        s.insert(Table {
+            name: "t".into(),
+            columns: vec![Column {
+                default: Some(model.clone()),
+                ..Column::new("c", ty.clone())
+            }],
+            ..Table::default()
+        });
+        normalize(&mut s);
+        let column = &s.tables["t"].columns[0];
+        let live = parse(printed, &column.ty);
+        assert!(
+            same_default(&column.ty, live.as_ref(), column.default.as_ref()),
+            "{printed} on {ty:?} (read as {live:?}) vs the model's {model:?} ({:?})",
+            column.default
+        );
+    }
 }
 
 /// A check expression without identifier quotes (`"`, `` ` ``) and whitespace, for pairing

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::Renames;
 use crate::ops::{Change, DefaultChange, Op};
-use crate::schema::{Column, ColumnDefault, Table};
+use crate::schema::{Column, ColumnDefault, SqlType, Table};
 
 /// How the columns of a kept table pair up.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -149,11 +149,12 @@ fn alter(table: &str, cur: &Column, tgt: &Column) -> Option<Op> {
         from: cur.nullable,
         to: tgt.nullable,
     });
-    let default =
-        (!same_default(cur.default.as_ref(), tgt.default.as_ref())).then(|| DefaultChange {
+    let default = (!same_default(&tgt.ty, cur.default.as_ref(), tgt.default.as_ref())).then(|| {
+        DefaultChange {
             from: cur.default.clone(),
             to: tgt.default.clone(),
-        });
+        }
+    });
     if rename.is_none() && ty.is_none() && nullable.is_none() && default.is_none() {
         return None;
     }
@@ -167,15 +168,16 @@ fn alter(table: &str, cur: &Column, tgt: &Column) -> Option<Op> {
     })
 }
 
-/// Whether two defaults mean the same. Literals compare by value; raw SQL expressions compare
-/// by `expr_key` (the dialect layer's comparison form), because a database prints an expression back its own way: PostgreSQL
-/// reads `'a' || 'b'` back as `('a'::text || 'b'::text)`, and comparing the text would report
-/// a change on every run.
-pub(super) fn same_default(a: Option<&ColumnDefault>, b: Option<&ColumnDefault>) -> bool {
-    match (a, b) {
-        (Some(ColumnDefault::Sql { sql: x }), Some(ColumnDefault::Sql { sql: y })) => {
-            x == y || crate::dialect::sql_text::expr_key(x) == crate::dialect::sql_text::expr_key(y)
-        }
-        _ => a == b,
-    }
+/// Whether two defaults of a column of type `ty` mean the same (see
+/// [`sql_text::same_default`](crate::dialect::sql_text::same_default)): literals by value,
+/// whatever the spelling the database prints (`'0'`, `0.00`, `'x'::text`), the spellings of
+/// the transaction's start time as one, other expressions in comparison form (PostgreSQL reads
+/// `'a' || 'b'` back as `('a'::text || 'b'::text)`). Comparing the text would report a change
+/// on every run.
+pub(super) fn same_default(
+    ty: &SqlType,
+    a: Option<&ColumnDefault>,
+    b: Option<&ColumnDefault>,
+) -> bool {
+    crate::dialect::sql_text::same_default(ty, a, b)
 }

@@ -1,4 +1,4 @@
-//! Stage 4, diff: which tables the diff looks at (`include` / `exclude` globs, `strata_*`).
+//! Stage 4, diff: which tables the diff looks at (`include` / `exclude` globs, `strata_*`, `alembic_version`).
 
 use std::borrow::Cow;
 
@@ -160,9 +160,15 @@ pub(crate) fn glob_match(pattern: &str, name: &str) -> bool {
     p[pi..].iter().all(|t| *t == Token::Star)
 }
 
+/// The version tables of other migration tools, which a database adopted from them keeps
+/// for as long as the old tool still runs: Alembic's (Flask-Migrate's) `alembic_version`.
+/// Never created, altered or dropped by the diff.
+pub(crate) const OTHER_TOOLS_TABLES: [&str; 1] = ["alembic_version"];
+
 /// See [`DiffOptions::covers`].
 pub(super) fn covers(opts: &DiffOptions, name: &str) -> bool {
     !is_bookkeeping(name)
+        && !OTHER_TOOLS_TABLES.contains(&name)
         && (opts.include.is_empty() || opts.include.iter().any(|p| glob_match(p, name)))
         && !opts.exclude.iter().any(|p| glob_match(p, name))
 }
@@ -253,5 +259,8 @@ mod tests {
             exclude: vec![],
         };
         assert!(!covers(&include_bookkeeping, "strata_log"));
+        assert!(!covers(&all, "alembic_version"));
+        assert!(!covers(&include_bookkeeping, "alembic_version"));
+        assert!(covers(&all, "alembic_versions"));
     }
 }

@@ -7,6 +7,8 @@
 //! What is compared, and how:
 //! - tables and columns by name; renames only from `renamed_from` hints on the target (a hint
 //!   whose old name is gone, or whose new name already exists, is ignored: already renamed);
+//!   [`rename_candidates`] lists the drops and adds of the same shape that may be renames, for
+//!   the caller to confirm and turn into hints ([`with_renames`]);
 //! - column type (including length / precision), nullability and default: one
 //!   [`Op::AlterColumn`] per column, combined with the rename when there is one;
 //! - indexes by columns and uniqueness, unique constraints by columns, foreign keys by columns,
@@ -47,6 +49,7 @@ mod columns;
 mod constraints;
 mod filter;
 mod order;
+mod renames;
 mod spelling;
 mod tables;
 
@@ -59,7 +62,14 @@ use crate::ops::{reverse_all, Irreversible, Op};
 use crate::schema::{Schema, Table};
 
 pub(crate) use filter::check_glob;
+pub use renames::{rename_candidates, with_renames, RenameCandidate};
 pub use spelling::with_model_spelling;
+
+/// Whether `table` is another migration tool's version table (Alembic's `alembic_version`),
+/// which the diff never touches and `adopt` leaves alone.
+pub(crate) fn is_other_tools_table(table: &str) -> bool {
+    filter::OTHER_TOOLS_TABLES.contains(&table)
+}
 
 /// Which tables the diff looks at.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,7 +82,8 @@ pub struct DiffOptions {
 }
 
 impl DiffOptions {
-    /// Whether the diff looks at the table `name`: never for Strata's own `strata_*` tables,
+    /// Whether the diff looks at the table `name`: never for Strata's own `strata_*` tables
+    /// nor Alembic's `alembic_version` (a database adopted from Flask-Migrate keeps it),
     /// otherwise when it matches an `include` pattern (or there are none) and no `exclude` one.
     pub fn covers(&self, name: &str) -> bool {
         filter::covers(self, name)
@@ -203,8 +214,8 @@ impl Steps {
 
 /// The ops that bring `current` (the database) to `target` (the models).
 ///
-/// Tables outside `opts` and Strata's own `strata_*` tables are neither created, dropped nor
-/// altered. Fails with [`DiffError::NoModels`] when the target has no tables and with
+/// Tables outside `opts`, Strata's own `strata_*` tables and Alembic's `alembic_version` are
+/// neither created, dropped nor altered. Fails with [`DiffError::NoModels`] when the target has no tables and with
 /// [`DiffError::WouldDropEverything`] when every table of a non-empty `current` would go.
 pub fn diff(current: &Schema, target: &Schema, opts: &DiffOptions) -> Result<Changes, DiffError> {
     let current = filter::filtered(current, opts);

@@ -922,7 +922,7 @@ fn expression_defaults_compare_by_meaning_not_spelling() {
         ("'it''s' || 'x'", "('it''s'::text || 'x'::text)"),
     ] {
         assert!(
-            same_default(Some(&sql(model)), Some(&sql(database))),
+            same_default(&SqlType::Text, Some(&sql(model)), Some(&sql(database))),
             "{model} vs {database}: {} vs {}",
             expr_key(model),
             expr_key(database)
@@ -932,15 +932,29 @@ fn expression_defaults_compare_by_meaning_not_spelling() {
     for (a, b) in [
         ("'a' || 'b'", "'a' || 'c'"),
         ("'A B'", "'a b'"),
-        ("now()", "CURRENT_TIMESTAMP"),
+        ("now()", "statement_timestamp()"),
+        ("CURRENT_TIMESTAMP", "LOCALTIMESTAMP"),
         ("(1 + 2) * 3", "1 + 2 * 3"),
         ("\"Col\"", "\"col\""),
     ] {
-        assert!(!same_default(Some(&sql(a)), Some(&sql(b))), "{a} vs {b}");
+        assert!(
+            !same_default(&SqlType::Text, Some(&sql(a)), Some(&sql(b))),
+            "{a} vs {b}"
+        );
     }
-    assert!(!same_default(Some(&sql("1")), Some(&ColumnDefault::Int(1))));
-    assert!(same_default(None, None));
-    assert!(!same_default(Some(&sql("1")), None));
+    let int = SqlType::Integer;
+    assert!(same_default(
+        &int,
+        Some(&sql("1")),
+        Some(&ColumnDefault::Int(1))
+    ));
+    assert!(!same_default(
+        &int,
+        Some(&sql("2")),
+        Some(&ColumnDefault::Int(1))
+    ));
+    assert!(same_default(&int, None, None));
+    assert!(!same_default(&int, Some(&sql("1")), None));
 
     // And the diff of two tables that differ only so is empty.
     let mut before = schema([users()]);
@@ -953,5 +967,258 @@ fn expression_defaults_compare_by_meaning_not_spelling() {
     assert_eq!(
         kinds(&diff(&before, &after, &opts).expect("diff")),
         ["alter_column users"]
+    );
+}
+
+/// Defaults as the servers print them for what an Alembic project declares, against the
+/// model's spelling: the same meaning is no change, and a change of value still is one.
+/// The database spellings were read from PostgreSQL 15 (`pg_get_expr`), MariaDB 10.11
+/// (`information_schema.COLUMNS.COLUMN_DEFAULT`) and SQLite 3 (`pragma_table_info`), after
+/// the dialect's introspection turned them into values (what the diff sees).
+#[test]
+fn defaults_compare_by_meaning_across_spellings() {
+    use super::columns::same_default;
+    use ColumnDefault::{Bool, Float, Int, Str};
+    let sql = |s: &str| ColumnDefault::Sql { sql: s.into() };
+    let dec = SqlType::Decimal {
+        precision: Some(10),
+        scale: Some(2),
+    };
+    let same = [
+        // PostgreSQL: `server_default=func.now()` vs the model's CURRENT_TIMESTAMP.
+        (SqlType::Timestamp, sql("now()"), sql("CURRENT_TIMESTAMP")),
+        (
+            SqlType::TimestampTz,
+            sql("transaction_timestamp()"),
+            sql("CURRENT_TIMESTAMP"),
+        ),
+        (
+            SqlType::Timestamp,
+            sql("CURRENT_TIMESTAMP"),
+            sql("current_timestamp()"),
+        ),
+        (SqlType::Timestamp, sql("now()"), sql("NOW()")),
+        // PostgreSQL: `'0'::numeric` reads as Int(0), `0.00` as Float(0.0).
+        (dec.clone(), Float(0.0), Int(0)),
+        (dec.clone(), Float(0.0), Str("0".into())),
+        (dec.clone(), Float(1.5), sql("'1.50'::numeric")),
+        (SqlType::Double, Int(0), Float(0.0)),
+        // SQLite: `DEFAULT '0'` on an INTEGER column reads back as the string.
+        (SqlType::Integer, Str("0".into()), Int(0)),
+        (SqlType::Integer, Str("-1".into()), sql("'-1'::integer")),
+        // Booleans: SQLite `'1'`, `1`, `true`; MariaDB `1` (read as true); PostgreSQL `true`.
+        (SqlType::Boolean, Str("1".into()), Bool(true)),
+        (SqlType::Boolean, Int(1), Bool(true)),
+        (SqlType::Boolean, Str("0".into()), Bool(false)),
+        (SqlType::Boolean, sql("true"), Bool(true)),
+        (SqlType::Boolean, sql("'f'::boolean"), Bool(false)),
+        // Strings with and without casts.
+        (
+            SqlType::Varchar(10),
+            sql("'x'::character varying"),
+            Str("x".into()),
+        ),
+        (SqlType::Text, sql("'x'::text"), Str("x".into())),
+        (
+            SqlType::Varchar(3),
+            sql("'x'::character varying(3)"),
+            sql("'x'"),
+        ),
+    ];
+    for (ty, db, model) in &same {
+        assert!(
+            same_default(ty, Some(db), Some(model)),
+            "{ty:?}: {db:?} vs {model:?} should be the same"
+        );
+        assert!(same_default(ty, Some(model), Some(db)), "symmetric");
+    }
+    let different = [
+        (
+            SqlType::Timestamp,
+            sql("now()"),
+            sql("statement_timestamp()"),
+        ),
+        (SqlType::Timestamp, sql("now()"), sql("LOCALTIMESTAMP")),
+        (SqlType::Timestamp, sql("now()"), sql("CURRENT_DATE")),
+        (dec.clone(), Float(1.5), Int(1)),
+        (dec, Str("0".into()), Int(1)),
+        (SqlType::Integer, Str("0".into()), Int(1)),
+        (SqlType::Boolean, Str("1".into()), Bool(false)),
+        (SqlType::Boolean, Str("yes".into()), Bool(true)),
+        (SqlType::Text, Str("0".into()), Int(0)),
+        (SqlType::Text, Str("true".into()), Bool(true)),
+        (
+            SqlType::Varchar(10),
+            sql("'x'::character varying"),
+            Str("y".into()),
+        ),
+        (SqlType::Text, sql("'x' || 'y'"), Str("xy".into())),
+        (SqlType::Text, Str("now()".into()), sql("now()")),
+    ];
+    for (ty, a, b) in &different {
+        assert!(
+            !same_default(ty, Some(a), Some(b)),
+            "{ty:?}: {a:?} vs {b:?} should differ"
+        );
+    }
+
+    // The diff of a table whose defaults differ only in spelling is empty.
+    let mut before = schema([users()]);
+    let mut after = before.clone();
+    let t = tbl(&mut before, "users");
+    t.columns.push(Column {
+        default: Some(sql("now()")),
+        ..Column::new("created_at", SqlType::Timestamp)
+    });
+    t.columns.push(Column {
+        default: Some(Str("0".into())),
+        ..Column::new("score", SqlType::Integer)
+    });
+    let t = tbl(&mut after, "users");
+    t.columns.push(Column {
+        default: Some(sql("CURRENT_TIMESTAMP")),
+        ..Column::new("created_at", SqlType::Timestamp)
+    });
+    t.columns.push(Column {
+        default: Some(Int(0)),
+        ..Column::new("score", SqlType::Integer)
+    });
+    let opts = DiffOptions::default();
+    assert!(diff(&before, &after, &opts).expect("diff").is_empty());
+    tbl(&mut after, "users").columns[4].default = Some(Int(1));
+    assert_eq!(
+        kinds(&diff(&before, &after, &opts).expect("diff")),
+        ["alter_column users"]
+    );
+}
+
+fn column_candidates(before: &Schema, after: &Schema) -> Vec<RenameCandidate> {
+    rename_candidates(before, after, &DiffOptions::default())
+}
+
+#[test]
+fn a_dropped_and_an_added_column_of_the_same_shape_are_a_rename_candidate() {
+    let before = schema([users(), posts()]);
+    let mut after = before.clone();
+    tbl(&mut after, "users").columns[1].name = "handle".into();
+    let found = column_candidates(&before, &after);
+    let expected = RenameCandidate::Column {
+        table: "users".into(),
+        from: "username".into(),
+        to: "handle".into(),
+    };
+    assert_eq!(found, std::slice::from_ref(&expected));
+    assert_eq!(
+        expected.question(),
+        "Did you rename users.username to users.handle?"
+    );
+    assert!(expected
+        .hint()
+        .contains("#[model(renamed_from = \"username\")]"));
+    // Declined: the drop and the add, as without the question.
+    assert_eq!(
+        kinds(&changes(&before, &after)),
+        ["add_column users", "drop_column users"]
+    );
+    // Confirmed: one rename, which keeps the values.
+    let confirmed = with_renames(after.clone(), &found);
+    let c = changes(&before, &confirmed);
+    assert_eq!(kinds(&c), ["alter_column users"]);
+    assert!(
+        matches!(&c.upgrade[0], Op::AlterColumn { column, rename: Some(to), ty: None, .. }
+            if column == "username" && to == "handle"),
+        "{:?}",
+        c.upgrade
+    );
+}
+
+#[test]
+fn a_dropped_and_a_created_table_with_the_same_columns_are_a_rename_candidate() {
+    let before = schema([users(), posts()]);
+    let mut articles = posts();
+    articles.name = "articles".into();
+    articles.primary_key.as_mut().expect("pk").name = "pk_articles".into();
+    articles.foreign_keys[0].name = "fk_articles_user_id_users".into();
+    let after = schema([users(), articles]);
+    let found = column_candidates(&before, &after);
+    assert_eq!(
+        found,
+        [RenameCandidate::Table {
+            from: "posts".into(),
+            to: "articles".into()
+        }]
+    );
+    assert_eq!(
+        found[0].question(),
+        "Did you rename table posts to articles?"
+    );
+    let c = changes(&before, &with_renames(after, &found));
+    assert_eq!(kinds(&c), ["rename_table articles"]);
+}
+
+#[test]
+fn rename_candidates_pair_only_one_to_one_and_same_shape() {
+    let base = schema([users(), posts()]);
+    let none = |before: &Schema, after: &Schema, why: &str| {
+        assert_eq!(column_candidates(before, after), [], "{why}");
+    };
+    // Two columns of the same shape dropped, one added: which one? No pair.
+    let mut before = base.clone();
+    tbl(&mut before, "users")
+        .columns
+        .push(Column::new("nick", SqlType::Varchar(80)));
+    let mut after = base.clone();
+    tbl(&mut after, "users").columns[1].name = "handle".into();
+    none(&before, &after, "two dropped, one added");
+    // One dropped, two added of the same shape.
+    let mut after = base.clone();
+    tbl(&mut after, "users").columns[1].name = "handle".into();
+    tbl(&mut after, "users")
+        .columns
+        .push(Column::new("nick", SqlType::Varchar(80)));
+    none(&base, &after, "one dropped, two added");
+    // Another type, nullability or default is not the same column.
+    for change in [
+        |c: &mut Column| c.ty = SqlType::Varchar(81),
+        |c: &mut Column| c.nullable = true,
+        |c: &mut Column| c.default = Some(ColumnDefault::Str("x".into())),
+    ] {
+        let mut after = base.clone();
+        let c = &mut tbl(&mut after, "users").columns[1];
+        c.name = "handle".into();
+        change(c);
+        none(&base, &after, "different shape");
+    }
+    // Two pairs of different shapes in one table pair separately.
+    let mut after = base.clone();
+    let t = tbl(&mut after, "users");
+    t.columns[1].name = "handle".into();
+    t.columns[2].name = "mail".into();
+    assert_eq!(column_candidates(&base, &after).len(), 2);
+    // Two identical tables dropped and one created: no pair; nor with other columns.
+    let mut before = base.clone();
+    let mut drafts = posts();
+    drafts.name = "drafts".into();
+    drafts.foreign_keys[0].name = "fk_drafts_user_id_users".into();
+    before.insert(drafts);
+    let mut articles = posts();
+    articles.name = "articles".into();
+    let after = schema([users(), articles.clone()]);
+    none(&before, &after, "two tables dropped, one created");
+    articles.columns.push(Column::new("title", SqlType::Text));
+    none(&base, &schema([users(), articles]), "other columns");
+    // Tables the diff never touches are never candidates.
+    let mut before = base.clone();
+    let mut legacy = posts();
+    legacy.name = "alembic_version".into();
+    before.insert(legacy);
+    let mut articles = posts();
+    articles.name = "articles".into();
+    let mut after = base.clone();
+    after.insert(articles);
+    none(
+        &before,
+        &after,
+        "alembic_version is not a table the diff drops",
     );
 }

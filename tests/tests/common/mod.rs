@@ -20,6 +20,9 @@ pub enum Variant {
     Base,
     /// The same plus `phone: Option<String>`.
     Phone,
+    /// `Base` plus the columns with defaults of the Flask-Migrate project that `adopt` takes
+    /// over (tests/parity/flask_app.py): `created_at`, `active`, `score`, `role`.
+    Legacy,
 }
 
 const LIB_RS: &str = r#"//! Models of the end-to-end test project.
@@ -38,6 +41,26 @@ pub struct User {
     #[cfg(feature = "phone")]
     #[model(max_length = 20)]
     pub phone: Option<String>,
+    #[cfg(feature = "legacy")]
+    #[model(default_sql = "CURRENT_TIMESTAMP")]
+    pub created_at: chrono::NaiveDateTime,
+    #[cfg(feature = "legacy")]
+    #[model(default = true)]
+    pub active: bool,
+    #[cfg(feature = "legacy")]
+    #[model(default = 0)]
+    pub score: i32,
+    #[cfg(feature = "legacy")]
+    #[model(max_length = 20, default = "member")]
+    pub role: String,
+}
+
+/// The derive recognises types by path; the project needs no chrono for the column type.
+#[cfg(feature = "legacy")]
+pub mod chrono {
+    /// Stands in for `chrono::NaiveDateTime`.
+    #[derive(Debug)]
+    pub struct NaiveDateTime;
 }
 "#;
 
@@ -76,6 +99,7 @@ publish = false
 
 [features]
 phone = []
+legacy = []
 
 [dependencies]
 strata = {{ path = {runtime:?} }}
@@ -113,9 +137,11 @@ pub fn binary(variant: Variant) -> PathBuf {
     static BUILD: Mutex<()> = Mutex::new(());
     static BASE: OnceLock<PathBuf> = OnceLock::new();
     static PHONE: OnceLock<PathBuf> = OnceLock::new();
+    static LEGACY: OnceLock<PathBuf> = OnceLock::new();
     let cell = match variant {
         Variant::Base => &BASE,
         Variant::Phone => &PHONE,
+        Variant::Legacy => &LEGACY,
     };
     cell.get_or_init(|| {
         // One cargo at a time: both variants write target/debug/migrate.
@@ -126,8 +152,14 @@ pub fn binary(variant: Variant) -> PathBuf {
         cmd.args(["build", "--quiet", "--bin", "migrate"])
             .current_dir(dir)
             .env("CARGO_TARGET_DIR", target_dir());
-        if variant == Variant::Phone {
-            cmd.args(["--features", "phone"]);
+        match variant {
+            Variant::Base => {}
+            Variant::Phone => {
+                cmd.args(["--features", "phone"]);
+            }
+            Variant::Legacy => {
+                cmd.args(["--features", "legacy"]);
+            }
         }
         let out = cmd.output().expect("run cargo build");
         assert!(
@@ -141,6 +173,7 @@ pub fn binary(variant: Variant) -> PathBuf {
         let name = match variant {
             Variant::Base => "migrate-base",
             Variant::Phone => "migrate-phone",
+            Variant::Legacy => "migrate-legacy",
         };
         let copy = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
         std::fs::copy(&built, &copy).expect("copy the built binary aside");

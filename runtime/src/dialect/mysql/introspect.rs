@@ -722,4 +722,64 @@ mod tests {
             })
         );
     }
+
+    /// What MariaDB 10.11 prints in `COLUMN_DEFAULT` (read from the server) for defaults an
+    /// Alembic project declares, against the Strata model's spelling, normalised: the diff
+    /// sees no change; a real change still shows.
+    #[test]
+    fn alembic_defaults_compare_equal_to_the_models() {
+        use crate::dialect::sql_text::same_default;
+        let sql = |s: &str| ColumnDefault::Sql { sql: s.into() };
+        let dec = SqlType::Decimal {
+            precision: Some(10),
+            scale: Some(2),
+        };
+        let m = &MARIADB;
+        let cases = [
+            ("current_timestamp()", SqlType::Timestamp, sql("now()")),
+            (
+                "current_timestamp()",
+                SqlType::Timestamp,
+                sql("CURRENT_TIMESTAMP"),
+            ),
+            (
+                "current_timestamp(6)",
+                SqlType::Timestamp,
+                sql("CURRENT_TIMESTAMP"),
+            ),
+            ("'x'", SqlType::Varchar(10), ColumnDefault::Str("x".into())),
+            ("'x'", SqlType::Varchar(10), sql("'x'")),
+            ("0", SqlType::Integer, ColumnDefault::Str("0".into())),
+            ("0.00", dec.clone(), ColumnDefault::Int(0)),
+            ("0.00", dec, ColumnDefault::Str("0".into())),
+            ("0", SqlType::Real, ColumnDefault::Float(0.0)),
+            ("-1", SqlType::BigInt, ColumnDefault::Int(-1)),
+            ("0", SqlType::Boolean, sql("false")),
+            ("1", SqlType::Boolean, ColumnDefault::Bool(true)),
+            ("1", SqlType::Boolean, sql("true")),
+            ("1", SqlType::Boolean, ColumnDefault::Str("1".into())),
+            ("1", SqlType::Boolean, sql("'1'")),
+        ];
+        crate::dialect::sql_text::assert_same_defaults(&cases, normalize, |p, ty| {
+            parse_default(m, p, ty, false)
+        });
+        for (printed, ty, model) in [
+            (
+                "current_timestamp()",
+                SqlType::Timestamp,
+                sql("CURRENT_DATE"),
+            ),
+            ("1", SqlType::Boolean, ColumnDefault::Bool(false)),
+            ("0.00", SqlType::Double, ColumnDefault::Float(0.5)),
+        ] {
+            assert!(
+                !same_default(
+                    &ty,
+                    parse_default(m, printed, &ty, false).as_ref(),
+                    Some(&model)
+                ),
+                "{printed} vs {model:?}"
+            );
+        }
+    }
 }

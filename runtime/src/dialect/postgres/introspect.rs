@@ -757,4 +757,61 @@ mod tests {
         assert!(t.columns[6].autoincrement);
         assert_eq!(t.columns[6].default, None);
     }
+
+    /// What `pg_get_expr` prints (read on PostgreSQL 15) for defaults an Alembic project
+    /// declares, against the Strata model's spelling of the same default, normalised: the
+    /// diff must see no change; and a real change still shows.
+    #[test]
+    fn alembic_defaults_compare_equal_to_the_models() {
+        use crate::dialect::sql_text::same_default;
+        let sql = |s: &str| ColumnDefault::Sql { sql: s.into() };
+        let dec = SqlType::Decimal {
+            precision: Some(10),
+            scale: Some(2),
+        };
+        let cases = [
+            ("now()", SqlType::Timestamp, sql("CURRENT_TIMESTAMP")),
+            ("transaction_timestamp()", SqlType::Timestamp, sql("now()")),
+            ("CURRENT_TIMESTAMP", SqlType::TimestampTz, sql("now()")),
+            (
+                "'x'::character varying",
+                SqlType::Varchar(10),
+                ColumnDefault::Str("x".into()),
+            ),
+            ("'x'::text", SqlType::Text, sql("'x'")),
+            (
+                "'x'::text",
+                SqlType::Varchar(3),
+                ColumnDefault::Str("x".into()),
+            ),
+            ("0", SqlType::Integer, ColumnDefault::Str("0".into())),
+            ("'0'::numeric", dec.clone(), ColumnDefault::Int(0)),
+            ("0.00", dec.clone(), ColumnDefault::Int(0)),
+            ("0.00", dec, ColumnDefault::Str("0".into())),
+            (
+                "'0'::double precision",
+                SqlType::Double,
+                ColumnDefault::Float(0.0),
+            ),
+            ("'-1'::integer", SqlType::BigInt, ColumnDefault::Int(-1)),
+            ("false", SqlType::Boolean, ColumnDefault::Int(0)),
+            ("true", SqlType::Boolean, ColumnDefault::Str("1".into())),
+        ];
+        crate::dialect::sql_text::assert_same_defaults(&cases, normalize, d);
+        for (printed, ty, model) in [
+            ("now()", SqlType::Timestamp, sql("statement_timestamp()")),
+            (
+                "LOCALTIMESTAMP",
+                SqlType::Timestamp,
+                sql("CURRENT_TIMESTAMP"),
+            ),
+            ("0.00", SqlType::Double, ColumnDefault::Float(0.5)),
+            ("'x'::text", SqlType::Text, ColumnDefault::Str("X".into())),
+        ] {
+            assert!(
+                !same_default(&ty, d(printed, &ty).as_ref(), Some(&model)),
+                "{printed} vs {model:?}"
+            );
+        }
+    }
 }

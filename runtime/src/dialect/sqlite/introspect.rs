@@ -730,4 +730,34 @@ mod tests {
         drop_redundant_uniques(&mut t);
         assert_eq!(t.uniques.len(), 1);
     }
+
+    /// What SQLite prints in `pragma_table_info` (read from the library) for defaults an
+    /// Alembic project declares, against the Strata model's spelling, normalised: the diff
+    /// sees no change; a real change still shows.
+    #[test]
+    fn alembic_defaults_compare_equal_to_the_models() {
+        use crate::dialect::sql_text::same_default;
+        let sql = |s: &str| ColumnDefault::Sql { sql: s.into() };
+        let cases = [
+            ("CURRENT_TIMESTAMP", SqlType::Timestamp, sql("now()")),
+            ("'x'", SqlType::Varchar(10), ColumnDefault::Str("x".into())),
+            ("'0'", SqlType::Integer, ColumnDefault::Int(0)),
+            ("'0'", SqlType::Double, ColumnDefault::Float(0.0)),
+            ("0", SqlType::Boolean, ColumnDefault::Bool(false)),
+            ("'1'", SqlType::Boolean, ColumnDefault::Bool(true)),
+            ("1", SqlType::Boolean, sql("true")),
+            ("true", SqlType::Boolean, ColumnDefault::Int(1)),
+        ];
+        crate::dialect::sql_text::assert_same_defaults(&cases, normalize, parse_default);
+        for (printed, ty, model) in [
+            ("'0'", SqlType::Integer, ColumnDefault::Int(1)),
+            ("datetime('now')", SqlType::Timestamp, sql("CURRENT_DATE")),
+            ("'1'", SqlType::Text, ColumnDefault::Int(1)),
+        ] {
+            assert!(
+                !same_default(&ty, parse_default(printed, &ty).as_ref(), Some(&model)),
+                "{printed} vs {model:?}"
+            );
+        }
+    }
 }
