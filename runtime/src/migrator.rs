@@ -945,7 +945,7 @@ impl Migrator {
             exclude: self.settings.exclude.clone(),
         };
         // Compared as the database reads back; written as the models say (files are portable).
-        let changes = diff::diff(&current, &target, &opts)?;
+        let changes = diff::diff_on(dialect, &current, &target, &opts)?;
         Ok(diff::with_model_spelling(changes, &models)?)
     }
 

@@ -57,6 +57,20 @@ impl Op {
                 }
                 out
             }
+            Op::AlterColumnComment {
+                table,
+                column,
+                comment,
+            } => vec![format!(
+                "Detected comment change from {} to {} on '{table}.{column}'",
+                comment_text(comment.from.as_deref()),
+                comment_text(comment.to.as_deref())
+            )],
+            Op::AlterTableComment { table, comment } => vec![format!(
+                "Detected table comment change from {} to {} on table '{table}'",
+                comment_text(comment.from.as_deref()),
+                comment_text(comment.to.as_deref())
+            )],
             Op::AlterPrimaryKey { table, from, to } => {
                 let cols = |pk: &Option<crate::schema::PrimaryKey>| match pk {
                     Some(pk) => format!("({})", pk.columns.join(", ")),
@@ -138,6 +152,14 @@ fn default_text(d: Option<&ColumnDefault>) -> String {
         Some(ColumnDefault::Str(s)) => format!("'{}'", s.replace('\'', "''")),
         Some(ColumnDefault::Sql { sql }) => sql.clone(),
     }
+}
+
+/// A comment as Python prints it: quoted, or `None` for no comment.
+fn comment_text(c: Option<&str>) -> String {
+    c.map_or_else(
+        || "None".into(),
+        |c| format!("'{}'", c.replace('\'', "\\'")),
+    )
 }
 
 /// A column list as Alembic prints it: `['a', 'b']`.
