@@ -154,12 +154,14 @@ fn default_text(d: Option<&ColumnDefault>) -> String {
     }
 }
 
-/// A comment as Python prints it: quoted, or `None` for no comment.
+/// A comment as Python's `repr` prints it: in single quotes, or double quotes when it holds a
+/// single quote and no double one; `None` for no comment.
 fn comment_text(c: Option<&str>) -> String {
-    c.map_or_else(
-        || "None".into(),
-        |c| format!("'{}'", c.replace('\'', "\\'")),
-    )
+    match c {
+        None => "None".into(),
+        Some(c) if c.contains('\'') && !c.contains('"') => format!("\"{c}\""),
+        Some(c) => format!("'{}'", c.replace('\'', "\\'")),
+    }
 }
 
 /// A column list as Alembic prints it: `['a', 'b']`.
