@@ -173,7 +173,13 @@ async fn names_follow_renames_and_free_the_old_ones() {
         // Autogenerate of the rename (models: `members`, renamed from `users`): the rename alone.
         let mut hinted = models_at(&m, kind, "b2");
         hinted.table_mut("members").expect("members").renamed_from = Some("users".into());
-        let plan = diff_on(kind.dialect().expect("dialect"), &schema(&mut db).await, &hinted, &none).expect("diff");
+        let plan = diff_on(
+            kind.dialect().expect("dialect"),
+            &schema(&mut db).await,
+            &hinted,
+            &none,
+        )
+        .expect("diff");
         assert_eq!(
             plan.upgrade,
             [Op::RenameTable {
@@ -186,7 +192,13 @@ async fn names_follow_renames_and_free_the_old_ones() {
         // Applied, the database matches the models: `check` is empty.
         up(&m, &mut db, "b2").await;
         let after = schema(&mut db).await;
-        let again = diff_on(kind.dialect().expect("dialect"), &after, &models_at(&m, kind, "b2"), &none).expect("diff");
+        let again = diff_on(
+            kind.dialect().expect("dialect"),
+            &after,
+            &models_at(&m, kind, "b2"),
+            &none,
+        )
+        .expect("diff");
         assert!(again.upgrade.is_empty(), "{kind}: {:?}", again.upgrade);
         let members = after.table("members").expect("members");
         let posts = after.table("posts").expect("posts");
@@ -244,7 +256,13 @@ async fn names_follow_renames_and_free_the_old_ones() {
         let users = at_d4.table("users").expect("users");
         let ix: Vec<&str> = users.indexes.iter().map(|i| i.name.as_str()).collect();
         assert_eq!(ix, ["ix_users_contact"], "{kind}");
-        let again = diff_on(kind.dialect().expect("dialect"), &at_d4, &models_at(&m, kind, "d4"), &none).expect("diff");
+        let again = diff_on(
+            kind.dialect().expect("dialect"),
+            &at_d4,
+            &models_at(&m, kind, "d4"),
+            &none,
+        )
+        .expect("diff");
         assert!(again.upgrade.is_empty(), "{kind}: {:?}", again.upgrade);
 
         // Drops written with the old names find the renamed objects.
@@ -255,7 +273,13 @@ async fn names_follow_renames_and_free_the_old_ones() {
             members.checks.is_empty() && members.uniques.is_empty(),
             "{kind}"
         );
-        let again = diff_on(kind.dialect().expect("dialect"), &at_e5, &models_at(&m, kind, "e5"), &none).expect("diff");
+        let again = diff_on(
+            kind.dialect().expect("dialect"),
+            &at_e5,
+            &models_at(&m, kind, "e5"),
+            &none,
+        )
+        .expect("diff");
         assert!(again.upgrade.is_empty(), "{kind}: {:?}", again.upgrade);
 
         // The rows came through.
@@ -278,7 +302,13 @@ async fn names_follow_renames_and_free_the_old_ones() {
         assert!(schema(&mut db).await.tables.is_empty(), "{kind}");
         up(&m, &mut db, "head").await;
         let head = schema(&mut db).await;
-        let again = diff_on(kind.dialect().expect("dialect"), &head, &models_at(&m, kind, "e5"), &none).expect("diff");
+        let again = diff_on(
+            kind.dialect().expect("dialect"),
+            &head,
+            &models_at(&m, kind, "e5"),
+            &none,
+        )
+        .expect("diff");
         assert!(again.upgrade.is_empty(), "{kind}: {:?}", again.upgrade);
 
         // Offline, the same renames.

@@ -792,7 +792,8 @@ async fn models_round_trip_to_an_empty_diff_and_back() {
             let got = live.introspect().await.schema;
             assert_matches(d, &got, &target, &all, "after creating the models")?;
             // The un-normalised models too: what `autogenerate` compares after normalising.
-            let again = diff_on(d, &got, &normalized(d, &models), &all).map_err(|e| e.to_string())?;
+            let again =
+                diff_on(d, &got, &normalized(d, &models), &all).map_err(|e| e.to_string())?;
             if !again.upgrade.is_empty() {
                 return Err(format!("second diff: {:?}", again.upgrade));
             }

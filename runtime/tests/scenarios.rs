@@ -392,7 +392,8 @@ async fn live_round_trip(s: &Scenario, kind: DialectKind) -> Result<(), String> 
         .apply("to", StepKind::Up, Some("to"), &plan.upgrade, &from_db)
         .await?;
     let upgraded = live.introspect().await.schema;
-    assert_matches(d, 
+    assert_matches(
+        d,
         &upgraded,
         &normalized(d, &s.to),
         &s.options,
@@ -446,7 +447,8 @@ async fn live_round_trip(s: &Scenario, kind: DialectKind) -> Result<(), String> 
         .await
         .map_err(|e| format!("autogenerate upgrade: {e}"))?;
     let auto_up = live.introspect().await.schema;
-    assert_matches(d, 
+    assert_matches(
+        d,
         &auto_up,
         &norm_to,
         &s.options,
@@ -474,7 +476,8 @@ async fn live_round_trip(s: &Scenario, kind: DialectKind) -> Result<(), String> 
     .await
     .map_err(|e| format!("autogenerate downgrade: {e}"))?;
     let auto_down = live.introspect().await.schema;
-    assert_matches(d, 
+    assert_matches(
+        d,
         &auto_down,
         &norm_from,
         &all,

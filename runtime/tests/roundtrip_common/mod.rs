@@ -285,8 +285,8 @@ pub fn assert_matches(
             Err(format!("{context}: tables left in the database: {left:?}"))
         };
     }
-    let plan =
-        diff_on(dialect, introspected, target, opts).map_err(|e| format!("{context}: diff refused: {e}"))?;
+    let plan = diff_on(dialect, introspected, target, opts)
+        .map_err(|e| format!("{context}: diff refused: {e}"))?;
     if plan.upgrade.is_empty() && plan.notes.is_empty() {
         return Ok(());
     }
