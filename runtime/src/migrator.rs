@@ -968,7 +968,7 @@ impl Migrator {
                 .partition(|c| confirm(c));
         let target = diff::with_renames(target, &confirmed);
         // Compared as the database reads back; written as the models say (files are portable).
-        let changes = diff::diff(&current, &target, &opts)?;
+        let changes = diff::diff_on(dialect, &current, &target, &opts)?;
         Ok((diff::with_model_spelling(changes, &models)?, declined))
     }
 

@@ -506,7 +506,8 @@ async fn postgres_non_transactional_revision_runs_alone() {
         .expect("down");
 }
 
-/// The models that match `three_revisions` at head.
+// The models that match `three_revisions` at head. (A plain comment: a doc comment would
+// be the table's comment, which the revisions do not set.)
 #[derive(strata::Model)]
 #[model(table = "users")]
 #[allow(dead_code)]
@@ -519,7 +520,7 @@ struct User {
     phone: Option<String>,
 }
 
-/// The same table with one more column.
+// The same table with one more column (no doc comment: it would be the table comment).
 #[derive(strata::Model)]
 #[model(table = "users")]
 #[allow(dead_code)]

@@ -14,7 +14,7 @@ use strata::apply::Event;
 use strata::db::Db;
 use strata::dialect::DialectKind;
 use strata::dialect::IntrospectOptions;
-use strata::diff::{diff, DiffOptions};
+use strata::diff::{diff_on, DiffOptions};
 use strata::testing::{introspect, TestDb};
 use strata::{Migrator, RunOptions};
 
@@ -138,7 +138,7 @@ async fn assert_no_difference(m: &Migrator, db: &mut Db) {
         .expect("introspect")
         .schema;
     let replayed = m.schema_at("head").expect("replay");
-    let changes = diff(&live, &replayed, &DiffOptions::default()).expect("diff");
+    let changes = diff_on(d, &live, &replayed, &DiffOptions::default()).expect("diff");
     assert!(changes.is_empty(), "{:#?}", changes.upgrade);
 }
 

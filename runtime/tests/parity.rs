@@ -18,11 +18,12 @@ use std::path::{Path, PathBuf};
 use sqlx::{AnyConnection, Connection, Executor, Row};
 use strata::dialect::IntrospectOptions;
 use strata::dialect::{Dialect, DialectKind};
-use strata::diff::{diff, DiffOptions};
+use strata::diff::{diff, diff_on, DiffOptions};
 use strata::model::{
     ColumnDef, ColumnType, DefaultValue, ForeignKeyDef, IndexDef, ReferentialAction, TableDef,
     UniqueDef,
 };
+use strata::ops::{Change, Op};
 use strata::schema::{ColumnDefault, Schema, SqlType};
 use strata::testing::introspect;
 use strata::testing::render_ops;
@@ -79,52 +80,56 @@ const fn table(
 
 use ReferentialAction::{Cascade, NoAction, Restrict, SetNull};
 
-const USERS: TableDef = table(
-    "users",
-    &[
-        key("id", ColumnType::Integer),
-        ColumnDef {
-            unique: true,
-            ..col("username", ColumnType::Varchar(80))
-        },
-        ColumnDef {
-            unique: true,
-            index: true,
-            ..col("email", ColumnType::Varchar(120))
-        },
-        col("password_hash", ColumnType::Varchar(256)),
-        ColumnDef {
-            nullable: true,
-            ..col("bio", ColumnType::Text)
-        },
-        ColumnDef {
-            default: Some(DefaultValue::Bool(false)),
-            ..col("is_admin", ColumnType::Boolean)
-        },
-        ColumnDef {
-            default: Some(DefaultValue::Sql("CURRENT_TIMESTAMP")),
-            ..col("created_at", ColumnType::Timestamp)
-        },
-        col("score", ColumnType::Double),
-        col(
-            "balance",
-            ColumnType::Decimal {
-                precision: Some(10),
-                scale: Some(2),
+const USERS: TableDef = TableDef {
+    comment: Some("Registered users"),
+    ..table(
+        "users",
+        &[
+            key("id", ColumnType::Integer),
+            ColumnDef {
+                unique: true,
+                ..col("username", ColumnType::Varchar(80))
             },
-        ),
-        ColumnDef {
-            nullable: true,
-            ..col("avatar", ColumnType::Bytes)
-        },
-        ColumnDef {
-            nullable: true,
-            ..col("birth_date", ColumnType::Date)
-        },
-    ],
-    &[],
-    &[],
-);
+            ColumnDef {
+                unique: true,
+                index: true,
+                ..col("email", ColumnType::Varchar(120))
+            },
+            col("password_hash", ColumnType::Varchar(256)),
+            ColumnDef {
+                nullable: true,
+                comment: Some("Shown on the profile"),
+                ..col("bio", ColumnType::Text)
+            },
+            ColumnDef {
+                default: Some(DefaultValue::Bool(false)),
+                ..col("is_admin", ColumnType::Boolean)
+            },
+            ColumnDef {
+                default: Some(DefaultValue::Sql("CURRENT_TIMESTAMP")),
+                ..col("created_at", ColumnType::Timestamp)
+            },
+            col("score", ColumnType::Double),
+            col(
+                "balance",
+                ColumnType::Decimal {
+                    precision: Some(10),
+                    scale: Some(2),
+                },
+            ),
+            ColumnDef {
+                nullable: true,
+                ..col("avatar", ColumnType::Bytes)
+            },
+            ColumnDef {
+                nullable: true,
+                ..col("birth_date", ColumnType::Date)
+            },
+        ],
+        &[],
+        &[],
+    )
+};
 
 const POSTS: TableDef = table(
     "posts",
@@ -1091,6 +1096,89 @@ async fn parity(kind: DialectKind, via: Via) {
         on_ours, expected,
         "{kind}: Alembic autogenerate on Strata's database reports other differences than the \
          documented ones"
+    );
+    if via == Via::Alembic {
+        comment_changes(kind, &ours_db, expected).await;
+    }
+}
+
+/// Comment changes, seen alike (issue 15): the models' table and column comments changed in
+/// Strata's database by Strata's own ops; Alembic's autogenerate and Strata's diff report the
+/// same two changes (none on SQLite, which has no comments), and once Strata's plan has run,
+/// Alembic reports nothing but the documented differences (`expected`) again.
+async fn comment_changes(kind: DialectKind, db: &TestDb, expected: &[&str]) {
+    let connected = db.connect().await;
+    let dialect = connected.dialect();
+    let mut conn = connected.into_conn();
+    let opts = IntrospectOptions::default();
+    let drift = [
+        Op::AlterTableComment {
+            table: "users".into(),
+            comment: Change {
+                from: Some("Registered users".into()),
+                to: Some("People".into()),
+            },
+        },
+        Op::AlterColumnComment {
+            table: "users".into(),
+            column: "bio".into(),
+            comment: Change {
+                from: Some("Shown on the profile".into()),
+                to: None,
+            },
+        },
+    ];
+    let live = introspect(&mut conn, dialect, &opts)
+        .await
+        .expect("introspect")
+        .schema;
+    let (rendered, _) = render_ops(&drift, dialect, &live).expect("render the drift");
+    let statements: Vec<String> = rendered.into_iter().flat_map(|r| r.statements).collect();
+    run_statements(&mut conn, dialect, &statements, &[]).await;
+
+    let on_ours = sorted(peer_finds(&db.url).await);
+    let peer_new: Vec<&str> = on_ours
+        .iter()
+        .map(String::as_str)
+        .filter(|l| !expected.contains(l))
+        .collect();
+    let mut target = Schema::from_models(MODELS).expect("the parity models form a schema");
+    dialect.normalize(&mut target);
+    let live = introspect(&mut conn, dialect, &opts)
+        .await
+        .expect("introspect")
+        .schema;
+    let plan = diff_on(dialect, &live, &target, &DiffOptions::default()).expect("diff");
+    let ours_new: Vec<String> = plan.upgrade.iter().flat_map(Op::describe).collect();
+    if kind == DialectKind::Sqlite {
+        assert!(statements.is_empty(), "{statements:?}");
+        assert_eq!(peer_new, Vec::<&str>::new());
+        assert_eq!(ours_new, Vec::<String>::new());
+        return;
+    }
+    assert_eq!(
+        peer_new,
+        [
+            "add_table_comment users",
+            "modify_comment users.bio: none -> 'Shown on the profile'",
+        ],
+        "{kind}: Alembic"
+    );
+    assert_eq!(
+        ours_new,
+        [
+            "Detected table comment change from 'People' to 'Registered users' on table 'users'",
+            "Detected comment change from None to 'Shown on the profile' on 'users.bio'",
+        ],
+        "{kind}: Strata"
+    );
+    let (rendered, _) = render_ops(&plan.upgrade, dialect, &live).expect("render the plan");
+    let statements: Vec<String> = rendered.into_iter().flat_map(|r| r.statements).collect();
+    run_statements(&mut conn, dialect, &statements, &[]).await;
+    assert_eq!(
+        sorted(peer_finds(&db.url).await),
+        expected,
+        "{kind}: Alembic after Strata's plan"
     );
 }
 

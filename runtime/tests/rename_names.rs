@@ -11,7 +11,7 @@ mod common;
 use sqlx::{Executor, Row};
 use strata::dialect::DialectKind;
 use strata::dialect::IntrospectOptions;
-use strata::diff::{diff, DiffOptions};
+use strata::diff::{diff_on, Changes, DiffOptions};
 use strata::graph::Direction;
 use strata::ops::Op;
 use strata::schema::{Schema, Table};
@@ -139,6 +139,17 @@ fn names(t: &Table) -> Vec<String> {
     out
 }
 
+/// The plan autogenerate makes from `current` (read from a `kind` database) to `target`.
+fn autogenerate(kind: DialectKind, current: &Schema, target: &Schema) -> Changes {
+    diff_on(
+        kind.dialect().expect("dialect"),
+        current,
+        target,
+        &DiffOptions::default(),
+    )
+    .expect("diff")
+}
+
 /// The models at `rev` (the replayed ops, as Strata names them), normalised for `kind`.
 fn models_at(m: &Migrator, kind: DialectKind, rev: &str) -> Schema {
     let mut s = m.schema_at(rev).expect("replay");
@@ -159,7 +170,6 @@ async fn names_follow_renames_and_free_the_old_ones() {
         let m = migrations(&dir);
         let tdb = TestDb::new(kind, "rename_names").await;
         let mut db = m.connect(&tdb.url).await.expect("connect");
-        let none = DiffOptions::default();
 
         up(&m, &mut db, "a1").await;
         db.conn()
@@ -173,7 +183,7 @@ async fn names_follow_renames_and_free_the_old_ones() {
         // Autogenerate of the rename (models: `members`, renamed from `users`): the rename alone.
         let mut hinted = models_at(&m, kind, "b2");
         hinted.table_mut("members").expect("members").renamed_from = Some("users".into());
-        let plan = diff(&schema(&mut db).await, &hinted, &none).expect("diff");
+        let plan = autogenerate(kind, &schema(&mut db).await, &hinted);
         assert_eq!(
             plan.upgrade,
             [Op::RenameTable {
@@ -186,7 +196,7 @@ async fn names_follow_renames_and_free_the_old_ones() {
         // Applied, the database matches the models: `check` is empty.
         up(&m, &mut db, "b2").await;
         let after = schema(&mut db).await;
-        let again = diff(&after, &models_at(&m, kind, "b2"), &none).expect("diff");
+        let again = autogenerate(kind, &after, &models_at(&m, kind, "b2"));
         assert!(again.upgrade.is_empty(), "{kind}: {:?}", again.upgrade);
         let members = after.table("members").expect("members");
         let posts = after.table("posts").expect("posts");
@@ -244,7 +254,7 @@ async fn names_follow_renames_and_free_the_old_ones() {
         let users = at_d4.table("users").expect("users");
         let ix: Vec<&str> = users.indexes.iter().map(|i| i.name.as_str()).collect();
         assert_eq!(ix, ["ix_users_contact"], "{kind}");
-        let again = diff(&at_d4, &models_at(&m, kind, "d4"), &none).expect("diff");
+        let again = autogenerate(kind, &at_d4, &models_at(&m, kind, "d4"));
         assert!(again.upgrade.is_empty(), "{kind}: {:?}", again.upgrade);
 
         // Drops written with the old names find the renamed objects.
@@ -255,7 +265,7 @@ async fn names_follow_renames_and_free_the_old_ones() {
             members.checks.is_empty() && members.uniques.is_empty(),
             "{kind}"
         );
-        let again = diff(&at_e5, &models_at(&m, kind, "e5"), &none).expect("diff");
+        let again = autogenerate(kind, &at_e5, &models_at(&m, kind, "e5"));
         assert!(again.upgrade.is_empty(), "{kind}: {:?}", again.upgrade);
 
         // The rows came through.
@@ -278,7 +288,7 @@ async fn names_follow_renames_and_free_the_old_ones() {
         assert!(schema(&mut db).await.tables.is_empty(), "{kind}");
         up(&m, &mut db, "head").await;
         let head = schema(&mut db).await;
-        let again = diff(&head, &models_at(&m, kind, "e5"), &none).expect("diff");
+        let again = autogenerate(kind, &head, &models_at(&m, kind, "e5"));
         assert!(again.upgrade.is_empty(), "{kind}: {:?}", again.upgrade);
 
         // Offline, the same renames.

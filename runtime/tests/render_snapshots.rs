@@ -416,6 +416,64 @@ fn cases(kind: DialectKind) -> Vec<(&'static str, Schema, Op)> {
             },
         ),
         (
+            "alter_column_comment",
+            base.clone(),
+            Op::AlterColumnComment {
+                table: u("users"),
+                column: u("name"),
+                comment: Change {
+                    from: None,
+                    to: Some(u("Shown on the profile; it's public")),
+                },
+            },
+        ),
+        (
+            "alter_column_comment_removed",
+            {
+                let mut s = base.clone();
+                if let Some(c) = s.table_mut("users").and_then(|t| t.column_mut("name")) {
+                    c.comment = Some(u("gone"));
+                }
+                s
+            },
+            Op::AlterColumnComment {
+                table: u("users"),
+                column: u("name"),
+                comment: Change {
+                    from: Some(u("gone")),
+                    to: None,
+                },
+            },
+        ),
+        (
+            "alter_table_comment",
+            base.clone(),
+            Op::AlterTableComment {
+                table: u("users"),
+                comment: Change {
+                    from: None,
+                    to: Some(u("Registered users")),
+                },
+            },
+        ),
+        (
+            "alter_table_comment_removed",
+            {
+                let mut s = base.clone();
+                if let Some(t) = s.table_mut("users") {
+                    t.comment = Some(u("gone"));
+                }
+                s
+            },
+            Op::AlterTableComment {
+                table: u("users"),
+                comment: Change {
+                    from: Some(u("gone")),
+                    to: None,
+                },
+            },
+        ),
+        (
             "alter_primary_key",
             base.clone(),
             Op::AlterPrimaryKey {
@@ -622,9 +680,11 @@ fn every_op_on_every_dialect() {
             Op::AddCheck { .. } => 13,
             Op::DropCheck { .. } => 14,
             Op::Sql { .. } => 15,
+            Op::AlterColumnComment { .. } => 16,
+            Op::AlterTableComment { .. } => 17,
         }
     }
-    let mut seen = [false; 16];
+    let mut seen = [false; 18];
     for (_, _, op) in &cases {
         seen[variant(op)] = true;
     }

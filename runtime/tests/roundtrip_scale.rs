@@ -144,7 +144,7 @@ async fn three_hundred_tables_round_trip_in_a_fixed_number_of_queries() {
             .unwrap_or_else(|e| panic!("{e}"));
         let read_few = small.introspect().await;
         assert_eq!(read_few.schema.tables.len(), 3);
-        assert_matches(&read_few.schema, &target, &all, "3 tables")
+        assert_matches(small.dialect, &read_few.schema, &target, &all, "3 tables")
             .unwrap_or_else(|e| panic!("{e}"));
 
         let mut live = Live::new(kind, "scale300").await;
@@ -173,6 +173,7 @@ async fn three_hundred_tables_round_trip_in_a_fixed_number_of_queries() {
         );
         assert_eq!(read.schema.tables.len(), TABLES, "{kind}");
         assert_matches(
+            live.dialect,
             &read.schema,
             &target,
             &all,

@@ -45,7 +45,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use strata::apply::StepKind;
 use strata::dialect::DialectKind;
-use strata::diff::{diff, with_model_spelling, Changes, DiffError, DiffOptions};
+use strata::diff::{diff, diff_on, with_model_spelling, Changes, DiffError, DiffOptions};
 use strata::ops::{apply_all, Op};
 use strata::schema::Schema;
 use strata::testing::render_ops;
@@ -367,7 +367,7 @@ async fn live_round_trip(s: &Scenario, kind: DialectKind) -> Result<(), String> 
         .await?;
     let norm_from = normalized(d, &s.from);
     let created = live.introspect().await.schema;
-    assert_matches(&created, &norm_from, &all, "after creating from.toml")?;
+    assert_matches(d, &created, &norm_from, &all, "after creating from.toml")?;
 
     // 2. Rows.
     match s.seed_sql(kind) {
@@ -393,6 +393,7 @@ async fn live_round_trip(s: &Scenario, kind: DialectKind) -> Result<(), String> 
         .await?;
     let upgraded = live.introspect().await.schema;
     assert_matches(
+        d,
         &upgraded,
         &normalized(d, &s.to),
         &s.options,
@@ -418,7 +419,7 @@ async fn live_round_trip(s: &Scenario, kind: DialectKind) -> Result<(), String> 
     live.apply("to", StepKind::Down, Some("from"), &plan.downgrade, &to_db)
         .await?;
     let downgraded = live.introspect().await.schema;
-    assert_matches(&downgraded, &norm_from, &all, "after the downgrade")?;
+    assert_matches(d, &downgraded, &norm_from, &all, "after the downgrade")?;
     let rows_back = live.rows(&downgraded).await?;
     assert_rows_carried(
         &rows_to,
@@ -432,7 +433,7 @@ async fn live_round_trip(s: &Scenario, kind: DialectKind) -> Result<(), String> 
     //    constraint names, check and default spellings) to the normalised models, rendered
     //    from the introspected schema; then its downgrade.
     let norm_to = normalized(d, &s.to);
-    let auto = diff(&downgraded, &norm_to, &s.options)
+    let auto = diff_on(d, &downgraded, &norm_to, &s.options)
         .and_then(|c| with_model_spelling(c, &s.to))
         .map_err(|e| format!("autogenerate: diff refused: {e}"))?;
     let auto_db = live
@@ -447,6 +448,7 @@ async fn live_round_trip(s: &Scenario, kind: DialectKind) -> Result<(), String> 
         .map_err(|e| format!("autogenerate upgrade: {e}"))?;
     let auto_up = live.introspect().await.schema;
     assert_matches(
+        d,
         &auto_up,
         &norm_to,
         &s.options,
@@ -475,6 +477,7 @@ async fn live_round_trip(s: &Scenario, kind: DialectKind) -> Result<(), String> 
     .map_err(|e| format!("autogenerate downgrade: {e}"))?;
     let auto_down = live.introspect().await.schema;
     assert_matches(
+        d,
         &auto_down,
         &norm_from,
         &all,

@@ -57,6 +57,8 @@ def summary(diff, dialect) -> str:
     if isinstance(diff, list):  # column modifications come grouped per column
         return "; ".join(summary(d, dialect) for d in diff)
     op = diff[0]
+    if op in ("add_table_comment", "remove_table_comment"):
+        return f"{op} {diff[1].name}"
     if op.startswith("modify_"):
         _, _schema, table, column, _existing, old, new = diff
         return f"{op} {table}.{column}: {describe(old, dialect)} -> {describe(new, dialect)}"

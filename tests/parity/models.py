@@ -47,6 +47,7 @@ BigIntKey = BigInteger().with_variant(Integer(), "sqlite")
 
 class User(Base):
     __tablename__ = "users"
+    __table_args__ = {"comment": "Registered users"}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True, nullable=False)
@@ -54,7 +55,9 @@ class User(Base):
         String(120), unique=True, index=True, nullable=False
     )
     password_hash: Mapped[str] = mapped_column(String(256), nullable=False)
-    bio: Mapped[str | None] = mapped_column(Text, nullable=True)
+    bio: Mapped[str | None] = mapped_column(
+        Text, nullable=True, comment="Shown on the profile"
+    )
     is_admin: Mapped[bool] = mapped_column(
         Boolean, nullable=False, server_default=false()
     )

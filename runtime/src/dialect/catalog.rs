@@ -41,6 +41,18 @@ pub trait Catalog: Syntax {
     fn normalize(&self, schema: &mut Schema) {
         let _ = schema;
     }
+
+    /// A check expression in a form for comparison only (never rendered): two expressions
+    /// this database stores the same way give the same key, so that the check a model
+    /// declares and the one the database read back compare equal however the server
+    /// rewrote it, and a changed expression gives another key. When unsure, a key should
+    /// rather call two expressions the same (a false change would be dropped and re-added on
+    /// every run). Default: whitespace, case, identifier quotes, grouping parentheses and
+    /// the spellings of `IN`, `BETWEEN`, `!=` and numbers ignored (see the `check_text`
+    /// module); a dialect whose server rewrites more takes that out first.
+    fn check_expr_key(&self, expr: &str) -> String {
+        super::check_text::check_expr_key(expr)
+    }
 }
 
 /// What to read.

@@ -432,6 +432,32 @@ pub trait Ddl: Syntax {
         standard_alter_column(self, table, column, change, cx)
     }
 
+    /// `alter_column_comment`: the comment of `column` becomes `comment` (`None`: no comment).
+    /// Default: no statements, for a dialect without comments (SQLite). `cx.after()` is the
+    /// table with the new comment, for dialects that restate the whole column (MySQL).
+    fn alter_column_comment(
+        &self,
+        table: &str,
+        column: &str,
+        comment: Option<&str>,
+        cx: &OpContext<'_>,
+    ) -> Result<Statements, RenderError> {
+        let _ = (table, column, comment, cx);
+        Ok(Statements::default())
+    }
+
+    /// `alter_table_comment`: the table's comment becomes `comment` (`None`: no comment).
+    /// Default: no statements, for a dialect without comments (SQLite).
+    fn alter_table_comment(
+        &self,
+        table: &str,
+        comment: Option<&str>,
+        cx: &OpContext<'_>,
+    ) -> Result<Statements, RenderError> {
+        let _ = (table, comment, cx);
+        Ok(Statements::default())
+    }
+
     /// `alter_primary_key`: drop the old key constraint, add the new one.
     fn alter_primary_key(
         &self,

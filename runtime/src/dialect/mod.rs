@@ -10,6 +10,7 @@
 
 mod bookkeeping;
 mod catalog;
+pub(crate) mod check_text;
 mod ddl;
 mod driver;
 #[cfg(feature = "mysql")]

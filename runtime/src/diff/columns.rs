@@ -58,7 +58,8 @@ pub(super) fn match_columns(current: &Table, target: &Table) -> ColumnMatch {
     m
 }
 
-/// The column ops of one kept table, in a safe order: alterations (renames included), then
+/// The column ops of one kept table, in a safe order: the table comment, alterations (renames
+/// included, each followed by the column's comment change), then
 /// added columns, then the primary key change, then key columns becoming nullable, then
 /// dropped columns. A column leaving the primary key can only drop NOT NULL once the key no
 /// longer lists it (PostgreSQL refuses `DROP NOT NULL` on a key column), so that part of its
@@ -79,6 +80,15 @@ pub(super) fn column_ops(
             .is_some_and(|pk| pk.columns.iter().any(|c| c == name))
     };
     let mut after_key = Vec::new();
+    if current.comment != target.comment {
+        ops.push(Op::AlterTableComment {
+            table: table.clone(),
+            comment: Change {
+                from: current.comment.clone(),
+                to: target.comment.clone(),
+            },
+        });
+    }
     for (old, new) in &m.pairs {
         let (Some(cur), Some(tgt)) = (current.column(old), target.column(new)) else {
             continue;
@@ -92,6 +102,16 @@ pub(super) fn column_ops(
             after_key.extend(alter(table, &first, tgt));
         } else if let Some(op) = alter(table, cur, tgt) {
             ops.push(op);
+        }
+        if cur.comment != tgt.comment {
+            ops.push(Op::AlterColumnComment {
+                table: table.clone(),
+                column: new.clone(),
+                comment: Change {
+                    from: cur.comment.clone(),
+                    to: tgt.comment.clone(),
+                },
+            });
         }
         if cur.autoincrement != tgt.autoincrement {
             notes.push(format!(

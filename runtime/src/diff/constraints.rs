@@ -3,13 +3,17 @@
 //! Current constraints are first translated to target names (renamed tables and columns), then
 //! compared by what they do, not by name: indexes by columns and uniqueness, unique constraints
 //! by columns, foreign keys by columns, referenced table and columns and actions. Check
-//! constraints compare by name (a conventional name translated through a table rename),
-//! since databases rewrite their expressions, then the leftovers by expression (quotes and
-//! spaces ignored): a SQLite table rename keeps a check's old name inside the table's
-//! definition. A dropped constraint is the current one as it is (database name, old table and
+//! constraints compare by name (a conventional name translated through a table rename) and
+//! expression, through the dialect's comparison key since databases rewrite expressions
+//! ([`Catalog::check_expr_key`](crate::dialect::Catalog::check_expr_key)); then the
+//! leftovers by expression alone: a SQLite table rename keeps a check's old name inside the
+//! table's definition. A dropped constraint is the current one as it is (database name, old table and
 //! column names: drops run before renames); an added one is the target's.
 
+use std::collections::BTreeMap;
+
 use super::{Renames, Steps};
+use crate::dialect::sql_text::rename_in_expr;
 use crate::ops::Op;
 use crate::schema::Table;
 
@@ -61,9 +65,33 @@ fn check_names_after_rename(current: &Table, new: &str) -> impl Fn(&str) -> Stri
     }
 }
 
+/// `expr` with the columns `renames` renames (old -> new) under their new names. Through
+/// placeholders first, so that two columns swapping names are both renamed.
+fn renamed_in_expr(expr: &str, renames: Option<&BTreeMap<String, String>>) -> String {
+    let Some(renames) = renames.filter(|r| !r.is_empty()) else {
+        return expr.to_string();
+    };
+    let placeholder = |i: usize| format!("\u{1}strata{i}");
+    let mut out = expr.to_string();
+    for (i, old) in renames.keys().enumerate() {
+        out = rename_in_expr(&out, old, &placeholder(i));
+    }
+    for (i, new) in renames.values().enumerate() {
+        out = rename_in_expr(&out, &placeholder(i), new);
+    }
+    out
+}
+
 /// Adds to `steps` the ops that bring the indexes and constraints of `current` (a kept table,
-/// current names) to those of `target`. The primary key is handled with the columns.
-pub(super) fn compare(current: &Table, target: &Table, renames: &Renames, steps: &mut Steps) {
+/// current names) to those of `target`. The primary key is handled with the columns; check
+/// expressions compare by `check_key` (the dialect's comparison form).
+pub(super) fn compare(
+    current: &Table,
+    target: &Table,
+    renames: &Renames,
+    check_key: &dyn Fn(&str) -> String,
+    steps: &mut Steps,
+) {
     let old = current.name.as_str();
     let new = &target.name;
     let cols = |c: &[String]| renames.columns(old, c);
@@ -125,20 +153,24 @@ pub(super) fn compare(current: &Table, target: &Table, renames: &Renames, steps:
     }
 
     // Check constraints, by name (a table rename renames a conventional `ck_<old>_x`, so it
-    // is compared as `ck_<new>_x`); then the leftovers by expression, since a check renamed on
-    // SQLite keeps its old name inside the table's definition.
+    // is compared as `ck_<new>_x`) and expression key (the current expression in the target's
+    // column names); then the leftovers by expression alone, since a check renamed on SQLite
+    // keeps its old name inside the table's definition. A check whose expression changed is
+    // left over on both sides: dropped and added again.
     let check_name = check_names_after_rename(current, new);
+    let column_renames = renames.columns.get(old);
+    let current_key = |expr: &str| check_key(&renamed_in_expr(expr, column_renames));
     let (removed, added) = unpaired(
         &current.checks,
         &target.checks,
-        |c| check_name(&c.name),
-        |c| c.name.clone(),
+        |c| (check_name(&c.name), current_key(&c.expr)),
+        |c| (c.name.clone(), check_key(&c.expr)),
     );
     let (removed, added) = unpaired(
         &removed,
         &added,
-        |c| crate::dialect::sql_text::check_key(&c.expr),
-        |c| crate::dialect::sql_text::check_key(&c.expr),
+        |c| current_key(&c.expr),
+        |c| check_key(&c.expr),
     );
     for c in removed {
         steps.drop_constraints.push(Op::DropCheck {

@@ -15,12 +15,19 @@
 //!   referenced table, referenced columns and actions (an action change is a drop and an add),
 //!   the primary key by columns. Names are not compared: a database's own name is kept, and the
 //!   database's name is the one used when dropping;
-//! - check constraints by name: databases rewrite check expressions (PostgreSQL adds casts
-//!   and parentheses), so comparing the text would report a change on every run; a
-//!   conventional name follows a table rename, and checks left unpaired by name pair by
-//!   identical expression (SQLite keeps a renamed table's check names as they were);
+//! - check constraints by name and expression: databases rewrite check expressions
+//!   (PostgreSQL adds casts and parentheses and expands `BETWEEN` and `IN`, MariaDB renames
+//!   functions), so expressions compare by the dialect's comparison key
+//!   ([`Catalog::check_expr_key`], through [`diff_on`]) and a changed one is a drop and an
+//!   add; a conventional name follows a table rename, a renamed column is renamed in the
+//!   current expression first, and checks left unpaired by name pair by expression (SQLite
+//!   keeps a renamed table's check names as they were). The key ignores grouping
+//!   parentheses, so a change that only moves them is not seen;
+//! - table and column comments: an [`Op::AlterTableComment`] or [`Op::AlterColumnComment`]
+//!   (SQLite has no comments: its normalisation drops the models' ones, so they never
+//!   differ there);
 //! - not compared: column order (the diff never reorders columns; added columns go last, as in
-//!   Alembic), comments, and `autoincrement`. No op can change `autoincrement` safely (dropping
+//!   Alembic) and `autoincrement`. No op can change `autoincrement` safely (dropping
 //!   and re-adding an identity column loses data), so a difference is reported in
 //!   [`Changes::notes`] (and [`Changes::warnings`]) instead of looping forever as a change that never
 //!   goes away.
@@ -33,8 +40,9 @@
 //!    too (and, reversed, the downgrade re-adds that constraint before re-creating the table);
 //! 3. drop indexes, unique and check constraints of kept tables;
 //! 4. rename tables;
-//! 5. per kept table: alter columns (renames included), add columns, change the primary key,
-//!    drop columns (the key moves off a column before that column goes);
+//! 5. per kept table: its comment, alter columns (renames included, each followed by its
+//!    comment change), add columns, change the primary key, drop columns (the key moves off a
+//!    column before that column goes);
 //! 6. add unique constraints, check constraints and indexes of kept tables;
 //! 7. create tables, each after the tables it references (self-references stay inline); new
 //!    tables come after step 5 and 6 so that their foreign keys can use renamed or new columns
@@ -58,6 +66,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::dialect::Catalog;
 use crate::ops::{reverse_all, Irreversible, Op};
 use crate::schema::{Schema, Table};
 
@@ -217,7 +226,43 @@ impl Steps {
 /// Tables outside `opts`, Strata's own `strata_*` tables and Alembic's `alembic_version` are
 /// neither created, dropped nor altered. Fails with [`DiffError::NoModels`] when the target has no tables and with
 /// [`DiffError::WouldDropEverything`] when every table of a non-empty `current` would go.
+///
+/// Check expressions compare in the form every dialect shares
+/// ([`Catalog::check_expr_key`](crate::dialect::Catalog::check_expr_key)'s default:
+/// whitespace, case, quotes and grouping parentheses ignored), which is how SQLite stores
+/// them; a schema read from PostgreSQL or MySQL needs [`diff_on`] with that dialect, whose
+/// server rewrites them.
 pub fn diff(current: &Schema, target: &Schema, opts: &DiffOptions) -> Result<Changes, DiffError> {
+    diff_with(
+        current,
+        target,
+        opts,
+        &crate::dialect::check_text::check_expr_key,
+    )
+}
+
+/// [`diff`] for a `current` schema read from a database of `dialect` and a `target`
+/// normalised for it ([`Catalog::normalize`]): check expressions compare by the dialect's
+/// [`Catalog::check_expr_key`], which sees through the server's own spelling of them. What
+/// autogenerate runs.
+pub fn diff_on<C: Catalog + ?Sized>(
+    dialect: &C,
+    current: &Schema,
+    target: &Schema,
+    opts: &DiffOptions,
+) -> Result<Changes, DiffError> {
+    diff_with(current, target, opts, &|expr: &str| {
+        dialect.check_expr_key(expr)
+    })
+}
+
+/// [`diff`], comparing check expressions by `check_key`.
+fn diff_with(
+    current: &Schema,
+    target: &Schema,
+    opts: &DiffOptions,
+    check_key: &dyn Fn(&str) -> String,
+) -> Result<Changes, DiffError> {
     let current = filter::filtered(current, opts);
     let target = filter::filtered(target, opts);
     if target.tables.is_empty() {
@@ -240,21 +285,28 @@ pub fn diff(current: &Schema, target: &Schema, opts: &DiffOptions) -> Result<Cha
             tables,
         });
     }
-    compare_filtered(&current, &target, matched)
+    compare_filtered(&current, &target, matched, check_key)
 }
 
-/// The ops that bring `current` to `target`, like [`diff`] but without its guards: for
-/// comparing two schemas read from databases (`migrate test`), where an empty or wholly
-/// different schema is an answer, not a sign of unlinked models.
-pub fn compare(current: &Schema, target: &Schema) -> Result<Changes, DiffError> {
+/// The ops that bring `current` to `target`, both read from databases of `dialect`, like
+/// [`diff_on`] but without its guards: for comparing two live schemas (`migrate test`), where
+/// an empty or wholly different schema is an answer, not a sign of unlinked models.
+pub fn compare<C: Catalog + ?Sized>(
+    dialect: &C,
+    current: &Schema,
+    target: &Schema,
+) -> Result<Changes, DiffError> {
     let matched = tables::match_tables(current, target);
-    compare_filtered(current, target, matched)
+    compare_filtered(current, target, matched, &|expr: &str| {
+        dialect.check_expr_key(expr)
+    })
 }
 
 fn compare_filtered(
     current: &Schema,
     target: &Schema,
     matched: tables::TableMatch,
+    check_key: &dyn Fn(&str) -> String,
 ) -> Result<Changes, DiffError> {
     let mut renames = Renames::default();
     for (old, new) in &matched.kept {
@@ -302,7 +354,7 @@ fn compare_filtered(
 
     for (cur, tgt, m) in &column_matches {
         columns::column_ops(cur, tgt, m, &renames, &mut steps.columns, &mut notes);
-        constraints::compare(cur, tgt, &renames, &mut steps);
+        constraints::compare(cur, tgt, &renames, check_key, &mut steps);
     }
 
     // Created tables: referenced ones first; foreign keys closing a cycle are added afterwards.

@@ -153,6 +153,8 @@ fn restore(op: &mut Op, models: &Schema) {
         | Op::DropUnique { .. }
         | Op::DropForeignKey { .. }
         | Op::DropCheck { .. }
+        | Op::AlterColumnComment { .. }
+        | Op::AlterTableComment { .. }
         | Op::Sql { .. } => {}
     }
 }

@@ -340,7 +340,7 @@ fn foreign_keys_compare_by_what_they_do() {
 }
 
 #[test]
-fn checks_compare_by_name_only() {
+fn checks_compare_by_name_and_expression() {
     let before = schema([users()]);
     let mut after = before.clone();
     tbl(&mut after, "users").checks.push(Check {
@@ -349,11 +349,165 @@ fn checks_compare_by_name_only() {
     });
     assert_eq!(kinds(&changes(&before, &after)), ["add_check users"]);
     assert_eq!(kinds(&changes(&after, &before)), ["drop_check users"]);
-    let mut rewritten = after.clone();
-    tbl(&mut rewritten, "users").checks[0].expr = "(length((username)::text) > 2)".into();
-    assert!(diff(&after, &rewritten, &DiffOptions::default())
+    // Spelled another way: the same check.
+    let mut respelled = after.clone();
+    tbl(&mut respelled, "users").checks[0].expr = "(LENGTH(\"username\")>2)".into();
+    assert!(diff(&after, &respelled, &DiffOptions::default())
         .expect("diff")
         .is_empty());
+    // Another expression under the same name: dropped and added again, in the order that
+    // lets both exist (drops in step 3, adds in step 6), and back.
+    let mut changed = after.clone();
+    tbl(&mut changed, "users").checks[0].expr = "length(username) > 3".into();
+    let p = changes(&after, &changed);
+    assert_eq!(
+        p.upgrade,
+        [
+            Op::DropCheck {
+                table: "users".into(),
+                check: after.tables["users"].checks[0].clone(),
+            },
+            Op::AddCheck {
+                table: "users".into(),
+                check: changed.tables["users"].checks[0].clone(),
+            },
+        ]
+    );
+    assert_eq!(
+        p.downgrade,
+        [
+            Op::DropCheck {
+                table: "users".into(),
+                check: changed.tables["users"].checks[0].clone(),
+            },
+            Op::AddCheck {
+                table: "users".into(),
+                check: after.tables["users"].checks[0].clone(),
+            },
+        ]
+    );
+}
+
+#[test]
+fn check_expressions_compare_through_the_dialect_key() {
+    let mut models = schema([users()]);
+    tbl(&mut models, "users").checks.push(Check {
+        name: "ck_users_username_len".into(),
+        expr: "length(username) > 2".into(),
+    });
+    // As PostgreSQL stores it: the shared key sees a change, PostgreSQL's does not.
+    let mut stored = models.clone();
+    tbl(&mut stored, "users").checks[0].expr = "(length((username)::text) > 2)".into();
+    let opts = DiffOptions::default();
+    assert_eq!(
+        kinds(&diff(&stored, &models, &opts).expect("diff")),
+        ["drop_check users", "add_check users"]
+    );
+    let pg = &crate::dialect::postgres::Postgres;
+    assert!(diff_on(pg, &stored, &models, &opts)
+        .expect("diff")
+        .is_empty());
+    // A real change is seen through it.
+    tbl(&mut models, "users").checks[0].expr = "length(username) > 3".into();
+    assert_eq!(
+        kinds(&diff_on(pg, &stored, &models, &opts).expect("diff")),
+        ["drop_check users", "add_check users"]
+    );
+}
+
+#[test]
+fn a_check_on_a_renamed_column_compares_under_the_new_name() {
+    let mut before = schema([users()]);
+    tbl(&mut before, "users").checks.push(Check {
+        name: "ck_users_name_len".into(),
+        expr: "length(username) > 2".into(),
+    });
+    let mut after = before.clone();
+    let t = tbl(&mut after, "users");
+    t.columns[1].name = "login".into();
+    t.columns[1].renamed_from = Some("username".into());
+    t.checks[0].expr = "length(login) > 2".into();
+    assert_eq!(
+        kinds(&diff(&before, &after, &DiffOptions::default()).expect("diff")),
+        ["alter_column users"]
+    );
+    // Renamed and changed: the check is dropped before the rename, added after it.
+    tbl(&mut after, "users").checks[0].expr = "length(login) > 5".into();
+    assert_eq!(
+        kinds(&changes(&before, &after)),
+        ["drop_check users", "alter_column users", "add_check users"]
+    );
+}
+
+#[test]
+fn comment_changes() {
+    let before = schema([users()]);
+    let mut after = before.clone();
+    let t = tbl(&mut after, "users");
+    t.comment = Some("Registered users".into());
+    t.columns[1].comment = Some("Login name".into());
+    let p = changes(&before, &after);
+    assert_eq!(
+        p.upgrade,
+        [
+            Op::AlterTableComment {
+                table: "users".into(),
+                comment: Change {
+                    from: None,
+                    to: Some("Registered users".into()),
+                },
+            },
+            Op::AlterColumnComment {
+                table: "users".into(),
+                column: "username".into(),
+                comment: Change {
+                    from: None,
+                    to: Some("Login name".into()),
+                },
+            },
+        ]
+    );
+    assert_eq!(
+        p.downgrade,
+        [
+            Op::AlterColumnComment {
+                table: "users".into(),
+                column: "username".into(),
+                comment: Change {
+                    from: Some("Login name".into()),
+                    to: None,
+                },
+            },
+            Op::AlterTableComment {
+                table: "users".into(),
+                comment: Change {
+                    from: Some("Registered users".into()),
+                    to: None,
+                },
+            },
+        ]
+    );
+    assert!(p.warnings().is_empty());
+    // Changed and removed.
+    let mut again = after.clone();
+    tbl(&mut again, "users").comment = Some("People".into());
+    tbl(&mut again, "users").columns[1].comment = None;
+    assert_eq!(
+        kinds(&changes(&after, &again)),
+        ["alter_table_comment users", "alter_column_comment users"]
+    );
+    // A renamed column's comment change names the column by its new name, after the rename.
+    let mut renamed = after.clone();
+    let t = tbl(&mut renamed, "users");
+    t.columns[1].name = "login".into();
+    t.columns[1].renamed_from = Some("username".into());
+    t.columns[1].comment = Some("The login".into());
+    let p = changes(&after, &renamed);
+    assert_eq!(
+        kinds(&p),
+        ["alter_column users", "alter_column_comment users"]
+    );
+    assert!(matches!(&p.upgrade[1], Op::AlterColumnComment { column, .. } if column == "login"));
 }
 
 #[test]

@@ -404,6 +404,43 @@ fn mysql_copies_and_sqlite_rebuilds() {
 }
 
 #[test]
+fn comment_changes_are_harmless() {
+    let ops = [
+        Op::AlterTableComment {
+            table: "users".into(),
+            comment: Change {
+                from: None,
+                to: Some("Registered users".into()),
+            },
+        },
+        Op::AlterColumnComment {
+            table: "users".into(),
+            column: "bio".into(),
+            comment: Change {
+                from: None,
+                to: Some("About".into()),
+            },
+        },
+    ];
+    assert_eq!(all(&ops), Vec::<String>::new());
+    let facts = Facts {
+        rows: [("users".to_string(), 1_000_000)].into(),
+        ..Facts::default()
+    };
+    for kind in [
+        DialectKind::Sqlite,
+        DialectKind::Postgres,
+        DialectKind::Mysql,
+    ] {
+        assert_eq!(
+            rules(kind, &ops, Some(&facts)),
+            Vec::<String>::new(),
+            "{kind}"
+        );
+    }
+}
+
+#[test]
 fn allow_entries() {
     let f = Finding {
         rule: Rule::DropColumn,

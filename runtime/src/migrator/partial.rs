@@ -299,6 +299,6 @@ fn matches_on(dialect: &dyn Dialect, live: &Schema, expected: &Schema, op: &Op) 
     let mut want = pick(expected);
     dialect.normalize(&mut want);
     let have = pick(live);
-    diff::diff(&have, &want, &DiffOptions::default())
+    diff::diff_on(dialect, &have, &want, &DiffOptions::default())
         .is_ok_and(|plan| plan.upgrade.is_empty() && plan.notes.is_empty())
 }

@@ -13,6 +13,7 @@ use sqlx::{Executor, Row};
 
 use super::{Migrator, RunOptions};
 use crate::db::Db;
+use crate::dialect::Dialect;
 use crate::diff;
 use crate::error::Error;
 use crate::schema::Schema;
@@ -67,9 +68,10 @@ pub enum TestEvent {
     },
 }
 
-/// The ops that turn `from` into `to`, described, one per line; empty when they are equal.
-fn difference(from: &Schema, to: &Schema) -> Result<Vec<String>, Error> {
-    let changes = diff::compare(from, to)?;
+/// The ops that turn `from` into `to` (both read from a database of `dialect`), described,
+/// one per line; empty when they are equal.
+fn difference(dialect: &dyn Dialect, from: &Schema, to: &Schema) -> Result<Vec<String>, Error> {
+    let changes = diff::compare(dialect, from, to)?;
     let mut out: Vec<String> = changes
         .upgrade
         .iter()
@@ -194,7 +196,7 @@ impl Migrator {
                 Ok(_) => {}
             }
             let reverted = self.live_schema(db).await?;
-            let diff = difference(&before, &reverted)?;
+            let diff = difference(db.dialect(), &before, &reverted)?;
             if !diff.is_empty() {
                 fail(format!(
                     "the downgrade does not restore the schema before it; the difference \
@@ -215,7 +217,7 @@ impl Migrator {
                 return Ok(report);
             }
             let again = self.live_schema(db).await?;
-            let diff = difference(&after, &again)?;
+            let diff = difference(db.dialect(), &after, &again)?;
             if !diff.is_empty() {
                 fail(format!(
                     "the upgrade is not repeatable after its downgrade; the difference (what \

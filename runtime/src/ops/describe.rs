@@ -57,6 +57,20 @@ impl Op {
                 }
                 out
             }
+            Op::AlterColumnComment {
+                table,
+                column,
+                comment,
+            } => vec![format!(
+                "Detected comment change from {} to {} on '{table}.{column}'",
+                comment_text(comment.from.as_deref()),
+                comment_text(comment.to.as_deref())
+            )],
+            Op::AlterTableComment { table, comment } => vec![format!(
+                "Detected table comment change from {} to {} on table '{table}'",
+                comment_text(comment.from.as_deref()),
+                comment_text(comment.to.as_deref())
+            )],
             Op::AlterPrimaryKey { table, from, to } => {
                 let cols = |pk: &Option<crate::schema::PrimaryKey>| match pk {
                     Some(pk) => format!("({})", pk.columns.join(", ")),
@@ -137,6 +151,16 @@ fn default_text(d: Option<&ColumnDefault>) -> String {
         Some(ColumnDefault::Bool(b)) => b.to_string(),
         Some(ColumnDefault::Str(s)) => format!("'{}'", s.replace('\'', "''")),
         Some(ColumnDefault::Sql { sql }) => sql.clone(),
+    }
+}
+
+/// A comment as Python's `repr` prints it: in single quotes, or double quotes when it holds a
+/// single quote and no double one; `None` for no comment.
+fn comment_text(c: Option<&str>) -> String {
+    match c {
+        None => "None".into(),
+        Some(c) if c.contains('\'') && !c.contains('"') => format!("\"{c}\""),
+        Some(c) => format!("'{}'", c.replace('\'', "\\'")),
     }
 }
 

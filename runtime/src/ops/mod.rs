@@ -83,6 +83,24 @@ pub enum Op {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         default: Option<DefaultChange>,
     },
+    /// Change a column's comment (Alembic's `alter_column(..., comment=...)`); a dialect
+    /// without comments (SQLite) renders nothing.
+    AlterColumnComment {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// The comment before and after (absent: no comment).
+        comment: Change<Option<String>>,
+    },
+    /// Change a table's comment (Alembic's `create_table_comment` / `drop_table_comment`); a
+    /// dialect without comments (SQLite) renders nothing.
+    AlterTableComment {
+        /// The table.
+        table: String,
+        /// The comment before and after (absent: no comment).
+        comment: Change<Option<String>>,
+    },
     /// Change a table's primary key.
     AlterPrimaryKey {
         /// The table.
@@ -287,6 +305,19 @@ impl Op {
                 nullable: nullable.map(|c| c.reversed()),
                 default: default.map(|c| c.reversed()),
             },
+            Op::AlterColumnComment {
+                table,
+                column,
+                comment,
+            } => Op::AlterColumnComment {
+                table,
+                column,
+                comment: comment.reversed(),
+            },
+            Op::AlterTableComment { table, comment } => Op::AlterTableComment {
+                table,
+                comment: comment.reversed(),
+            },
             Op::AlterPrimaryKey { table, from, to } => Op::AlterPrimaryKey {
                 table,
                 from: to,
@@ -325,6 +356,8 @@ impl Op {
             Op::AddColumn { table, .. }
             | Op::DropColumn { table, .. }
             | Op::AlterColumn { table, .. }
+            | Op::AlterColumnComment { table, .. }
+            | Op::AlterTableComment { table, .. }
             | Op::AlterPrimaryKey { table, .. }
             | Op::CreateIndex { table, .. }
             | Op::DropIndex { table, .. }
@@ -407,6 +440,14 @@ impl Op {
                     default: default.as_ref(),
                 };
                 replay::alter_column(s, self, alter)
+            }
+            Op::AlterColumnComment {
+                table,
+                column,
+                comment,
+            } => replay::alter_column_comment(s, table, column, comment.to.as_deref()),
+            Op::AlterTableComment { table, comment } => {
+                replay::alter_table_comment(s, table, comment.to.as_deref())
             }
             Op::AlterPrimaryKey { table, to, .. } => replay::alter_primary_key(s, table, to),
             Op::CreateIndex { table, index } => replay::create_index(s, table, index),

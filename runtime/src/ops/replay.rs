@@ -219,6 +219,33 @@ fn rename_column_refs(t: &mut Table, from: &str, to: &str) {
     }
 }
 
+/// `alter_column_comment`: the column's comment becomes `to`.
+pub(super) fn alter_column_comment(
+    schema: &mut Schema,
+    name: &str,
+    column: &str,
+    to: Option<&str>,
+) -> Result<(), ReplayError> {
+    let c = table(schema, name)?
+        .column_mut(column)
+        .ok_or_else(|| ReplayError::NoColumn {
+            table: name.to_string(),
+            column: column.to_string(),
+        })?;
+    c.comment = to.map(str::to_string);
+    Ok(())
+}
+
+/// `alter_table_comment`: the table's comment becomes `to`.
+pub(super) fn alter_table_comment(
+    schema: &mut Schema,
+    name: &str,
+    to: Option<&str>,
+) -> Result<(), ReplayError> {
+    table(schema, name)?.comment = to.map(str::to_string);
+    Ok(())
+}
+
 // Keys, unique constraints and indexes. A drop finds the object by the op's name, or by what
 // it does when a rename left the database's name different ([`Op::existing_name`]).
 

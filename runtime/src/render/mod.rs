@@ -225,6 +225,20 @@ pub(crate) fn render_op_with(
             };
             d.alter_column(table, column, &change, &with(&base, Some(t), Some(&after)))
         }
+        Op::AlterColumnComment {
+            table,
+            column,
+            comment,
+        } => {
+            let (t, after) = on_table(table)?;
+            let cx = with(&base, Some(t), Some(&after));
+            d.alter_column_comment(table, column, comment.to.as_deref(), &cx)
+        }
+        Op::AlterTableComment { table, comment } => {
+            let (t, after) = on_table(table)?;
+            let cx = with(&base, Some(t), Some(&after));
+            d.alter_table_comment(table, comment.to.as_deref(), &cx)
+        }
         Op::AlterPrimaryKey { table, from, to } => {
             let (t, after) = on_table(table)?;
             let cx = with(&base, Some(t), Some(&after));

@@ -15,7 +15,7 @@ use strata::apply::{ApplyError, PlannedStep, StepKind, TxMode};
 use strata::db::Db;
 use strata::dialect::IntrospectOptions;
 use strata::dialect::{Dialect, DialectKind};
-use strata::diff::{diff, DiffOptions};
+use strata::diff::{diff_on, DiffOptions};
 use strata::ops::Op;
 use strata::schema::{Schema, SqlType, Table};
 use strata::testing::TestDb;
@@ -264,6 +264,7 @@ pub fn normalized(d: &dyn Dialect, schema: &Schema) -> Schema {
 /// Asserts that the database (`introspected`) matches `target` (normalised by the caller): the
 /// diff has no ops and no notes. An empty target means the database has no covered tables.
 pub fn assert_matches(
+    dialect: &dyn Dialect,
     introspected: &Schema,
     target: &Schema,
     opts: &DiffOptions,
@@ -284,8 +285,8 @@ pub fn assert_matches(
             Err(format!("{context}: tables left in the database: {left:?}"))
         };
     }
-    let plan =
-        diff(introspected, target, opts).map_err(|e| format!("{context}: diff refused: {e}"))?;
+    let plan = diff_on(dialect, introspected, target, opts)
+        .map_err(|e| format!("{context}: diff refused: {e}"))?;
     if plan.upgrade.is_empty() && plan.notes.is_empty() {
         return Ok(());
     }

@@ -25,6 +25,7 @@ use super::{is_current_timestamp, PRIMARY};
 use super::{Flavor, Mysql};
 use crate::dialect::catalog::{expect_results, CatalogRow, CatalogValues};
 use crate::dialect::catalog::{IntrospectError, IntrospectOptions};
+use crate::dialect::check_text::{self, Tok};
 use crate::dialect::sql_text::{bool_default, is_numeric, number, sort_constraints};
 use crate::dialect::Syntax;
 use crate::schema::{
@@ -437,6 +438,120 @@ fn parse_default(
     Some(literal_default(t.to_string(), ty))
 }
 
+/// MySQL's and MariaDB's names for functions the models may spell otherwise, as the
+/// standard spelling (MariaDB stores `lower(x)` as `lcase(x)`, `length(x)` as
+/// `octet_length(x)`).
+const FUNCTION_SYNONYMS: [(&str, &str); 3] = [
+    ("lcase", "lower"),
+    ("ucase", "upper"),
+    ("octet_length", "length"),
+];
+
+/// A check expression as a comparison key ([`Catalog::check_expr_key`]): MySQL and MariaDB
+/// store checks rewritten, so what they change is taken out before the shared key
+/// ([`check_text::canonical`]): string literals read with backslash escapes (`'it\'s'`)
+/// and without a character set introducer (`_utf8mb4'a'`); function synonyms
+/// ([`FUNCTION_SYNONYMS`]); `MOD` is `%`; `TRUE` and `FALSE` are `1` and `0`; a negated
+/// comparison is the opposite comparison (`NOT (a > b)` is `a <= b`) and a negated name is
+/// a comparison with 0 (`NOT flag` is `flag = 0`), as MariaDB stores them.
+///
+/// [`Catalog::check_expr_key`]: crate::dialect::Catalog::check_expr_key
+pub(super) fn check_expr_key(expr: &str) -> String {
+    match check_text::tokens(expr, true) {
+        Some(toks) => check_text::canonical(negations(mysql_words(toks))),
+        None => expr.to_string(),
+    }
+}
+
+fn mysql_words(toks: Vec<Tok>) -> Vec<Tok> {
+    let mut out = Vec::with_capacity(toks.len());
+    let mut it = toks.into_iter().peekable();
+    while let Some(t) = it.next() {
+        let call = it.peek() == Some(&Tok::Punct("(".into()));
+        let t = match t {
+            Tok::Word(w) if w.starts_with('_') && matches!(it.peek(), Some(Tok::Str(_))) => {
+                continue
+            }
+            Tok::Word(w) if call => Tok::Word(
+                FUNCTION_SYNONYMS
+                    .iter()
+                    .find(|(mine, _)| *mine == w)
+                    .map_or(w, |(_, standard)| (*standard).to_string()),
+            ),
+            Tok::Word(w) if w == "mod" => Tok::Punct("%".into()),
+            Tok::Word(w) if w == "true" => Tok::Num("1".into()),
+            Tok::Word(w) if w == "false" => Tok::Num("0".into()),
+            other => other,
+        };
+        out.push(t);
+    }
+    out
+}
+
+/// The comparison that is true when `op` is false.
+fn negated(op: &str) -> Option<&'static str> {
+    Some(match op {
+        "=" => "<>",
+        "<>" | "!=" => "=",
+        "<" => ">=",
+        ">" => "<=",
+        "<=" => ">",
+        ">=" => "<",
+        _ => return None,
+    })
+}
+
+/// `NOT (a op b)` and `NOT a op b` as `a op' b`; `NOT name` as `name = 0`.
+fn negations(toks: Vec<Tok>) -> Vec<Tok> {
+    let is = |i: usize, s: &str| {
+        toks.get(i)
+            .is_some_and(|t| matches!(t, Tok::Word(w) | Tok::Punct(w) if w == s))
+    };
+    let boundary = |i: usize| toks.get(i).is_none_or(check_text::ends_operand);
+    let mut out: Vec<Tok> = Vec::with_capacity(toks.len());
+    let mut i = 0;
+    while i < toks.len() {
+        if is(i, "not") {
+            let open = is(i + 1, "(");
+            let a = if open { i + 2 } else { i + 1 };
+            let comparison = check_text::operand_end(&toks, a).and_then(|a_end| {
+                let Some(Tok::Punct(op)) = toks.get(a_end) else {
+                    return None;
+                };
+                let op = negated(op)?;
+                let b_end = check_text::operand_end(&toks, a_end + 1)?;
+                let end = if open {
+                    is(b_end, ")").then_some(b_end + 1)?
+                } else {
+                    boundary(b_end).then_some(b_end)?
+                };
+                Some((a_end, op, b_end, end))
+            });
+            if let Some((a_end, op, b_end, end)) = comparison {
+                out.extend_from_slice(&toks[a..a_end]);
+                out.push(Tok::Punct(op.into()));
+                out.extend_from_slice(&toks[a_end + 1..b_end]);
+                i = end;
+                continue;
+            }
+            if !open
+                && matches!(toks.get(i + 1), Some(Tok::Word(_)))
+                && check_text::operand_end(&toks, i + 1) == Some(i + 2)
+                && boundary(i + 2)
+            {
+                out.push(toks[i + 1].clone());
+                out.push(Tok::Punct("=".into()));
+                out.push(Tok::Num("0".into()));
+                i += 2;
+                continue;
+            }
+        }
+        out.push(toks[i].clone());
+        i += 1;
+    }
+    out
+}
+
 /// Rewrites a model-built schema into what introspecting MySQL yields:
 ///
 /// - custom types are re-read as `COLUMN_TYPE` spells them (`int` is `integer`, `tinyint(1)` a
@@ -608,6 +723,109 @@ fn pipes_to_concat(sql: &str) -> Option<String> {
 mod tests {
     use super::super::{MARIADB, MYSQL8};
     use super::*;
+
+    /// (as a model writes it, as MariaDB 10.11 stores it in
+    /// `information_schema.CHECK_CONSTRAINTS`), every pair read back from a live server.
+    const STORED_CHECKS: [(&str, &str); 45] = [
+        ("length(username) > 2", "octet_length(`username`) > 2"),
+        (
+            "price >= 0 AND price < 1000",
+            "`price` >= 0 and `price` < 1000",
+        ),
+        ("status IN ('a', 'b')", "`status` in ('a','b')"),
+        ("x BETWEEN 1 AND 10", "`x` between 1 and 10"),
+        ("name <> ''", "`name` <> ''"),
+        ("created_at > '2000-01-01'", "`created_at` > '2000-01-01'"),
+        ("a > 0 OR b IS NULL", "`a` > 0 or `b` is null"),
+        ("lower(email) = email", "lcase(`email`) = `email`"),
+        ("\"order\" > 0", "`order` > 0"),
+        ("NOT (a = b)", "`a` <> `b`"),
+        ("price * 2 > 1.5", "`price` * 2 > 1.5"),
+        ("coalesce(x, 0) >= 0", "coalesce(`x`,0) >= 0"),
+        ("a + b * c > 0", "`a` + `b` * `c` > 0"),
+        ("(a + b) * c > 0", "(`a` + `b`) * `c` > 0"),
+        (
+            "status = 'a' OR status = 'b'",
+            "`status` = 'a' or `status` = 'b'",
+        ),
+        ("char_length(code) = 3", "char_length(`code`) = 3"),
+        ("x IS NOT NULL", "`x` is not null"),
+        (
+            "length(name) BETWEEN 1 AND 5",
+            "octet_length(`name`) between 1 and 5",
+        ),
+        ("flag = true", "`flag` = 1"),
+        ("a > -1", "`a` > -1"),
+        (
+            "a > 0 AND b > 0 AND c > 0",
+            "`a` > 0 and `b` > 0 and `c` > 0",
+        ),
+        ("username LIKE 'u%'", "`username` like 'u%'"),
+        ("status NOT IN ('x')", "`status` <> 'x'"),
+        (
+            "a > 0 AND (b > 0 OR c > 0)",
+            "`a` > 0 and (`b` > 0 or `c` > 0)",
+        ),
+        ("email = 'It''s'", "`email` = 'It\\'s'"),
+        ("upper(code) = code", "ucase(`code`) = `code`"),
+        ("a >= 0 and b <= 10", "`a` >= 0 and `b` <= 10"),
+        ("d >= '2020-01-01'", "`d` >= '2020-01-01'"),
+        (
+            "length(username) >= length(name)",
+            "octet_length(`username`) >= octet_length(`name`)",
+        ),
+        ("a != b", "`a` <> `b`"),
+        ("price = 0.50", "`price` = 0.50"),
+        ("NOT (a > b)", "`a` <= `b`"),
+        ("x NOT BETWEEN 1 AND 5", "`x` not between 1 and 5"),
+        ("status NOT IN ('a', 'b')", "`status` not in ('a','b')"),
+        ("x % 2 = 0", "`x` MOD 2 = 0"),
+        ("x IN (1, 2, 3)", "`x` in (1,2,3)"),
+        ("lower(name) LIKE 'a%'", "lcase(`name`) like 'a%'"),
+        ("abs(x) < 5", "abs(`x`) < 5"),
+        (
+            "CASE WHEN a > 0 THEN b > 0 ELSE true END",
+            "case when `a` > 0 then `b` > 0 else 1 end",
+        ),
+        ("NOT flag", "`flag` = 0"),
+        ("f > 1.5e3", "`f` > 1.5e3"),
+        ("x IN (7)", "`x` = 7"),
+        ("NOT (a = b) AND x > 0", "`a` <> `b` and `x` > 0"),
+        ("name NOT LIKE 'z%'", "`name`  not like 'z%'"),
+        (
+            "status = 'a' AND NOT (a <> b)",
+            "`status` = 'a' and `a` = `b`",
+        ),
+    ];
+
+    #[test]
+    fn stored_checks_compare_equal_to_the_model_text() {
+        for (model, stored) in STORED_CHECKS {
+            assert_eq!(
+                check_expr_key(model),
+                check_expr_key(stored),
+                "{model}  vs  {stored}"
+            );
+        }
+        // MySQL 8 writes a character set before string literals (from its manual).
+        assert_eq!(
+            check_expr_key("status IN ('a', 'b')"),
+            check_expr_key("(`status` in (_utf8mb4'a',_utf8mb4'b'))")
+        );
+    }
+
+    #[test]
+    fn changed_checks_do_not() {
+        for (model, stored) in [
+            ("length(username) > 3", "octet_length(`username`) > 2"),
+            ("NOT (a > b)", "`a` < `b`"),
+            ("flag = false", "`flag` = 1"),
+            ("email = 'It''s'", "`email` = 'Its'"),
+            ("x BETWEEN 1 AND 9", "`x` between 1 and 10"),
+        ] {
+            assert_ne!(check_expr_key(model), check_expr_key(stored), "{model}");
+        }
+    }
 
     #[test]
     fn current_date_and_time_spellings() {

@@ -239,6 +239,27 @@ impl Ddl for Mysql {
         render::alter_column(self, table, column, change, cx)
     }
 
+    fn alter_column_comment(
+        &self,
+        table: &str,
+        column: &str,
+        comment: Option<&str>,
+        cx: &OpContext<'_>,
+    ) -> Result<Statements, RenderError> {
+        let _ = comment;
+        render::alter_column_comment(self, table, column, cx)
+    }
+
+    fn alter_table_comment(
+        &self,
+        table: &str,
+        comment: Option<&str>,
+        cx: &OpContext<'_>,
+    ) -> Result<Statements, RenderError> {
+        let _ = cx;
+        Ok(vec![render::table_comment_sql(self, table, comment)].into())
+    }
+
     fn alter_primary_key(
         &self,
         table: &str,
@@ -332,6 +353,10 @@ impl Catalog for Mysql {
 
     fn normalize(&self, schema: &mut Schema) {
         introspect::normalize(schema)
+    }
+
+    fn check_expr_key(&self, expr: &str) -> String {
+        introspect::check_expr_key(expr)
     }
 }
 

@@ -585,6 +585,35 @@ pub(super) fn alter_column(
     Ok(vec![alter_table(d, table, clauses.join(", "))].into())
 }
 
+/// `alter_column_comment`: `MODIFY COLUMN` restating the whole column as it is after the op,
+/// its new comment included (MySQL has no statement that changes a comment alone).
+pub(super) fn alter_column_comment(
+    d: &Mysql,
+    table: &str,
+    column: &str,
+    cx: &OpContext<'_>,
+) -> Result<Statements, RenderError> {
+    let after = cx.after()?;
+    let col = after.column(column).ok_or_else(|| {
+        RenderError::inconsistent(format!("column `{table}.{column}` does not exist"))
+    })?;
+    Ok(vec![alter_table(
+        d,
+        table,
+        format_args!("MODIFY COLUMN {}", column_sql(d, after, col)?),
+    )]
+    .into())
+}
+
+/// `ALTER TABLE ... COMMENT = '...'`; an empty comment is no comment on MySQL.
+pub(super) fn table_comment_sql(d: &Mysql, table: &str, comment: Option<&str>) -> String {
+    alter_table(
+        d,
+        table,
+        format_args!("COMMENT = {}", d.quote_str(comment.unwrap_or_default())),
+    )
+}
+
 /// MySQL refuses to change the type of a column a foreign key uses, on either side (error
 /// 1832, even with `foreign_key_checks` off); refused here, before anything runs, with the
 /// order of ops that works.

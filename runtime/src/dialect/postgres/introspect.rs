@@ -16,6 +16,7 @@
 use std::collections::BTreeMap;
 
 use crate::dialect::catalog::CatalogValues;
+use crate::dialect::check_text::{self, Tok};
 
 use super::Postgres;
 use crate::dialect::catalog::{expect_results, CatalogRow};
@@ -320,6 +321,108 @@ fn check_expr(def: &str) -> String {
     strip_outer_parens(d).to_string()
 }
 
+fn empty_comment_is_none(comment: &mut Option<String>) {
+    if comment.as_deref() == Some("") {
+        *comment = None;
+    }
+}
+
+/// Type names PostgreSQL writes after `::` that go on with another word
+/// (`character varying`, `timestamp without time zone`, `double precision`).
+const TYPE_WORDS: [&str; 6] = ["varying", "precision", "with", "without", "time", "zone"];
+
+/// Numeric types: a string literal cast to one is the number (`'-1'::integer` is `-1`).
+const NUMERIC_TYPES: [&str; 13] = [
+    "smallint",
+    "integer",
+    "bigint",
+    "int",
+    "int2",
+    "int4",
+    "int8",
+    "numeric",
+    "decimal",
+    "real",
+    "double precision",
+    "float4",
+    "float8",
+];
+
+/// A check expression as a comparison key ([`Catalog::check_expr_key`]): PostgreSQL stores
+/// checks deparsed, so what it adds is taken out before the shared key
+/// ([`check_text::canonical`]): casts (`(username)::text`, `'a'::character varying`,
+/// `(ARRAY[...])::text[]`), with a string literal cast to a number type read as the number
+/// (`'-1'::integer`, `('1500'::numeric)::double precision`) and a literal cast to a
+/// timestamp without its midnight time (`'2000-01-01 00:00:00'::timestamp`); and `~~`,
+/// `!~~`, `~~*`, `!~~*` are `LIKE`, `NOT LIKE`, `ILIKE`, `NOT ILIKE`.
+///
+/// [`Catalog::check_expr_key`]: crate::dialect::Catalog::check_expr_key
+pub(super) fn check_expr_key(expr: &str) -> String {
+    match check_text::tokens(expr, false) {
+        Some(toks) => check_text::canonical(without_casts(toks)),
+        None => expr.to_string(),
+    }
+}
+
+fn without_casts(toks: Vec<Tok>) -> Vec<Tok> {
+    let mut out: Vec<Tok> = Vec::with_capacity(toks.len());
+    let mut i = 0;
+    while i < toks.len() {
+        let word = |w: &str| Tok::Word(w.to_string());
+        match &toks[i] {
+            Tok::Punct(p) if p == "::" => {
+                let Some(Tok::Word(first)) = toks.get(i + 1) else {
+                    out.push(toks[i].clone());
+                    i += 1;
+                    continue;
+                };
+                let mut ty = first.clone();
+                let mut j = i + 2;
+                while let Some(Tok::Word(w)) = toks.get(j) {
+                    if !TYPE_WORDS.contains(&w.as_str()) {
+                        break;
+                    }
+                    ty.push(' ');
+                    ty.push_str(w);
+                    j += 1;
+                }
+                if toks.get(j) == Some(&Tok::Punct("(".into())) {
+                    j = check_text::closing(&toks, j).map_or(toks.len(), |c| c + 1);
+                }
+                while toks.get(j) == Some(&Tok::Punct("[".into()))
+                    && toks.get(j + 1) == Some(&Tok::Punct("]".into()))
+                {
+                    j += 2;
+                }
+                if let Some(Tok::Str(s)) = out.last() {
+                    if NUMERIC_TYPES.contains(&ty.as_str()) && number(s).is_some() {
+                        let n = Tok::Num(s.trim().to_string());
+                        out.pop();
+                        out.push(n);
+                    } else if ty.starts_with("timestamp") {
+                        if let Some(day) = s.strip_suffix(" 00:00:00") {
+                            let day = Tok::Str(day.to_string());
+                            out.pop();
+                            out.push(day);
+                        }
+                    }
+                }
+                i = j;
+                continue;
+            }
+            Tok::Punct(p) if p == "~~" => out.push(word("like")),
+            Tok::Punct(p) if p == "~~*" => out.push(word("ilike")),
+            Tok::Punct(p) if p == "!~~" || p == "!~~*" => {
+                out.push(word("not"));
+                out.push(word(if p == "!~~" { "like" } else { "ilike" }));
+            }
+            t => out.push(t.clone()),
+        }
+        i += 1;
+    }
+    out
+}
+
 /// A PostgreSQL type name as `format_type` spells it, as a neutral type. Besides the shared
 /// synonyms: `float(p)` is `real` up to 24 binary digits and `double` above.
 pub(super) fn parse_pg_type(s: &str) -> SqlType {
@@ -520,20 +623,24 @@ fn truncate_ident(s: &mut String) {
 /// - primary-key columns are NOT NULL (PostgreSQL forces it);
 /// - table, column, constraint and index names longer than 63 bytes are cut to 63 bytes, as
 ///   the server does;
+/// - an empty comment is no comment (`COMMENT ON ... IS ''` removes it);
 /// - constraint and index lists are sorted by name, as introspection lists them.
 ///
 /// Check expressions are not rewritten: PostgreSQL stores them deparsed (`a > 0` reads back as
-/// `a > 0`, but `x > '2000-01-01'` reads back with casts), which only the server can compute.
+/// `(a > 0)`, `x > '2000-01-01'` with casts), which only the server can compute; the diff
+/// compares them by [`check_expr_key`] instead.
 pub(super) fn normalize(schema: &mut Schema) {
     let tables = std::mem::take(&mut schema.tables);
     for (_, mut table) in tables {
         truncate_ident(&mut table.name);
+        empty_comment_is_none(&mut table.comment);
         let pk_cols: Vec<String> = table
             .primary_key
             .as_ref()
             .map(|p| p.columns.clone())
             .unwrap_or_default();
         for col in &mut table.columns {
+            empty_comment_is_none(&mut col.comment);
             if let SqlType::Custom(s) = &col.ty {
                 let (ty, serial) = canonical_custom(s);
                 col.ty = ty;
@@ -679,6 +786,78 @@ mod tests {
             canonical_custom("JSONB"),
             (SqlType::Custom("jsonb".into()), false)
         );
+    }
+
+    /// (as a model writes it, as PostgreSQL 15 stores it: `pg_get_constraintdef` read
+    /// through [`check_expr`]), every pair read back from a live server.
+    const STORED_CHECKS: [(&str, &str); 42] = [
+        ("length(username) > 2", "(length((username)::text) > 2)"),
+        ("price >= 0 AND price < 1000", "((price >= (0)::numeric) AND (price < (1000)::numeric))"),
+        ("status IN ('a', 'b')", "((status)::text = ANY ((ARRAY['a'::character varying, 'b'::character varying])::text[]))"),
+        ("x BETWEEN 1 AND 10", "((x >= 1) AND (x <= 10))"),
+        ("name <> ''", "(name <> ''::text)"),
+        ("created_at > '2000-01-01'", "(created_at > '2000-01-01 00:00:00'::timestamp without time zone)"),
+        ("a > 0 OR b IS NULL", "((a > 0) OR (b IS NULL))"),
+        ("lower(email) = email", "(lower((email)::text) = (email)::text)"),
+        ("\"order\" > 0", "(\"order\" > 0)"),
+        ("NOT (a = b)", "(NOT (a = b))"),
+        ("price * 2 > 1.5", "((price * (2)::numeric) > 1.5)"),
+        ("coalesce(x, 0) >= 0", "(COALESCE(x, 0) >= 0)"),
+        ("a + b * c > 0", "((a + (b * c)) > 0)"),
+        ("(a + b) * c > 0", "(((a + b) * c) > 0)"),
+        ("status = 'a' OR status = 'b'", "(((status)::text = 'a'::text) OR ((status)::text = 'b'::text))"),
+        ("char_length(code) = 3", "(char_length(code) = 3)"),
+        ("x IS NOT NULL", "(x IS NOT NULL)"),
+        ("length(name) BETWEEN 1 AND 5", "((length(name) >= 1) AND (length(name) <= 5))"),
+        ("flag = true", "(flag = true)"),
+        ("a > -1", "(a > '-1'::integer)"),
+        ("a > 0 AND b > 0 AND c > 0", "((a > 0) AND (b > 0) AND (c > 0))"),
+        ("username LIKE 'u%'", "((username)::text ~~ 'u%'::text)"),
+        ("status NOT IN ('x')", "((status)::text <> 'x'::text)"),
+        ("a > 0 AND (b > 0 OR c > 0)", "((a > 0) AND ((b > 0) OR (c > 0)))"),
+        ("email = 'It''s'", "((email)::text = 'It''s'::text)"),
+        ("upper(code) = code", "(upper((code)::text) = (code)::text)"),
+        ("a >= 0 and b <= 10", "((a >= 0) AND (b <= 10))"),
+        ("d >= '2020-01-01'", "(d >= '2020-01-01'::date)"),
+        ("length(username) >= length(name)", "(length((username)::text) >= length(name))"),
+        ("a != b", "(a <> b)"),
+        ("price = 0.50", "(price = 0.50)"),
+        ("NOT (a > b)", "(NOT (a > b))"),
+        ("x NOT BETWEEN 1 AND 5", "((x < 1) OR (x > 5))"),
+        ("status NOT IN ('a', 'b')", "((status)::text <> ALL ((ARRAY['a'::character varying, 'b'::character varying])::text[]))"),
+        ("x % 2 = 0", "((x % 2) = 0)"),
+        ("x IN (1, 2, 3)", "(x = ANY (ARRAY[1, 2, 3]))"),
+        ("lower(name) LIKE 'a%'", "(lower((name)::text) ~~ 'a%'::text)"),
+        ("CASE WHEN a > 0 THEN b > 0 ELSE true END", "\nCASE\n    WHEN (a > 0) THEN (b > 0)\n    ELSE true\nEND"),
+        ("NOT flag", "(NOT flag)"),
+        ("f > 1.5e3", "(f > ('1500'::numeric)::double precision)"),
+        ("x IN (7)", "(x = 7)"),
+        ("name NOT LIKE 'z%'", "((name)::text !~~ 'z%'::text)"),
+    ];
+
+    #[test]
+    fn stored_checks_compare_equal_to_the_model_text() {
+        for (model, stored) in STORED_CHECKS {
+            let stored = check_expr(&format!("CHECK ({stored})"));
+            assert_eq!(
+                check_expr_key(model),
+                check_expr_key(&stored),
+                "{model}  vs  {stored}"
+            );
+        }
+    }
+
+    #[test]
+    fn changed_checks_do_not() {
+        for (model, stored) in [
+            ("length(username) > 3", "(length((username)::text) > 2)"),
+            ("status IN ('a', 'c')", "((status)::text = ANY ((ARRAY['a'::character varying, 'b'::character varying])::text[]))"),
+            ("a > -2", "(a > '-1'::integer)"),
+            ("created_at > '2000-01-02'", "(created_at > '2000-01-01 00:00:00'::timestamp without time zone)"),
+            ("username LIKE 'v%'", "((username)::text ~~ 'u%'::text)"),
+        ] {
+            assert_ne!(check_expr_key(model), check_expr_key(stored), "{model}");
+        }
     }
 
     #[test]

@@ -144,17 +144,39 @@ impl Ddl for Postgres {
     }
 
     fn table_comment_sql(&self, table: &Table) -> Option<String> {
-        table.comment.as_ref().map(|text| {
-            format!(
-                "COMMENT ON TABLE {} IS {}",
-                self.quote_ident(&table.name),
-                self.quote_str(text)
-            )
-        })
+        let text = table.comment.as_deref()?;
+        Some(render::table_comment(self, &table.name, Some(text)))
     }
 
     fn column_comment_sql(&self, table: &str, column: &Column) -> Option<String> {
-        render::column_comment(self, table, column)
+        let text = column.comment.as_deref()?;
+        Some(render::column_comment(
+            self,
+            table,
+            &column.name,
+            Some(text),
+        ))
+    }
+
+    fn alter_column_comment(
+        &self,
+        table: &str,
+        column: &str,
+        comment: Option<&str>,
+        cx: &OpContext<'_>,
+    ) -> Result<Statements, RenderError> {
+        let _ = cx;
+        Ok(vec![render::column_comment(self, table, column, comment)].into())
+    }
+
+    fn alter_table_comment(
+        &self,
+        table: &str,
+        comment: Option<&str>,
+        cx: &OpContext<'_>,
+    ) -> Result<Statements, RenderError> {
+        let _ = cx;
+        Ok(vec![render::table_comment(self, table, comment)].into())
     }
 
     fn alter_type_sql(
@@ -198,6 +220,10 @@ impl Catalog for Postgres {
 
     fn normalize(&self, schema: &mut Schema) {
         introspect::normalize(schema)
+    }
+
+    fn check_expr_key(&self, expr: &str) -> String {
+        introspect::check_expr_key(expr)
     }
 }
 

@@ -82,15 +82,32 @@ fn explicit_cast_truncates(ty: &SqlType) -> bool {
     }
 }
 
-pub(super) fn column_comment(d: &Postgres, table: &str, c: &Column) -> Option<String> {
-    c.comment.as_ref().map(|text| {
-        format!(
-            "COMMENT ON COLUMN {}.{} IS {}",
-            d.quote_ident(table),
-            d.quote_ident(&c.name),
-            d.quote_str(text)
-        )
-    })
+/// `COMMENT ON COLUMN "t"."c" IS '...'`, or `IS NULL` to remove it.
+pub(super) fn column_comment(
+    d: &Postgres,
+    table: &str,
+    column: &str,
+    text: Option<&str>,
+) -> String {
+    format!(
+        "COMMENT ON COLUMN {}.{} IS {}",
+        d.quote_ident(table),
+        d.quote_ident(column),
+        comment_literal(d, text)
+    )
+}
+
+/// `COMMENT ON TABLE "t" IS '...'`, or `IS NULL` to remove it.
+pub(super) fn table_comment(d: &Postgres, table: &str, text: Option<&str>) -> String {
+    format!(
+        "COMMENT ON TABLE {} IS {}",
+        d.quote_ident(table),
+        comment_literal(d, text)
+    )
+}
+
+fn comment_literal(d: &Postgres, text: Option<&str>) -> String {
+    text.map_or_else(|| "NULL".to_string(), |t| d.quote_str(t))
 }
 
 /// `ALTER INDEX "from" RENAME TO "to"` for an index, `ALTER TABLE "t" RENAME CONSTRAINT
