@@ -94,6 +94,14 @@ pub enum Error {
         /// Each disagreement.
         problems: Vec<crate::script::SumProblem>,
     },
+    /// `rebase` refused to move a revision; nothing was written.
+    #[error("cannot rebase revision {revision}: {why}")]
+    Rebase {
+        /// The revision.
+        revision: String,
+        /// Why, and what to do.
+        why: String,
+    },
     /// `migrate test` was given a database that is not empty: it tests on scratch databases
     /// only, since it downgrades every revision.
     #[error(

@@ -16,11 +16,13 @@ mod adopt;
 mod lint;
 mod losses;
 mod partial;
+mod rebase;
 mod test;
 
 pub use adopt::{Adoption, BASELINE_MESSAGE};
 pub use lint::{LintFinding, LintRange};
 pub use losses::{Count, DowngradeLosses, Loss};
+pub use rebase::Rebased;
 pub use test::{TestEvent, TestFailure, TestReport};
 
 use std::collections::{BTreeSet, HashMap};

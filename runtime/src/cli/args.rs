@@ -339,6 +339,22 @@ pub(crate) enum Command {
         #[arg(long)]
         dialect: Option<String>,
     },
+    /// Move a branch onto another revision: REV's parent becomes --onto.
+    ///
+    /// The common case after two pull requests each added a revision on the same head:
+    /// `rebase <theirs> --onto <ours>` makes the history one line again, instead of a merge
+    /// revision. The revisions built on REV move along; their ops are replayed on the schema
+    /// at the new place first, and a conflict refuses with nothing written. Rebase only
+    /// revisions no database has applied yet.
+    ///
+    /// Example: migrate rebase 3f2a --onto head
+    Rebase {
+        /// The first revision of the branch to move.
+        revision: String,
+        /// The revision to build it on (an id, a prefix, or a target such as `head`).
+        #[arg(long)]
+        onto: String,
+    },
     /// Test every revision on a scratch database: upgrade, downgrade, upgrade again.
     ///
     /// From base to the heads: each revision's downgrade must restore the schema before it,

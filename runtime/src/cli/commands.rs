@@ -170,6 +170,32 @@ impl Ctx {
                 dialect,
             } => self.lint(range, all, dialect).await,
             Command::Test { range, scratch_url } => self.test(range, scratch_url).await,
+            Command::Rebase { revision, onto } => {
+                let mut m = self.open()?;
+                let r = m.rebase(&revision, &onto)?;
+                let moved = if r.moved.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " with {} built on it ({})",
+                        r.moved.len(),
+                        r.moved.join(", ")
+                    )
+                };
+                self.out.result(format!(
+                    "Rebased {}{moved} onto {} (was on {}): {}",
+                    r.revision,
+                    r.onto,
+                    if r.from.is_empty() {
+                        "base".to_string()
+                    } else {
+                        r.from.join(", ")
+                    },
+                    r.path.display()
+                ));
+                self.out.info(format!("Heads now: {}", r.heads.join(", ")));
+                Ok(Outcome::Done)
+            }
             Command::Hash => {
                 let m = self.open_headers()?;
                 let path = m.write_sum()?;
