@@ -94,6 +94,16 @@ pub enum Error {
         /// Each disagreement.
         problems: Vec<crate::script::SumProblem>,
     },
+    /// `squash` refused; nothing was written.
+    #[error("cannot squash {from} to {to}: {why}")]
+    Squash {
+        /// The first revision of the chain.
+        from: String,
+        /// The last one.
+        to: String,
+        /// Why, and what to do.
+        why: String,
+    },
     /// `rebase` refused to move a revision; nothing was written.
     #[error("cannot rebase revision {revision}: {why}")]
     Rebase {

@@ -17,6 +17,7 @@ mod lint;
 mod losses;
 mod partial;
 mod rebase;
+mod squash;
 mod test;
 
 pub use adopt::{Adoption, BASELINE_MESSAGE};
@@ -393,9 +394,18 @@ impl Migrator {
                     let applied = self.graph.applied(heads)?;
                     steps
                         .iter()
-                        .filter(|s| match s.direction {
-                            graph::Direction::Up => !applied.contains(&s.revision),
-                            graph::Direction::Down => applied.contains(&s.revision),
+                        .filter(|s| {
+                            // A squash is done once the last revision it replaces is.
+                            let replaced_last = self
+                                .graph
+                                .script(&s.revision)
+                                .and_then(|sc| sc.header.replaces.last());
+                            let done = applied.contains(&s.revision)
+                                || replaced_last.is_some_and(|r| applied.contains(r));
+                            match s.direction {
+                                graph::Direction::Up => !done,
+                                graph::Direction::Down => applied.contains(&s.revision),
+                            }
                         })
                         .cloned()
                         .collect()
@@ -1064,7 +1074,7 @@ impl Migrator {
             return Ok(());
         };
         let (recorded, mut problems) = Sums::parse(&text);
-        problems.extend(recorded.compare(&Sums::of(self.graph.scripts())));
+        problems.extend(recorded.compare(&Sums::of(self.graph.all_scripts())));
         if problems.is_empty() {
             Ok(())
         } else {
@@ -1075,7 +1085,7 @@ impl Migrator {
     /// Writes `strata.sum` from the directory as it is; returns its path.
     pub fn write_sum(&self) -> Result<PathBuf, Error> {
         let path = self.dir.join(SUM_FILE);
-        let text = Sums::of(self.graph.scripts()).render();
+        let text = Sums::of(self.graph.all_scripts()).render();
         std::fs::write(&path, text).map_err(|source| Error::Io {
             what: "cannot write",
             path: path.clone(),
@@ -1089,6 +1099,26 @@ impl Migrator {
         parents: Vec<String>,
         new: NewRevision,
         depends_on: Vec<String>,
+    ) -> Result<Script, Error> {
+        self.write_script_replacing(parents, new, depends_on, Vec::new())
+    }
+
+    /// Writes a squash revision: `replaces` is the chain it stands for.
+    fn write_squash(
+        &mut self,
+        parents: Vec<String>,
+        new: NewRevision,
+        replaces: Vec<String>,
+    ) -> Result<Script, Error> {
+        self.write_script_replacing(parents, new, Vec::new(), replaces)
+    }
+
+    fn write_script_replacing(
+        &mut self,
+        parents: Vec<String>,
+        new: NewRevision,
+        depends_on: Vec<String>,
+        replaces: Vec<String>,
     ) -> Result<Script, Error> {
         // A new revision must not bless an edit the integrity file does not know about.
         self.verify_sum()?;
@@ -1107,6 +1137,7 @@ impl Migrator {
         let mut header = Header::new(id, parents, new.message.clone());
         header.branch_labels = new.branch_label.iter().cloned().collect();
         header.depends_on = depends_on;
+        header.replaces = replaces;
         header.online = self.settings.online;
         let mut script = Script::new(header, new.upgrade, new.downgrade)?;
         let path = script.write_noted(&self.versions_dir(), &new.notes)?;

@@ -61,6 +61,7 @@ fn sql(sql: &str, reverse: &str) -> Op {
         reverse: Some(reverse.into()),
         dialect: None,
         batch_size: None,
+        elidable: false,
     }
 }
 

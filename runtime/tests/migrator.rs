@@ -240,6 +240,7 @@ async fn a_failing_step_rolls_everything_back() {
                     reverse: Some("SELECT 1".into()),
                     dialect: None,
                     batch_size: None,
+                    elidable: false,
                 },
             ],
         ))
@@ -486,6 +487,7 @@ async fn postgres_non_transactional_revision_runs_alone() {
             reverse: Some("DROP INDEX CONCURRENTLY ix_users_phone".into()),
             dialect: Some(DialectKind::Postgres),
             batch_size: None,
+            elidable: false,
         }],
     ))
     .expect("rev");
@@ -638,6 +640,7 @@ async fn a_failing_statement_in_a_batched_step_is_named() {
                         reverse: Some("DELETE FROM users".into()),
                         dialect: None,
                         batch_size: None,
+                        elidable: false,
                     }],
                 ),
                 (

@@ -114,6 +114,7 @@ fn chain(dir: &Dir) -> Migrator {
                     reverse: Some("DELETE FROM users".into()),
                     dialect: None,
                     batch_size: None,
+                    elidable: false,
                 },
             ],
         ),

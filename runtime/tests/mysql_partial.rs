@@ -61,6 +61,7 @@ fn chain(dir: &Dir) -> Migrator {
                         reverse: Some("DELETE FROM a".into()),
                         dialect: None,
                         batch_size: None,
+                        elidable: false,
                     },
                     add("a", "y"),
                 ],

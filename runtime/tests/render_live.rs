@@ -939,6 +939,7 @@ async fn rows_survive_every_alter() {
                 reverse: None,
                 dialect: None,
                 batch_size: None,
+                elidable: false,
             },
             Op::Sql {
                 sql: s("THIS IS NOT SQL FOR THE OTHER DIALECT"),
@@ -949,6 +950,7 @@ async fn rows_survive_every_alter() {
                     DialectKind::Sqlite
                 }),
                 batch_size: None,
+                elidable: false,
             },
             Op::DropTable { table: tags() },
         ])

@@ -594,6 +594,7 @@ fn cases(kind: DialectKind) -> Vec<(&'static str, Schema, Op)> {
                 reverse: None,
                 dialect: None,
                 batch_size: None,
+                elidable: false,
             },
         ),
         (
@@ -604,6 +605,7 @@ fn cases(kind: DialectKind) -> Vec<(&'static str, Schema, Op)> {
                 reverse: None,
                 dialect: Some(DialectKind::Postgres),
                 batch_size: None,
+                elidable: false,
             },
         ),
         (

@@ -199,12 +199,14 @@ fn every_op() -> Vec<Op> {
             reverse: Some("UPDATE users SET phone = NULL WHERE phone = 'n/a'".into()),
             dialect: Some(DialectKind::Postgres),
             batch_size: None,
+            elidable: false,
         },
         Op::Sql {
             sql: "SELECT 'a\\b'''".into(),
             reverse: None,
             dialect: None,
             batch_size: None,
+            elidable: false,
         },
     ]
 }
@@ -345,6 +347,7 @@ fn an_empty_revision_explains_how_to_write_ops() {
         Op::Sql {
             dialect: Some(DialectKind::Postgres),
             batch_size: None,
+            elidable: false,
             ..
         }
     ));
@@ -402,6 +405,7 @@ DROP TABLE t"""
             reverse: None,
             dialect: None,
             batch_size: None,
+            elidable: false,
         }]
     );
 }
@@ -703,6 +707,7 @@ fn piecewise_parsing_reads_what_the_whole_document_says() {
             reverse: None,
             dialect: None,
             batch_size: None,
+            elidable: false,
         }
     );
     assert_eq!(s.downgrade.len(), 1);

@@ -54,6 +54,7 @@ fn migrations(kind: DialectKind, tag: &str) -> Dir {
             reverse: Some("SELECT 1".into()),
             dialect: None,
             batch_size: None,
+            elidable: false,
         },
     ]];
     for i in 1..5 {
@@ -63,6 +64,7 @@ fn migrations(kind: DialectKind, tag: &str) -> Dir {
             reverse: Some(format!("DELETE FROM counters WHERE n = {i}")),
             dialect: None,
             batch_size: None,
+            elidable: false,
         }]);
     }
     for (i, upgrade) in revs.into_iter().enumerate() {

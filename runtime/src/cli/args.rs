@@ -339,6 +339,23 @@ pub(crate) enum Command {
         #[arg(long)]
         dialect: Option<String>,
     },
+    /// Replace a chain of revisions with one revision holding their net effect.
+    ///
+    /// The new revision records `replaces = [...]`: a database before FROM runs it instead
+    /// of the chain; one inside the chain goes on through the chain's files. Once no database
+    /// is inside the chain, delete the replaced files: the squash stands in for them. Data
+    /// steps are kept in order unless marked `elidable = true`.
+    ///
+    /// Example: migrate squash 1a2b 9f8e -m "squash 2026 history"
+    Squash {
+        /// The first revision of the chain.
+        from: String,
+        /// The last revision of the chain.
+        to: String,
+        /// The new revision's message.
+        #[arg(short, long)]
+        message: String,
+    },
     /// Move a branch onto another revision: REV's parent becomes --onto.
     ///
     /// The common case after two pull requests each added a revision on the same head:

@@ -170,6 +170,17 @@ impl Ctx {
                 dialect,
             } => self.lint(range, all, dialect).await,
             Command::Test { range, scratch_url } => self.test(range, scratch_url).await,
+            Command::Squash { from, to, message } => {
+                let mut m = self.open()?;
+                let s = m.squash(&from, &to, &message)?;
+                self.out.result(format!(
+                    "Generating {} ... done ({} steps, replaces {})",
+                    s.path.display(),
+                    s.upgrade.len(),
+                    s.header.replaces.join(", ")
+                ));
+                Ok(Outcome::Done)
+            }
             Command::Rebase { revision, onto } => {
                 let mut m = self.open()?;
                 let r = m.rebase(&revision, &onto)?;
@@ -683,6 +694,9 @@ impl Ctx {
             Vec::new()
         };
         for (i, s) in listed.into_iter().enumerate() {
+            let replaced = g
+                .squashed_into(s.revision())
+                .map(|sq| format!(" (replaced by squash {})", sq.revision()));
             let entry = if self.out.verbose() {
                 format::entry(g, s, marked)
             } else {
@@ -697,6 +711,17 @@ impl Ctx {
                         current: marked,
                     },
                 )
+            };
+            let entry = match replaced {
+                Some(note) => {
+                    let (first, rest) = entry.split_once('\n').unwrap_or((&entry, ""));
+                    if rest.is_empty() {
+                        format!("{first}{note}")
+                    } else {
+                        format!("{first}{note}\n{rest}")
+                    }
+                }
+                None => entry,
             };
             match lanes.get(i) {
                 Some(row) => {

@@ -302,6 +302,19 @@ pub fn compare<C: Catalog + ?Sized>(
     })
 }
 
+/// [`compare`] for two dialect-neutral schemas (replayed from migration files), with the
+/// check-expression key every dialect shares: what `migrate squash` composes a chain's net
+/// effect with.
+pub fn compare_neutral(current: &Schema, target: &Schema) -> Result<Changes, DiffError> {
+    let matched = tables::match_tables(current, target);
+    compare_filtered(
+        current,
+        target,
+        matched,
+        &crate::dialect::check_text::check_expr_key,
+    )
+}
+
 fn compare_filtered(
     current: &Schema,
     target: &Schema,

@@ -30,6 +30,7 @@
 //! does; `billing@head` is then the head of that branch.
 
 pub mod draw;
+mod squash;
 mod steps;
 mod target;
 
@@ -184,6 +185,28 @@ pub enum GraphError {
         /// Why, and the range that was probably meant.
         why: String,
     },
+    /// A squash revision's `replaces` is not a chain it can stand for.
+    #[error("{} (squash revision {squash}): {why}", file.display())]
+    BadSquash {
+        /// The squash revision.
+        squash: String,
+        /// Its file.
+        file: PathBuf,
+        /// What is wrong, and what to do.
+        why: String,
+    },
+    /// The database is at a revision that a squash replaced and whose file is gone.
+    #[error(
+        "the database is at revision {revision}, which revision {squash} squashed and whose \
+         file is gone; restore the replaced files from version control to upgrade it through \
+         them, or bring the database to a revision that exists and `stamp` it"
+    )]
+    SquashedAway {
+        /// The recorded revision.
+        revision: String,
+        /// The squash that replaced it.
+        squash: String,
+    },
     /// A history range that does not parse.
     #[error(
         "invalid range `{range}`: expected `[start]:[end]`, e.g. `base:head`, `ae10:`, `:current`"
@@ -228,6 +251,14 @@ pub struct RevisionGraph {
     index: BTreeMap<String, usize>,
     /// Declared label -> the revision declaring it.
     declared: BTreeMap<String, usize>,
+    /// Squash revisions whose replaced files are all present: not nodes of the graph, but a
+    /// shortcut that an upgrade from before the chain takes instead of it.
+    squashes: Vec<Script>,
+    /// For squash revisions whose replaced files are gone: the last replaced id -> the
+    /// squash, which stands in for it (children name it; databases record it).
+    aliases: BTreeMap<String, usize>,
+    /// The other replaced ids whose files are gone -> the squash that replaced them.
+    gone: BTreeMap<String, String>,
 }
 
 impl RevisionGraph {
@@ -235,6 +266,7 @@ impl RevisionGraph {
     /// unique and well-formed branch labels.
     pub fn new(scripts: impl IntoIterator<Item = Script>) -> Result<Self, GraphError> {
         let scripts: Vec<Script> = scripts.into_iter().collect();
+        let (scripts, squashes, replaced_gone) = squash::split(scripts)?;
         let mut index: BTreeMap<String, usize> = BTreeMap::new();
         for (i, s) in scripts.iter().enumerate() {
             if let Some(&j) = index.get(s.revision()) {
@@ -246,23 +278,38 @@ impl RevisionGraph {
             }
             index.insert(s.revision().to_string(), i);
         }
+        // A squash whose replaced files are gone stands in for the last of them.
+        let mut aliases: BTreeMap<String, usize> = BTreeMap::new();
+        let mut gone: BTreeMap<String, String> = BTreeMap::new();
+        for (squash, replaced) in &replaced_gone {
+            if let (Some(&i), Some(last)) = (index.get(squash), replaced.last()) {
+                aliases.insert(last.clone(), i);
+            }
+            for r in &replaced[..replaced.len().saturating_sub(1)] {
+                gone.insert(r.clone(), squash.clone());
+            }
+        }
         let lookup = |s: &Script, field: &'static str, id: &String| {
-            index.get(id).copied().ok_or_else(|| {
-                let close: Vec<&String> = index
-                    .keys()
-                    .filter(|k| k.starts_with(id.as_str()) || id.starts_with(k.as_str()))
-                    .collect();
-                GraphError::MissingRevision {
-                    file: s.path.clone(),
-                    revision: s.revision().to_string(),
-                    field,
-                    missing: id.clone(),
-                    hint: match close.as_slice() {
-                        [one] => format!(" (did you mean `{one}`?)"),
-                        _ => String::new(),
-                    },
-                }
-            })
+            index
+                .get(id)
+                .or_else(|| aliases.get(id))
+                .copied()
+                .ok_or_else(|| {
+                    let close: Vec<&String> = index
+                        .keys()
+                        .filter(|k| k.starts_with(id.as_str()) || id.starts_with(k.as_str()))
+                        .collect();
+                    GraphError::MissingRevision {
+                        file: s.path.clone(),
+                        revision: s.revision().to_string(),
+                        field,
+                        missing: id.clone(),
+                        hint: match close.as_slice() {
+                            [one] => format!(" (did you mean `{one}`?)"),
+                            _ => String::new(),
+                        },
+                    }
+                })
         };
         let mut edges = Vec::with_capacity(scripts.len());
         for s in &scripts {
@@ -313,11 +360,18 @@ impl RevisionGraph {
         for i in index.values_mut() {
             *i = new_pos[*i];
         }
+        for i in aliases.values_mut() {
+            *i = new_pos[*i];
+        }
         let mut graph = RevisionGraph {
             nodes,
             index,
             declared: BTreeMap::new(),
+            squashes,
+            aliases,
+            gone,
         };
+        graph.check_squashes()?;
         graph.add_labels()?;
         Ok(graph)
     }
@@ -388,9 +442,26 @@ impl RevisionGraph {
         self.nodes.is_empty()
     }
 
-    /// The script of revision `id` (exact id).
+    /// The script of revision `id` (exact id), squash revisions included.
     pub fn script(&self, id: &str) -> Option<&Script> {
-        self.index.get(id).map(|&i| &self.nodes[i].script)
+        self.index
+            .get(id)
+            .map(|&i| &self.nodes[i].script)
+            .or_else(|| self.squashes.iter().find(|s| s.revision() == id))
+    }
+
+    /// Every script of the directory: [`RevisionGraph::scripts`] and the squash revisions
+    /// that stand beside the chains they replace.
+    pub fn all_scripts(&self) -> impl Iterator<Item = &Script> + '_ {
+        self.scripts().chain(self.squashes.iter())
+    }
+
+    /// The squash revision (`replaces = [...]`) whose chain holds `id`, while the chain's
+    /// files are present.
+    pub fn squashed_into(&self, id: &str) -> Option<&Script> {
+        self.squashes
+            .iter()
+            .find(|s| s.header.replaces.iter().any(|r| r == id))
     }
 
     /// Every script, parents and dependencies before the revisions that need them.
@@ -400,7 +471,14 @@ impl RevisionGraph {
 
     /// The script whose id is `id_or_prefix` or starts with it (unique prefixes only).
     pub fn get(&self, id_or_prefix: &str) -> Result<&Script, GraphError> {
-        self.lookup(id_or_prefix).map(|i| &self.nodes[i].script)
+        match self.lookup(id_or_prefix) {
+            Ok(i) => Ok(&self.nodes[i].script),
+            Err(e) => self
+                .squashes
+                .iter()
+                .find(|s| s.revision() == id_or_prefix)
+                .ok_or(e),
+        }
     }
 
     /// Revisions nothing builds on through `down_revision` (a revision only depended on is
@@ -596,11 +674,19 @@ impl RevisionGraph {
         current
             .iter()
             .map(|s| {
+                let id = s.as_ref();
+                if let Some(squash) = self.gone.get(id) {
+                    return Err(GraphError::SquashedAway {
+                        revision: id.to_string(),
+                        squash: squash.clone(),
+                    });
+                }
                 self.index
-                    .get(s.as_ref())
+                    .get(id)
+                    .or_else(|| self.aliases.get(id))
                     .copied()
                     .ok_or_else(|| GraphError::UnknownCurrent {
-                        revision: s.as_ref().to_string(),
+                        revision: id.to_string(),
                     })
             })
             .collect()

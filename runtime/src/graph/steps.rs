@@ -62,7 +62,7 @@ impl RevisionGraph {
                 to_heads: vec![self.id(r).to_string()],
             });
         }
-        Ok(steps)
+        Ok(self.with_shortcuts(steps))
     }
 
     /// The steps that bring the database from the `current` rows down to `target`, newest

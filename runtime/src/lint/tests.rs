@@ -331,6 +331,7 @@ fn postgres_locks_and_their_safe_forms() {
         reverse: Some("DROP INDEX CONCURRENTLY ix_users_name".into()),
         dialect: Some(DialectKind::Postgres),
         batch_size: None,
+        elidable: false,
     };
     assert!(rules(DialectKind::Postgres, &[sql], None).is_empty());
     // The same ops on a table this migration creates lock nobody.

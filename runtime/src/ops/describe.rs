@@ -440,6 +440,7 @@ mod tests {
                 reverse: None,
                 dialect: None,
                 batch_size: None,
+                elidable: false,
             }),
             "Hand-written SQL: UPDATE users SET a = 1"
         );
@@ -449,6 +450,7 @@ mod tests {
                 reverse: None,
                 dialect: Some(DialectKind::Postgres),
                 batch_size: None,
+                elidable: false,
             }),
             "Hand-written SQL (postgres only): CREATE EXTENSION postgis; ..."
         );

@@ -187,7 +187,15 @@ pub enum Op {
         /// on its own. Applies to `reverse` too when it says `{batch_size}`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         batch_size: Option<u32>,
+        /// `migrate squash` may leave the step out (it only fixed data the squashed revision
+        /// never meets, as Django's `elidable`); otherwise a squash keeps it, in order.
+        #[serde(default, skip_serializing_if = "is_false")]
+        elidable: bool,
     },
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// The placeholder an `sql` step with `batch_size` writes where it limits its rows.
@@ -336,12 +344,14 @@ impl Op {
                 reverse,
                 dialect,
                 batch_size,
+                elidable,
             } => match reverse {
                 Some(reverse) => Op::Sql {
                     sql: reverse,
                     reverse: Some(sql),
                     dialect,
                     batch_size,
+                    elidable,
                 },
                 None => return Err(Irreversible { sql }),
             },

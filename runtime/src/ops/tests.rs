@@ -110,6 +110,7 @@ fn every_op() -> Vec<Op> {
             reverse: Some("UPDATE users SET phone = NULL".into()),
             dialect: None,
             batch_size: None,
+            elidable: false,
         },
     ]
 }
@@ -174,6 +175,7 @@ fn sql_without_reverse_is_irreversible() {
         reverse: None,
         dialect: None,
         batch_size: None,
+        elidable: false,
     };
     let err = op.reverse().expect_err("irreversible");
     assert!(err.to_string().contains("add `reverse"));

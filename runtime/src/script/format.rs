@@ -36,6 +36,10 @@ pub struct Header {
     /// runs outside a transaction, each statement committing on its own. Defaults to false;
     /// `online = true` in `strata.toml` writes it into new revisions.
     pub online: bool,
+    /// The revisions this one squashes (`replaces = [...]`, written by `migrate squash`): a
+    /// chain from the first to the last, which a database before the first runs as this one
+    /// revision, while a database inside the chain goes on through the replaced files.
+    pub replaces: Vec<String>,
     /// Lint findings the revision acknowledges (`allow = ["drop-column users.bio: why"]`);
     /// see [`crate::lint`].
     pub allow: Vec<crate::lint::Allow>,
@@ -76,6 +80,7 @@ impl Header {
             depends_on: Vec::new(),
             transactional: true,
             online: false,
+            replaces: Vec::new(),
             allow: Vec::new(),
             migration_lock_timeout_ms: None,
             statement_timeout_ms: None,

@@ -33,6 +33,8 @@ struct RawFile<S = Step> {
     #[serde(default)]
     online: bool,
     #[serde(default)]
+    replaces: Vec<String>,
+    #[serde(default)]
     allow: Vec<String>,
     #[serde(default)]
     migration_lock_timeout_ms: Option<u64>,
@@ -96,6 +98,7 @@ impl RawFile<Op> {
             depends_on: self.depends_on,
             transactional: self.transactional,
             online: self.online,
+            replaces: self.replaces,
             allow: self.allow,
             migration_lock_timeout_ms: self.migration_lock_timeout_ms,
             statement_timeout_ms: self.statement_timeout_ms,
@@ -318,6 +321,7 @@ impl Script {
                 depends_on: raw.depends_on,
                 transactional: raw.transactional,
                 online: raw.online,
+                replaces: raw.replaces,
                 allow,
                 migration_lock_timeout_ms: raw.migration_lock_timeout_ms,
                 statement_timeout_ms: raw.statement_timeout_ms,
@@ -482,6 +486,7 @@ fn plain_header(header: &str) -> Option<RawFile> {
         depends_on: Vec::new(),
         transactional: true,
         online: false,
+        replaces: Vec::new(),
         allow: Vec::new(),
         migration_lock_timeout_ms: None,
         statement_timeout_ms: None,
@@ -526,6 +531,7 @@ fn plain_header(header: &str) -> Option<RawFile> {
             "branch_labels" => raw.branch_labels = one_or_many(value)?,
             "depends_on" => raw.depends_on = one_or_many(value)?,
             "allow" => raw.allow = texts(value)?,
+            "replaces" => raw.replaces = texts(value)?,
             "migration_lock_timeout_ms" => raw.migration_lock_timeout_ms = Some(number(value)?),
             "statement_timeout_ms" => raw.statement_timeout_ms = Some(number(value)?),
             "lock_retries" => raw.lock_retries = Some(number(value)?),

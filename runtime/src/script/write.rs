@@ -98,6 +98,9 @@ pub(super) fn render(
     if header.online {
         out.push_str("online = true\n");
     }
+    if !header.replaces.is_empty() {
+        let _ = writeln!(out, "replaces = {}", strings(&header.replaces));
+    }
     for (key, value) in [
         (
             "migration_lock_timeout_ms",
