@@ -6,7 +6,7 @@
 mod common;
 
 use common::{Variant, Workdir};
-use strata::testing::TestDb;
+use strata::testing::{TestDb, DIALECTS};
 
 use Variant::Base;
 
@@ -24,9 +24,15 @@ fn add_column(w: &Workdir, rev: &str, parent: &str, column: &str) -> std::path::
     path
 }
 
-#[test]
-fn two_pull_requests_become_one_line() {
-    let tdb = TestDb::sqlite("rebase_e2e");
+#[tokio::test]
+async fn two_pull_requests_become_one_line() {
+    for kind in DIALECTS {
+        one_line(kind).await;
+    }
+}
+
+async fn one_line(kind: strata::dialect::DialectKind) {
+    let tdb = TestDb::new(kind, "rebase_e2e").await;
     let w = Workdir::new("rebase", Some(&tdb.url));
     w.run(Base, &["init"]).ok();
     let root = w.run(Base, &["migrate", "-m", "users"]).generated();
