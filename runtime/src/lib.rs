@@ -83,6 +83,7 @@ extern crate self as strata;
 pub mod apply;
 #[cfg(feature = "cli")]
 pub mod cli;
+pub mod compat;
 pub mod config;
 pub mod db;
 pub mod dialect;

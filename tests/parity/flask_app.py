@@ -42,6 +42,8 @@ users = sa.Table(
     sa.Column("active", sa.Boolean, server_default=sa.true(), nullable=False),
     sa.Column("score", sa.Integer, server_default="0", nullable=False),
     sa.Column("role", sa.String(20), server_default="member", nullable=False),
+    # The Rust model's doc comment (`/// A user.`) is the table comment.
+    comment="A user.",
 )
 
 def main() -> None:

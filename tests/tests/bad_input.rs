@@ -745,6 +745,9 @@ fn template() -> Workdir {
         .ok();
     w.run(Base, &["upgrade"]).ok();
     assert!(w.path(R1_FILE).is_file() && w.path(R2_FILE).is_file());
+    // The cases write revision files by hand, each about its own mistake: a directory
+    // without strata.sum is not checked against it (tests/tests/sum_e2e.rs covers that).
+    std::fs::remove_file(w.path("migrations/strata.sum")).expect("remove strata.sum");
     w
 }
 

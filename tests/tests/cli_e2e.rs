@@ -389,6 +389,8 @@ async fn seed_workflow(url: &str) {
         ),
     )
     .expect("write the failing revision");
+    // A revision file written by hand: recorded in strata.sum first.
+    w.run(Phone, &["hash"]).ok();
     let failed = w.run(Phone, &["upgrade"]);
     let err = failed.error("t_missing");
     assert!(err.contains(&format!("revision {bad}")), "{err}");

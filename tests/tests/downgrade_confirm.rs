@@ -194,6 +194,8 @@ sql = "INSERT INTO notes (id) VALUES (1)"
 "#,
     )
     .expect("write bb02");
+    // Revision files written by hand: recorded in strata.sum.
+    w.run(Base, &["hash"]).ok();
 
     let show = w.run(Base, &["show", "aa01", "--sql"]).ok().join("\n");
     assert!(

@@ -29,21 +29,27 @@ fn the_integrity_file_guards_the_directory() {
         assert!(sum.contains(&format!("\n{name} ")), "{name} in:\n{sum}");
     }
 
-    // A hand edit of the pending revision: refused before connecting, naming the file.
+    // Reviewing and editing the revision just generated (a head): fine, as in Flask-Migrate.
     let second_file = w.revision_file(&second);
-    let second_name = second_file
+    let text = std::fs::read_to_string(&second_file).expect("read");
+    std::fs::write(&second_file, format!("{text}\n# reviewed by the DBA\n")).expect("edit");
+    w.run(Phone, &["upgrade", "--sql"]).ok();
+
+    // A hand edit of older history (a revision built on): refused before connecting,
+    // naming the file.
+    let first_file = w.revision_file(&first);
+    let first_name = first_file
         .file_name()
         .expect("name")
         .to_string_lossy()
         .into_owned();
-    let text = std::fs::read_to_string(&second_file).expect("read");
-    let edited = format!("{text}\n# reviewed by the DBA\n");
-    std::fs::write(&second_file, &edited).expect("edit");
+    let first_text = std::fs::read_to_string(&first_file).expect("read");
+    std::fs::write(&first_file, format!("{first_text}\n# tidied\n")).expect("edit");
     for args in [&["upgrade"][..], &["check"], &["downgrade", "-y"]] {
         let err = w.run(Phone, args).error("strata.sum");
         assert!(
             err.contains(&format!(
-                "{second_name} changed since strata.sum was written"
+                "{first_name} changed since strata.sum was written"
             )) && err.contains("run `hash`"),
             "{args:?}: {err}"
         );
@@ -53,9 +59,11 @@ fn the_integrity_file_guards_the_directory() {
     w.run(Phone, &["revision", "-m", "more"])
         .error("changed since strata.sum");
 
-    // `hash` records the deliberate edit; everything runs again.
+    // `hash` records the deliberate edit (and the reviewed head); the database's own record
+    // of the applied file still wants `accept`; then everything runs again.
     let hashed = w.run(Phone, &["hash"]).ok().join("\n");
     assert!(hashed.contains("(2 revision files)"), "{hashed}");
+    w.run(Phone, &["accept", &first]).ok();
     w.run(Phone, &["upgrade"]).ok();
     w.run(Phone, &["check"]).ok();
 
@@ -78,7 +86,7 @@ fn the_integrity_file_guards_the_directory() {
 
     // A directory from before strata.sum: not checked.
     std::fs::remove_file(&sum_path).expect("remove sum");
-    std::fs::write(&second_file, format!("{edited}# once more\n")).expect("edit");
-    w.run(Phone, &["accept", &second]).ok();
+    std::fs::write(&first_file, format!("{first_text}\n# tidied twice\n")).expect("edit");
+    w.run(Phone, &["accept", &first]).ok();
     w.run(Phone, &["check"]).ok();
 }

@@ -156,6 +156,10 @@ pub(crate) enum Command {
         /// revision files do not acknowledge (`allow = [...]`).
         #[arg(long)]
         allow_unsafe: bool,
+        /// Refuse, before running anything, when a revision to run breaks the app built from
+        /// this model snapshot (`models --snapshot`): the previous release in a rolling deploy.
+        #[arg(long, value_name = "SNAPSHOT")]
+        compat: Option<std::path::PathBuf>,
     },
     /// Revert the database to an earlier revision.
     ///
@@ -413,7 +417,36 @@ pub(crate) enum Command {
     /// edit of a migration file.
     Hash,
     /// List the models linked into this binary: `<table> <rust path>` per model.
-    Models,
+    Models {
+        /// Print them as a model snapshot (JSON, format `strata-models/1`).
+        #[arg(long)]
+        json: bool,
+        /// Write the model snapshot to this file (commit it, or make it from the previous
+        /// release's binary in CI, for `compat`).
+        #[arg(long, value_name = "FILE")]
+        snapshot: Option<std::path::PathBuf>,
+    },
+    /// Check that the app built from a model snapshot keeps working on the schema after the
+    /// revisions up to TARGET: the gate for rolling deploys.
+    ///
+    /// For every table and column the snapshot's models use: still there under that name,
+    /// a type its field decodes, not NULL where its field cannot be; and its inserts still
+    /// work (no new NOT NULL column without a default, no new unique or check). One line per
+    /// finding with the revision that causes it and the safe sequence; exit 1 on any.
+    /// Offline from the migration files; `--database` starts from the live database.
+    ///
+    /// Example: migrate compat --against release-1.4.json
+    Compat {
+        /// The model snapshot of the previous release.
+        #[arg(long, value_name = "SNAPSHOT")]
+        against: std::path::PathBuf,
+        /// Where the revisions go (default: head).
+        #[arg(default_value = "head")]
+        target: String,
+        /// Start from the live database and its pending revisions instead of base.
+        #[arg(long)]
+        database: bool,
+    },
 }
 
 /// Options shared by `migrate` and `revision`.

@@ -23,6 +23,7 @@ use crate::script::Script;
 
 mod accept;
 mod adopt;
+mod compat;
 mod lint;
 mod test;
 
@@ -90,7 +91,13 @@ impl Ctx {
                 allow_changed,
                 retry_interrupted,
                 allow_unsafe,
+                compat,
             } => {
+                if let Some(snapshot) = &compat {
+                    if !sql {
+                        self.refuse_incompatible(snapshot, &target).await?;
+                    }
+                }
                 let opts = RunOptions {
                     allow_changed,
                     retry_interrupted,
@@ -217,12 +224,12 @@ impl Ctx {
                 ));
                 Ok(Outcome::Done)
             }
-            Command::Models => {
-                for t in crate::registry::models() {
-                    self.out.result(format!("{} {}", t.name, t.rust_path));
-                }
-                Ok(Outcome::Done)
-            }
+            Command::Models { json, snapshot } => self.models(json, snapshot),
+            Command::Compat {
+                against,
+                target,
+                database,
+            } => self.compat(&against, &target, database).await,
         }
     }
 

@@ -111,7 +111,9 @@ impl Migrator {
             let _ = std::fs::remove_file(&script.path);
             self.graph = RevisionGraph::new(Vec::new())?;
             // And the line strata.sum got for it.
-            let _ = self.write_sum();
+            if self.dir.join(crate::script::SUM_FILE).is_file() {
+                let _ = self.write_sum();
+            }
             return Err(e);
         }
         let model_changes = self.compare(db, models).await;

@@ -112,7 +112,9 @@ impl Migrator {
         })?;
         let reloaded = Migrator::open_headers(&self.dir)?;
         self.graph = reloaded.graph;
-        self.write_sum()?;
+        if self.dir.join(crate::script::SUM_FILE).is_file() {
+            self.write_sum()?;
+        }
         Ok(Rebased {
             revision: rev,
             path: script.path,

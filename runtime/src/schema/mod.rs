@@ -7,6 +7,7 @@
 pub mod diagram;
 mod from_models;
 pub mod naming;
+pub mod snapshot;
 mod types;
 pub mod unmodeled;
 
