@@ -108,6 +108,11 @@ pub(crate) enum Command {
         /// Do not autogenerate; write an empty revision.
         #[arg(long, hide = true)]
         empty: bool,
+        /// Split the change in two revisions: an expand revision the previous release still
+        /// works with (run it before the deploy), and a contract revision with the rest (run
+        /// it after).
+        #[arg(long)]
+        expand_contract: bool,
         /// Where the revision goes in the graph.
         #[command(flatten)]
         rev: RevisionOptions,

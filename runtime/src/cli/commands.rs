@@ -77,13 +77,14 @@ impl Ctx {
             Command::Migrate {
                 message,
                 empty,
+                expand_contract,
                 rev,
-            } => self.revision(message, !empty, rev).await,
+            } => self.revision(message, !empty, rev, expand_contract).await,
             Command::Revision {
                 message,
                 autogenerate,
                 rev,
-            } => self.revision(message, autogenerate, rev).await,
+            } => self.revision(message, autogenerate, rev, false).await,
             Command::Upgrade {
                 target,
                 sql,
@@ -407,6 +408,7 @@ impl Ctx {
         message: Option<String>,
         autogenerate: bool,
         rev: RevisionOptions,
+        expand_contract: bool,
     ) -> Result<Outcome, Failure> {
         let mut m = self.open_headers()?;
         let mut new = NewRevision {
@@ -478,11 +480,75 @@ impl Ctx {
             if let Some(d) = dialect {
                 new.notes = self.lint_new(&m, parent.as_deref(), d, &changes.upgrade);
             }
+            if expand_contract {
+                let before = parent
+                    .as_deref()
+                    .map_or_else(|| Ok(crate::schema::Schema::new()), |p| m.schema_at(p))?;
+                return self.write_expand_contract(&mut m, new, &changes.upgrade, &before);
+            }
             new.upgrade = changes.upgrade;
             new.downgrade = changes.downgrade;
         }
         let script = m.write_revision(new)?;
         self.generated(&script);
+        Ok(Outcome::Done)
+    }
+
+    /// `migrate --expand-contract`: the change as an expand revision and a contract revision
+    /// built on it (or one revision when either half is empty).
+    fn write_expand_contract(
+        &self,
+        m: &mut Migrator,
+        new: NewRevision,
+        ops: &[crate::ops::Op],
+        before: &crate::schema::Schema,
+    ) -> Result<Outcome, Failure> {
+        let split = crate::compat::split::expand_contract(ops, before);
+        for note in &split.notes {
+            self.out.warning(note);
+        }
+        let reverse = |ops: &[crate::ops::Op]| crate::ops::reverse_all(ops).unwrap_or_default();
+        if split.expand.is_empty() || split.contract.is_empty() {
+            let which = if split.expand.is_empty() {
+                "nothing in it is compatible with the previous release: it is all contract"
+            } else {
+                "all of it is compatible with the previous release: it is all expand"
+            };
+            self.out.info(format!("One revision: {which}."));
+            let upgrade = [split.expand, split.contract].concat();
+            let script = m.write_revision(NewRevision {
+                downgrade: reverse(&upgrade),
+                upgrade,
+                ..new
+            })?;
+            self.generated(&script);
+            return Ok(Outcome::Done);
+        }
+        let expand = m.write_revision(NewRevision {
+            message: format!("{} (expand)", new.message),
+            downgrade: reverse(&split.expand),
+            upgrade: split.expand,
+            head: new.head.clone(),
+            splice: new.splice,
+            branch_label: new.branch_label.clone(),
+            depends_on: new.depends_on.clone(),
+            rev_id: new.rev_id.clone(),
+            ..NewRevision::default()
+        })?;
+        self.generated(&expand);
+        let contract = m.write_revision(NewRevision {
+            message: format!("{} (contract)", new.message),
+            downgrade: reverse(&split.contract),
+            upgrade: split.contract,
+            head: Some(expand.revision().to_string()),
+            ..NewRevision::default()
+        })?;
+        self.generated(&contract);
+        self.out.info(format!(
+            "Before deploying the new release: `upgrade {}` (the previous release keeps \
+             working); after it is deployed everywhere: `upgrade`.",
+            expand.revision()
+        ));
         Ok(Outcome::Done)
     }
 

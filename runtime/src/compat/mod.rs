@@ -246,5 +246,7 @@ pub fn check(old: &Schema, start: &Schema, revisions: &[(String, Vec<Op>)]) -> V
     out
 }
 
+pub mod split;
+
 #[cfg(test)]
 mod tests;

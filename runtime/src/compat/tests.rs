@@ -194,3 +194,47 @@ fn a_finding_names_the_revision_after_which_it_holds() {
     assert_eq!(found[0].revision, None);
     assert!(found[0].describe().contains("the database as it is"));
 }
+
+#[test]
+fn an_expand_contract_split_passes_the_gate_before_the_deploy() {
+    use super::split::expand_contract;
+    let ops = vec![
+        Op::AddColumn {
+            table: "users".into(),
+            column: Column::new("plan", SqlType::Text),
+        },
+        Op::AlterColumn {
+            table: "users".into(),
+            column: "name".into(),
+            rename: Some("full_name".into()),
+            ty: None,
+            nullable: None,
+            default: None,
+        },
+        Op::DropColumn {
+            table: "users".into(),
+            column: column("bio"),
+        },
+        Op::AddUnique {
+            table: "users".into(),
+            unique: Unique {
+                name: "uq_users_full_name".into(),
+                columns: vec!["full_name".into()],
+            },
+        },
+    ];
+    // As one revision it breaks the previous release five ways.
+    assert_eq!(after(ops.clone()).len(), 5, "{:?}", after(ops.clone()));
+    let split = expand_contract(&ops, &old());
+    // The expand revision alone keeps it working...
+    assert!(after(split.expand.clone()).is_empty(), "{:?}", split.expand);
+    // ...and expand + contract build what the change builds.
+    let mut whole = old();
+    crate::ops::apply_all(&mut whole, &ops).expect("change");
+    let mut two = old();
+    crate::ops::apply_all(&mut two, &split.expand).expect("expand");
+    crate::ops::apply_all(&mut two, &split.contract).expect("contract");
+    let left = crate::diff::compare_neutral(&two, &whole).expect("diff");
+    assert!(left.is_empty(), "{:?}", left.upgrade);
+    assert_eq!(split.notes.len(), 2, "{:?}", split.notes);
+}
