@@ -10,20 +10,9 @@ use strata::testing::{TestDb, DIALECTS};
 use strata::Error;
 use strata::Migrator;
 
-use common::{temp_dir, write_revision};
+use common::{write_chain, CREATE_USERS};
 
-const CREATE: &str = r#"
-[[upgrade]]
-op = "create_table"
-
-[upgrade.table]
-name = "users"
-columns = [
-  { name = "id", type = "integer" },
-  { name = "name", type = "varchar(40)" },
-]
-primary_key = { name = "pk_users", columns = ["id"] }
-"#;
+const CREATE: &str = CREATE_USERS;
 
 const ADD_PLAN: &str = r#"
 [[upgrade]]
@@ -69,12 +58,7 @@ after_upgrade = [{ query = "SELECT name FROM users ORDER BY id", rows = [["Ann"]
 "#;
 
 fn chain(tag: &str, revisions: &[(&str, &str)]) -> (common::Dir, Migrator) {
-    let dir = temp_dir(tag);
-    let mut parent = None;
-    for (rev, body) in revisions {
-        write_revision(&dir, rev, parent, body);
-        parent = Some(*rev);
-    }
+    let dir = write_chain(tag, revisions);
     let m = Migrator::open(&dir.0).expect("open");
     (dir, m)
 }

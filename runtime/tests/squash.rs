@@ -15,20 +15,9 @@ use strata::ops::Op;
 use strata::testing::{introspect, TestDb, DIALECTS};
 use strata::{Migrator, RunOptions};
 
-use common::{temp_dir, write_revision};
+use common::{write_chain, CREATE_USERS};
 
-const A1: &str = r#"
-[[upgrade]]
-op = "create_table"
-
-[upgrade.table]
-name = "users"
-columns = [
-  { name = "id", type = "integer" },
-  { name = "name", type = "varchar(40)" },
-]
-primary_key = { name = "pk_users", columns = ["id"] }
-"#;
+const A1: &str = CREATE_USERS;
 
 const A2: &str = r#"
 [[upgrade]]
@@ -107,13 +96,9 @@ const IDS: [&str; 5] = [
 ];
 
 fn chain(tag: &str) -> common::Dir {
-    let dir = temp_dir(tag);
-    let mut parent = None;
-    for (id, body) in IDS.iter().zip([A1, A2, A3, A4, A5]) {
-        write_revision(&dir, id, parent, body);
-        parent = Some(*id);
-    }
-    dir
+    let bodies = [A1, A2, A3, A4, A5];
+    let revisions: Vec<(&str, &str)> = IDS.iter().copied().zip(bodies).collect();
+    write_chain(tag, &revisions)
 }
 
 async fn live(db: &mut Db) -> strata::schema::Schema {

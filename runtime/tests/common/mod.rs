@@ -86,6 +86,33 @@ pub fn write_revision(dir: &Path, rev: &str, parent: Option<&str>, body: &str) -
     path
 }
 
+/// The upgrade of a first revision creating `users (id integer, name varchar(40))` keyed
+/// by `id`, as a migration file writes it.
+pub const CREATE_USERS: &str = r#"
+[[upgrade]]
+op = "create_table"
+
+[upgrade.table]
+name = "users"
+columns = [
+  { name = "id", type = "integer" },
+  { name = "name", type = "varchar(40)" },
+]
+primary_key = { name = "pk_users", columns = ["id"] }
+"#;
+
+/// A fresh migrations directory with one revision per `(id, body)`, each the child of the
+/// one before ([`write_revision`]).
+pub fn write_chain(tag: &str, revisions: &[(&str, &str)]) -> Dir {
+    let dir = temp_dir(tag);
+    let mut parent = None;
+    for (rev, body) in revisions {
+        write_revision(&dir, rev, parent, body);
+        parent = Some(*rev);
+    }
+    dir
+}
+
 /// Runs each statement of `ddl` (statements end with `;` and a newline).
 pub async fn run(conn: &mut AnyConnection, ddl: &str) {
     for stmt in ddl.split(";\n").map(str::trim).filter(|s| !s.is_empty()) {
