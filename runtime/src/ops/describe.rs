@@ -339,6 +339,7 @@ mod tests {
             name: "ix_posts_user_id".into(),
             columns: vec!["user_id".into()],
             unique: false,
+            ..Index::default()
         };
         assert_eq!(
             one(Op::CreateIndex {

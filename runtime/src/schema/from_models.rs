@@ -141,6 +141,7 @@ fn table_from_def(def: &TableDef, all: &BTreeMap<&str, &TableDef>) -> Result<Tab
                 name: naming::index(t, &cols),
                 columns: vec![c.name.into()],
                 unique: true,
+                ..Index::default()
             }),
             (true, false) => table.uniques.push(Unique {
                 name: naming::unique(t, &cols),
@@ -150,6 +151,7 @@ fn table_from_def(def: &TableDef, all: &BTreeMap<&str, &TableDef>) -> Result<Tab
                 name: naming::index(t, &cols),
                 columns: vec![c.name.into()],
                 unique: false,
+                ..Index::default()
             }),
             (false, false) => {}
         }
@@ -219,6 +221,7 @@ fn table_from_def(def: &TableDef, all: &BTreeMap<&str, &TableDef>) -> Result<Tab
                 .map_or_else(|| naming::index(t, &columns), Into::into),
             columns,
             unique: ix.unique,
+            ..Index::default()
         });
     }
     for uq in def.uniques {

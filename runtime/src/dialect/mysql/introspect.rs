@@ -14,8 +14,9 @@
 //! - CHECK constraints: MariaDB's `CHECK_CONSTRAINTS` has `TABLE_NAME`, MySQL's has not (it
 //!   is joined through `TABLE_CONSTRAINTS`); MySQL before 8.0.16 has no checks at all.
 //!
-//! What the neutral schema cannot hold is left out, so a diff never drops it: prefix,
-//! descending, functional, `FULLTEXT` and `SPATIAL` indexes, and the index the server made
+//! Descending index columns are read (`COLLATION` `D`; a unique index with one is an index,
+//! not a unique constraint). What the neutral schema cannot hold is left out, so a diff never
+//! drops it: prefix, functional, `FULLTEXT` and `SPATIAL` indexes, and the index the server made
 //! for a foreign key (named after it). Triggers, views and generated expressions need no
 //! record: `ALTER TABLE` keeps them.
 
@@ -107,10 +108,12 @@ struct RawIndex {
     table: String,
     name: String,
     unique: bool,
-    /// Something the neutral schema cannot describe: a prefix, a descending or functional
-    /// part, a FULLTEXT or SPATIAL index.
+    /// Something the neutral schema cannot describe: a prefix or functional part, a
+    /// FULLTEXT or SPATIAL index.
     special: bool,
     columns: Vec<String>,
+    /// The columns kept descending (`COLLATION` `D`).
+    desc: Vec<String>,
 }
 
 pub(super) fn assemble(
@@ -239,6 +242,7 @@ pub(super) fn assemble(
                 unique: r.int("non_unique")? == 0,
                 special: !kind.eq_ignore_ascii_case("BTREE"),
                 columns: Vec::new(),
+                desc: Vec::new(),
             });
         }
         let Some(ix) = raw_ix.last_mut() else {
@@ -246,7 +250,12 @@ pub(super) fn assemble(
         };
         let descending = r.opt_text("collation")?.as_deref() == Some("D");
         match r.opt_text("col")? {
-            Some(col) if r.opt_int("sub_part")?.is_none() && !descending => ix.columns.push(col),
+            Some(col) if r.opt_int("sub_part")?.is_none() => {
+                if descending {
+                    ix.desc.push(col.clone());
+                }
+                ix.columns.push(col);
+            }
             _ => ix.special = true,
         }
     }
@@ -262,7 +271,7 @@ pub(super) fn assemble(
                 name: PRIMARY.into(),
                 columns: ix.columns,
             });
-        } else if ix.unique {
+        } else if ix.unique && ix.desc.is_empty() {
             table.uniques.push(Unique {
                 name: ix.name,
                 columns: ix.columns,
@@ -271,7 +280,9 @@ pub(super) fn assemble(
             table.indexes.push(Index {
                 name: ix.name,
                 columns: ix.columns,
-                unique: false,
+                unique: ix.unique,
+                desc: ix.desc,
+                ..Index::default()
             });
         }
     }
@@ -641,7 +652,7 @@ pub(super) fn normalize(schema: &mut Schema) {
         }
         let indexes = std::mem::take(&mut table.indexes);
         for ix in indexes {
-            if ix.unique {
+            if ix.unique && ix.is_plain() {
                 table.uniques.push(Unique {
                     name: ix.name,
                     columns: ix.columns,

@@ -22,6 +22,7 @@ use crate::dialect::{
     alter_table, repeated, standard_alter_column, ColumnChange, Ddl, OpContext, RenderError,
     Statements, Syntax,
 };
+use crate::dialect::create_index_text;
 use crate::schema::{Check, Column, ColumnDefault, ForeignKey, Index};
 
 /// The rows one batch of an online backfill changes.
@@ -38,13 +39,7 @@ fn clear_index(d: &Postgres, name: &str) -> String {
 pub(super) fn create_index(d: &Postgres, table: &str, index: &Index) -> Statements {
     vec![
         clear_index(d, &index.name),
-        format!(
-            "CREATE {}INDEX CONCURRENTLY {} ON {} {}",
-            if index.unique { "UNIQUE " } else { "" },
-            d.quote_ident(&index.name),
-            d.quote_ident(table),
-            d.ident_list(&index.columns)
-        ),
+        create_index_text(d, table, index, "CONCURRENTLY "),
     ]
     .into()
 }
@@ -274,6 +269,7 @@ mod tests {
             name: "ix_users_email".into(),
             columns: vec!["email".into()],
             unique: true,
+            ..Index::default()
         };
         assert_eq!(
             online(Op::CreateIndex {
