@@ -1283,6 +1283,7 @@ fn long_mysql_upgrade(dir: &Dir) {
                 name: format!("ix_keep_{c}"),
                 columns: vec![c],
                 unique: false,
+                ..strata::schema::Index::default()
             },
         });
     }
