@@ -201,7 +201,9 @@ pub struct Unique {
 pub struct Index {
     /// The index name.
     pub name: String,
-    /// The key columns, in order (empty for an index on an expression alone).
+    /// The key columns, in order (empty for an index on an expression alone; may then be
+    /// left out of a file).
+    #[serde(default)]
     pub columns: Vec<String>,
     /// Whether the index is unique.
     #[serde(default, skip_serializing_if = "is_false")]
