@@ -272,7 +272,10 @@ pub trait Ddl: Syntax {
         match index.method() {
             Some(method) => Err(RenderError::Unsupported {
                 dialect: self.name(),
-                what: format!("index `{}` on `{table}` with `using = \"{method}\"`", index.name),
+                what: format!(
+                    "index `{}` on `{table}` with `using = \"{method}\"`",
+                    index.name
+                ),
                 hint: Some(
                     "index methods other than B-tree exist on PostgreSQL only; leave `using` \
                      out of the model, or create this index in a hand-written `sql` step \

@@ -1408,7 +1408,9 @@ fn partial_and_expression_indexes_compare_through_the_dialect_key() {
     t.indexes[1].expr = Some("lower((email)::text)".into());
     let pg = &crate::dialect::postgres::Postgres;
     let opts = DiffOptions::default();
-    assert!(diff_on(pg, &stored, &models, &opts).expect("diff").is_empty());
+    assert!(diff_on(pg, &stored, &models, &opts)
+        .expect("diff")
+        .is_empty());
     // The same index unchanged is never dropped and re-created.
     assert!(diff(&models, &models, &opts).expect("diff").is_empty());
     // A changed predicate or expression is a drop and a create.
@@ -1436,8 +1438,11 @@ fn partial_and_expression_indexes_compare_through_the_dialect_key() {
 #[test]
 fn index_order_and_method_are_compared() {
     let mut before = schema([users()]);
-    tbl(&mut before, "users").indexes =
-        vec![Index::new("ix_users_username", vec!["username".into()], false)];
+    tbl(&mut before, "users").indexes = vec![Index::new(
+        "ix_users_username",
+        vec!["username".into()],
+        false,
+    )];
     let opts = DiffOptions::default();
     let mut desc = before.clone();
     tbl(&mut desc, "users").indexes[0].desc = vec!["username".into()];

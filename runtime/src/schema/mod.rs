@@ -216,11 +216,7 @@ pub struct Index {
     pub desc: Vec<String>,
     /// The predicate of a partial index (`deleted_at IS NULL`): only rows where it holds are
     /// indexed (and, for a unique index, must be unique).
-    #[serde(
-        rename = "where",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "where", default, skip_serializing_if = "Option::is_none")]
     pub where_: Option<String>,
     /// The index method (`gin`, `gist`, `brin`, `hash`; PostgreSQL only); `None` (or
     /// `btree`) is the default B-tree.
@@ -249,7 +245,10 @@ impl Index {
 
     /// Whether the index is a plain list of ascending columns, the kind every dialect writes.
     pub fn is_plain(&self) -> bool {
-        self.expr.is_none() && self.desc.is_empty() && self.where_.is_none() && self.method().is_none()
+        self.expr.is_none()
+            && self.desc.is_empty()
+            && self.where_.is_none()
+            && self.method().is_none()
     }
 }
 

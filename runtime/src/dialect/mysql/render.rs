@@ -13,8 +13,8 @@
 //! made, so the two never fail (error 1553) or leave an index behind. Dropping a column drops
 //! the foreign keys that use it, as PostgreSQL does.
 
-use super::{Flavor, Mysql};
 use super::{is_current_timestamp, PRIMARY};
+use super::{Flavor, Mysql};
 use crate::dialect::{
     alter_table, check_autoincrement, index_keys_sql, ColumnChange, DialectKind, OpContext,
     RenderError, Statements,

@@ -18,11 +18,11 @@
 //! retried.
 
 use super::Postgres;
+use crate::dialect::create_index_text;
 use crate::dialect::{
     alter_table, repeated, standard_alter_column, ColumnChange, Ddl, OpContext, RenderError,
     Statements, Syntax,
 };
-use crate::dialect::create_index_text;
 use crate::schema::{Check, Column, ColumnDefault, ForeignKey, Index};
 
 /// The rows one batch of an online backfill changes.

@@ -278,7 +278,11 @@ pub(super) fn index_shape(sql: &str) -> Option<IndexShape> {
     match tokens.get(close + 1..).unwrap_or_default() {
         [] => {}
         [kw, rest @ ..] if is_kw(Some(kw), "WHERE") && !rest.is_empty() => {
-            let text = sql.get(rest[0].start..)?.trim().trim_end_matches(';').trim();
+            let text = sql
+                .get(rest[0].start..)?
+                .trim()
+                .trim_end_matches(';')
+                .trim();
             shape.where_ = Some(text.to_string());
         }
         _ => return None,
@@ -438,7 +442,10 @@ mod tests {
         assert_eq!(shape.expr.as_deref(), Some("lower(\"e\")"));
         assert_eq!(shape.where_.as_deref(), Some("deleted = 0"));
         assert_eq!(
-            index_shape("CREATE INDEX ix ON t (lower(a))").unwrap().expr.as_deref(),
+            index_shape("CREATE INDEX ix ON t (lower(a))")
+                .unwrap()
+                .expr
+                .as_deref(),
             Some("lower(a)")
         );
         for odd in [
