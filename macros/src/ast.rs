@@ -667,9 +667,7 @@ fn parse_columns_attr(
         };
         cx.error_spanned_by(
             &meta.path,
-            format!(
-                "`{k}(...)` needs its columns: write `{k}(columns(\"a\", \"b\"))`{or_expr}"
-            ),
+            format!("`{k}(...)` needs its columns: write `{k}(columns(\"a\", \"b\"))`{or_expr}"),
         );
     }
     Ok(Some(ix))

@@ -746,10 +746,8 @@ fn check_indexes(cx: &Ctxt, cont: &Container<'_>, names: &[&str]) -> Vec<Index> 
                     let mut msg = format!("unknown index method `{}`", lit.value());
                     match did_you_mean(&v, INDEX_METHODS) {
                         Some(s) => msg.push_str(&format!("; did you mean `\"{s}\"`?")),
-                        None => msg.push_str(&format!(
-                            "; expected one of: {}",
-                            INDEX_METHODS.join(", ")
-                        )),
+                        None => msg
+                            .push_str(&format!("; expected one of: {}", INDEX_METHODS.join(", "))),
                     }
                     cx.error_spanned_by(lit, msg);
                 }
@@ -761,7 +759,11 @@ fn check_indexes(cx: &Ctxt, cont: &Container<'_>, names: &[&str]) -> Vec<Index> 
                 unique: ix.unique,
                 expr: sql(&ix.expr, "index expression", "lower(email)"),
                 desc,
-                where_: sql(&ix.where_, "index predicate (`where`)", "deleted_at IS NULL"),
+                where_: sql(
+                    &ix.where_,
+                    "index predicate (`where`)",
+                    "deleted_at IS NULL",
+                ),
                 using,
             }
         })

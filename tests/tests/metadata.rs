@@ -225,7 +225,10 @@ mod nested {
 #[test]
 fn registry_lists_every_model_in_table_name_order() {
     let names: Vec<&str> = strata::registry::models().iter().map(|t| t.name).collect();
-    assert_eq!(names, ["aa_first", "book_chapter", "sessions", "zz_authors"]);
+    assert_eq!(
+        names,
+        ["aa_first", "book_chapter", "sessions", "zz_authors"]
+    );
     let first = strata::registry::models()[0];
     assert_eq!(first, nested::First::TABLE);
     assert_eq!(first.rust_path, "metadata::nested::First");

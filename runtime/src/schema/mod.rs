@@ -25,8 +25,8 @@ pub use unmodeled::{Unmodeled, UnmodeledKind};
 pub struct Schema {
     /// The tables, keyed by name.
     pub tables: BTreeMap<String, Table>,
-    /// What the database holds that Strata does not model (triggers, views, partial
-    /// indexes, ...), read by introspection so a table rebuild can carry it over; empty for
+    /// What the database holds that Strata does not model (triggers, views, indexes with
+    /// `COLLATE` columns, ...), read by introspection so a table rebuild can carry it over; empty for
     /// a schema built from models. Never written to migration files, never compared.
     #[serde(skip)]
     pub unmodeled: Vec<Unmodeled>,

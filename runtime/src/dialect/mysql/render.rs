@@ -947,4 +947,45 @@ mod tests {
             assert!(!is_current_timestamp(s), "{s}");
         }
     }
+
+    #[test]
+    fn indexes_mysql_cannot_write_are_refused_by_server() {
+        use crate::dialect::mysql::{MARIADB, MYSQL, MYSQL8};
+        let lower = Index {
+            expr: Some("lower(email)".into()),
+            desc: vec!["name".into()],
+            ..Index::new("ix_users_name_lower_email", vec!["name".into()], false)
+        };
+        assert_eq!(
+            create_index_sql(&MYSQL8, "users", &lower),
+            "CREATE INDEX `ix_users_name_lower_email` ON `users` (`name` DESC, (lower(email)))"
+        );
+        assert!(check_index(&MYSQL8, "users", &lower).is_ok());
+        for d in [&MARIADB, &MYSQL] {
+            let err = check_index(d, "users", &lower).unwrap_err().to_string();
+            assert!(
+                err.contains("expression index `ix_users_name_lower_email` on `users`"),
+                "{err}"
+            );
+            assert!(err.contains("not supported on mysql"), "{err}");
+        }
+        let partial = Index {
+            where_: Some("deleted = 0".into()),
+            ..Index::new("ux_live", vec!["name".into()], true)
+        };
+        let err = check_index(&MYSQL8, "users", &partial)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("partial index `ux_live`"), "{err}");
+        let gin = Index {
+            using: Some("gin".into()),
+            ..Index::new("ix_tags", vec!["tags".into()], false)
+        };
+        assert!(check_index(&MYSQL8, "users", &gin).is_err());
+        let btree = Index {
+            using: Some("BTREE".into()),
+            ..gin
+        };
+        assert!(check_index(&MYSQL8, "users", &btree).is_ok());
+    }
 }
