@@ -1469,7 +1469,7 @@ fn a_partial_index_on_a_renamed_column_compares_under_the_new_name() {
         desc: vec!["email".into()],
         ..partial_unique_email()
     }];
-    before.tables.get_mut("users").unwrap().indexes[0].where_ = Some("email <> ''".into());
+    tbl(&mut before, "users").indexes[0].where_ = Some("email <> ''".into());
     let mut after = before.clone();
     let t = tbl(&mut after, "users");
     t.columns[2].name = "mail".into();
@@ -1489,16 +1489,17 @@ fn a_partial_index_on_a_renamed_column_compares_under_the_new_name() {
 
 #[test]
 fn index_files_without_the_new_fields_read_the_same() {
-    let old: Index = toml::from_str("name = \"ix\"\ncolumns = [\"a\"]\nunique = true").unwrap();
+    let old: Index =
+        toml::from_str("name = \"ix\"\ncolumns = [\"a\"]\nunique = true").expect("old file");
     assert_eq!(old, Index::new("ix", vec!["a".into()], true));
     assert_eq!(
-        toml::to_string(&old).unwrap(),
+        toml::to_string(&old).expect("toml"),
         "name = \"ix\"\ncolumns = [\"a\"]\nunique = true\n"
     );
     let partial: Index = toml::from_str(
         "name = \"ix\"\ncolumns = [\"a\"]\nwhere = \"a > 0\"\ndesc = [\"a\"]\nusing = \"gin\"",
     )
-    .unwrap();
+    .expect("new fields");
     assert_eq!(partial.where_.as_deref(), Some("a > 0"));
     assert_eq!(partial.desc, ["a"]);
     assert_eq!(partial.method().as_deref(), Some("gin"));

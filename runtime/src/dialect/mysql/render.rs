@@ -962,7 +962,9 @@ mod tests {
         );
         assert!(check_index(&MYSQL8, "users", &lower).is_ok());
         for d in [&MARIADB, &MYSQL] {
-            let err = check_index(d, "users", &lower).unwrap_err().to_string();
+            let err = check_index(d, "users", &lower)
+                .expect_err("refused")
+                .to_string();
             assert!(
                 err.contains("expression index `ix_users_name_lower_email` on `users`"),
                 "{err}"
@@ -974,7 +976,7 @@ mod tests {
             ..Index::new("ux_live", vec!["name".into()], true)
         };
         let err = check_index(&MYSQL8, "users", &partial)
-            .unwrap_err()
+            .expect_err("refused")
             .to_string();
         assert!(err.contains("partial index `ux_live`"), "{err}");
         let gin = Index {

@@ -431,19 +431,19 @@ mod tests {
 
     #[test]
     fn index_shapes_and_the_rest() {
-        let plain = index_shape(r#"CREATE INDEX "ix" ON "t" ("a", b)"#).unwrap();
+        let plain = index_shape(r#"CREATE INDEX "ix" ON "t" ("a", b)"#).expect("plain");
         assert_eq!(plain.desc, vec![false, false]);
         assert_eq!((plain.expr, plain.where_), (None, None));
         let shape = index_shape(
             "CREATE UNIQUE INDEX ix ON t(a ASC, b DESC, (lower(\"e\"))) WHERE deleted = 0",
         )
-        .unwrap();
+        .expect("modeled");
         assert_eq!(shape.desc, vec![false, true]);
         assert_eq!(shape.expr.as_deref(), Some("lower(\"e\")"));
         assert_eq!(shape.where_.as_deref(), Some("deleted = 0"));
         assert_eq!(
             index_shape("CREATE INDEX ix ON t (lower(a))")
-                .unwrap()
+                .expect("modeled")
                 .expr
                 .as_deref(),
             Some("lower(a)")

@@ -447,25 +447,20 @@ fn add_index(d: &mut Draft, ix: RawIndex, shape: Option<IndexShape>) {
         });
         return;
     }
-    if special {
+    if special || ix.origin != "u" {
         return;
     }
     let columns: Vec<String> = ix.columns.into_iter().flatten().collect();
-    match ix.origin.as_str() {
-        "u" => {
-            let declared = d
-                .ddl
-                .uniques
-                .iter()
-                .position(|(_, cols)| same_list(cols, &columns));
-            let name = declared
-                .map(|i| d.ddl.uniques.remove(i))
-                .and_then(|(name, _)| name)
-                .unwrap_or_else(|| naming::unique(&d.table.name, &columns));
-            d.table.uniques.push(Unique { name, columns });
-        }
-        _ => {}
-    }
+    let declared = d
+        .ddl
+        .uniques
+        .iter()
+        .position(|(_, cols)| same_list(cols, &columns));
+    let name = declared
+        .map(|i| d.ddl.uniques.remove(i))
+        .and_then(|(name, _)| name)
+        .unwrap_or_else(|| naming::unique(&d.table.name, &columns));
+    d.table.uniques.push(Unique { name, columns });
 }
 
 fn add_foreign_key(
