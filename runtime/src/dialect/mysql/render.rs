@@ -13,8 +13,8 @@
 //! made, so the two never fail (error 1553) or leave an index behind. Dropping a column drops
 //! the foreign keys that use it, as PostgreSQL does.
 
+use super::Mysql;
 use super::{is_current_timestamp, PRIMARY};
-use super::{Flavor, Mysql};
 use crate::dialect::{
     alter_table, check_autoincrement, index_keys_sql, ColumnChange, DialectKind, OpContext,
     RenderError, Statements,
@@ -362,8 +362,7 @@ pub(super) fn check_index(d: &Mysql, table: &str, index: &Index) -> Result<(), R
             "index methods other than B-tree exist on PostgreSQL only; leave `using` out",
         ));
     }
-    let functional = d.server.flavor == Flavor::MySql && d.server.checks;
-    if index.expr.is_some() && !functional {
+    if index.expr.is_some() && !super::introspect::functional_indexes(d) {
         return Err(unsupported(
             format!("expression index `{name}` on `{table}` (`expr`)"),
             "functional indexes need MySQL 8.0.13 or later (MariaDB and offline SQL have \
