@@ -281,6 +281,22 @@ mod tests {
                 r#"CREATE UNIQUE INDEX CONCURRENTLY "ix_users_email" ON "users" ("email")"#
             ]
         );
+        // A partial GIN index on an expression, built concurrently the same way.
+        let partial = Index {
+            name: "ix_users_doc".into(),
+            expr: Some("to_tsvector('simple', email)".into()),
+            desc: Vec::new(),
+            where_: Some("email IS NOT NULL".into()),
+            using: Some("GIN".into()),
+            ..Index::default()
+        };
+        assert_eq!(
+            online(Op::CreateIndex {
+                table: "users".into(),
+                index: partial
+            })[1],
+            r#"CREATE INDEX CONCURRENTLY "ix_users_doc" ON "users" USING "gin" ((to_tsvector('simple', email))) WHERE email IS NOT NULL"#
+        );
         let mut s = users();
         s.tables
             .get_mut("users")
