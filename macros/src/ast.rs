@@ -62,7 +62,8 @@ pub struct ContainerAttrs {
     pub checks: Vec<CheckAttr>,
 }
 
-/// `index(columns("a", "b"), name = "...", unique)` on the struct.
+/// `index(columns("a", "b"), name = "...", unique, desc("b"), where = "...", expr = "...",
+/// using = "...")` on the struct.
 pub struct IndexAttr {
     /// `columns(...)`.
     pub columns: Vec<LitStr>,
@@ -70,6 +71,14 @@ pub struct IndexAttr {
     pub name: Option<LitStr>,
     /// `unique`.
     pub unique: bool,
+    /// `desc(...)`: the columns kept descending.
+    pub desc: Vec<LitStr>,
+    /// `where = "..."`: the predicate of a partial index.
+    pub where_: Option<LitStr>,
+    /// `expr = "..."`: the expression keyed after the columns.
+    pub expr: Option<LitStr>,
+    /// `using = "..."`: the index method.
+    pub using: Option<LitStr>,
 }
 
 /// `unique(columns("a", "b"), name = "...")` on the struct.
@@ -482,12 +491,13 @@ fn float(f: &syn::LitFloat) -> Result<DefaultLit, String> {
     }
 }
 
-/// Parses `columns("a", "b")`.
+/// Parses `columns("a", "b")` (or `desc("a", "b")`: the keyword is the path's).
 fn columns_list(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<Vec<LitStr>> {
+    let k = path_name(&meta.path);
     if !meta.input.peek(syn::token::Paren) {
         cx.error_spanned_by(
             &meta.path,
-            "`columns` lists column names in parentheses: write `columns(\"a\", \"b\")`",
+            format!("`{k}` lists column names in parentheses: write `{k}(\"a\", \"b\")`"),
         );
         skip_value(meta)?;
         return Ok(Vec::new());
@@ -498,7 +508,7 @@ fn columns_list(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<Vec<LitStr
     if items.is_empty() {
         cx.error_spanned_by(
             &meta.path,
-            "`columns(...)` needs at least one column: write `columns(\"a\", \"b\")`",
+            format!("`{k}(...)` needs at least one column: write `{k}(\"a\", \"b\")`"),
         );
     }
     let mut out = Vec::new();
@@ -513,7 +523,7 @@ fn columns_list(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<Vec<LitStr
             }
             other => cx.error_spanned_by(
                 &other,
-                "write column names as strings: `columns(\"a\", \"b\")`",
+                format!("write column names as strings: `{k}(\"a\", \"b\")`"),
             ),
         }
     }
@@ -555,7 +565,9 @@ impl ColumnsAttr {
     /// The keys it takes.
     fn keys(self) -> &'static [&'static str] {
         match self {
-            ColumnsAttr::Index => &["columns", "name", "unique"],
+            ColumnsAttr::Index => &[
+                "columns", "name", "unique", "desc", "where", "expr", "using",
+            ],
             ColumnsAttr::Unique => &["columns", "name"],
         }
     }
@@ -584,9 +596,14 @@ fn parse_columns_attr(
         columns: Vec::new(),
         name: None,
         unique: false,
+        desc: Vec::new(),
+        where_: None,
+        expr: None,
+        using: None,
     };
     let mut seen_columns = false;
     let mut seen_unique = false;
+    let mut seen_desc = false;
     meta.parse_nested_meta(|m| {
         match path_name(&m.path).as_str() {
             "columns" => {
@@ -611,6 +628,29 @@ fn parse_columns_attr(
                     ix.unique = true;
                 }
             }
+            "desc" if kind == ColumnsAttr::Index => {
+                if seen_desc {
+                    duplicate(cx, &m.path);
+                    return skip_value(&m);
+                }
+                seen_desc = true;
+                ix.desc = columns_list(cx, &m)?;
+            }
+            "where" if kind == ColumnsAttr::Index => {
+                if let Some(s) = string_value(cx, &m, "deleted_at IS NULL")? {
+                    set(cx, &mut ix.where_, &m.path, s);
+                }
+            }
+            "expr" if kind == ColumnsAttr::Index => {
+                if let Some(s) = string_value(cx, &m, "lower(email)")? {
+                    set(cx, &mut ix.expr, &m.path, s);
+                }
+            }
+            "using" if kind == ColumnsAttr::Index => {
+                if let Some(s) = string_value(cx, &m, "gin")? {
+                    set(cx, &mut ix.using, &m.path, s);
+                }
+            }
             _ => {
                 unknown(cx, &m, kind.keys(), &[], kind.keyword());
                 skip_value(&m)?;
@@ -618,11 +658,16 @@ fn parse_columns_attr(
         }
         Ok(())
     })?;
-    if !seen_columns {
+    if !seen_columns && ix.expr.is_none() {
         let k = kind.keyword();
+        let or_expr = if kind == ColumnsAttr::Index {
+            " or an expression (`index(expr = \"lower(email)\")`)"
+        } else {
+            ""
+        };
         cx.error_spanned_by(
             &meta.path,
-            format!("`{k}(...)` needs its columns: write `{k}(columns(\"a\", \"b\"))`"),
+            format!("`{k}(...)` needs its columns: write `{k}(columns(\"a\", \"b\"))`{or_expr}"),
         );
     }
     Ok(Some(ix))

@@ -113,7 +113,18 @@ pub struct Index {
     pub columns: Vec<String>,
     /// Unique index.
     pub unique: bool,
+    /// The expression keyed after the columns.
+    pub expr: Option<String>,
+    /// Descending columns.
+    pub desc: Vec<String>,
+    /// The predicate of a partial index.
+    pub where_: Option<String>,
+    /// The index method.
+    pub using: Option<String>,
 }
+
+/// The index methods `using = "..."` takes (PostgreSQL's built-in access methods).
+const INDEX_METHODS: &[&str] = &["btree", "hash", "gist", "spgist", "gin", "brin"];
 
 /// A resolved table-level unique constraint.
 pub struct Unique {
@@ -705,10 +716,56 @@ fn check_indexes(cx: &Ctxt, cont: &Container<'_>, names: &[&str]) -> Vec<Index> 
     cont.attrs
         .indexes
         .iter()
-        .map(|ix| Index {
-            name: ix.name.as_ref().map(|l| check_name(cx, l, "index name")),
-            columns: check_column_list(cx, cont, names, &ix.columns, "index"),
-            unique: ix.unique,
+        .map(|ix| {
+            let columns = check_column_list(cx, cont, names, &ix.columns, "index");
+            let desc = check_column_list(cx, cont, names, &ix.desc, "desc list");
+            for (lit, col) in ix.desc.iter().zip(&desc) {
+                if names.contains(&col.as_str()) && !columns.contains(col) {
+                    cx.error_spanned_by(
+                        lit,
+                        format!(
+                            "`desc` names `{col}`, which `columns(...)` does not list; \
+                             add it to `columns(...)` where it belongs in the key"
+                        ),
+                    );
+                }
+            }
+            let sql = |lit: &Option<LitStr>, what: &str, example: &str| {
+                let lit = lit.as_ref()?;
+                if lit.value().trim().is_empty() {
+                    cx.error_spanned_by(
+                        lit,
+                        format!("the {what} is empty; write SQL such as `\"{example}\"`"),
+                    );
+                }
+                Some(lit.value())
+            };
+            let using = ix.using.as_ref().map(|lit| {
+                let v = lit.value().to_ascii_lowercase();
+                if !INDEX_METHODS.contains(&v.as_str()) {
+                    let mut msg = format!("unknown index method `{}`", lit.value());
+                    match did_you_mean(&v, INDEX_METHODS) {
+                        Some(s) => msg.push_str(&format!("; did you mean `\"{s}\"`?")),
+                        None => msg
+                            .push_str(&format!("; expected one of: {}", INDEX_METHODS.join(", "))),
+                    }
+                    cx.error_spanned_by(lit, msg);
+                }
+                v
+            });
+            Index {
+                name: ix.name.as_ref().map(|l| check_name(cx, l, "index name")),
+                columns,
+                unique: ix.unique,
+                expr: sql(&ix.expr, "index expression", "lower(email)"),
+                desc,
+                where_: sql(
+                    &ix.where_,
+                    "index predicate (`where`)",
+                    "deleted_at IS NULL",
+                ),
+                using,
+            }
         })
         .collect()
 }

@@ -115,10 +115,18 @@ pub fn expand(input: &syn::DeriveInput, table: &Table) -> TokenStream {
         let name = opt_str(&ix.name);
         let cols = &ix.columns;
         let unique = ix.unique;
+        let expr = opt_str(&ix.expr);
+        let desc = &ix.desc;
+        let where_ = opt_str(&ix.where_);
+        let using = opt_str(&ix.using);
         quote!(::strata::__private::IndexDef {
             name: #name,
             columns: &[#(#cols),*],
             unique: #unique,
+            expr: #expr,
+            desc: &[#(#desc),*],
+            where_: #where_,
+            using: #using,
         })
     });
     let uniques = table.uniques.iter().map(|uq| {

@@ -38,7 +38,8 @@ pub struct TableDef {
     pub renamed_from: Option<&'static str>,
     /// The columns, in field order (fields marked `skip` are absent).
     pub columns: &'static [ColumnDef],
-    /// Table-level indexes: `#[model(index(columns("a", "b"), name = "...", unique))]`.
+    /// Table-level indexes: `#[model(index(columns("a", "b"), name = "...", unique))]`, with
+    /// `desc("b")`, `where = "..."`, `expr = "..."`, `using = "gin"`.
     pub indexes: &'static [IndexDef],
     /// Table-level unique constraints: `#[model(unique(columns("a", "b"), name = "..."))]`.
     pub uniques: &'static [UniqueDef],
@@ -174,6 +175,28 @@ pub struct IndexDef {
     pub columns: &'static [&'static str],
     /// Whether the index is unique.
     pub unique: bool,
+    /// `expr = "lower(email)"`: one SQL expression keyed after the columns.
+    pub expr: Option<&'static str>,
+    /// `desc("a")`: the columns kept in descending order.
+    pub desc: &'static [&'static str],
+    /// `where = "deleted_at IS NULL"`: the predicate of a partial index.
+    pub where_: Option<&'static str>,
+    /// `using = "gin"`: the index method (PostgreSQL).
+    pub using: Option<&'static str>,
+}
+
+impl IndexDef {
+    /// An unnamed, non-unique index over no columns, with nothing else: the base of struct
+    /// update syntax (`IndexDef { columns: &["a"], ..IndexDef::BASE }`).
+    pub const BASE: IndexDef = IndexDef {
+        name: None,
+        columns: &[],
+        unique: false,
+        expr: None,
+        desc: &[],
+        where_: None,
+        using: None,
+    };
 }
 
 /// A table-level unique constraint.
@@ -385,6 +408,7 @@ mod tests {
             name: None,
             columns: &["email", "id"],
             unique: false,
+            ..IndexDef::BASE
         }],
         uniques: &[],
         checks: &[],

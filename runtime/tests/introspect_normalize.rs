@@ -102,11 +102,13 @@ const POSTS: TableDef = TableDef {
             name: None,
             columns: &["user_id", "title"],
             unique: false,
+            ..IndexDef::BASE
         },
         IndexDef {
             name: Some("posts_title_uq_ix"),
             columns: &["title"],
             unique: true,
+            ..IndexDef::BASE
         },
     ],
     uniques: &[UniqueDef {

@@ -6,7 +6,7 @@ use sqlx::AnyConnection;
 use strata::dialect::postgres::Postgres;
 use strata::dialect::Catalog;
 use strata::dialect::IntrospectOptions;
-use strata::schema::{Column, ColumnDefault, ReferentialAction, Schema, SqlType, Table};
+use strata::schema::{Column, ColumnDefault, Index, ReferentialAction, Schema, SqlType, Table};
 use strata::testing::TestDb;
 use strata::testing::{introspect, Introspected};
 
@@ -117,6 +117,9 @@ CREATE UNIQUE INDEX "ix_users_token" ON "users" ("token");
 CREATE INDEX "ix mixed ""order""" ON "Mixed Case" ("order", "we""ird");
 CREATE INDEX "ix_partial" ON "users" ("name") WHERE "name" IS NOT NULL;
 CREATE INDEX "ix_expr" ON "users" (lower("name"));
+CREATE UNIQUE INDEX "ix_desc" ON "users" ("born" DESC, "age") WHERE age > 0 AND "name" <> 'x';
+CREATE INDEX "ix_gin" ON "users" USING gin ("doc");
+CREATE INDEX "ix_two_exprs" ON "users" (lower("name"), upper("nick"));
 CREATE SCHEMA "other";
 CREATE TABLE "other"."users" (
   "id" integer NOT NULL,
@@ -195,6 +198,26 @@ fn expected() -> Schema {
         primary_key: pk("pk_users", &["id"]),
         uniques: vec![uq("uq_users_email", &["email"])],
         indexes: vec![
+            // Partial, expression, descending and GIN indexes as the server prints them
+            // (the diff compares predicates and expressions through the dialect's key); one of
+            // two expressions is left out, so a diff never drops it.
+            Index {
+                desc: vec!["born".into()],
+                where_: Some("age > 0 AND name <> 'x'::text".into()),
+                ..ix("ix_desc", &["born", "age"], true)
+            },
+            Index {
+                expr: Some("lower(name)".into()),
+                ..ix("ix_expr", &[], false)
+            },
+            Index {
+                using: Some("gin".into()),
+                ..ix("ix_gin", &["doc"], false)
+            },
+            Index {
+                where_: Some("name IS NOT NULL".into()),
+                ..ix("ix_partial", &["name"], false)
+            },
             ix("ix_users_age_name", &["age", "name"], false),
             ix("ix_users_name_age", &["name", "age"], false),
             ix("ix_users_token", &["token"], true),

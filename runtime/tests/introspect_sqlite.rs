@@ -7,7 +7,7 @@ use strata::dialect::sqlite::Sqlite;
 use strata::dialect::IntrospectOptions;
 use strata::dialect::{Catalog, Syntax};
 use strata::schema::{
-    Check, Column, ColumnDefault, ReferentialAction, Schema, SqlType, Table, Unique,
+    Check, Column, ColumnDefault, Index, ReferentialAction, Schema, SqlType, Table, Unique,
 };
 use strata::testing::TestDb;
 use strata::testing::{introspect, Introspected};
@@ -88,6 +88,9 @@ CREATE UNIQUE INDEX "ix_users_token" ON "users" ("token");
 CREATE INDEX "ix mixed ""order""" ON "Mixed Case" ("order", "we""ird");
 CREATE INDEX "ix_partial" ON "users" ("name") WHERE "name" IS NOT NULL;
 CREATE INDEX "ix_expr" ON "users" (lower("name"));
+CREATE UNIQUE INDEX "ix_desc" ON "users" ("born" DESC, "age" ASC) WHERE age > 0;
+CREATE INDEX "ix_collate" ON "users" ("nick" COLLATE NOCASE);
+CREATE INDEX "ix_two_exprs" ON "users" (lower("name"), upper("nick"));
 "#;
 
 fn expected() -> Schema {
@@ -164,6 +167,20 @@ fn expected() -> Schema {
             columns: strs(&["email"]),
         }],
         indexes: vec![
+            ix("ix_collate", &["nick"], false),
+            Index {
+                desc: strs(&["born"]),
+                where_: Some("age > 0".into()),
+                ..ix("ix_desc", &["born", "age"], true)
+            },
+            Index {
+                expr: Some("lower(\"name\")".into()),
+                ..ix("ix_expr", &[], false)
+            },
+            Index {
+                where_: Some("\"name\" IS NOT NULL".into()),
+                ..ix("ix_partial", &["name"], false)
+            },
             ix("ix_users_age_name", &["age", "name"], false),
             ix("ix_users_name_age", &["name", "age"], false),
             ix("ix_users_token", &["token"], true),
@@ -262,15 +279,17 @@ fn expected() -> Schema {
         primary_key: pk("pk_order", &["id"]),
         ..Table::default()
     });
-    // The partial and expression indexes are not in the tables, but kept verbatim for rebuilds.
+    // Partial, expression and descending indexes are in the tables, and not also kept as
+    // unmodeled objects; those of another shape are kept verbatim for rebuilds (a COLLATE
+    // index is also in the table by its columns, as before).
     for (name, sql) in [
         (
-            "ix_partial",
-            r#"CREATE INDEX "ix_partial" ON "users" ("name") WHERE "name" IS NOT NULL"#,
+            "ix_collate",
+            r#"CREATE INDEX "ix_collate" ON "users" ("nick" COLLATE NOCASE)"#,
         ),
         (
-            "ix_expr",
-            r#"CREATE INDEX "ix_expr" ON "users" (lower("name"))"#,
+            "ix_two_exprs",
+            r#"CREATE INDEX "ix_two_exprs" ON "users" (lower("name"), upper("nick"))"#,
         ),
     ] {
         s.unmodeled.push(strata::schema::Unmodeled {

@@ -78,6 +78,7 @@ fn unique_username() -> Op {
             name: "ix_users_username".into(),
             columns: vec!["username".into()],
             unique: true,
+            ..strata::schema::Index::default()
         },
     }
 }

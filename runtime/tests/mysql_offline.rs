@@ -58,6 +58,7 @@ fn chain(dir: &Dir) -> Migrator {
             name: "ix_users_name".into(),
             columns: vec!["name".into()],
             unique: true,
+            ..Index::default()
         }],
         checks: vec![Check {
             name: "ck_users_name".into(),

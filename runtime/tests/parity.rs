@@ -147,6 +147,7 @@ const POSTS: TableDef = table(
         name: None,
         columns: &["user_id", "created_at"],
         unique: false,
+        ..IndexDef::BASE
     }],
     // Named as models.py names it: Alembic matches named constraints by name.
     &[UniqueDef {

@@ -507,6 +507,7 @@ fn gen_table(ch: &mut Chooser<'_>, names: &mut Names, others: &Schema, name: Str
                 name: String::new(),
                 columns: cols,
                 unique,
+                ..Index::default()
             });
         }
     }
@@ -1088,6 +1089,7 @@ impl Editing<'_> {
                 name: String::new(),
                 columns: cols,
                 unique,
+                ..Index::default()
             });
         }
     }

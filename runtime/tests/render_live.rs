@@ -313,6 +313,7 @@ fn users(kind: DialectKind) -> Table {
             name: s("ix_users_name"),
             columns: strs(&["name"]),
             unique: false,
+            ..Index::default()
         }],
         checks: vec![Check {
             name: s("ck_users_score_positive"),
@@ -354,6 +355,7 @@ fn posts() -> Table {
             name: s("ix_posts_user_id"),
             columns: strs(&["user_id"]),
             unique: false,
+            ..Index::default()
         }],
         foreign_keys: vec![posts_fk()],
         ..Table::default()
@@ -427,6 +429,7 @@ fn every_type(kind: DialectKind) -> Table {
             name: s("ix_every_type_code"),
             columns: strs(&["code"]),
             unique: true,
+            ..Index::default()
         }],
         ..Table::default()
     }
@@ -823,6 +826,7 @@ async fn rows_survive_every_alter() {
             name: s("ix_articles_headline"),
             columns: strs(&["headline"]),
             unique: true,
+            ..Index::default()
         };
         if kind == DialectKind::Mysql {
             // The same over the TEXT body: refused, nothing runs.
@@ -833,6 +837,7 @@ async fn rows_survive_every_alter() {
                         name: s("ix_articles_body"),
                         columns: strs(&["body"]),
                         unique: true,
+                        ..Index::default()
                     },
                 }],
                 &["index `ix_articles_body`", "`articles.body`", "`text`"],
@@ -1007,6 +1012,7 @@ async fn identifiers_that_need_quoting() {
                         name: s("ix_Order Items_Mixed\"Case"),
                         columns: vec![weird.clone()],
                         unique: false,
+                        ..Index::default()
                     }],
                     foreign_keys: vec![ForeignKey {
                         name: s("fk_Order Items_Group Id_Select"),

@@ -64,6 +64,7 @@ fn users(kind: DialectKind) -> Table {
             name: "ix_users_name".into(),
             columns: vec!["name".into()],
             unique: false,
+            ..Index::default()
         }],
         checks: vec![Check {
             name: "ck_users_score_positive".into(),
@@ -95,6 +96,7 @@ fn posts(kind: DialectKind) -> Table {
             name: "ix_posts_user_id".into(),
             columns: vec!["user_id".into()],
             unique: false,
+            ..Index::default()
         }],
         foreign_keys: vec![ForeignKey {
             name: "fk_posts_user_id_users".into(),
@@ -503,6 +505,7 @@ fn cases(kind: DialectKind) -> Vec<(&'static str, Schema, Op)> {
                     name: "ix_posts_title_body".into(),
                     columns: vec![u("title"), u("body")],
                     unique: false,
+                    ..Index::default()
                 },
             },
         ),
@@ -515,6 +518,7 @@ fn cases(kind: DialectKind) -> Vec<(&'static str, Schema, Op)> {
                     name: "ix_posts_title".into(),
                     columns: vec![u("title")],
                     unique: true,
+                    ..Index::default()
                 },
             },
         ),
@@ -629,6 +633,7 @@ fn cases(kind: DialectKind) -> Vec<(&'static str, Schema, Op)> {
                         name: "ix_Order Items_Mixed\"Case".into(),
                         columns: vec![u("Mixed\"Case")],
                         unique: false,
+                        ..Index::default()
                     }],
                     ..Table::default()
                 },
@@ -1052,6 +1057,7 @@ fn mysql_refuses_keys_over_text_and_unbounded_numeric() {
                 name: "ix_posts_title_body".into(),
                 columns: vec!["title".into(), "body".into()],
                 unique: false,
+                ..Index::default()
             },
         },
         &text_base,
@@ -1153,6 +1159,7 @@ fn mysql_primary_key_changes_keep_an_index_under_each_foreign_key() {
             name: "ix_tags_post_id".into(),
             columns: vec!["post_id".into()],
             unique: false,
+            ..Index::default()
         });
     }
     let back_indexed = change(Some(pk("pk_tags", &["name"])), None);

@@ -82,6 +82,7 @@ const USERS: TableDef = TableDef {
         name: None,
         columns: &["last_name", "first_name"],
         unique: false,
+        ..IndexDef::BASE
     }],
     ..table(
         "users",
@@ -139,6 +140,7 @@ const MEMBERSHIPS: TableDef = TableDef {
         name: Some("ix_memberships_group_role"),
         columns: &["group_id", "role"],
         unique: true,
+        ..IndexDef::BASE
     }],
     ..table(
         "memberships",
@@ -215,6 +217,7 @@ const PROFILES: TableDef = TableDef {
         name: None,
         columns: &["order", "Display Name"],
         unique: false,
+        ..IndexDef::BASE
     }],
     ..table(
         "User Profiles",
@@ -400,6 +403,7 @@ const LONG: TableDef = TableDef {
             "another_column_name_that_is_also_quite_long",
         ],
         unique: false,
+        ..IndexDef::BASE
     }],
     ..table(
         "a_table_name_that_is_long_enough_to_need_shortening_soon",
@@ -625,6 +629,7 @@ const EVERYTHING_V2: TableDef = TableDef {
         name: None,
         columns: &["day", "code"],
         unique: false,
+        ..IndexDef::BASE
     }],
     columns: {
         const fn widened(c: ColumnDef) -> ColumnDef {

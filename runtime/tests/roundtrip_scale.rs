@@ -87,6 +87,7 @@ fn model(i: usize) -> TableDef {
             name: None,
             columns: leak(vec!["name", "flag"]),
             unique: false,
+            ..IndexDef::BASE
         });
     }
     if i % 7 == 0 {
@@ -94,6 +95,7 @@ fn model(i: usize) -> TableDef {
             name: None,
             columns: leak(vec!["created_at", "id"]),
             unique: true,
+            ..IndexDef::BASE
         });
     }
     let uniques = if i % 10 == 0 {

@@ -51,6 +51,7 @@ fn users() -> Table {
             name: "ix_users_created_at".into(),
             columns: vec!["created_at".into()],
             unique: false,
+            ..Index::default()
         }],
         checks: vec![Check {
             name: "ck_users_score".into(),
@@ -148,6 +149,7 @@ fn every_op() -> Vec<Op> {
                 name: "ix_users_phone".into(),
                 columns: vec!["phone".into()],
                 unique: true,
+                ..Index::default()
             },
         },
         Op::DropIndex {
@@ -156,6 +158,7 @@ fn every_op() -> Vec<Op> {
                 name: "ix_users_created_at".into(),
                 columns: vec!["created_at".into()],
                 unique: false,
+                ..Index::default()
             },
         },
         Op::AddUnique {

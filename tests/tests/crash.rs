@@ -1284,6 +1284,7 @@ fn long_mysql_upgrade(dir: &Dir) {
                 name: format!("ix_keep_{c}"),
                 columns: vec![c],
                 unique: false,
+                ..strata::schema::Index::default()
             },
         });
     }

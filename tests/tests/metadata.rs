@@ -55,6 +55,26 @@ pub struct BookChapter {
     pub published: bool,
 }
 
+#[derive(Model)]
+#[model(table = "sessions")]
+#[model(index(
+    columns("user_id"),
+    where = "ended_at IS NULL",
+    unique,
+    name = "ux_sessions_live"
+))]
+#[model(index(expr = "lower(agent)"))]
+#[model(index(columns("started_at", "user_id"), desc("started_at"), using = "btree"))]
+#[model(index(columns("agent"), using = "gin"))]
+pub struct Session {
+    #[model(primary_key)]
+    pub id: i64,
+    pub user_id: i64,
+    pub agent: String,
+    pub started_at: chrono::NaiveDateTime,
+    pub ended_at: Option<chrono::NaiveDateTime>,
+}
+
 /// A stand-in for `rust_decimal::Decimal` (the derive recognises types by path).
 pub struct Decimal;
 
@@ -136,6 +156,7 @@ fn chapter_table_is_complete() {
             name: None,
             columns: &["author_id", "position"],
             unique: true,
+            ..IndexDef::BASE
         }]
     );
     assert!(t.uniques.is_empty() && t.checks.is_empty());
@@ -204,8 +225,60 @@ mod nested {
 #[test]
 fn registry_lists_every_model_in_table_name_order() {
     let names: Vec<&str> = strata::registry::models().iter().map(|t| t.name).collect();
-    assert_eq!(names, ["aa_first", "book_chapter", "zz_authors"]);
+    assert_eq!(
+        names,
+        ["aa_first", "book_chapter", "sessions", "zz_authors"]
+    );
     let first = strata::registry::models()[0];
     assert_eq!(first, nested::First::TABLE);
     assert_eq!(first.rust_path, "metadata::nested::First");
+}
+
+#[test]
+fn partial_expression_descending_and_method_indexes() {
+    assert_eq!(
+        Session::TABLE.indexes,
+        [
+            IndexDef {
+                name: Some("ux_sessions_live"),
+                columns: &["user_id"],
+                unique: true,
+                where_: Some("ended_at IS NULL"),
+                ..IndexDef::BASE
+            },
+            IndexDef {
+                expr: Some("lower(agent)"),
+                ..IndexDef::BASE
+            },
+            IndexDef {
+                columns: &["started_at", "user_id"],
+                desc: &["started_at"],
+                using: Some("btree"),
+                ..IndexDef::BASE
+            },
+            IndexDef {
+                columns: &["agent"],
+                using: Some("gin"),
+                ..IndexDef::BASE
+            },
+        ]
+    );
+    let schema = strata::schema::Schema::from_models([Session::TABLE]).expect("schema");
+    let names: Vec<&str> = schema.tables["sessions"]
+        .indexes
+        .iter()
+        .map(|i| i.name.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "ux_sessions_live",
+            "ix_sessions_lower_agent",
+            "ix_sessions_started_at_user_id",
+            "ix_sessions_agent"
+        ]
+    );
+    let live = &schema.tables["sessions"].indexes[0];
+    assert_eq!(live.where_.as_deref(), Some("ended_at IS NULL"));
+    assert!(live.unique);
 }

@@ -153,6 +153,24 @@ impl CatalogValues {
         }
     }
 
+    /// A row of `(column, value)` pairs, for tests of a dialect's `assemble`: a value that
+    /// reads as an integer is one, others are text, `None` is NULL.
+    #[cfg(test)]
+    pub(crate) fn for_test(values: &[(&str, Option<&str>)]) -> Self {
+        CatalogValues {
+            names: values.iter().map(|(n, _)| n.to_string()).collect(),
+            cells: values
+                .iter()
+                .map(|(_, v)| match v {
+                    None => Cell::Null,
+                    Some(v) => v
+                        .parse()
+                        .map_or_else(|_| Cell::Text((*v).into()), Cell::Int),
+                })
+                .collect(),
+        }
+    }
+
     /// The column names of a driver row.
     pub(crate) fn names_of(row: &AnyRow) -> Arc<[String]> {
         row.columns().iter().map(|c| c.name().to_string()).collect()

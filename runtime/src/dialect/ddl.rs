@@ -259,15 +259,32 @@ pub trait Ddl: Syntax {
         ))
     }
 
-    /// `CREATE [UNIQUE] INDEX "name" ON "table" ("a", "b")`.
+    /// `CREATE [UNIQUE] INDEX "name" ON "table" [USING method] ("a", "b" DESC, (expr))
+    /// [WHERE predicate]`.
     fn create_index_sql(&self, table: &str, index: &Index) -> String {
-        format!(
-            "CREATE {}INDEX {} ON {} {}",
-            if index.unique { "UNIQUE " } else { "" },
-            self.quote_ident(&index.name),
-            self.quote_ident(table),
-            self.ident_list(&index.columns)
-        )
+        create_index_text(self, table, index, "")
+    }
+
+    /// Refuses what `index` asks and the dialect cannot write, with a typed
+    /// [`RenderError::Unsupported`]. Default: an index method other than B-tree (`using`);
+    /// partial, expression and descending indexes are written.
+    fn check_index(&self, table: &str, index: &Index) -> Result<(), RenderError> {
+        match index.method() {
+            Some(method) => Err(RenderError::Unsupported {
+                dialect: self.name(),
+                what: format!(
+                    "index `{}` on `{table}` with `using = \"{method}\"`",
+                    index.name
+                ),
+                hint: Some(
+                    "index methods other than B-tree exist on PostgreSQL only; leave `using` \
+                     out of the model, or create this index in a hand-written `sql` step \
+                     meant for PostgreSQL"
+                        .into(),
+                ),
+            }),
+            None => Ok(()),
+        }
     }
 
     /// `DROP INDEX "name"` (index names are per schema on both built-in dialects).
@@ -352,12 +369,10 @@ pub trait Ddl: Syntax {
     fn create_table(&self, table: &Table, cx: &OpContext<'_>) -> Result<Statements, RenderError> {
         let _ = cx;
         let mut out = vec![self.create_table_sql(table)?];
-        out.extend(
-            table
-                .indexes
-                .iter()
-                .map(|ix| self.create_index_sql(&table.name, ix)),
-        );
+        for ix in &table.indexes {
+            self.check_index(&table.name, ix)?;
+            out.push(self.create_index_sql(&table.name, ix));
+        }
         out.extend(self.table_comment_sql(table));
         out.extend(
             table
@@ -566,6 +581,7 @@ pub trait Ddl: Syntax {
         cx: &OpContext<'_>,
     ) -> Result<Statements, RenderError> {
         let _ = cx;
+        self.check_index(table, index)?;
         Ok(vec![self.create_index_sql(table, index)].into())
     }
 
@@ -657,6 +673,53 @@ pub fn standard_alter_column<D: Ddl + ?Sized>(
         }
     }
     Ok(out.into())
+}
+
+/// The key list of `index` as `d` writes it: `("a", "b" DESC, (lower(email)))`; the
+/// expression, written as the model gives it, is parenthesised (every dialect takes an
+/// expression key so).
+pub fn index_keys_sql<D: Syntax + ?Sized>(d: &D, index: &Index) -> String {
+    let mut items: Vec<String> = index
+        .columns
+        .iter()
+        .map(|c| {
+            let q = d.quote_ident(c);
+            if index.desc.contains(c) {
+                format!("{q} DESC")
+            } else {
+                q
+            }
+        })
+        .collect();
+    items.extend(index.expr.iter().map(|e| format!("({e})")));
+    format!("({})", items.join(", "))
+}
+
+/// `CREATE [UNIQUE] INDEX <concurrently>"name" ON "table" [USING method] (keys) [WHERE ...]`;
+/// `concurrently` is `""` or PostgreSQL's `"CONCURRENTLY "`.
+pub fn create_index_text<D: Syntax + ?Sized>(
+    d: &D,
+    table: &str,
+    index: &Index,
+    concurrently: &str,
+) -> String {
+    let mut sql = format!(
+        "CREATE {}INDEX {concurrently}{} ON {}",
+        if index.unique { "UNIQUE " } else { "" },
+        d.quote_ident(&index.name),
+        d.quote_ident(table),
+    );
+    if let Some(method) = index.method() {
+        sql.push_str(" USING ");
+        sql.push_str(&d.quote_ident(&method));
+    }
+    sql.push(' ');
+    sql.push_str(&index_keys_sql(d, index));
+    if let Some(pred) = &index.where_ {
+        sql.push_str(" WHERE ");
+        sql.push_str(pred);
+    }
+    sql
 }
 
 /// The checks every dialect makes of an autoincrement column: an integer type (`hint` says

@@ -1,7 +1,8 @@
 //! Stage 4, diff: comparing the indexes and constraints of a kept table.
 //!
 //! Current constraints are first translated to target names (renamed tables and columns), then
-//! compared by what they do, not by name: indexes by columns and uniqueness, unique constraints
+//! compared by what they do, not by name: indexes by columns, uniqueness, descending columns,
+//! method, expression and predicate (these two by the dialect's key), unique constraints
 //! by columns, foreign keys by columns, referenced table and columns and actions. Check
 //! constraints compare by name (a conventional name translated through a table rename) and
 //! expression, through the dialect's comparison key since databases rewrite expressions
@@ -185,12 +186,28 @@ pub(super) fn compare(
         });
     }
 
-    // Indexes.
+    // Indexes, by what they do: columns, uniqueness, descending columns, method, and the
+    // expression and predicate by the dialect's key (the current ones in the target's
+    // column names). A partial unique index the database rewrote compares equal.
+    let text_key = |text: &Option<String>| text.as_deref().map(&current_key);
     let (removed, added) = unpaired(
         &current.indexes,
         &target.indexes,
-        |i| (cols(&i.columns), i.unique),
-        |i| (i.columns.clone(), i.unique),
+        |i| {
+            let mut desc = cols(&i.desc);
+            desc.sort();
+            let keys = (text_key(&i.expr), text_key(&i.where_));
+            (cols(&i.columns), i.unique, desc, i.method(), keys)
+        },
+        |i| {
+            let mut desc = i.desc.clone();
+            desc.sort();
+            let keys = (
+                i.expr.as_deref().map(check_key),
+                i.where_.as_deref().map(check_key),
+            );
+            (i.columns.clone(), i.unique, desc, i.method(), keys)
+        },
     );
     for i in removed {
         steps.drop_constraints.push(Op::DropIndex {

@@ -11,7 +11,8 @@
 //!   the caller to confirm and turn into hints ([`with_renames`]);
 //! - column type (including length / precision), nullability and default: one
 //!   [`Op::AlterColumn`] per column, combined with the rename when there is one;
-//! - indexes by columns and uniqueness, unique constraints by columns, foreign keys by columns,
+//! - indexes by columns, uniqueness, descending columns, method, expression and predicate
+//!   (the last two by the dialect's comparison key), unique constraints by columns, foreign keys by columns,
 //!   referenced table, referenced columns and actions (an action change is a drop and an add),
 //!   the primary key by columns. Names are not compared: a database's own name is kept, and the
 //!   database's name is the one used when dropping;

@@ -182,6 +182,7 @@ mod tests {
                 name: "ix_t_email".into(),
                 columns: vec!["email".into()],
                 unique: true,
+                ..Index::default()
             }],
             ..Table::default()
         });

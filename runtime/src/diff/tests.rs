@@ -264,6 +264,7 @@ fn indexes_compare_by_columns_and_uniqueness_not_name() {
         name: "idx_from_db".into(),
         columns: vec!["email".into()],
         unique: false,
+        ..Index::default()
     });
     let mut same = before.clone();
     tbl(&mut same, "users").indexes[0].name = "ix_users_email".into();
@@ -279,6 +280,7 @@ fn indexes_compare_by_columns_and_uniqueness_not_name() {
         name: "ix_users_username".into(),
         columns: vec!["username".into()],
         unique: false,
+        ..Index::default()
     });
     assert_eq!(kinds(&changes(&before, &added)), ["create_index users"]);
     // Dropping uses the database's name.
@@ -700,6 +702,7 @@ fn column_rename_from_hint_combines_with_other_changes() {
         name: "ix_users_username".into(),
         columns: vec!["username".into()],
         unique: false,
+        ..Index::default()
     });
     let mut after = before.clone();
     let c = &mut tbl(&mut after, "users").columns[1];
@@ -950,11 +953,13 @@ fn canonical_ignores_list_order_and_hints() {
             name: "b".into(),
             columns: vec!["b".into()],
             unique: false,
+            ..Index::default()
         },
         Index {
             name: "a".into(),
             columns: vec!["a".into()],
             unique: false,
+            ..Index::default()
         },
     ];
     let mut b = a.clone();
@@ -975,6 +980,7 @@ fn renamed_table_drops_before_and_adds_after_the_rename() {
         name: "ix_posts_user_id".into(),
         columns: vec!["user_id".into()],
         unique: false,
+        ..Index::default()
     });
     let mut articles = before.tables["posts"].clone();
     articles.name = "articles".into();
@@ -985,6 +991,7 @@ fn renamed_table_drops_before_and_adds_after_the_rename() {
         name: "ix_articles_id".into(),
         columns: vec!["id".into()],
         unique: true,
+        ..Index::default()
     }];
     articles
         .columns
@@ -1007,6 +1014,7 @@ fn duplicate_indexes_pair_one_to_one() {
         name: name.into(),
         columns: vec!["email".into()],
         unique: false,
+        ..Index::default()
     };
     let mut before = schema([users()]);
     tbl(&mut before, "users").indexes = vec![ix("a"), ix("b")];
@@ -1034,6 +1042,7 @@ fn dangling_reports_missing_tables_and_columns() {
         name: "ix".into(),
         columns: vec!["nope".into()],
         unique: false,
+        ..Index::default()
     });
     assert_eq!(
         dangling(&s),
@@ -1375,4 +1384,123 @@ fn rename_candidates_pair_only_one_to_one_and_same_shape() {
         &after,
         "alembic_version is not a table the diff drops",
     );
+}
+
+fn partial_unique_email() -> Index {
+    Index {
+        where_: Some("deleted_at IS NULL".into()),
+        ..Index::new("ix_users_email", vec!["email".into()], true)
+    }
+}
+
+#[test]
+fn partial_and_expression_indexes_compare_through_the_dialect_key() {
+    let mut models = schema([users()]);
+    let lower = Index {
+        expr: Some("lower(email)".into()),
+        ..Index::new("ix_users_lower_email", Vec::new(), false)
+    };
+    tbl(&mut models, "users").indexes = vec![partial_unique_email(), lower];
+    // As PostgreSQL prints them: casts and parentheses added, nothing to do.
+    let mut stored = models.clone();
+    let t = tbl(&mut stored, "users");
+    t.indexes[0].where_ = Some("(deleted_at IS NULL)".into());
+    t.indexes[1].expr = Some("lower((email)::text)".into());
+    let pg = &crate::dialect::postgres::Postgres;
+    let opts = DiffOptions::default();
+    assert!(diff_on(pg, &stored, &models, &opts)
+        .expect("diff")
+        .is_empty());
+    // The same index unchanged is never dropped and re-created.
+    assert!(diff(&models, &models, &opts).expect("diff").is_empty());
+    // A changed predicate or expression is a drop and a create.
+    let mut changed = models.clone();
+    tbl(&mut changed, "users").indexes[0].where_ = Some("deleted_at IS NOT NULL".into());
+    assert_eq!(
+        kinds(&diff_on(pg, &stored, &changed, &opts).expect("diff")),
+        ["drop_index users", "create_index users"]
+    );
+    let mut changed = models.clone();
+    tbl(&mut changed, "users").indexes[1].expr = Some("upper(email)".into());
+    assert_eq!(
+        kinds(&diff_on(pg, &stored, &changed, &opts).expect("diff")),
+        ["drop_index users", "create_index users"]
+    );
+    // Dropping the predicate makes another index.
+    let mut changed = models.clone();
+    tbl(&mut changed, "users").indexes[0].where_ = None;
+    assert_eq!(
+        kinds(&diff(&models, &changed, &opts).expect("diff")),
+        ["drop_index users", "create_index users"]
+    );
+}
+
+#[test]
+fn index_order_and_method_are_compared() {
+    let mut before = schema([users()]);
+    tbl(&mut before, "users").indexes = vec![Index::new(
+        "ix_users_username",
+        vec!["username".into()],
+        false,
+    )];
+    let opts = DiffOptions::default();
+    let mut desc = before.clone();
+    tbl(&mut desc, "users").indexes[0].desc = vec!["username".into()];
+    assert_eq!(
+        kinds(&diff(&before, &desc, &opts).expect("diff")),
+        ["drop_index users", "create_index users"]
+    );
+    let mut gin = before.clone();
+    tbl(&mut gin, "users").indexes[0].using = Some("gin".into());
+    assert_eq!(
+        kinds(&diff(&before, &gin, &opts).expect("diff")),
+        ["drop_index users", "create_index users"]
+    );
+    // `btree` is the default method, in any case.
+    let mut btree = before.clone();
+    tbl(&mut btree, "users").indexes[0].using = Some("BTREE".into());
+    assert!(diff(&before, &btree, &opts).expect("diff").is_empty());
+}
+
+#[test]
+fn a_partial_index_on_a_renamed_column_compares_under_the_new_name() {
+    let mut before = schema([users()]);
+    tbl(&mut before, "users").indexes = vec![Index {
+        desc: vec!["email".into()],
+        ..partial_unique_email()
+    }];
+    tbl(&mut before, "users").indexes[0].where_ = Some("email <> ''".into());
+    let mut after = before.clone();
+    let t = tbl(&mut after, "users");
+    t.columns[2].name = "mail".into();
+    t.columns[2].renamed_from = Some("email".into());
+    t.indexes[0].columns = vec!["mail".into()];
+    t.indexes[0].desc = vec!["mail".into()];
+    t.indexes[0].where_ = Some("mail <> ''".into());
+    let changes = diff(&before, &after, &DiffOptions::default()).expect("diff");
+    assert_eq!(kinds(&changes), ["alter_column users"]);
+    let mut replayed = before.clone();
+    apply_all(&mut replayed, &changes.upgrade).expect("replay");
+    assert_eq!(
+        replayed.tables["users"].indexes[0].where_.as_deref(),
+        Some("\"mail\" <> ''")
+    );
+}
+
+#[test]
+fn index_files_without_the_new_fields_read_the_same() {
+    let old: Index =
+        toml::from_str("name = \"ix\"\ncolumns = [\"a\"]\nunique = true").expect("old file");
+    assert_eq!(old, Index::new("ix", vec!["a".into()], true));
+    assert_eq!(
+        toml::to_string(&old).expect("toml"),
+        "name = \"ix\"\ncolumns = [\"a\"]\nunique = true\n"
+    );
+    let partial: Index = toml::from_str(
+        "name = \"ix\"\ncolumns = [\"a\"]\nwhere = \"a > 0\"\ndesc = [\"a\"]\nusing = \"gin\"",
+    )
+    .expect("new fields");
+    assert_eq!(partial.where_.as_deref(), Some("a > 0"));
+    assert_eq!(partial.desc, ["a"]);
+    assert_eq!(partial.method().as_deref(), Some("gin"));
 }

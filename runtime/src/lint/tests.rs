@@ -293,6 +293,7 @@ fn postgres_locks_and_their_safe_forms() {
             name: "ix_users_name".into(),
             columns: vec!["name".into()],
             unique: false,
+            ..Index::default()
         },
     };
     let fk = Op::AddForeignKey {

@@ -86,13 +86,13 @@ impl Op {
                 "Detected added {}index '{}' on '{}'",
                 if index.unique { "unique " } else { "" },
                 index.name,
-                list(&index.columns)
+                list(&index_keys(index))
             )],
             Op::DropIndex { index, .. } => vec![format!(
                 "Detected removed {}index '{}' on '{}'",
                 if index.unique { "unique " } else { "" },
                 index.name,
-                list(&index.columns)
+                list(&index_keys(index))
             )],
             Op::AddUnique { unique, .. } => vec![format!(
                 "Detected added unique constraint '{}' on '{}'",
@@ -168,6 +168,13 @@ fn comment_text(c: Option<&str>) -> String {
 fn list(columns: &[String]) -> String {
     let inner: Vec<String> = columns.iter().map(|c| format!("'{c}'")).collect();
     format!("[{}]", inner.join(", "))
+}
+
+/// What an index keys, as Alembic lists it: the columns, then the expression's text.
+fn index_keys(index: &crate::schema::Index) -> Vec<String> {
+    let mut keys = index.columns.clone();
+    keys.extend(index.expr.iter().cloned());
+    keys
 }
 
 #[cfg(test)]
@@ -339,6 +346,7 @@ mod tests {
             name: "ix_posts_user_id".into(),
             columns: vec!["user_id".into()],
             unique: false,
+            ..Index::default()
         };
         assert_eq!(
             one(Op::CreateIndex {

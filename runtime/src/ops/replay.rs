@@ -204,10 +204,21 @@ fn rename_column_refs(t: &mut Table, from: &str, to: &str) {
         fix(&mut pk.columns);
     }
     t.uniques.iter_mut().for_each(|u| fix(&mut u.columns));
-    t.indexes.iter_mut().for_each(|i| fix(&mut i.columns));
+    let rename = |text: &mut Option<String>| {
+        if let Some(text) = text {
+            *text = crate::dialect::sql_text::rename_in_expr(text, from, to);
+        }
+    };
+    for i in &mut t.indexes {
+        fix(&mut i.columns);
+        fix(&mut i.desc);
+        rename(&mut i.expr);
+        rename(&mut i.where_);
+    }
     t.foreign_keys.iter_mut().for_each(|f| fix(&mut f.columns));
-    // Both databases rewrite check expressions on a column rename; so does the replay, or a
-    // later SQLite rebuild in the same migration would recreate the check with the old name.
+    // Both databases rewrite check expressions (and index expressions and predicates) on a
+    // column rename; so does the replay, or a later SQLite rebuild in the same migration would
+    // recreate the check with the old name.
     for ck in &mut t.checks {
         ck.expr = crate::dialect::sql_text::rename_in_expr(&ck.expr, from, to);
     }

@@ -69,6 +69,7 @@ fn every_op() -> Vec<Op> {
                 name: "ix_users_phone".into(),
                 columns: vec!["phone".into()],
                 unique: false,
+                ..Index::default()
             },
         },
         Op::AddUnique {
@@ -283,11 +284,13 @@ fn named_schema() -> Schema {
         name: "ix_users_email".into(),
         columns: vec!["email".into()],
         unique: false,
+        ..Index::default()
     });
     u.indexes.push(Index {
         name: "by_email_hand_named".into(),
         columns: vec!["email".into()],
         unique: false,
+        ..Index::default()
     });
     u.checks.push(Check {
         name: "ck_users_email_len".into(),

@@ -141,6 +141,7 @@ fn table_from_def(def: &TableDef, all: &BTreeMap<&str, &TableDef>) -> Result<Tab
                 name: naming::index(t, &cols),
                 columns: vec![c.name.into()],
                 unique: true,
+                ..Index::default()
             }),
             (true, false) => table.uniques.push(Unique {
                 name: naming::unique(t, &cols),
@@ -150,6 +151,7 @@ fn table_from_def(def: &TableDef, all: &BTreeMap<&str, &TableDef>) -> Result<Tab
                 name: naming::index(t, &cols),
                 columns: vec![c.name.into()],
                 unique: false,
+                ..Index::default()
             }),
             (false, false) => {}
         }
@@ -213,12 +215,21 @@ fn table_from_def(def: &TableDef, all: &BTreeMap<&str, &TableDef>) -> Result<Tab
     };
     for ix in def.indexes {
         let columns = check_cols("index", ix.columns)?;
+        let desc = check_cols("index", ix.desc)?;
+        // An expression index is named after its columns and the expression's words
+        // (`lower(email)`: `ix_users_lower_email`).
+        let mut name_parts = columns.clone();
+        name_parts.extend(ix.expr.map(expr_words));
         table.indexes.push(Index {
             name: ix
                 .name
-                .map_or_else(|| naming::index(t, &columns), Into::into),
+                .map_or_else(|| naming::index(t, &name_parts), Into::into),
             columns,
             unique: ix.unique,
+            expr: ix.expr.map(Into::into),
+            desc,
+            where_: ix.where_.map(Into::into),
+            using: ix.using.map(Into::into),
         });
     }
     for uq in def.uniques {
@@ -247,6 +258,16 @@ fn default_from_def(d: DefaultValue) -> ColumnDefault {
         DefaultValue::Str(s) => ColumnDefault::Str(s.into()),
         DefaultValue::Sql(s) => ColumnDefault::Sql { sql: s.into() },
     }
+}
+
+/// The words of an SQL expression joined by `_`, for a conventional name
+/// (`lower(email)`: `lower_email`).
+fn expr_words(expr: &str) -> String {
+    expr.split(|c: char| !c.is_alphanumeric() && c != '_')
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join("_")
+        .to_lowercase()
 }
 
 #[cfg(test)]
@@ -315,6 +336,7 @@ mod tests {
             name: None,
             columns: &["user_id", "created_at"],
             unique: false,
+            ..IndexDef::BASE
         }],
         uniques: &[],
         checks: &[CheckDef {

@@ -26,8 +26,8 @@ pub use unmodeled::{Unmodeled, UnmodeledKind};
 pub struct Schema {
     /// The tables, keyed by name.
     pub tables: BTreeMap<String, Table>,
-    /// What the database holds that Strata does not model (triggers, views, partial
-    /// indexes, ...), read by introspection so a table rebuild can carry it over; empty for
+    /// What the database holds that Strata does not model (triggers, views, indexes with
+    /// `COLLATE` columns, ...), read by introspection so a table rebuild can carry it over; empty for
     /// a schema built from models. Never written to migration files, never compared.
     #[serde(skip)]
     pub unmodeled: Vec<Unmodeled>,
@@ -191,17 +191,66 @@ pub struct Unique {
     pub columns: Vec<String>,
 }
 
-/// An index.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// An index. In migration files:
+/// `{ name = "ix_users_email", columns = ["email"], unique = true, where = "deleted_at IS NULL" }`,
+/// `{ name = "ix_users_lower_email", columns = [], expr = "lower(email)" }`,
+/// `{ name = "ix_posts_created", columns = ["created_at"], desc = ["created_at"] }`,
+/// `{ name = "ix_docs_body", columns = ["body"], using = "gin" }`. The fields after `unique`
+/// are left out when empty, so files written before they existed read the same.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Index {
     /// The index name.
     pub name: String,
-    /// The columns, in order.
+    /// The key columns, in order (empty for an index on an expression alone; may then be
+    /// left out of a file).
+    #[serde(default)]
     pub columns: Vec<String>,
     /// Whether the index is unique.
     #[serde(default, skip_serializing_if = "is_false")]
     pub unique: bool,
+    /// One SQL expression keyed after the columns (`lower(email)`): an expression index.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expr: Option<String>,
+    /// The columns (a subset of `columns`) kept in descending order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub desc: Vec<String>,
+    /// The predicate of a partial index (`deleted_at IS NULL`): only rows where it holds are
+    /// indexed (and, for a unique index, must be unique).
+    #[serde(rename = "where", default, skip_serializing_if = "Option::is_none")]
+    pub where_: Option<String>,
+    /// The index method (`gin`, `gist`, `brin`, `hash`; PostgreSQL only); `None` (or
+    /// `btree`) is the default B-tree.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub using: Option<String>,
+}
+
+impl Index {
+    /// A B-tree index over `columns`, ascending, on every row.
+    pub fn new(name: impl Into<String>, columns: Vec<String>, unique: bool) -> Self {
+        Index {
+            name: name.into(),
+            columns,
+            unique,
+            ..Index::default()
+        }
+    }
+
+    /// The method, lower-cased, `None` for the default B-tree.
+    pub fn method(&self) -> Option<String> {
+        self.using
+            .as_deref()
+            .map(|m| m.trim().to_ascii_lowercase())
+            .filter(|m| m != "btree")
+    }
+
+    /// Whether the index is a plain list of ascending columns, the kind every dialect writes.
+    pub fn is_plain(&self) -> bool {
+        self.expr.is_none()
+            && self.desc.is_empty()
+            && self.where_.is_none()
+            && self.method().is_none()
+    }
 }
 
 /// A foreign key.

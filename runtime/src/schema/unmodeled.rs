@@ -1,8 +1,9 @@
 //! Stage 2, schema: what a database holds that Strata does not model, kept verbatim so that a table rebuild carries it over.
 //!
-//! Introspection records these objects (SQLite: triggers, views, partial, expression,
-//! descending and collated indexes, generated columns, column collations) as the database's
-//! own text. They are never written to migration files and never compared by the diff: models
+//! Introspection records these objects (SQLite: triggers, views, indexes of a shape the
+//! schema's [`Index`](super::Index) cannot describe (a `COLLATE` column, several expressions,
+//! an expression before a column), generated columns, column collations) as the database's
+//! own text. Partial, expression and descending indexes are modeled and are not recorded here. They are never written to migration files and never compared by the diff: models
 //! do not describe them, so autogenerate neither creates nor drops them. Their only reader is
 //! the dialect, when it must re-create a table (SQLite's rebuild) and put them back. Ops that
 //! rename a table or a column record the rename here ([`Unmodeled::renames`]) instead of
@@ -11,8 +12,8 @@
 /// What kind of object an [`Unmodeled`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum UnmodeledKind {
-    /// An index the neutral schema cannot describe exactly (partial, on expressions, with
-    /// `DESC` or `COLLATE` columns); `sql` is its `CREATE INDEX` statement.
+    /// An index the neutral schema cannot describe exactly (a `COLLATE` column, several
+    /// expressions, an expression before a column); `sql` is its `CREATE INDEX` statement.
     Index,
     /// A trigger on `table`; `sql` is its `CREATE TRIGGER` statement.
     Trigger,

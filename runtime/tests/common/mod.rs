@@ -180,6 +180,7 @@ pub fn ix(name: &str, cols: &[&str], unique: bool) -> Index {
         name: name.into(),
         columns: strs(cols),
         unique,
+        ..Index::default()
     }
 }
 

@@ -14,8 +14,10 @@
 //! - CHECK constraints: MariaDB's `CHECK_CONSTRAINTS` has `TABLE_NAME`, MySQL's has not (it
 //!   is joined through `TABLE_CONSTRAINTS`); MySQL before 8.0.16 has no checks at all.
 //!
-//! What the neutral schema cannot hold is left out, so a diff never drops it: prefix,
-//! descending, functional, `FULLTEXT` and `SPATIAL` indexes, and the index the server made
+//! Descending index columns are read (`COLLATION` `D`), and on MySQL 8 one functional key part
+//! after the columns (`EXPRESSION`); a unique index with either is an index, not a unique
+//! constraint. What the neutral schema cannot hold is left out, so a diff never drops it:
+//! prefix indexes, other functional ones, `FULLTEXT` and `SPATIAL` indexes, and the index the server made
 //! for a foreign key (named after it). Triggers, views and generated expressions need no
 //! record: `ALTER TABLE` keeps them.
 
@@ -62,6 +64,13 @@ pub(super) fn catalog_queries(d: &Mysql, opts: &IntrospectOptions) -> Vec<String
              ORDER BY tc.TABLE_NAME, tc.CONSTRAINT_NAME"
         )
     };
+    // Functional key parts (MySQL 8.0.13+, the servers `Flavor::MySql` with checks): their
+    // text is in `EXPRESSION`, which MariaDB does not have.
+    let expression = if functional_indexes(d) {
+        "EXPRESSION"
+    } else {
+        "NULL"
+    };
     vec![
         format!(
             "SELECT TABLE_NAME AS name, TABLE_COMMENT AS comment \
@@ -82,7 +91,7 @@ pub(super) fn catalog_queries(d: &Mysql, opts: &IntrospectOptions) -> Vec<String
             "SELECT TABLE_NAME AS table_name, INDEX_NAME AS name, \
              CAST(NON_UNIQUE AS SIGNED) AS non_unique, CAST(SEQ_IN_INDEX AS SIGNED) AS seq, \
              COLUMN_NAME AS col, CAST(SUB_PART AS SIGNED) AS sub_part, INDEX_TYPE AS kind, \
-             COLLATION AS collation \
+             COLLATION AS collation, {expression} AS expr \
              FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = {db} \
              ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX"
         ),
@@ -107,10 +116,20 @@ struct RawIndex {
     table: String,
     name: String,
     unique: bool,
-    /// Something the neutral schema cannot describe: a prefix, a descending or functional
-    /// part, a FULLTEXT or SPATIAL index.
+    /// Something the neutral schema cannot describe: a prefix or functional part, a
+    /// FULLTEXT or SPATIAL index.
     special: bool,
     columns: Vec<String>,
+    /// The columns kept descending (`COLLATION` `D`).
+    desc: Vec<String>,
+    /// A functional key part's expression (MySQL 8), keyed after the columns.
+    expr: Option<String>,
+}
+
+/// Whether the server has functional key parts: MySQL 8.0.13 and later, taken as the MySQL
+/// servers with CHECK constraints (8.0.16+); MariaDB and offline SQL have none.
+pub(super) fn functional_indexes(d: &Mysql) -> bool {
+    d.server.flavor == Flavor::MySql && d.server.checks
 }
 
 pub(super) fn assemble(
@@ -239,14 +258,29 @@ pub(super) fn assemble(
                 unique: r.int("non_unique")? == 0,
                 special: !kind.eq_ignore_ascii_case("BTREE"),
                 columns: Vec::new(),
+                desc: Vec::new(),
+                expr: None,
             });
         }
         let Some(ix) = raw_ix.last_mut() else {
             continue;
         };
         let descending = r.opt_text("collation")?.as_deref() == Some("D");
+        if ix.expr.is_some() {
+            // The neutral schema keys one expression, after the columns.
+            ix.special = true;
+        }
         match r.opt_text("col")? {
-            Some(col) if r.opt_int("sub_part")?.is_none() && !descending => ix.columns.push(col),
+            None => match r.opt_text("expr")? {
+                Some(expr) if !descending => ix.expr = Some(expr),
+                _ => ix.special = true,
+            },
+            Some(col) if r.opt_int("sub_part")?.is_none() => {
+                if descending {
+                    ix.desc.push(col.clone());
+                }
+                ix.columns.push(col);
+            }
             _ => ix.special = true,
         }
     }
@@ -262,7 +296,7 @@ pub(super) fn assemble(
                 name: PRIMARY.into(),
                 columns: ix.columns,
             });
-        } else if ix.unique {
+        } else if ix.unique && ix.desc.is_empty() && ix.expr.is_none() {
             table.uniques.push(Unique {
                 name: ix.name,
                 columns: ix.columns,
@@ -271,7 +305,10 @@ pub(super) fn assemble(
             table.indexes.push(Index {
                 name: ix.name,
                 columns: ix.columns,
-                unique: false,
+                unique: ix.unique,
+                desc: ix.desc,
+                expr: ix.expr,
+                ..Index::default()
             });
         }
     }
@@ -641,7 +678,7 @@ pub(super) fn normalize(schema: &mut Schema) {
         }
         let indexes = std::mem::take(&mut table.indexes);
         for ix in indexes {
-            if ix.unique {
+            if ix.unique && ix.is_plain() {
                 table.uniques.push(Unique {
                     name: ix.name,
                     columns: ix.columns,
@@ -999,5 +1036,48 @@ mod tests {
                 "{printed} vs {model:?}"
             );
         }
+    }
+
+    #[test]
+    fn functional_and_descending_key_parts_are_read_on_mysql_8() {
+        let ix = |name: &str, seq: &str, col: Option<&str>, collation: &str, expr: Option<&str>| {
+            CatalogValues::for_test(&[
+                ("table_name", Some("users")),
+                ("name", Some(name)),
+                ("non_unique", Some("1")),
+                ("seq", Some(seq)),
+                ("col", col),
+                ("sub_part", None),
+                ("kind", Some("BTREE")),
+                ("collation", Some(collation)),
+                ("expr", expr),
+            ])
+        };
+        let tables = vec![CatalogValues::for_test(&[
+            ("name", Some("users")),
+            ("comment", Some("")),
+        ])];
+        let indexes = vec![
+            ix("ix_a_lower", "1", Some("a"), "D", None),
+            ix("ix_a_lower", "2", None, "A", Some("lower(`email`)")),
+            // An expression before a column: left out.
+            ix("ix_odd", "1", None, "A", Some("lower(`email`)")),
+            ix("ix_odd", "2", Some("a"), "A", None),
+        ];
+        let results = vec![tables, Vec::new(), indexes, Vec::new(), Vec::new()];
+        let schema = assemble(&MYSQL8, results, &IntrospectOptions::default()).expect("assemble");
+        let t = &schema.tables["users"];
+        assert_eq!(t.indexes.len(), 1, "{:?}", t.indexes);
+        assert_eq!(t.indexes[0].name, "ix_a_lower");
+        assert_eq!(t.indexes[0].columns, ["a"]);
+        assert_eq!(t.indexes[0].desc, ["a"]);
+        assert_eq!(t.indexes[0].expr.as_deref(), Some("lower(`email`)"));
+        assert_eq!(
+            check_expr_key("lower(`email`)"),
+            check_expr_key("lower(email)"),
+            "the model's expression and the server's compare equal"
+        );
+        assert!(catalog_queries(&MYSQL8, &IntrospectOptions::default())[2].contains("EXPRESSION"));
+        assert!(!catalog_queries(&MARIADB, &IntrospectOptions::default())[2].contains("EXPRESSION"));
     }
 }

@@ -189,6 +189,10 @@ impl Ddl for Mysql {
         render::create_index_sql(self, table, index)
     }
 
+    fn check_index(&self, table: &str, index: &Index) -> Result<(), RenderError> {
+        render::check_index(self, table, index)
+    }
+
     fn drop_index_sql(&self, table: &str, index: &Index) -> String {
         format!(
             "DROP INDEX {} ON {}",

@@ -16,7 +16,8 @@
 use super::Mysql;
 use super::{is_current_timestamp, PRIMARY};
 use crate::dialect::{
-    alter_table, check_autoincrement, ColumnChange, DialectKind, OpContext, RenderError, Statements,
+    alter_table, check_autoincrement, index_keys_sql, ColumnChange, DialectKind, OpContext,
+    RenderError, Statements,
 };
 use crate::dialect::{Ddl, Syntax};
 use crate::schema::naming::{NameChange, NameKind};
@@ -337,8 +338,38 @@ fn index_clause(d: &Mysql, index: &Index) -> String {
         "{}INDEX {} {}",
         if index.unique { "UNIQUE " } else { "" },
         d.quote_ident(&index.name),
-        d.ident_list(&index.columns)
+        index_keys_sql(d, index)
     )
+}
+
+/// Refuses what MySQL and MariaDB cannot index: a predicate (no partial indexes), a method
+/// other than B-tree, and an expression except on MySQL 8.0.16 and later (functional key
+/// parts exist from 8.0.13; MariaDB and offline SQL have none). Descending columns are
+/// written (MySQL 8 and MariaDB 10.8 keep them; older servers parse and ignore `DESC`).
+pub(super) fn check_index(d: &Mysql, table: &str, index: &Index) -> Result<(), RenderError> {
+    let name = &index.name;
+    if index.where_.is_some() {
+        return Err(unsupported(
+            format!("partial index `{name}` on `{table}` (`where`)"),
+            "MySQL and MariaDB have no partial indexes; drop `where` (index every row), or \
+             keep the index out of the model and create it in a hand-written `sql` step for \
+             the other dialects",
+        ));
+    }
+    if let Some(method) = index.method() {
+        return Err(unsupported(
+            format!("index `{name}` on `{table}` with `using = \"{method}\"`"),
+            "index methods other than B-tree exist on PostgreSQL only; leave `using` out",
+        ));
+    }
+    if index.expr.is_some() && !super::introspect::functional_indexes(d) {
+        return Err(unsupported(
+            format!("expression index `{name}` on `{table}` (`expr`)"),
+            "functional indexes need MySQL 8.0.13 or later (MariaDB and offline SQL have \
+             none); index a generated column holding the expression instead",
+        ));
+    }
+    Ok(())
 }
 
 /// `CREATE TABLE` with everything inline: columns, primary key, uniques, indexes, foreign
@@ -354,7 +385,10 @@ pub(super) fn create_table_sql(d: &Mysql, table: &Table) -> Result<String, Rende
         items.push(format!("PRIMARY KEY {}", d.ident_list(&pk.columns)));
     }
     items.extend(table.uniques.iter().map(|u| d.unique_sql(u)));
-    items.extend(table.indexes.iter().map(|i| index_clause(d, i)));
+    for i in &table.indexes {
+        check_index(d, &table.name, i)?;
+        items.push(index_clause(d, i));
+    }
     for f in &table.foreign_keys {
         items.push(foreign_key_sql(d, &table.name, f)?);
     }
@@ -392,7 +426,7 @@ pub(super) fn create_index_sql(d: &Mysql, table: &str, index: &Index) -> String 
         if index.unique { "UNIQUE " } else { "" },
         d.quote_ident(&index.name),
         d.quote_ident(table),
-        d.ident_list(&index.columns)
+        index_keys_sql(d, index)
     )
 }
 
@@ -707,6 +741,7 @@ pub(super) fn create_index(
     cx: &OpContext<'_>,
 ) -> Result<Statements, RenderError> {
     check_ident("index", &index.name)?;
+    check_index(d, table, index)?;
     check_key(cx.after()?, "index", &index.name, &index.columns)?;
     let takeover = takeover_clauses(d, cx.table()?, &index.columns);
     if takeover.is_empty() {
@@ -910,5 +945,48 @@ mod tests {
         for s in ["current_timestamp + 1", "now() - interval 1 day", "'now'"] {
             assert!(!is_current_timestamp(s), "{s}");
         }
+    }
+
+    #[test]
+    fn indexes_mysql_cannot_write_are_refused_by_server() {
+        use crate::dialect::mysql::{MARIADB, MYSQL, MYSQL8};
+        let lower = Index {
+            expr: Some("lower(email)".into()),
+            desc: vec!["name".into()],
+            ..Index::new("ix_users_name_lower_email", vec!["name".into()], false)
+        };
+        assert_eq!(
+            create_index_sql(&MYSQL8, "users", &lower),
+            "CREATE INDEX `ix_users_name_lower_email` ON `users` (`name` DESC, (lower(email)))"
+        );
+        assert!(check_index(&MYSQL8, "users", &lower).is_ok());
+        for d in [&MARIADB, &MYSQL] {
+            let err = check_index(d, "users", &lower)
+                .expect_err("refused")
+                .to_string();
+            assert!(
+                err.contains("expression index `ix_users_name_lower_email` on `users`"),
+                "{err}"
+            );
+            assert!(err.contains("not supported on mysql"), "{err}");
+        }
+        let partial = Index {
+            where_: Some("deleted = 0".into()),
+            ..Index::new("ux_live", vec!["name".into()], true)
+        };
+        let err = check_index(&MYSQL8, "users", &partial)
+            .expect_err("refused")
+            .to_string();
+        assert!(err.contains("partial index `ux_live`"), "{err}");
+        let gin = Index {
+            using: Some("gin".into()),
+            ..Index::new("ix_tags", vec!["tags".into()], false)
+        };
+        assert!(check_index(&MYSQL8, "users", &gin).is_err());
+        let btree = Index {
+            using: Some("BTREE".into()),
+            ..gin
+        };
+        assert!(check_index(&MYSQL8, "users", &btree).is_ok());
     }
 }

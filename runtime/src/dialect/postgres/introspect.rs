@@ -6,10 +6,11 @@
 //! (`pg_index`, one row per key column in order). Every value is cast to `text`, `int8` or
 //! `bool` because the `Any` driver cannot decode `name`, `oid`, `"char"` or arrays.
 //!
-//! What the neutral schema cannot hold is read as closely as it can be, or left out:
-//! expression and partial indexes are left out (so a diff never drops them); an index's
-//! `DESC`, operator classes, method and `INCLUDE` columns are ignored (its key columns are
-//! read in order); a generated column is read as a plain column without default; a foreign key
+//! What the neutral schema cannot hold is read as closely as it can be, or left out: an
+//! index's key columns are read in order with their `DESC`, then at most one expression
+//! (`pg_get_indexdef`), its predicate (`pg_get_expr`) and method (`pg_am`); an index of
+//! another shape (expressions before columns, several expressions) is left out (so a diff
+//! never drops it); operator classes and `INCLUDE` columns are ignored; a generated column is read as a plain column without default; a foreign key
 //! to a table of another schema names the table without its schema. Needs PostgreSQL 12 or
 //! later (`attgenerated`).
 
@@ -91,14 +92,18 @@ pub(super) fn catalog_queries(opts: &IntrospectOptions) -> Vec<String> {
         ),
         format!(
             "SELECT i.indrelid::int8 AS oid, ic.relname::text AS name, \
-             i.indisunique AS is_unique, \
-             (i.indexprs IS NOT NULL OR i.indpred IS NOT NULL) AS special, \
-             k.ord::int8 AS ord, a.attname::text AS col \
+             i.indisunique AS is_unique, am.amname::text AS method, \
+             pg_catalog.pg_get_expr(i.indpred, i.indrelid, true) AS pred, \
+             k.ord::int8 AS ord, a.attname::text AS col, \
+             pg_catalog.pg_get_indexdef(i.indexrelid, k.ord::int4, true) AS keydef, \
+             (coalesce(k.opt, 0) & 1) = 1 AS descending \
              FROM pg_catalog.pg_index i \
              JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid \
+             JOIN pg_catalog.pg_am am ON am.oid = ic.relam \
              JOIN pg_catalog.pg_class c ON c.oid = i.indrelid \
              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-             CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) \
+             CROSS JOIN LATERAL unnest(i.indkey::int2[], i.indoption::int2[]) \
+               WITH ORDINALITY AS k(attnum, opt, ord) \
              LEFT JOIN pg_catalog.pg_attribute a \
                ON a.attrelid = i.indrelid AND a.attnum = k.attnum \
              WHERE {tables} AND k.ord <= i.indnkeyatts \
@@ -128,9 +133,13 @@ struct RawIndex {
     table_oid: i64,
     name: String,
     unique: bool,
-    special: bool,
-    /// `None` for an expression column.
-    columns: Vec<Option<String>>,
+    /// The index method (`btree`, `gin`, ...).
+    method: String,
+    /// The predicate of a partial index, as the server prints it.
+    pred: Option<String>,
+    /// Per key column: its name (`None` for an expression), its definition as the server
+    /// prints it, whether it is descending.
+    keys: Vec<(Option<String>, String, bool)>,
 }
 
 pub(super) fn assemble(
@@ -223,26 +232,20 @@ pub(super) fn assemble(
                 table_oid,
                 name,
                 unique: r.flag("is_unique")?,
-                special: r.flag("special")?,
-                columns: Vec::new(),
+                method: r.text("method")?,
+                pred: r.opt_text("pred")?,
+                keys: Vec::new(),
             });
         }
         if let Some(ix) = raw_ix.last_mut() {
-            ix.columns.push(r.opt_text("col")?);
+            ix.keys
+                .push((r.opt_text("col")?, r.text("keydef")?, r.flag("descending")?));
         }
     }
     for ix in raw_ix {
-        // Expression and partial indexes are left out: the neutral schema cannot describe
-        // them, and leaving them out means a diff never drops them.
-        if ix.special || ix.columns.iter().any(Option::is_none) {
-            continue;
-        }
-        if let Some(table) = by_oid.get_mut(&ix.table_oid) {
-            table.indexes.push(Index {
-                name: ix.name,
-                columns: ix.columns.into_iter().flatten().collect(),
-                unique: ix.unique,
-            });
+        let oid = ix.table_oid;
+        if let (Some(index), Some(table)) = (modeled_index(ix), by_oid.get_mut(&oid)) {
+            table.indexes.push(index);
         }
     }
 
@@ -347,6 +350,35 @@ const NUMERIC_TYPES: [&str; 13] = [
     "float4",
     "float8",
 ];
+
+/// The index `ix` as the neutral schema describes it: key columns (some descending), then at
+/// most one expression, an optional predicate and the method. An index of another shape (an
+/// expression before a column, two expressions) is left out, so a diff never drops it.
+fn modeled_index(ix: RawIndex) -> Option<Index> {
+    let mut index = Index {
+        name: ix.name,
+        unique: ix.unique,
+        where_: ix.pred,
+        using: Some(ix.method).filter(|m| m != "btree"),
+        ..Index::default()
+    };
+    for (col, def, descending) in ix.keys {
+        if index.expr.is_some() {
+            return None;
+        }
+        match col {
+            Some(col) => {
+                if descending {
+                    index.desc.push(col.clone());
+                }
+                index.columns.push(col);
+            }
+            None if descending => return None,
+            None => index.expr = Some(def),
+        }
+    }
+    Some(index)
+}
 
 /// A check expression as a comparison key ([`Catalog::check_expr_key`]): PostgreSQL stores
 /// checks deparsed, so what it adds is taken out before the shared key
@@ -690,6 +722,8 @@ pub(super) fn normalize(schema: &mut Schema) {
         for ix in &mut table.indexes {
             truncate_ident(&mut ix.name);
             ix.columns.iter_mut().for_each(truncate_ident);
+            ix.desc.iter_mut().for_each(truncate_ident);
+            ix.using = ix.method();
         }
         for fk in &mut table.foreign_keys {
             truncate_ident(&mut fk.name);

@@ -113,6 +113,12 @@ impl Ddl for Postgres {
         .into())
     }
 
+    /// Every index method, predicate and expression is written.
+    fn check_index(&self, table: &str, index: &Index) -> Result<(), RenderError> {
+        let _ = (table, index);
+        Ok(())
+    }
+
     fn create_index(
         &self,
         table: &str,
@@ -122,6 +128,7 @@ impl Ddl for Postgres {
         if cx.online {
             return Ok(online::create_index(self, table, index));
         }
+        self.check_index(table, index)?;
         Ok(vec![self.create_index_sql(table, index)].into())
     }
 

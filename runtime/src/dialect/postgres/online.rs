@@ -18,6 +18,7 @@
 //! retried.
 
 use super::Postgres;
+use crate::dialect::create_index_text;
 use crate::dialect::{
     alter_table, repeated, standard_alter_column, ColumnChange, Ddl, OpContext, RenderError,
     Statements, Syntax,
@@ -38,13 +39,7 @@ fn clear_index(d: &Postgres, name: &str) -> String {
 pub(super) fn create_index(d: &Postgres, table: &str, index: &Index) -> Statements {
     vec![
         clear_index(d, &index.name),
-        format!(
-            "CREATE {}INDEX CONCURRENTLY {} ON {} {}",
-            if index.unique { "UNIQUE " } else { "" },
-            d.quote_ident(&index.name),
-            d.quote_ident(table),
-            d.ident_list(&index.columns)
-        ),
+        create_index_text(d, table, index, "CONCURRENTLY "),
     ]
     .into()
 }
@@ -274,6 +269,7 @@ mod tests {
             name: "ix_users_email".into(),
             columns: vec!["email".into()],
             unique: true,
+            ..Index::default()
         };
         assert_eq!(
             online(Op::CreateIndex {
@@ -284,6 +280,22 @@ mod tests {
                 r#"DROP INDEX CONCURRENTLY IF EXISTS "ix_users_email""#,
                 r#"CREATE UNIQUE INDEX CONCURRENTLY "ix_users_email" ON "users" ("email")"#
             ]
+        );
+        // A partial GIN index on an expression, built concurrently the same way.
+        let partial = Index {
+            name: "ix_users_doc".into(),
+            expr: Some("to_tsvector('simple', email)".into()),
+            desc: Vec::new(),
+            where_: Some("email IS NOT NULL".into()),
+            using: Some("GIN".into()),
+            ..Index::default()
+        };
+        assert_eq!(
+            online(Op::CreateIndex {
+                table: "users".into(),
+                index: partial
+            })[1],
+            r#"CREATE INDEX CONCURRENTLY "ix_users_doc" ON "users" USING "gin" ((to_tsvector('simple', email))) WHERE email IS NOT NULL"#
         );
         let mut s = users();
         s.tables

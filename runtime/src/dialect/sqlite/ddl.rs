@@ -6,6 +6,8 @@
 //! and a reader of the table's column and constraint clauses; it never fails, it reports what
 //! it recognises.
 
+use crate::dialect::sql_text::strip_outer_parens;
+
 /// What one `CREATE TABLE` statement declares beyond what the pragmas say.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(super) struct CreateTable {
@@ -234,19 +236,58 @@ pub(super) fn parse_create_table(sql: &str) -> CreateTable {
     out
 }
 
-/// Whether a `CREATE INDEX` statement indexes plain columns only: no expression, `COLLATE`,
-/// `ASC`/`DESC` or `WHERE`, so the neutral schema describes it exactly.
-pub(super) fn is_plain_index(sql: &str) -> bool {
+/// What the neutral schema reads from a `CREATE INDEX` statement.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(super) struct IndexShape {
+    /// Per key column, in order: whether it is `DESC`.
+    pub(super) desc: Vec<bool>,
+    /// The one expression keyed after the columns, verbatim without its outer parentheses.
+    pub(super) expr: Option<String>,
+    /// The `WHERE` predicate, verbatim.
+    pub(super) where_: Option<String>,
+}
+
+/// The shape of a `CREATE INDEX` statement when the neutral schema describes it exactly: key
+/// columns (`ASC` or `DESC`), then at most one expression (not `DESC`), then an optional
+/// `WHERE`. `None` for anything else (a `COLLATE`, an expression before a column, two
+/// expressions), which stays an [`crate::schema::Unmodeled`] object.
+pub(super) fn index_shape(sql: &str) -> Option<IndexShape> {
     let tokens = tokenize(sql);
-    let Some(open) = tokens.iter().position(|t| t.kind == Kind::Punct('(')) else {
-        return false;
-    };
+    let open = tokens.iter().position(|t| t.kind == Kind::Punct('('))?;
     let close = matching(&tokens, open);
-    let items = split_commas(tokens.get(open + 1..close).unwrap_or_default());
-    let plain_items = items
-        .iter()
-        .all(|item| item.len() == 1 && matches!(item[0].kind, Kind::Word | Kind::Ident));
-    plain_items && close + 1 >= tokens.len()
+    let mut shape = IndexShape::default();
+    for item in split_commas(tokens.get(open + 1..close).unwrap_or_default()) {
+        let (item, desc) = match item.split_last() {
+            Some((last, rest)) if is_kw(Some(last), "DESC") => (rest, true),
+            Some((last, rest)) if is_kw(Some(last), "ASC") => (rest, false),
+            _ => (item, false),
+        };
+        let (first, last) = (item.first()?, item.last()?);
+        if shape.expr.is_some() || item.iter().any(|t| is_kw(Some(t), "COLLATE")) {
+            return None;
+        }
+        if item.len() == 1 && matches!(first.kind, Kind::Word | Kind::Ident) {
+            shape.desc.push(desc);
+        } else if desc {
+            return None;
+        } else {
+            let text = sql.get(first.start..last.end)?;
+            shape.expr = Some(strip_outer_parens(text).trim().to_string());
+        }
+    }
+    match tokens.get(close + 1..).unwrap_or_default() {
+        [] => {}
+        [kw, rest @ ..] if is_kw(Some(kw), "WHERE") && !rest.is_empty() => {
+            let text = sql
+                .get(rest[0].start..)?
+                .trim()
+                .trim_end_matches(';')
+                .trim();
+            shape.where_ = Some(text.to_string());
+        }
+        _ => return None,
+    }
+    Some(shape)
 }
 
 /// Whether `sql` names `name` as an identifier (bare or quoted, any case; not inside a
@@ -389,18 +430,33 @@ mod tests {
     }
 
     #[test]
-    fn plain_indexes_and_the_rest() {
-        assert!(is_plain_index(r#"CREATE INDEX "ix" ON "t" ("a", b)"#));
-        assert!(is_plain_index("CREATE UNIQUE INDEX ix ON t(a)"));
+    fn index_shapes_and_the_rest() {
+        let plain = index_shape(r#"CREATE INDEX "ix" ON "t" ("a", b)"#).expect("plain");
+        assert_eq!(plain.desc, vec![false, false]);
+        assert_eq!((plain.expr, plain.where_), (None, None));
+        let shape = index_shape(
+            "CREATE UNIQUE INDEX ix ON t(a ASC, b DESC, (lower(\"e\"))) WHERE deleted = 0",
+        )
+        .expect("modeled");
+        assert_eq!(shape.desc, vec![false, true]);
+        assert_eq!(shape.expr.as_deref(), Some("lower(\"e\")"));
+        assert_eq!(shape.where_.as_deref(), Some("deleted = 0"));
+        assert_eq!(
+            index_shape("CREATE INDEX ix ON t (lower(a))")
+                .expect("modeled")
+                .expr
+                .as_deref(),
+            Some("lower(a)")
+        );
         for odd in [
-            "CREATE INDEX ix ON t(a DESC)",
             "CREATE INDEX ix ON t(a COLLATE NOCASE)",
-            "CREATE INDEX ix ON t(lower(a))",
-            "CREATE UNIQUE INDEX ix ON t(a) WHERE deleted = 0",
-            "CREATE INDEX ix ON t(a ASC, b)",
+            "CREATE INDEX ix ON t(lower(a), b)",
+            "CREATE INDEX ix ON t(lower(a), upper(b))",
+            "CREATE INDEX ix ON t(lower(a) DESC)",
+            "CREATE INDEX ix ON t(a) WHERE",
             "",
         ] {
-            assert!(!is_plain_index(odd), "{odd}");
+            assert_eq!(index_shape(odd), None, "{odd}");
         }
     }
 

@@ -10,9 +10,10 @@
 //! check constraint, which has no columns to name it after, is `ck_<table>_<n>` (n counting
 //! the table's unnamed checks from 1, in declaration order).
 //!
-//! Partial and expression indexes are left out of the tables (the neutral schema cannot
-//! describe them, and leaving them out means a diff never drops them), as are virtual tables.
-//! They, the triggers, views, generated columns (`pragma_table_xinfo` lists them, with
+//! An index's `DESC` columns, expression and `WHERE` predicate are read from its `CREATE INDEX`
+//! text; an index of a shape the neutral schema cannot describe (a `COLLATE`, expressions
+//! before columns, several expressions) is left out of the tables (so a diff never drops it),
+//! as are virtual tables. Those indexes, the triggers, views, generated columns (`pragma_table_xinfo` lists them, with
 //! `hidden` 2 or 3), column collations and table options are recorded verbatim in
 //! [`Schema::unmodeled`], for table rebuilds to carry over.
 
@@ -20,7 +21,7 @@ use std::collections::BTreeMap;
 
 use crate::dialect::catalog::CatalogValues;
 
-use super::ddl::{is_plain_index, parse_create_table, CreateTable};
+use super::ddl::{index_shape, parse_create_table, CreateTable, IndexShape};
 use super::rebuild::REBUILD_PREFIX;
 use crate::dialect::catalog::{expect_results, CatalogRow};
 use crate::dialect::catalog::{IntrospectError, IntrospectOptions};
@@ -198,9 +199,16 @@ pub(super) fn assemble(
         });
         entry.columns.push(r.opt_text("col")?);
     }
+    // The `CREATE INDEX` text of each index, for what the pragmas do not say.
+    let index_sql: BTreeMap<&str, &str> = objects
+        .iter()
+        .filter(|(kind, ..)| kind == "index")
+        .map(|(_, name, _, sql)| (name.as_str(), sql.as_str()))
+        .collect();
     for ((tbl, _), ix) in raw_indexes {
         if let Some(d) = drafts.get_mut(&tbl) {
-            add_index(d, ix);
+            let shape = index_sql.get(ix.name.as_str()).and_then(|s| index_shape(s));
+            add_index(d, ix, shape);
         }
     }
 
@@ -314,7 +322,9 @@ fn unmodeled(
     let mut out = Vec::new();
     for (kind, name, owner, sql) in objects {
         let kind = match kind.as_str() {
-            "index" if drafts.contains_key(&owner) && !is_plain_index(&sql) => UnmodeledKind::Index,
+            "index" if drafts.contains_key(&owner) && index_shape(&sql).is_none() => {
+                UnmodeledKind::Index
+            }
             "trigger" if drafts.contains_key(&owner) => UnmodeledKind::Trigger,
             "view" => UnmodeledKind::View,
             _ => continue,
@@ -410,34 +420,47 @@ fn primary_key(d: &mut Draft) {
     });
 }
 
-/// Adds a unique constraint (origin `u`) or a plain index (origin `c`). Primary-key indexes
-/// (origin `pk`) are the key itself. Partial and expression indexes are left out: the neutral
-/// schema cannot describe them, and leaving them out means a diff never drops them.
-fn add_index(d: &mut Draft, ix: RawIndex) {
-    if ix.partial || ix.columns.iter().any(Option::is_none) {
-        return;
-    }
-    let columns: Vec<String> = ix.columns.into_iter().flatten().collect();
-    match ix.origin.as_str() {
-        "u" => {
-            let declared = d
-                .ddl
-                .uniques
-                .iter()
-                .position(|(_, cols)| same_list(cols, &columns));
-            let name = declared
-                .map(|i| d.ddl.uniques.remove(i))
-                .and_then(|(name, _)| name)
-                .unwrap_or_else(|| naming::unique(&d.table.name, &columns));
-            d.table.uniques.push(Unique { name, columns });
-        }
-        "c" => d.table.indexes.push(Index {
+/// Adds a unique constraint (origin `u`) or an index (origin `c`, with what its `CREATE
+/// INDEX` text `shape` says: `DESC` columns, an expression, a predicate). Primary-key indexes
+/// (origin `pk`) are the key itself. A partial or expression index of another shape
+/// ([`index_shape`] is `None`) is left out: the neutral schema cannot describe it, and leaving
+/// it out means a diff never drops it.
+fn add_index(d: &mut Draft, ix: RawIndex, shape: Option<IndexShape>) {
+    let special = ix.partial || ix.columns.iter().any(Option::is_none);
+    if ix.origin == "c" && (shape.is_some() || !special) {
+        let shape = shape.unwrap_or_default();
+        let columns: Vec<String> = ix.columns.into_iter().flatten().collect();
+        let desc = columns
+            .iter()
+            .zip(&shape.desc)
+            .filter(|(_, desc)| **desc)
+            .map(|(c, _)| c.clone())
+            .collect();
+        d.table.indexes.push(Index {
             name: ix.name,
             columns,
             unique: ix.unique,
-        }),
-        _ => {}
+            expr: shape.expr,
+            desc,
+            where_: shape.where_,
+            using: None,
+        });
+        return;
     }
+    if special || ix.origin != "u" {
+        return;
+    }
+    let columns: Vec<String> = ix.columns.into_iter().flatten().collect();
+    let declared = d
+        .ddl
+        .uniques
+        .iter()
+        .position(|(_, cols)| same_list(cols, &columns));
+    let name = declared
+        .map(|i| d.ddl.uniques.remove(i))
+        .and_then(|(name, _)| name)
+        .unwrap_or_else(|| naming::unique(&d.table.name, &columns));
+    d.table.uniques.push(Unique { name, columns });
 }
 
 fn add_foreign_key(
@@ -674,11 +697,13 @@ mod tests {
                 name: "b".into(),
                 columns: vec!["flag".into()],
                 unique: false,
+                ..Index::default()
             },
             Index {
                 name: "a".into(),
                 columns: vec!["other".into()],
                 unique: false,
+                ..Index::default()
             },
         ];
         let mut s = Schema::new();

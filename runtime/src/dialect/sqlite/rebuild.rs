@@ -9,8 +9,8 @@
 //! a `transactional = false` revision).
 //!
 //! What the neutral schema does not describe is carried over from the database's own text
-//! ([`crate::schema::Unmodeled`]): triggers, indexes that are partial, on expressions or with
-//! `DESC`/`COLLATE` columns, generated columns, column collations and table options
+//! ([`crate::schema::Unmodeled`]): triggers, indexes of a shape the schema cannot describe
+//! (`COLLATE` columns, several expressions), generated columns, column collations and table options
 //! (`WITHOUT ROWID`, `STRICT`). Views and other tables' triggers that name the table are
 //! dropped before the swap and re-created after it (SQLite checks them when the new table is
 //! renamed, and would fail on them). What cannot be carried over (a trigger, view or generated
@@ -224,9 +224,10 @@ pub(super) fn rebuild(
         d.quote_ident(&temp),
         d.quote_ident(name)
     ));
-    // Indexes: a modelled one as the database wrote it when it has its own text (DESC,
-    // COLLATE), else as Strata writes it; then those the model cannot describe (partial, on
-    // expressions), unless they use a dropped column (which drops them, as on PostgreSQL).
+    // Indexes: a modelled one as the database wrote it when it has its own text (a COLLATE
+    // column), else as Strata writes it (partial, expression and DESC ones included); then
+    // those the model cannot describe (several expressions), unless they use a dropped column
+    // (which drops them, as on PostgreSQL).
     let own_index = |ix: &str| {
         own.iter()
             .find(|(o, _)| o.kind == UnmodeledKind::Index && o.name == ix)

@@ -1,0 +1,12 @@
+use strata::Model;
+
+#[derive(Model)]
+#[model(index(expr = ""))]
+pub struct User {
+    #[model(primary_key)]
+    pub id: i32,
+    pub name: String,
+    pub deleted: bool,
+}
+
+fn main() {}
