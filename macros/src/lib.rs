@@ -14,6 +14,7 @@ mod ast;
 mod check;
 mod ctxt;
 mod embed;
+mod enums;
 mod expand;
 mod ty;
 mod util;
@@ -116,6 +117,28 @@ fn derive(input: &DeriveInput) -> proc_macro2::TokenStream {
             syn::Error::new_spanned(&input.ident, "`#[derive(Model)]` could not read this item"),
         ),
     }
+}
+
+/// Derives `strata::Enum`: a fieldless Rust enum becomes a column type, so a `#[derive(Model)]`
+/// field of that type (or `Option` of it) is an enum column.
+///
+/// ```ignore
+/// #[derive(strata::Enum)]
+/// #[model(enum_name = "mood")] // optional; default: the enum's name in snake_case
+/// pub enum Mood {
+///     Happy,                     // value "happy"
+///     #[model(rename = "meh")]   // value "meh"
+///     SoSo,
+/// }
+/// ```
+///
+/// PostgreSQL stores it as a named `CREATE TYPE ... AS ENUM`, MySQL as `ENUM(...)`, SQLite as
+/// text with a check constraint. Enums with fields or generics, empty enums and two variants
+/// with the same value are compile errors.
+#[proc_macro_derive(Enum, attributes(model))]
+pub fn derive_enum(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    enums::derive(&input).into()
 }
 
 /// Embeds a migrations directory in the binary: `strata::embed_migrations!("migrations")`

@@ -176,6 +176,22 @@ pub fn recognize(ty: &Type) -> Result<Ty, String> {
     Ok(recognized)
 }
 
+/// Whether `ty` is a plain path without generic arguments (`Mood`, `crate::kinds::Mood`): a
+/// type the derive does not know, left to its `strata::Enum` impl.
+pub fn is_plain_path(ty: &Type) -> bool {
+    match peel(ty) {
+        Type::Path(p) => {
+            p.qself.is_none()
+                && p
+                    .path
+                    .segments
+                    .iter()
+                    .all(|s| matches!(s.arguments, PathArguments::None))
+        }
+        _ => false,
+    }
+}
+
 /// Whether `ty` is spelled `serde_json::Value` (optionally `::serde_json::Value`).
 fn is_serde_json_value(ty: &Type) -> bool {
     let Type::Path(p) = peel(ty) else {

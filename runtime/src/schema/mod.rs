@@ -7,7 +7,7 @@
 pub mod diagram;
 mod from_models;
 pub mod naming;
-mod types;
+pub(crate) mod types;
 pub mod unmodeled;
 
 use std::collections::BTreeMap;
