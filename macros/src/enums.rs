@@ -60,8 +60,8 @@ fn check_name(cx: &Ctxt, lit: &LitStr, what: &str) -> String {
         cx.error_spanned_by(
             lit,
             format!(
-                "the {what} is {} bytes long; PostgreSQL cuts names after {MAX_IDENT_LEN}, \
-                 so write a shorter one",
+                "the {what} is {} bytes long; PostgreSQL takes at most {MAX_IDENT_LEN}, so \
+                 write a shorter one",
                 v.len()
             ),
         );

@@ -109,17 +109,17 @@ pub use migrator::{Migrator, NewRevision, RunOptions};
 pub use model::{Enum, Model};
 /// Embeds a migrations directory in the binary; see [`embed`].
 pub use strata_macros::embed_migrations;
-/// Derives [`Model`] for a struct; see the README for the attributes.
-pub use strata_macros::Model;
 /// Derives [`Enum`] for a fieldless enum (a column type); see the README's "Enums".
 pub use strata_macros::Enum;
+/// Derives [`Model`] for a struct; see the README for the attributes.
+pub use strata_macros::Model;
 
 /// Paths used by generated code. Not public API: may change in any release.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::model::{
-        CheckDef, ColumnDef, ColumnType, DefaultValue, Enum, EnumDef, ForeignKeyDef, IndexDef, Model,
-        ReferentialAction, TableDef, UniqueDef,
+        CheckDef, ColumnDef, ColumnType, DefaultValue, Enum, EnumDef, ForeignKeyDef, IndexDef,
+        Model, ReferentialAction, TableDef, UniqueDef,
     };
     pub use crate::registry::Registration;
     pub use inventory;

@@ -32,8 +32,8 @@ pub use bookkeeping::Bookkeeping;
 pub use catalog::{Catalog, CatalogRow, CatalogValues, IntrospectError, IntrospectOptions};
 pub use ddl::{
     alter_table, check_autoincrement, float_literal, is_repeated, repeated, sql_statements,
-    standard_add_column, standard_alter_column, standard_create_table, standard_column_sql, volatile_default,
-    ColumnChange, Ddl, OpContext, Statements, REPEAT_MARKER,
+    standard_add_column, standard_alter_column, standard_column_sql, standard_create_table,
+    volatile_default, ColumnChange, Ddl, OpContext, Statements, REPEAT_MARKER,
 };
 pub(crate) use driver::server_code;
 pub use driver::DriverError;

@@ -383,4 +383,21 @@ mod tests {
         let err = Schema::from_models([&POSTS]).expect_err("users missing");
         assert!(matches!(err, SchemaError::UnknownTable { ref table, .. } if table == "users"));
     }
+
+    #[test]
+    fn an_enum_field_is_an_enum_column() {
+        use crate::model::EnumDef;
+        const MOOD: EnumDef = EnumDef {
+            name: "mood",
+            rust_path: "app::Mood",
+            values: &["happy", "so-so"],
+        };
+        assert_eq!(
+            SqlType::from(ColumnType::Enum(&MOOD)),
+            SqlType::Enum {
+                name: "mood".into(),
+                values: vec!["happy".into(), "so-so".into()],
+            }
+        );
+    }
 }

@@ -258,7 +258,10 @@ impl<'de> Deserialize<'de> for SqlType {
 /// Reads `enum name('a','b')` (or `enum('a','b')`, without a name; case-insensitive keyword,
 /// values as SQL string literals with `''` for a quote); `None` for anything else.
 pub(crate) fn parse_enum(t: &str) -> Option<SqlType> {
-    let rest = t.get(..4).filter(|h| h.eq_ignore_ascii_case("enum")).map(|_| &t[4..])?;
+    let rest = t
+        .get(..4)
+        .filter(|h| h.eq_ignore_ascii_case("enum"))
+        .map(|_| &t[4..])?;
     let open = rest.find('(')?;
     let name = rest[..open].trim();
     if !(name.is_empty() && open == 0 || rest.starts_with(' ')) {
@@ -676,7 +679,12 @@ mod tests {
             .to_string(),
             "enum mood('a','b')"
         );
-        for not_enum in ["enum mood()", "enum mood('a", "enummood('a')", "enum mood('a' 'b')"] {
+        for not_enum in [
+            "enum mood()",
+            "enum mood('a",
+            "enummood('a')",
+            "enum mood('a' 'b')",
+        ] {
             assert!(
                 !matches!(not_enum.parse::<SqlType>(), Ok(SqlType::Enum { .. })),
                 "{not_enum}"

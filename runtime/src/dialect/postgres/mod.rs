@@ -8,8 +8,8 @@ mod render;
 pub use online::BACKFILL_BATCH;
 
 use super::{
-    alter_table, standard_add_column, standard_alter_column, standard_create_table, Bookkeeping, Catalog, ColumnChange,
-    Ddl, DialectKind, OpContext, RenderError, Statements, Syntax, Transport,
+    alter_table, standard_add_column, standard_alter_column, standard_create_table, Bookkeeping,
+    Catalog, ColumnChange, Ddl, DialectKind, OpContext, RenderError, Statements, Syntax, Transport,
 };
 use crate::dialect::catalog::{CatalogValues, IntrospectError, IntrospectOptions};
 use crate::schema::naming::NameChange;
@@ -86,7 +86,10 @@ impl Ddl for Postgres {
                 name: a,
                 values: from,
             },
-            SqlType::Enum { name: b, values: to },
+            SqlType::Enum {
+                name: b,
+                values: to,
+            },
         )) = change.ty
         {
             if a == b {

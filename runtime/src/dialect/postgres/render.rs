@@ -42,9 +42,7 @@ pub(super) fn type_sql(ty: &SqlType) -> Result<String, RenderError> {
             return Err(RenderError::Unsupported {
                 dialect: "postgres",
                 what: format!("an enum without a type name (`{ty}`)"),
-                hint: Some(
-                    "PostgreSQL enums are named types; write `enum <name>('a','b')`".into(),
-                ),
+                hint: Some("PostgreSQL enums are named types; write `enum <name>('a','b')`".into()),
             })
         }
         SqlType::Enum { name, .. } => Postgres.quote_ident(name),

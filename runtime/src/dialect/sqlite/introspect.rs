@@ -257,9 +257,11 @@ pub(super) fn assemble(
                 .and_then(|n| n.strip_prefix(super::render::ENUM_CHECK_PREFIX))
             {
                 if let Some((col, values)) = enum_check_values(&expr) {
-                    let col = d.table.columns.iter_mut().find(|c| {
-                        c.name.eq_ignore_ascii_case(&col) && c.ty == SqlType::Text
-                    });
+                    let col = d
+                        .table
+                        .columns
+                        .iter_mut()
+                        .find(|c| c.name.eq_ignore_ascii_case(&col) && c.ty == SqlType::Text);
                     if let Some(col) = col {
                         col.ty = SqlType::Enum {
                             name: enum_name.to_string(),
@@ -809,6 +811,26 @@ mod tests {
                 !same_default(&ty, parse_default(printed, &ty).as_ref(), Some(&model)),
                 "{printed} vs {model:?}"
             );
+        }
+    }
+
+    #[test]
+    fn enum_checks_give_column_and_values() {
+        assert_eq!(
+            enum_check_values(r#""my ""col""" IN ('a', 'it''s')"#),
+            Some((r#"my "col""#.to_string(), vec!["a".into(), "it's".into()]))
+        );
+        assert_eq!(
+            enum_check_values("mood in ('a')"),
+            Some(("mood".to_string(), vec!["a".into()]))
+        );
+        for not_enum in [
+            "mood IN (1, 2)",
+            "mood = 'a'",
+            "\"mood\" IN ('a'",
+            "length(x) > 2",
+        ] {
+            assert_eq!(enum_check_values(not_enum), None, "{not_enum}");
         }
     }
 }
