@@ -123,3 +123,64 @@ pub(super) fn change_values(
     sql.push(format!("DROP TYPE {}", d.quote_ident(&old)));
     sql
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::dialect::postgres::Postgres;
+    use crate::ops::Op;
+    use crate::render::render_ops;
+    use crate::schema::{Column, Schema, SqlType, Table};
+
+    fn table(name: &str, ty: &SqlType) -> Table {
+        Table {
+            name: name.into(),
+            columns: vec![
+                Column::new("id", SqlType::Integer),
+                Column::new("mood", ty.clone()),
+            ],
+            ..Table::default()
+        }
+    }
+
+    #[test]
+    fn a_type_lives_while_a_column_uses_it() {
+        let mood = SqlType::Enum {
+            name: "mood".into(),
+            values: vec!["happy".into()],
+        };
+        let (users, posts) = (table("users", &mood), table("posts", &mood));
+        let ops = [
+            Op::CreateTable {
+                table: users.clone(),
+            },
+            Op::CreateTable {
+                table: posts.clone(),
+            },
+            Op::DropColumn {
+                table: "users".into(),
+                column: users.columns[1].clone(),
+            },
+            Op::DropTable { table: posts },
+        ];
+        let (rendered, _) = render_ops(&ops, &Postgres, &Schema::new()).expect("renders");
+        let creates_or_drops: Vec<Vec<&str>> = rendered
+            .iter()
+            .map(|r| {
+                r.statements
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|s| s.contains(" TYPE \"mood\"") || s.starts_with("DROP TYPE"))
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            creates_or_drops,
+            [
+                vec![r#"CREATE TYPE "mood" AS ENUM ('happy')"#],
+                vec![],
+                vec![],
+                vec![r#"DROP TYPE "mood""#],
+            ]
+        );
+    }
+}

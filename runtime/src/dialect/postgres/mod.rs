@@ -97,6 +97,17 @@ impl Ddl for Postgres {
                 change.ty = None;
             }
         }
+        // A default does not cast to or from an enum type by itself: it is dropped before the
+        // type changes and set again after.
+        let kept = cx
+            .table
+            .and_then(|t| t.column(column))
+            .and_then(|c| c.default.as_ref());
+        if let (Some((from, to)), None, Some(d)) = (change.ty, change.default, kept) {
+            if matches!(from, SqlType::Enum { .. }) || matches!(to, SqlType::Enum { .. }) {
+                change.default = Some((Some(d), Some(d)));
+            }
+        }
         let body = if !change.changes_definition() && change.rename.is_none() {
             Statements::default()
         } else if cx.online {
