@@ -92,6 +92,7 @@ mod util;
 /// | `uuid::Uuid` | uuid |
 /// | `serde_json::Value` (spelled so, or `JsonValue`), `sqlx::types::Json<T>` | json |
 /// | `rust_decimal::Decimal`, `bigdecimal::BigDecimal` | decimal (`precision`, `scale`) |
+/// | an enum with `#[derive(strata::Enum)]` | enum (any other type of your own without it is a compile error on the field's type) |
 ///
 /// Anything else (unsigned integers included) needs `#[model(sql_type = "...")]`; a bare
 /// `Value` is rejected as ambiguous (write `serde_json::Value`).
