@@ -110,6 +110,12 @@ pub enum SchemaError {
     },
 }
 
+/// Two Rust paths in a stable order, for messages naming both.
+fn ordered(a: &str, b: &str) -> (String, String) {
+    let (first, second) = if a <= b { (a, b) } else { (b, a) };
+    (first.into(), second.into())
+}
+
 /// Refuses two Rust enums with one type name and different values, and a default that is not
 /// one of its enum's values.
 fn check_enums<'a>(models: impl IntoIterator<Item = &'a TableDef>) -> Result<(), SchemaError> {
@@ -119,15 +125,11 @@ fn check_enums<'a>(models: impl IntoIterator<Item = &'a TableDef>) -> Result<(),
             let ColumnType::Enum(e) = c.ty else { continue };
             if let Some(prev) = seen.insert(e.name, e) {
                 if prev.values != e.values {
-                    let (first, second) = if prev.rust_path <= e.rust_path {
-                        (prev.rust_path, e.rust_path)
-                    } else {
-                        (e.rust_path, prev.rust_path)
-                    };
+                    let (first, second) = ordered(prev.rust_path, e.rust_path);
                     return Err(SchemaError::DuplicateEnum {
                         name: e.name.into(),
-                        first: first.into(),
-                        second: second.into(),
+                        first,
+                        second,
                     });
                 }
             }
@@ -156,15 +158,11 @@ impl Schema {
         let mut by_name: BTreeMap<&str, &TableDef> = BTreeMap::new();
         for def in models {
             if let Some(prev) = by_name.insert(def.name, def) {
-                let (first, second) = if prev.rust_path <= def.rust_path {
-                    (prev.rust_path, def.rust_path)
-                } else {
-                    (def.rust_path, prev.rust_path)
-                };
+                let (first, second) = ordered(prev.rust_path, def.rust_path);
                 return Err(SchemaError::DuplicateTable {
                     table: def.name.into(),
-                    first: first.into(),
-                    second: second.into(),
+                    first,
+                    second,
                 });
             }
         }
