@@ -55,7 +55,21 @@ pub enum ColumnType {
     Decimal(Option<u32>, Option<u32>),
     /// `sql_type = "..."`.
     Custom(String),
+    /// A type the derive does not know (`Mood`): its `strata::Enum` impl gives the type.
+    Enum(EnumType),
 }
+
+/// The field type of a [`ColumnType::Enum`] column, as written.
+#[derive(Debug, Clone)]
+pub struct EnumType(pub syn::Type);
+
+impl PartialEq for EnumType {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.to_token_stream().to_string() == other.0.to_token_stream().to_string()
+    }
+}
+
+impl Eq for EnumType {}
 
 /// A resolved default (mirrors `strata::model::DefaultValue`).
 pub enum Default {
@@ -206,7 +220,7 @@ fn default_fits(lit: &DefaultLit, t: &ColumnType) -> bool {
         (DefaultLit::Str(_), C::Known(ty)) => {
             !ty.is_integer() && !matches!(ty, Ty::Real | Ty::Double | Ty::Boolean | Ty::Bytes)
         }
-        (DefaultLit::Str(_), C::Varchar(_) | C::Decimal(..)) => true,
+        (DefaultLit::Str(_), C::Varchar(_) | C::Decimal(..) | C::Enum(_)) => true,
         _ => false,
     }
 }
@@ -253,6 +267,25 @@ fn field_type(cx: &Ctxt, f: &Field<'_>) -> Option<(ColumnType, bool)> {
     }
     let recognized = match ty::recognize(inner) {
         Ok(t) => t,
+        Err(_) if ty::is_plain_path(inner) => {
+            for (lit, name) in [
+                (a.max_length.as_ref().map(|v| &v.0), "max_length"),
+                (a.precision.as_ref().map(|v| &v.0), "precision"),
+                (a.scale.as_ref().map(|v| &v.0), "scale"),
+            ] {
+                if let Some(lit) = lit {
+                    cx.error_spanned_by(
+                        lit,
+                        format!(
+                            "`{name}` does not apply to `{}` (an enum or other type of its \
+                             own); remove it",
+                            ty::type_name(inner)
+                        ),
+                    );
+                }
+            }
+            return Some((ColumnType::Enum(EnumType(inner.clone())), nullable));
+        }
         Err(msg) => {
             cx.error_spanned_by(inner, msg);
             return None;

@@ -7,7 +7,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use crate::ast::DefaultLit;
-use crate::check::{Column, ColumnType, Default, Table};
+use crate::check::{Column, ColumnType, Default, EnumType, Table};
 use crate::ty::Ty;
 
 fn opt_str(v: &Option<String>) -> TokenStream {
@@ -41,6 +41,10 @@ fn column_type(t: &ColumnType) -> TokenStream {
             quote!(#p::Decimal { precision: #precision, scale: #scale })
         }
         ColumnType::Custom(s) => quote!(#p::Custom(#s)),
+        ColumnType::Enum(EnumType(ty)) => {
+            let span = syn::spanned::Spanned::span(ty);
+            quote::quote_spanned!(span=> #p::Enum(<#ty as ::strata::__private::Enum>::ENUM))
+        }
     }
 }
 

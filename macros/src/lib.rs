@@ -14,6 +14,7 @@ mod ast;
 mod check;
 mod ctxt;
 mod embed;
+mod enums;
 mod expand;
 mod ty;
 mod util;
@@ -91,6 +92,7 @@ mod util;
 /// | `uuid::Uuid` | uuid |
 /// | `serde_json::Value` (spelled so, or `JsonValue`), `sqlx::types::Json<T>` | json |
 /// | `rust_decimal::Decimal`, `bigdecimal::BigDecimal` | decimal (`precision`, `scale`) |
+/// | an enum with `#[derive(strata::Enum)]` | enum (any other type of your own without it is a compile error on the field's type) |
 ///
 /// Anything else (unsigned integers included) needs `#[model(sql_type = "...")]`; a bare
 /// `Value` is rejected as ambiguous (write `serde_json::Value`).
@@ -116,6 +118,28 @@ fn derive(input: &DeriveInput) -> proc_macro2::TokenStream {
             syn::Error::new_spanned(&input.ident, "`#[derive(Model)]` could not read this item"),
         ),
     }
+}
+
+/// Derives `strata::Enum`: a fieldless Rust enum becomes a column type, so a `#[derive(Model)]`
+/// field of that type (or `Option` of it) is an enum column.
+///
+/// ```ignore
+/// #[derive(strata::Enum)]
+/// #[model(enum_name = "mood")] // optional; default: the enum's name in snake_case
+/// pub enum Mood {
+///     Happy,                     // value "happy"
+///     #[model(rename = "meh")]   // value "meh"
+///     SoSo,
+/// }
+/// ```
+///
+/// PostgreSQL stores it as a named `CREATE TYPE ... AS ENUM`, MySQL as `ENUM(...)`, SQLite as
+/// text with a check constraint. Enums with fields or generics, empty enums and two variants
+/// with the same value are compile errors.
+#[proc_macro_derive(Enum, attributes(model))]
+pub fn derive_enum(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    enums::derive(&input).into()
 }
 
 /// Embeds a migrations directory in the binary: `strata::embed_migrations!("migrations")`

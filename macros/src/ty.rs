@@ -176,6 +176,32 @@ pub fn recognize(ty: &Type) -> Result<Ty, String> {
     Ok(recognized)
 }
 
+/// Names [`recognize`] refuses with their own advice (an unsigned integer, a bare `Value`):
+/// never left to a `strata::Enum` impl.
+const OWN_ADVICE: &[&str] = &[
+    "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i128", "isize", "str", "Value",
+];
+
+/// Whether `ty` is a plain path without generic arguments (`Mood`, `crate::kinds::Mood`) that
+/// [`recognize`] has no advice for: a type of the user's own, left to its `strata::Enum`
+/// impl (a compile error on the field's type when it has none).
+pub fn is_plain_path(ty: &Type) -> bool {
+    match peel(ty) {
+        Type::Path(p) => {
+            p.qself.is_none()
+                && p.path
+                    .segments
+                    .iter()
+                    .all(|s| matches!(s.arguments, PathArguments::None))
+                && p.path
+                    .segments
+                    .last()
+                    .is_some_and(|s| !OWN_ADVICE.iter().any(|n| s.ident == n))
+        }
+        _ => false,
+    }
+}
+
 /// Whether `ty` is spelled `serde_json::Value` (optionally `::serde_json::Value`).
 fn is_serde_json_value(ty: &Type) -> bool {
     let Type::Path(p) = peel(ty) else {
@@ -287,6 +313,16 @@ mod tests {
         assert!(rec(parse_quote!(Vec<i32>)).is_err());
         assert!(rec(parse_quote!(&'static str)).is_err());
         assert!(rec(parse_quote!(<T as Trait>::Assoc)).is_err());
+    }
+
+    #[test]
+    fn own_types_are_left_to_their_enum_impl() {
+        assert!(is_plain_path(&parse_quote!(Mood)));
+        assert!(is_plain_path(&parse_quote!(crate::kinds::Mood)));
+        assert!(!is_plain_path(&parse_quote!(u32)));
+        assert!(!is_plain_path(&parse_quote!(Value)));
+        assert!(!is_plain_path(&parse_quote!(Vec<String>)));
+        assert!(!is_plain_path(&parse_quote!(&'static str)));
     }
 
     #[test]

@@ -107,9 +107,11 @@ pub mod testing;
 pub use db::Db;
 pub use error::Error;
 pub use migrator::{Migrator, NewRevision, RunOptions};
-pub use model::Model;
+pub use model::{Enum, Model};
 /// Embeds a migrations directory in the binary; see [`embed`].
 pub use strata_macros::embed_migrations;
+/// Derives [`Enum`] for a fieldless enum (a column type); see the README's "Enums".
+pub use strata_macros::Enum;
 /// Derives [`Model`] for a struct; see the README for the attributes.
 pub use strata_macros::Model;
 
@@ -117,8 +119,8 @@ pub use strata_macros::Model;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::model::{
-        CheckDef, ColumnDef, ColumnType, DefaultValue, ForeignKeyDef, IndexDef, Model,
-        ReferentialAction, TableDef, UniqueDef,
+        CheckDef, ColumnDef, ColumnType, DefaultValue, Enum, EnumDef, ForeignKeyDef, IndexDef,
+        Model, ReferentialAction, TableDef, UniqueDef,
     };
     pub use crate::registry::Registration;
     pub use inventory;

@@ -119,6 +119,34 @@ pub enum ColumnType {
     },
     /// `#[model(sql_type = "...")]`: a verbatim column type.
     Custom(&'static str),
+    /// A `#[derive(strata::Enum)]` enum: one of its values.
+    Enum(&'static EnumDef),
+}
+
+/// A fieldless Rust enum used as a column type. Implemented by `#[derive(strata::Enum)]`;
+/// never by hand.
+#[diagnostic::on_unimplemented(
+    message = "unsupported column type `{Self}`",
+    label = "not a column type",
+    note = "derive `strata::Enum` on `{Self}` if it is a fieldless enum; otherwise add \
+            `#[model(sql_type = \"...\")]` to give its SQL type, or `#[model(skip)]` if the \
+            field is not a column"
+)]
+pub trait Enum {
+    /// The enum's type name and values.
+    const ENUM: &'static EnumDef;
+}
+
+/// The type name and values of a `#[derive(strata::Enum)]` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EnumDef {
+    /// The type name (`#[model(enum_name = "...")]`, or the enum's name in snake_case).
+    pub name: &'static str,
+    /// The Rust path of the enum, used in messages.
+    pub rust_path: &'static str,
+    /// The values, in variant order (each variant's name in snake_case, or its
+    /// `#[model(rename = "...")]`).
+    pub values: &'static [&'static str],
 }
 
 /// A column default, as declared on a field.

@@ -195,6 +195,8 @@ fn value(ty: &SqlType, i: usize, salt: usize) -> String {
         SqlType::TimestampTz => format!("2024-01-{:02} 12:34:56+00", n % 28 + 1),
         SqlType::Uuid => format!("00000000-0000-4000-8000-{n:012}"),
         SqlType::Json => format!("{{\"n\": {n}}}"),
+        // Not generated (the enum scenarios cover them); a value the column takes.
+        SqlType::Enum { values, .. } => values.first().cloned().unwrap_or_default(),
     }
 }
 
@@ -246,7 +248,7 @@ fn defaults_for(ty: &SqlType) -> Vec<ColumnDefault> {
         SqlType::TimestampTz => vec![sql("CURRENT_TIMESTAMP"), s("2024-01-01 00:00:00+00")],
         SqlType::Uuid => vec![s("00000000-0000-0000-0000-000000000000")],
         SqlType::Json => vec![s("{}")],
-        SqlType::Bytes | SqlType::Custom(_) => Vec::new(),
+        SqlType::Bytes | SqlType::Custom(_) | SqlType::Enum { .. } => Vec::new(),
     }
 }
 
@@ -290,7 +292,7 @@ fn conversions(from: &SqlType) -> Vec<SqlType> {
         Boolean | Date | Time | Uuid | Json => vec![Text],
         Timestamp => vec![TimestampTz, Text],
         TimestampTz => vec![Text],
-        Bytes | Custom(_) => Vec::new(),
+        Bytes | Custom(_) | Enum { .. } => Vec::new(),
     }
 }
 

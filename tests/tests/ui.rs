@@ -18,6 +18,7 @@ fn ui() {
         "shapes",
         "multi",
         "asserts",
+        "enums",
     ] {
         t.compile_fail(format!("ui/{topic}/*.rs"));
     }

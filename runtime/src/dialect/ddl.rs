@@ -368,19 +368,7 @@ pub trait Ddl: Syntax {
     /// `create_table`: `CREATE TABLE` with its constraints, its indexes, its comments.
     fn create_table(&self, table: &Table, cx: &OpContext<'_>) -> Result<Statements, RenderError> {
         let _ = cx;
-        let mut out = vec![self.create_table_sql(table)?];
-        for ix in &table.indexes {
-            self.check_index(&table.name, ix)?;
-            out.push(self.create_index_sql(&table.name, ix));
-        }
-        out.extend(self.table_comment_sql(table));
-        out.extend(
-            table
-                .columns
-                .iter()
-                .filter_map(|c| self.column_comment_sql(&table.name, c)),
-        );
-        Ok(out.into())
+        standard_create_table(self, table)
     }
 
     /// `drop_table`: `DROP TABLE`.
@@ -621,6 +609,26 @@ pub fn standard_add_column<D: Ddl + ?Sized>(
         format_args!("ADD COLUMN {}", d.column_sql(cx.after()?, column)?),
     )];
     out.extend(d.column_comment_sql(table, column));
+    Ok(out.into())
+}
+
+/// The standard `create_table` ([`Ddl::create_table`]'s default), for dialects that add to it.
+pub fn standard_create_table<D: Ddl + ?Sized>(
+    d: &D,
+    table: &Table,
+) -> Result<Statements, RenderError> {
+    let mut out = vec![d.create_table_sql(table)?];
+    for ix in &table.indexes {
+        d.check_index(&table.name, ix)?;
+        out.push(d.create_index_sql(&table.name, ix));
+    }
+    out.extend(d.table_comment_sql(table));
+    out.extend(
+        table
+            .columns
+            .iter()
+            .filter_map(|c| d.column_comment_sql(&table.name, c)),
+    );
     Ok(out.into())
 }
 

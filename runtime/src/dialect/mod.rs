@@ -33,7 +33,8 @@ pub use catalog::{Catalog, CatalogRow, CatalogValues, IntrospectError, Introspec
 pub use ddl::{
     alter_table, check_autoincrement, create_index_text, float_literal, index_keys_sql,
     is_repeated, repeated, sql_statements, standard_add_column, standard_alter_column,
-    standard_column_sql, volatile_default, ColumnChange, Ddl, OpContext, Statements, REPEAT_MARKER,
+    standard_column_sql, standard_create_table, volatile_default, ColumnChange, Ddl, OpContext,
+    Statements, REPEAT_MARKER,
 };
 pub(crate) use driver::server_code;
 pub use driver::DriverError;

@@ -101,6 +101,16 @@ fn restore(op: &mut Op, models: &Schema) {
             if let Some(c) = model(table).and_then(|t| t.column(name)) {
                 if let Some(ty) = ty {
                     ty.to = c.ty.clone();
+                    // MySQL keeps no enum type name: the type read back is the model's.
+                    if let (
+                        crate::schema::SqlType::Enum { name: from, .. },
+                        crate::schema::SqlType::Enum { name: to, .. },
+                    ) = (&mut ty.from, &ty.to)
+                    {
+                        if from.is_empty() {
+                            from.clone_from(to);
+                        }
+                    }
                 }
                 if let Some(d) = default {
                     d.to = c.default.clone();

@@ -1504,3 +1504,59 @@ fn index_files_without_the_new_fields_read_the_same() {
     assert_eq!(partial.desc, ["a"]);
     assert_eq!(partial.method().as_deref(), Some("gin"));
 }
+
+fn with_mood(values: &[&str]) -> Table {
+    let mut t = users();
+    t.columns.push(Column::new(
+        "mood",
+        SqlType::Enum {
+            name: "mood".into(),
+            values: values.iter().map(|v| v.to_string()).collect(),
+        },
+    ));
+    t
+}
+
+#[test]
+fn enum_columns_compare_by_values_and_their_order() {
+    let opts = DiffOptions::default();
+    let before = schema([with_mood(&["happy", "sad"])]);
+    assert!(diff(&before, &before, &opts).expect("diff").is_empty());
+    for values in [&["happy", "sad", "meh"][..], &["sad", "happy"], &["happy"]] {
+        let after = schema([with_mood(values)]);
+        let changes = diff(&before, &after, &opts).expect("diff");
+        assert_eq!(kinds(&changes), ["alter_column users"], "{values:?}");
+        let mut replayed = before.clone();
+        apply_all(&mut replayed, &changes.upgrade).expect("replays");
+        assert_eq!(canonical(&replayed), canonical(&after));
+    }
+    // Dropping a value can fail on the rows holding it; adding or reordering cannot.
+    let t = |v: &[&str]| with_mood(v).columns[3].ty.clone();
+    assert!(t(&["happy", "sad"]).narrows_to(&t(&["happy"])));
+    assert!(!t(&["happy", "sad"]).narrows_to(&t(&["sad", "happy", "meh"])));
+}
+
+#[test]
+fn an_enum_read_back_from_mysql_without_its_name_is_no_change() {
+    use crate::dialect::Catalog as _;
+    let opts = DiffOptions::default();
+    let mysql = &crate::dialect::mysql::MYSQL;
+    let mut models = schema([with_mood(&["happy", "sad"])]);
+    mysql.normalize(&mut models);
+    let mut stored = schema([with_mood(&["happy", "sad"])]);
+    tbl(&mut stored, "users").columns[3].ty = SqlType::Enum {
+        name: String::new(),
+        values: vec!["happy".into(), "sad".into()],
+    };
+    assert!(diff_on(mysql, &stored, &models, &opts)
+        .expect("diff")
+        .is_empty());
+    tbl(&mut stored, "users").columns[3].ty = SqlType::Enum {
+        name: String::new(),
+        values: vec!["happy".into()],
+    };
+    assert_eq!(
+        kinds(&diff_on(mysql, &stored, &models, &opts).expect("diff")),
+        ["alter_column users"]
+    );
+}

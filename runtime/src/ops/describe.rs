@@ -133,11 +133,21 @@ impl Op {
     }
 }
 
-/// A type as Alembic shows it: the neutral types upper-case (`VARCHAR(80)`), custom ones as
-/// written.
+/// A type as Alembic shows it: the neutral types upper-case (`VARCHAR(80)`), an enum as
+/// `ENUM('happy', 'sad', name='mood')`, custom ones as written.
 fn type_text(t: &SqlType) -> String {
     match t {
         SqlType::Custom(s) => s.clone(),
+        SqlType::Enum { name, values } => {
+            let mut parts: Vec<String> = values
+                .iter()
+                .map(|v| format!("'{}'", v.replace('\'', "''")))
+                .collect();
+            if !name.is_empty() {
+                parts.push(format!("name='{name}'"));
+            }
+            format!("ENUM({})", parts.join(", "))
+        }
         other => other.to_string().to_uppercase(),
     }
 }

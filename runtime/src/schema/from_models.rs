@@ -7,7 +7,7 @@ use thiserror::Error;
 use super::{
     naming, Check, Column, ColumnDefault, ForeignKey, Index, PrimaryKey, Schema, Table, Unique,
 };
-use crate::model::{DefaultValue, TableDef};
+use crate::model::{ColumnType, DefaultValue, EnumDef, TableDef};
 
 /// A model set that cannot become a schema. Each variant names the Rust items involved.
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -78,6 +78,75 @@ pub enum SchemaError {
         /// The missing column.
         column: String,
     },
+    /// Two Rust enums give one enum type name different values.
+    #[error(
+        "`{first}` and `{second}` are both enum type `{name}`, with other values; give one of \
+         them `#[model(enum_name = \"...\")]` with another name"
+    )]
+    DuplicateEnum {
+        /// The type name.
+        name: String,
+        /// One enum.
+        first: String,
+        /// The other enum.
+        second: String,
+    },
+    /// `default = "..."` on an enum field is not one of the enum's values.
+    #[error(
+        "`{model}.{field}` has default `{value}`, which is not a value of `{rust_enum}` \
+         ({values}); write one of them"
+    )]
+    EnumDefault {
+        /// The struct.
+        model: String,
+        /// The field.
+        field: String,
+        /// The default given.
+        value: String,
+        /// The enum's Rust path.
+        rust_enum: String,
+        /// The enum's values, listed.
+        values: String,
+    },
+}
+
+/// Two Rust paths in a stable order, for messages naming both.
+fn ordered(a: &str, b: &str) -> (String, String) {
+    let (first, second) = if a <= b { (a, b) } else { (b, a) };
+    (first.into(), second.into())
+}
+
+/// Refuses two Rust enums with one type name and different values, and a default that is not
+/// one of its enum's values.
+fn check_enums<'a>(models: impl IntoIterator<Item = &'a TableDef>) -> Result<(), SchemaError> {
+    let mut seen: BTreeMap<&str, &EnumDef> = BTreeMap::new();
+    for def in models {
+        for c in def.columns {
+            let ColumnType::Enum(e) = c.ty else { continue };
+            if let Some(prev) = seen.insert(e.name, e) {
+                if prev.values != e.values {
+                    let (first, second) = ordered(prev.rust_path, e.rust_path);
+                    return Err(SchemaError::DuplicateEnum {
+                        name: e.name.into(),
+                        first,
+                        second,
+                    });
+                }
+            }
+            if let Some(DefaultValue::Str(v)) = c.default {
+                if !e.values.contains(&v) {
+                    return Err(SchemaError::EnumDefault {
+                        model: def.rust_path.into(),
+                        field: c.field.into(),
+                        value: v.into(),
+                        rust_enum: e.rust_path.into(),
+                        values: e.values.join(", "),
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 impl Schema {
@@ -89,18 +158,15 @@ impl Schema {
         let mut by_name: BTreeMap<&str, &TableDef> = BTreeMap::new();
         for def in models {
             if let Some(prev) = by_name.insert(def.name, def) {
-                let (first, second) = if prev.rust_path <= def.rust_path {
-                    (prev.rust_path, def.rust_path)
-                } else {
-                    (def.rust_path, prev.rust_path)
-                };
+                let (first, second) = ordered(prev.rust_path, def.rust_path);
                 return Err(SchemaError::DuplicateTable {
                     table: def.name.into(),
-                    first: first.into(),
-                    second: second.into(),
+                    first,
+                    second,
                 });
             }
         }
+        check_enums(by_name.values().copied())?;
         let mut schema = Schema::new();
         for def in by_name.values() {
             schema.insert(table_from_def(def, &by_name)?);
@@ -404,5 +470,83 @@ mod tests {
     fn unknown_reference_is_reported() {
         let err = Schema::from_models([&POSTS]).expect_err("users missing");
         assert!(matches!(err, SchemaError::UnknownTable { ref table, .. } if table == "users"));
+    }
+
+    const fn table(
+        name: &'static str,
+        rust_path: &'static str,
+        columns: &'static [ColumnDef],
+    ) -> TableDef {
+        TableDef {
+            name,
+            rust_path,
+            comment: None,
+            renamed_from: None,
+            columns,
+            indexes: &[],
+            uniques: &[],
+            checks: &[],
+        }
+    }
+
+    #[test]
+    fn enums_are_checked_across_models() {
+        const MOOD: EnumDef = EnumDef {
+            name: "mood",
+            rust_path: "app::Mood",
+            values: &["happy", "sad"],
+        };
+        const OTHER: EnumDef = EnumDef {
+            name: "mood",
+            rust_path: "app::other::Mood",
+            values: &["up"],
+        };
+        const A: TableDef = table(
+            "a",
+            "app::A",
+            &[ColumnDef {
+                default: Some(DefaultValue::Str("happy")),
+                ..col("m", ColumnType::Enum(&MOOD))
+            }],
+        );
+        const B: TableDef = table("b", "app::B", &[col("m", ColumnType::Enum(&OTHER))]);
+        const C: TableDef = table(
+            "c",
+            "app::C",
+            &[ColumnDef {
+                default: Some(DefaultValue::Str("meh")),
+                ..col("m", ColumnType::Enum(&MOOD))
+            }],
+        );
+        assert!(Schema::from_models([&A]).is_ok());
+        let err = Schema::from_models([&A, &B]).expect_err("two enums named mood");
+        assert!(
+            err.to_string()
+                .contains("`app::Mood` and `app::other::Mood`"),
+            "{err}"
+        );
+        let err = Schema::from_models([&C]).expect_err("not a value");
+        assert!(
+            err.to_string()
+                .contains("default `meh`, which is not a value of `app::Mood` (happy, sad)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_enum_field_is_an_enum_column() {
+        use crate::model::EnumDef;
+        const MOOD: EnumDef = EnumDef {
+            name: "mood",
+            rust_path: "app::Mood",
+            values: &["happy", "so-so"],
+        };
+        assert_eq!(
+            SqlType::from(ColumnType::Enum(&MOOD)),
+            SqlType::Enum {
+                name: "mood".into(),
+                values: vec!["happy".into(), "so-so".into()],
+            }
+        );
     }
 }

@@ -8,7 +8,7 @@ pub mod diagram;
 mod from_models;
 pub mod naming;
 pub mod snapshot;
-mod types;
+pub(crate) mod types;
 pub mod unmodeled;
 
 use std::collections::BTreeMap;

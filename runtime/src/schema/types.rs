@@ -50,6 +50,15 @@ pub enum SqlType {
         /// Digits after the point.
         scale: Option<u32>,
     },
+    /// A named enumeration (`#[derive(strata::Enum)]`); text form `enum mood('happy','sad')`.
+    /// PostgreSQL makes it a named type, MySQL an `ENUM(...)` column, SQLite text with a
+    /// check. The name is empty where the database keeps none (read back from MySQL).
+    Enum {
+        /// The type name (PostgreSQL's `CREATE TYPE` name).
+        name: String,
+        /// The values, in order.
+        values: Vec<String>,
+    },
     /// A verbatim type the neutral set does not cover.
     Custom(String),
 }
@@ -63,6 +72,7 @@ impl SqlType {
             return false;
         }
         match (self, to) {
+            (Enum { values: a, .. }, Enum { values: b, .. }) => a.iter().any(|v| !b.contains(v)),
             (Varchar(a), Varchar(b)) => b < a,
             (Varchar(_), Text) => false,
             (SmallInt, Integer | BigInt) | (Integer, BigInt) => false,
@@ -114,6 +124,10 @@ impl From<ColumnType> for SqlType {
             ColumnType::Uuid => SqlType::Uuid,
             ColumnType::Json => SqlType::Json,
             ColumnType::Decimal { precision, scale } => SqlType::Decimal { precision, scale },
+            ColumnType::Enum(def) => SqlType::Enum {
+                name: def.name.to_string(),
+                values: def.values.iter().map(|v| v.to_string()).collect(),
+            },
             // A verbatim type that happens to spell a neutral one ("integer") is that type.
             ColumnType::Custom(s) => s
                 .parse()
@@ -151,6 +165,20 @@ impl fmt::Display for SqlType {
                 precision: Some(p),
                 scale: Some(s),
             } => write!(f, "numeric({p},{s})"),
+            SqlType::Enum { name, values } => {
+                f.write_str("enum")?;
+                if !name.is_empty() {
+                    write!(f, " {name}")?;
+                }
+                f.write_str("(")?;
+                for (i, v) in values.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(",")?;
+                    }
+                    write!(f, "'{}'", v.replace('\'', "''"))?;
+                }
+                f.write_str(")")
+            }
             SqlType::Custom(s) => f.write_str(s),
         }
     }
@@ -162,6 +190,9 @@ impl FromStr for SqlType {
     /// Parses the neutral text form; anything unrecognised is kept verbatim as `Custom`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let t = s.trim();
+        if let Some(e) = parse_enum(t) {
+            return Ok(e);
+        }
         let lower = t.to_ascii_lowercase();
         let (head, args) = match lower.find('(') {
             Some(i) if lower.ends_with(')') => {
@@ -221,6 +252,66 @@ impl<'de> Deserialize<'de> for SqlType {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
         SqlType::parse_checked(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Reads `enum name('a','b')` (or `enum('a','b')`, without a name; case-insensitive keyword,
+/// values as SQL string literals with `''` for a quote); `None` for anything else.
+pub(crate) fn parse_enum(t: &str) -> Option<SqlType> {
+    let rest = t
+        .get(..4)
+        .filter(|h| h.eq_ignore_ascii_case("enum"))
+        .map(|_| &t[4..])?;
+    let open = rest.find('(')?;
+    let name = rest[..open].trim();
+    if !(name.is_empty() && open == 0 || rest.starts_with(' ')) {
+        return None;
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
+    {
+        return None;
+    }
+    let list = rest[open + 1..].trim().strip_suffix(')')?;
+    let values = parse_string_list(list)?;
+    (!values.is_empty()).then(|| SqlType::Enum {
+        name: name.to_string(),
+        values,
+    })
+}
+
+/// Reads `'a', 'b''s'` (SQL string literals separated by commas) into their values.
+pub(crate) fn parse_string_list(list: &str) -> Option<Vec<String>> {
+    let mut values = Vec::new();
+    let mut chars = list.trim().chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        if chars.next()? != '\'' {
+            return None;
+        }
+        let mut v = String::new();
+        loop {
+            match chars.next()? {
+                '\'' if chars.peek() == Some(&'\'') => {
+                    chars.next();
+                    v.push('\'');
+                }
+                '\'' => break,
+                c => v.push(c),
+            }
+        }
+        values.push(v);
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        match chars.next() {
+            None => return Some(values),
+            Some(',') => {}
+            Some(_) => return None,
+        }
     }
 }
 
@@ -422,6 +513,14 @@ mod tests {
                 scale: Some(2),
             },
             SqlType::Custom("citext".into()),
+            SqlType::Enum {
+                name: "mood".into(),
+                values: vec!["happy".into(), "it's ok".into()],
+            },
+            SqlType::Enum {
+                name: String::new(),
+                values: vec!["a".into(), "B".into()],
+            },
         ] {
             assert_eq!(
                 t.to_string().parse::<SqlType>().ok(),
@@ -561,6 +660,43 @@ mod tests {
                 Err(e) => panic!("{text} refused: {e}"),
             }
         }
+    }
+
+    #[test]
+    fn enum_text_form() {
+        assert_eq!(
+            SqlType::parse_checked("ENUM mood ( 'happy' , 'sad' )"),
+            Ok(SqlType::Enum {
+                name: "mood".into(),
+                values: vec!["happy".into(), "sad".into()],
+            })
+        );
+        assert_eq!(
+            SqlType::Enum {
+                name: "mood".into(),
+                values: vec!["a".into(), "b".into()]
+            }
+            .to_string(),
+            "enum mood('a','b')"
+        );
+        for not_enum in [
+            "enum mood()",
+            "enum mood('a",
+            "enummood('a')",
+            "enum mood('a' 'b')",
+        ] {
+            assert!(
+                !matches!(not_enum.parse::<SqlType>(), Ok(SqlType::Enum { .. })),
+                "{not_enum}"
+            );
+        }
+        let happy = |v: &[&str]| SqlType::Enum {
+            name: "m".into(),
+            values: v.iter().map(|s| s.to_string()).collect(),
+        };
+        assert!(!happy(&["a"]).narrows_to(&happy(&["a", "b"])));
+        assert!(!happy(&["a", "b"]).narrows_to(&happy(&["b", "a"])));
+        assert!(happy(&["a", "b"]).narrows_to(&happy(&["a"])));
     }
 
     #[test]

@@ -334,6 +334,8 @@ pub fn literal(d: &dyn Dialect, ty: &SqlType, name: &str, i: usize) -> String {
         SqlType::TimestampTz => d.quote_str(&format!("2024-01-0{i} 12:34:56+00:00")),
         SqlType::Uuid => d.quote_str(&format!("00000000-0000-4000-8000-00000000000{i}")),
         SqlType::Json => d.quote_str(&format!("{{\"n\": {i}}}")),
+        // The first value: it survives the removal of any other.
+        SqlType::Enum { values, .. } => d.quote_str(values.first().map_or("", String::as_str)),
         SqlType::Custom(c) => {
             let c = c.to_ascii_lowercase();
             let like = if c.starts_with("timestamp") {

@@ -336,10 +336,17 @@ fn referential_action(rule: &str) -> Option<ReferentialAction> {
 /// A type as `COLUMN_TYPE` spells it (or a model's custom type), as a neutral type:
 /// `tinyint(1)`/`bool` boolean, integer types whatever their display width, `float` real,
 /// `double` double, `decimal(p,s)`, `varchar(n)`, `text`, `blob`, `date`, `time(6)` time,
-/// `datetime(6)` timestamp, `char(36)` uuid, `json`. Anything else is custom, lower-cased
-/// (verbatim when it holds quotes: `enum('A','b')`).
+/// `datetime(6)` timestamp, `char(36)` uuid, `json`, `enum('a','b')` an enum without a type
+/// name. Anything else is custom, lower-cased (verbatim when it holds quotes: `set('a')`).
 pub(super) fn parse_mysql_type(spelled: &str) -> SqlType {
     let verbatim = spelled.trim();
+    if let Some(SqlType::Enum { values, .. }) = crate::schema::types::parse_enum(verbatim) {
+        // MySQL keeps no type name.
+        return SqlType::Enum {
+            name: String::new(),
+            values,
+        };
+    }
     if verbatim.contains('\'') {
         return SqlType::Custom(verbatim.to_string());
     }
@@ -617,6 +624,10 @@ pub(super) fn normalize(schema: &mut Schema) {
             col.ty = match std::mem::replace(&mut col.ty, SqlType::Text) {
                 SqlType::Custom(s) => parse_mysql_type(&s),
                 SqlType::TimestampTz => SqlType::Timestamp,
+                SqlType::Enum { values, .. } => SqlType::Enum {
+                    name: String::new(),
+                    values,
+                },
                 SqlType::Decimal {
                     precision: Some(p),
                     scale: None,
@@ -917,7 +928,13 @@ mod tests {
                 "int(10) unsigned",
                 SqlType::Custom("int(10) unsigned".into()),
             ),
-            ("enum('A','b')", SqlType::Custom("enum('A','b')".into())),
+            (
+                "enum('A','it''s')",
+                SqlType::Enum {
+                    name: String::new(),
+                    values: vec!["A".into(), "it's".into()],
+                },
+            ),
         ] {
             assert_eq!(parse_mysql_type(s), t, "{s}");
         }

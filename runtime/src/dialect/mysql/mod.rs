@@ -160,7 +160,7 @@ impl Syntax for Mysql {
 
     /// `'...'` with `'` doubled and `\` escaped (the session turns `NO_BACKSLASH_ESCAPES` off).
     fn quote_str(&self, s: &str) -> String {
-        format!("'{}'", s.replace('\\', "\\\\").replace('\'', "''"))
+        render::string_literal(s)
     }
 
     fn type_sql(&self, ty: &SqlType) -> Result<String, RenderError> {

@@ -76,8 +76,17 @@ pub(super) fn type_sql(ty: &SqlType) -> Result<String, RenderError> {
             precision: Some(p),
             scale,
         } => format!("DECIMAL({p},{})", scale.unwrap_or(0)),
+        SqlType::Enum { values, .. } => {
+            let values: Vec<String> = values.iter().map(|v| string_literal(v)).collect();
+            format!("ENUM({})", values.join(", "))
+        }
         SqlType::Custom(s) => s.clone(),
     })
+}
+
+/// A string literal as MySQL reads it (a backslash escapes by default, so it is doubled too).
+pub(super) fn string_literal(s: &str) -> String {
+    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "''"))
 }
 
 /// Whether the column type holds text or bytes of unbounded length (no default literal, no

@@ -62,7 +62,11 @@ pub(super) fn catalog_queries(opts: &IntrospectOptions) -> Vec<String> {
              format_type(a.atttypid, a.atttypmod) AS col_type, a.attnotnull AS not_null, \
              pg_get_expr(d.adbin, d.adrelid) AS dflt, a.attidentity::text AS identity, \
              a.attgenerated::text AS generated, \
-             col_description(a.attrelid, a.attnum::int4) AS comment \
+             col_description(a.attrelid, a.attnum::int4) AS comment, \
+             (SELECT et.typname::text FROM pg_catalog.pg_type et \
+               WHERE et.oid = a.atttypid AND et.typtype = 'e') AS enum_name, \
+             (SELECT json_agg(e.enumlabel::text ORDER BY e.enumsortorder)::text \
+               FROM pg_catalog.pg_enum e WHERE e.enumtypid = a.atttypid) AS enum_values \
              FROM pg_catalog.pg_attribute a \
              JOIN pg_catalog.pg_class c ON c.oid = a.attrelid \
              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
@@ -169,7 +173,15 @@ pub(super) fn assemble(
         let Some(table) = by_oid.get_mut(&r.int("oid")?) else {
             continue;
         };
-        let ty = parse_pg_type(&r.text("col_type")?);
+        let ty = match (r.opt_text("enum_name")?, r.opt_text("enum_values")?) {
+            (Some(name), Some(values)) => SqlType::Enum {
+                name,
+                values: serde_json::from_str(&values).map_err(|e| {
+                    IntrospectError::Decode(format!("the values of an enum type: {e}"))
+                })?,
+            },
+            _ => parse_pg_type(&r.text("col_type")?),
+        };
         let identity = r.opt_text("identity")?.unwrap_or_default();
         let generated = r.opt_text("generated")?.unwrap_or_default();
         let parsed = match r.opt_text("dflt")? {

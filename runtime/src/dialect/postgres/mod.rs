@@ -1,5 +1,6 @@
 //! Dialect: postgres. Quoting, types, DDL rendering and catalog introspection for postgres.
 
+mod enums;
 mod introspect;
 mod online;
 mod render;
@@ -7,8 +8,8 @@ mod render;
 pub use online::BACKFILL_BATCH;
 
 use super::{
-    alter_table, standard_add_column, standard_alter_column, Bookkeeping, Catalog, ColumnChange,
-    Ddl, DialectKind, OpContext, RenderError, Statements, Syntax, Transport,
+    alter_table, standard_add_column, standard_alter_column, standard_create_table, Bookkeeping,
+    Catalog, ColumnChange, Ddl, DialectKind, OpContext, RenderError, Statements, Syntax, Transport,
 };
 use crate::dialect::catalog::{CatalogValues, IntrospectError, IntrospectOptions};
 use crate::schema::naming::NameChange;
@@ -33,6 +34,15 @@ impl Ddl for Postgres {
         true
     }
 
+    fn create_table(&self, table: &Table, cx: &OpContext<'_>) -> Result<Statements, RenderError> {
+        enums::with_types(self, cx, standard_create_table(self, table)?)
+    }
+
+    fn drop_table(&self, table: &Table, cx: &OpContext<'_>) -> Result<Statements, RenderError> {
+        let sql = vec![format!("DROP TABLE {}", self.quote_ident(&table.name))];
+        enums::with_types(self, cx, sql.into())
+    }
+
     fn add_column(
         &self,
         table: &str,
@@ -41,10 +51,24 @@ impl Ddl for Postgres {
     ) -> Result<Statements, RenderError> {
         if cx.online {
             if let Some(online) = online::add_column(self, table, column, cx)? {
-                return Ok(online);
+                return enums::with_types(self, cx, online);
             }
         }
-        standard_add_column(self, table, column, cx)
+        enums::with_types(self, cx, standard_add_column(self, table, column, cx)?)
+    }
+
+    fn drop_column(
+        &self,
+        table: &str,
+        column: &Column,
+        cx: &OpContext<'_>,
+    ) -> Result<Statements, RenderError> {
+        let sql = vec![alter_table(
+            self,
+            table,
+            format_args!("DROP COLUMN {}", self.quote_ident(&column.name)),
+        )];
+        enums::with_types(self, cx, sql.into())
     }
 
     fn alter_column(
@@ -54,11 +78,46 @@ impl Ddl for Postgres {
         change: &ColumnChange<'_>,
         cx: &OpContext<'_>,
     ) -> Result<Statements, RenderError> {
-        if cx.online {
-            online::alter_column(self, table, column, change, cx)
-        } else {
-            standard_alter_column(self, table, column, change, cx)
+        // A change of an enum's values is a change of its type, not of the column.
+        let mut change = *change;
+        let mut values = Vec::new();
+        if let Some((
+            SqlType::Enum {
+                name: a,
+                values: from,
+            },
+            SqlType::Enum {
+                name: b,
+                values: to,
+            },
+        )) = change.ty
+        {
+            if a == b {
+                values = enums::change_values(self, cx, (table, column), a, (from, to));
+                change.ty = None;
+            }
         }
+        // A default does not cast to or from an enum type by itself: it is dropped before the
+        // type changes and set again after.
+        let kept = cx
+            .table
+            .and_then(|t| t.column(column))
+            .and_then(|c| c.default.as_ref());
+        if let (Some((from, to)), None, Some(d)) = (change.ty, change.default, kept) {
+            if matches!(from, SqlType::Enum { .. }) || matches!(to, SqlType::Enum { .. }) {
+                change.default = Some((Some(d), Some(d)));
+            }
+        }
+        let body = if !change.changes_definition() && change.rename.is_none() {
+            Statements::default()
+        } else if cx.online {
+            online::alter_column(self, table, column, &change, cx)?
+        } else {
+            standard_alter_column(self, table, column, &change, cx)?
+        };
+        let mut out = enums::with_types(self, cx, body)?;
+        out.sql.splice(0..0, values);
+        Ok(out)
     }
 
     fn add_unique(

@@ -38,6 +38,14 @@ pub(super) fn type_sql(ty: &SqlType) -> Result<String, RenderError> {
             precision: Some(p),
             scale: Some(s),
         } => format!("numeric({p},{s})"),
+        SqlType::Enum { name, .. } if name.is_empty() => {
+            return Err(RenderError::Unsupported {
+                dialect: "postgres",
+                what: format!("an enum without a type name (`{ty}`)"),
+                hint: Some("PostgreSQL enums are named types; write `enum <name>('a','b')`".into()),
+            })
+        }
+        SqlType::Enum { name, .. } => Postgres.quote_ident(name),
         SqlType::Custom(s) => s.clone(),
     })
 }
@@ -144,7 +152,10 @@ pub(super) fn alter_type_sql(
 ) -> Result<String, RenderError> {
     let t = type_sql(to)?;
     let col = d.quote_ident(column);
-    let action = if explicit_cast_truncates(to) {
+    let action = if matches!(to, SqlType::Enum { .. }) {
+        // No cast leads from another type (another enum) to an enum but the one from text.
+        format!("ALTER COLUMN {col} TYPE {t} USING {col}::text::{t}")
+    } else if explicit_cast_truncates(to) {
         format!("ALTER COLUMN {col} TYPE {t}")
     } else {
         format!("ALTER COLUMN {col} TYPE {t} USING {col}::{t}")

@@ -260,6 +260,25 @@ pub(super) fn assemble(
     for (_, mut d) in drafts {
         let mut unnamed = 0;
         for (name, expr) in std::mem::take(&mut d.ddl.checks) {
+            if let Some(enum_name) = name
+                .as_deref()
+                .and_then(|n| n.strip_prefix(super::render::ENUM_CHECK_PREFIX))
+            {
+                if let Some((col, values)) = enum_check_values(&expr) {
+                    let col = d
+                        .table
+                        .columns
+                        .iter_mut()
+                        .find(|c| c.name.eq_ignore_ascii_case(&col) && c.ty == SqlType::Text);
+                    if let Some(col) = col {
+                        col.ty = SqlType::Enum {
+                            name: enum_name.to_string(),
+                            values,
+                        };
+                        continue;
+                    }
+                }
+            }
             let name = name.unwrap_or_else(|| {
                 unnamed += 1;
                 naming::check(&d.table.name, &unnamed.to_string())
@@ -270,6 +289,40 @@ pub(super) fn assemble(
         schema.insert(d.table);
     }
     Ok(schema)
+}
+
+/// The column and values of an enum column's check, `"c" IN ('a', 'b')`.
+fn enum_check_values(expr: &str) -> Option<(String, Vec<String>)> {
+    let expr = expr.trim();
+    let (col, rest) = match expr.strip_prefix('"') {
+        Some(quoted) => {
+            let mut col = String::new();
+            let mut chars = quoted.char_indices().peekable();
+            loop {
+                match chars.next()? {
+                    (i, '"') if quoted[i + 1..].starts_with('"') => {
+                        chars.next();
+                        col.push('"');
+                    }
+                    (i, '"') => break (col, &quoted[i + 1..]),
+                    (_, c) => col.push(c),
+                }
+            }
+        }
+        None => {
+            let end = expr.find(char::is_whitespace)?;
+            (expr[..end].to_string(), &expr[end..])
+        }
+    };
+    let rest = rest.trim_start();
+    let list = rest
+        .get(..2)
+        .filter(|kw| kw.eq_ignore_ascii_case("in"))
+        .map(|_| rest[2..].trim())?
+        .strip_prefix('(')?
+        .strip_suffix(')')?;
+    let values = crate::schema::types::parse_string_list(list)?;
+    Some((col, values))
 }
 
 /// Refuses a database holding a `_strata_new_<table>` table: a rebuild killed between its
@@ -783,6 +836,26 @@ mod tests {
                 !same_default(&ty, parse_default(printed, &ty).as_ref(), Some(&model)),
                 "{printed} vs {model:?}"
             );
+        }
+    }
+
+    #[test]
+    fn enum_checks_give_column_and_values() {
+        assert_eq!(
+            enum_check_values(r#""my ""col""" IN ('a', 'it''s')"#),
+            Some((r#"my "col""#.to_string(), vec!["a".into(), "it's".into()]))
+        );
+        assert_eq!(
+            enum_check_values("mood in ('a')"),
+            Some(("mood".to_string(), vec!["a".into()]))
+        );
+        for not_enum in [
+            "mood IN (1, 2)",
+            "mood = 'a'",
+            "\"mood\" IN ('a'",
+            "length(x) > 2",
+        ] {
+            assert_eq!(enum_check_values(not_enum), None, "{not_enum}");
         }
     }
 }

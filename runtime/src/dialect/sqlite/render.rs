@@ -43,6 +43,8 @@ pub(super) fn type_sql(ty: &SqlType) -> Result<String, RenderError> {
             precision: Some(p),
             scale: Some(s),
         } => format!("NUMERIC({p},{s})"),
+        // With the check of `enum_check`, written with the column.
+        SqlType::Enum { .. } => "TEXT".into(),
         SqlType::Custom(s) => s.clone(),
     })
 }
@@ -64,6 +66,22 @@ pub(super) fn default_sql(d: &Sqlite, v: &ColumnDefault) -> String {
     }
 }
 
+/// The name prefix of the check that makes a text column an enum (`enum:mood`): the
+/// introspection reads the column back as enum `mood` from it.
+pub(super) const ENUM_CHECK_PREFIX: &str = "enum:";
+
+/// The column constraint of an enum column `column` (SQLite has no enum type):
+/// `CONSTRAINT "enum:mood" CHECK ("column" IN ('happy', 'sad'))`.
+fn enum_check(d: &Sqlite, column: &str, name: &str, values: &[String]) -> String {
+    let values: Vec<String> = values.iter().map(|v| d.quote_str(v)).collect();
+    format!(
+        "CONSTRAINT {} CHECK ({} IN ({}))",
+        d.quote_ident(&format!("{ENUM_CHECK_PREFIX}{name}")),
+        d.quote_ident(column),
+        values.join(", ")
+    )
+}
+
 /// Whether `c` is an AUTOINCREMENT column written as the table's rowid key.
 fn is_rowid_key(table: &Table, c: &Column) -> bool {
     c.autoincrement
@@ -77,7 +95,12 @@ fn is_rowid_key(table: &Table, c: &Column) -> bool {
 /// AUTOINCREMENT` whatever its neutral integer type, since only `INTEGER` is a rowid alias.
 pub(super) fn column_sql(d: &Sqlite, table: &Table, c: &Column) -> Result<String, RenderError> {
     if !c.autoincrement {
-        return standard_column_sql(d, c);
+        let mut sql = standard_column_sql(d, c)?;
+        if let SqlType::Enum { name, values } = &c.ty {
+            sql.push(' ');
+            sql.push_str(&enum_check(d, &c.name, name, values));
+        }
+        return Ok(sql);
     }
     let unsupported = |what: String, hint: &str| RenderError::Unsupported {
         dialect: DialectKind::Sqlite.name(),

@@ -1,0 +1,8 @@
+#[derive(strata::Enum)]
+pub enum Mood {
+    Happy,
+    #[model(rename = "happy")]
+    Glad,
+}
+
+fn main() {}

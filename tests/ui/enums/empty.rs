@@ -1,0 +1,4 @@
+#[derive(strata::Enum)]
+pub enum Never {}
+
+fn main() {}

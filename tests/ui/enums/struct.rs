@@ -1,0 +1,6 @@
+#[derive(strata::Enum)]
+pub struct Mood {
+    pub happy: bool,
+}
+
+fn main() {}

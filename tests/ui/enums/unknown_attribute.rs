@@ -1,0 +1,7 @@
+#[derive(strata::Enum)]
+pub enum Mood {
+    #[model(renam = "glad")]
+    Happy,
+}
+
+fn main() {}
