@@ -229,7 +229,7 @@ impl Steps {
 /// [`DiffError::WouldDropEverything`] when every table of a non-empty `current` would go.
 ///
 /// Check expressions compare in the form every dialect shares
-/// ([`Catalog::check_expr_key`](crate::dialect::Catalog::check_expr_key)'s default:
+/// ([`Catalog::check_expr_key`]'s default:
 /// whitespace, case, quotes and grouping parentheses ignored), which is how SQLite stores
 /// them; a schema read from PostgreSQL or MySQL needs [`diff_on`] with that dialect, whose
 /// server rewrites them.
