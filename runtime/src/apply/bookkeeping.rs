@@ -364,6 +364,15 @@ impl Interruption {
     /// What to do about it.
     pub fn remedy(&self) -> String {
         if self.resumable {
+            if let (Some((done, total)), StepKind::Up) = (self.progress, self.kind) {
+                if done >= total {
+                    return format!(
+                        "run `upgrade` again: every statement ran, so it only records revision \
+                         {} (the migration file must be unchanged)",
+                        self.revision
+                    );
+                }
+            }
             let next = self.progress.map_or(1, |(done, _)| done + 1);
             let ran = self.progress.map_or(0, |(done, _)| done);
             return match self.kind {
