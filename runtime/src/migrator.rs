@@ -687,6 +687,27 @@ impl Migrator {
                 }
                 statements.extend(r.statements);
             }
+            let mut transactional =
+                script.header.transactional && !(online && dialect.online_forms());
+            // A statement whose effect later statements may only use once committed (an enum
+            // value added on PostgreSQL) splits the step: the statements before it, it, and
+            // those after it each commit on their own.
+            let firsts: Vec<usize> = (0..statements.len())
+                .filter(|&i| dialect.commits_first(&statements[i]))
+                .collect();
+            if transactional && !firsts.is_empty() {
+                transactional = false;
+                let mut start = 0;
+                for i in firsts {
+                    if start < i {
+                        atomic.push(start..i);
+                    }
+                    start = i + 1;
+                }
+                if start < statements.len() {
+                    atomic.push(start..statements.len());
+                }
+            }
             let parents = label_or_empty(script.down_revision());
             let (from_label, to_label) = match dir {
                 StepKind::Down => (step.revision.clone(), parents),
@@ -704,7 +725,7 @@ impl Migrator {
                 remove_heads: step.from_heads.clone(),
                 add_heads: step.to_heads.clone(),
                 statements,
-                transactional: script.header.transactional && !(online && dialect.online_forms()),
+                transactional,
                 batch: !ops.iter().any(|op| matches!(op, Op::Sql { .. })),
                 checksum: Some(script.checksum.clone()),
                 atomic,

@@ -284,7 +284,8 @@ impl Interruption {
         }
         let mut out = format!(
             "the {} of revision {} ({}) started at {} and did not finish{}: it runs outside a \
-             transaction (transactional = false), so part of it may have taken effect",
+             single transaction (`transactional = false`, `online = true`, or an enum value \
+             it adds, which must commit before use), so part of it may have taken effect",
             self.verb(),
             self.revision,
             self.message,

@@ -927,7 +927,8 @@ fn outside_outcome(dialect: &dyn Dialect, step: &PlannedStep, done: usize, detai
         );
     }
     format!(
-        "revision {} runs outside a transaction (transactional = false): {done} of its {} \
+        "revision {} runs outside a single transaction (`transactional = false`, `online = \
+         true`, or an enum value it adds, which must commit before use): {done} of its {} \
          statements completed and stay{detail}; an interruption record was kept, and `upgrade` \
          refuses to run until it is resolved (`current` says how)",
         step.revision,

@@ -41,6 +41,16 @@ pub trait Transport: Syntax {
         false
     }
 
+    /// Whether `sql` must be committed before anything after it can use what it made
+    /// (PostgreSQL: `ALTER TYPE ... ADD VALUE`, whose new value "cannot be used until the
+    /// transaction has been committed"). A step holding one runs outside a single transaction:
+    /// the statements before it, it, and the statements after it each commit on their own.
+    /// Default: none.
+    fn commits_first(&self, sql: &str) -> bool {
+        let _ = sql;
+        false
+    }
+
     /// For an offline script: a statement marked to run until it changes no rows
     /// ([`is_repeated`](crate::dialect::is_repeated), a backfill in batches) as one statement
     /// that loops on the server, committing after each batch when `commit_each` (the step runs

@@ -124,6 +124,20 @@ pub(super) fn change_values(
     sql
 }
 
+/// Whether `sql` adds a value to an enum type (written by Strata or by hand): PostgreSQL
+/// refuses to use the new value in the transaction that added it (and before version 12, to
+/// add it inside a transaction block at all), so it is committed on its own.
+pub(super) fn adds_value(sql: &str) -> bool {
+    // Words joined by one space, so a quoted type name with spaces or a line break does not
+    // matter.
+    let text = sql
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_ascii_uppercase();
+    text.starts_with("ALTER TYPE ") && text.contains(" ADD VALUE ")
+}
+
 #[cfg(test)]
 mod tests {
     use crate::dialect::postgres::Postgres;
@@ -182,5 +196,24 @@ mod tests {
                 vec![r#"DROP TYPE "mood""#],
             ]
         );
+    }
+
+    #[test]
+    fn adding_a_value_is_recognised_however_written() {
+        for sql in [
+            r#"ALTER TYPE "mood" ADD VALUE IF NOT EXISTS 'meh'"#,
+            "alter type mood add value 'meh' before 'sad'",
+            "ALTER TYPE \"my mood\"\n  ADD VALUE 'meh'",
+        ] {
+            assert!(super::adds_value(sql), "{sql}");
+        }
+        for sql in [
+            r#"ALTER TYPE "mood" RENAME TO "mood_strata_old""#,
+            r#"ALTER TYPE "mood" RENAME VALUE 'a' TO 'b'"#,
+            "UPDATE t SET note = 'ALTER TYPE x ADD VALUE y'",
+            r#"ALTER TABLE "t" ADD COLUMN "value" text"#,
+        ] {
+            assert!(!super::adds_value(sql), "{sql}");
+        }
     }
 }

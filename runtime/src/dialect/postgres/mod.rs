@@ -305,6 +305,10 @@ impl Transport for Postgres {
         online::waits_harmlessly(sql)
     }
 
+    fn commits_first(&self, sql: &str) -> bool {
+        enums::adds_value(sql)
+    }
+
     fn repeat_script_sql(&self, sql: &str, commit_each: bool) -> Option<String> {
         online::repeat_script_sql(sql, commit_each)
     }
