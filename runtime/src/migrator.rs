@@ -78,6 +78,8 @@ pub struct NewRevision {
     pub branch_label: Option<String>,
     /// Revisions this one depends on.
     pub depends_on: Vec<String>,
+    /// Which half of an expand/contract pair it is (`--expand-contract`).
+    pub phase: Option<crate::script::Phase>,
     /// An explicit revision id.
     pub rev_id: Option<String>,
     /// Upgrade ops.
@@ -1206,6 +1208,7 @@ impl Migrator {
         };
         let mut header = Header::new(id, parents, new.message.clone());
         header.branch_labels = new.branch_label.iter().cloned().collect();
+        header.phase = new.phase;
         header.depends_on = depends_on;
         header.replaces = replaces;
         header.online = self.settings.online;

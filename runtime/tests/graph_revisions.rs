@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use strata::graph::{Direction, GraphError, RevisionGraph, Step};
-use strata::script::{Header, Script};
+use strata::script::{Header, Phase, Script};
 
 /// A script with no ops; `created` grows with `n` so the order is deterministic.
 fn rev(id: &str, parents: &[&str]) -> Script {
@@ -240,6 +240,62 @@ fn label_targets() {
         r(&["a2"], "shop@+1"),
         vec!["b1"],
         "from below an unapplied branch"
+    );
+}
+
+/// A script of an expand/contract phase.
+fn phased(id: &str, parents: &[&str], phase: Phase) -> Script {
+    let mut s = rev(id, parents);
+    s.header.phase = Some(phase);
+    s
+}
+
+#[test]
+fn phase_targets() {
+    use Phase::{Contract, Expand};
+    // a1 <- e2 (expand) <- c3 (contract) <- r4 <- e5 (expand) <- c6 (contract) <- r7
+    let g = graph(vec![
+        rev("a1", &[]),
+        phased("e2", &["a1"], Expand),
+        phased("c3", &["e2"], Contract),
+        rev("r4", &["c3"]),
+        phased("e5", &["r4"], Expand),
+        phased("c6", &["e5"], Contract),
+        rev("r7", &["c6"]),
+    ]);
+    let r = |cur: &[&str], t: &str| g.resolve(cur, t).expect(t);
+    assert_eq!(r(NONE, "expand@head"), vec!["e5"]);
+    assert_eq!(r(&["c3"], "expand@head"), vec!["e5"]);
+    assert_eq!(r(NONE, "contract@head"), vec!["c6"]);
+    let steps = g
+        .upgrade_steps(&["c3"], "expand@head")
+        .expect("up to the newest expand");
+    assert_eq!(ids(&steps), ["r4", "e5"]);
+
+    // No expand revision: the error says how to write one.
+    let e = err(linear().resolve(NONE, "expand@head"));
+    assert!(
+        e.to_string()
+            .contains("no revision up to the head has `phase = \"expand\"`; `migrate -m MESSAGE --expand-contract`"),
+        "{e}"
+    );
+    let e = err(g.resolve(NONE, "expand@e5"));
+    assert!(
+        e.to_string()
+            .contains("only `expand@head` is a phase target"),
+        "{e}"
+    );
+    // Two branches, each with its own expand revision: which one is ambiguous.
+    let g = graph(vec![
+        rev("a1", &[]),
+        phased("x2", &["a1"], Expand),
+        phased("y2", &["a1"], Expand),
+        rev("m3", &["x2", "y2"]),
+    ]);
+    let e = err(g.resolve(NONE, "expand@head"));
+    assert!(
+        matches!(&e, GraphError::MultipleHeads { heads, context } if heads == &["x2", "y2"] && context.contains("expand")),
+        "{e}"
     );
 }
 
@@ -741,7 +797,7 @@ fn branch_label_errors() {
         e.contains("`core` is declared twice, in a_a.toml and in b_b.toml"),
         "{e}"
     );
-    for bad in ["bad@label", "a-b", "", "head", "a"] {
+    for bad in ["bad@label", "a-b", "", "head", "a", "expand", "contract"] {
         let e = err(RevisionGraph::new(vec![rev_with("a", &[], &[bad], &[])]));
         assert!(
             matches!(e, GraphError::InvalidBranchLabel { .. }),

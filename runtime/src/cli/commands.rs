@@ -533,6 +533,7 @@ impl Ctx {
             branch_label: new.branch_label.clone(),
             depends_on: new.depends_on.clone(),
             rev_id: new.rev_id.clone(),
+            phase: Some(crate::script::Phase::Expand),
             ..NewRevision::default()
         })?;
         self.generated(&expand);
@@ -541,12 +542,13 @@ impl Ctx {
             downgrade: reverse(&split.contract),
             upgrade: split.contract,
             head: Some(expand.revision().to_string()),
+            phase: Some(crate::script::Phase::Contract),
             ..NewRevision::default()
         })?;
         self.generated(&contract);
         self.out.info(format!(
-            "Before deploying the new release: `upgrade {}` (the previous release keeps \
-             working); after it is deployed everywhere: `upgrade`.",
+            "Before deploying the new release: `upgrade expand@head` (here revision {}; the \
+             previous release keeps working); after it is deployed everywhere: `upgrade`.",
             expand.revision()
         ));
         Ok(Outcome::Done)

@@ -102,6 +102,9 @@ pub(crate) fn entry(
     if !labels.is_empty() {
         let _ = writeln!(out, "Branch names: {}", labels.join(", "));
     }
+    if let Some(phase) = s.header.phase {
+        let _ = writeln!(out, "Phase: {phase} (`upgrade {phase}@head`)");
+    }
     let _ = writeln!(out, "Path: {}", s.path.display());
     out.push('\n');
     for l in s.header.message.lines() {

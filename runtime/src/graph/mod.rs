@@ -399,6 +399,12 @@ impl RevisionGraph {
                 if crate::script::RESERVED.contains(&label.as_str()) {
                     return Err(bad("is a reserved word in targets; choose another label"));
                 }
+                if crate::script::Phase::from_label(&label).is_some() {
+                    return Err(bad(
+                        "names an expand/contract phase in targets (`expand@head` is the newest \
+                         revision with `phase = \"expand\"`); choose another label",
+                    ));
+                }
                 if self.index.contains_key(&label) {
                     return Err(bad(
                         "is also a revision id, so targets could not tell them apart; choose \

@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 
 use super::{GraphError, RevisionGraph};
+use crate::script::Phase;
 
 /// Where a target starts, before any `+N` / `-N`.
 enum Anchor {
@@ -36,7 +37,8 @@ impl RevisionGraph {
     /// unique prefix of one, `<label>@head`, `<label>@base` (the first revisions of that
     /// branch), `<label>@<rev>`, and relative forms: `+N` / `-N` from the current heads,
     /// `<rev>+N` / `<rev>-N`, `head-N`, `<label>@+N` / `<label>@-N` from the current head of
-    /// that branch. Walking up needs exactly one child at each step (use a label to pick a
+    /// that branch; `expand@head` / `contract@head`, the newest revision with that `phase` up
+    /// to the head. Walking up needs exactly one child at each step (use a label to pick a
     /// branch); walking down through a merge point continues on all its parents.
     pub fn resolve<S: AsRef<str>>(
         &self,
@@ -68,6 +70,64 @@ impl RevisionGraph {
             .collect()
     }
 
+    /// `expand@head` / `contract@head`: the newest revision of that phase on the way to the
+    /// head (one with no revision of that phase built on it among the head's ancestors).
+    fn resolve_phase(
+        &self,
+        label: &str,
+        rest: &str,
+        invalid: &dyn Fn(&str) -> GraphError,
+    ) -> Result<Resolved, GraphError> {
+        let phase = Phase::from_label(label);
+        if rest != "head" {
+            return Err(invalid(&format!(
+                "only `{label}@head` is a phase target (the newest revision with `phase = \
+                 \"{label}\"` up to the head)"
+            )));
+        }
+        let heads: BTreeSet<usize> = (0..self.nodes.len())
+            .filter(|&i| self.nodes[i].children.is_empty())
+            .collect();
+        if heads.len() > 1 {
+            return Err(GraphError::MultipleHeads {
+                heads: self.id_list(heads),
+                context: String::new(),
+            });
+        }
+        let upto = self.ancestors(&heads, true);
+        let of_phase: BTreeSet<usize> = upto
+            .iter()
+            .copied()
+            .filter(|&i| self.nodes[i].script.header.phase == phase)
+            .collect();
+        if of_phase.is_empty() {
+            return Err(invalid(&format!(
+                "no revision up to the head has `phase = \"{label}\"`; `migrate -m MESSAGE \
+                 --expand-contract` writes expand and contract revisions"
+            )));
+        }
+        let newest: BTreeSet<usize> = of_phase
+            .iter()
+            .copied()
+            .filter(|&i| {
+                self.descendants(&[i].into(), false, false)
+                    .iter()
+                    .all(|d| !of_phase.contains(d))
+            })
+            .collect();
+        if newest.len() > 1 {
+            return Err(GraphError::MultipleHeads {
+                heads: self.id_list(newest),
+                context: format!(" among the `{label}` revisions"),
+            });
+        }
+        Ok(Resolved {
+            revs: newest,
+            scope: None,
+            branch_base: None,
+        })
+    }
+
     pub(super) fn resolve_target(
         &self,
         applied: &BTreeSet<usize>,
@@ -84,6 +144,9 @@ impl RevisionGraph {
             ));
         }
         let (label, rest) = match t.split_once('@') {
+            Some((l, r)) if Phase::from_label(l).is_some() => {
+                return self.resolve_phase(l, r, &invalid);
+            }
             Some((l, r)) => {
                 if !self.declared.contains_key(l) {
                     return Err(GraphError::UnknownBranchLabel {

@@ -36,6 +36,10 @@ pub struct Header {
     /// runs outside a transaction, each statement committing on its own. Defaults to false;
     /// `online = true` in `strata.toml` writes it into new revisions.
     pub online: bool,
+    /// Which half of an expand/contract pair this revision is (`phase = "expand"` or
+    /// `"contract"`, written by `migrate -m --expand-contract`): the targets `expand@head`
+    /// and `contract@head` name the newest revision of that phase up to the head.
+    pub phase: Option<Phase>,
     /// The revisions this one squashes (`replaces = [...]`, written by `migrate squash`): a
     /// chain from the first to the last, which a database before the first runs as this one
     /// revision, while a database inside the chain goes on through the replaced files.
@@ -80,12 +84,48 @@ impl Header {
             depends_on: Vec::new(),
             transactional: true,
             online: false,
+            phase: None,
             replaces: Vec::new(),
             allow: Vec::new(),
             migration_lock_timeout_ms: None,
             statement_timeout_ms: None,
             lock_retries: None,
         }
+    }
+}
+
+/// The half of an expand/contract pair a revision is (see [`Header::phase`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    /// Compatible with the previous release: run before the deploy (`upgrade expand@head`).
+    Expand,
+    /// What the previous release cannot live with: run after the deploy.
+    Contract,
+}
+
+impl Phase {
+    /// `expand` or `contract`, as written in the file and in targets.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Expand => "expand",
+            Phase::Contract => "contract",
+        }
+    }
+
+    /// The phase a target label names (`expand`, `contract`).
+    pub fn from_label(label: &str) -> Option<Phase> {
+        match label {
+            "expand" => Some(Phase::Expand),
+            "contract" => Some(Phase::Contract),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -11,7 +11,8 @@
 //! message = "Add phone column to users"
 //! created = 2026-11-21T15:30:00Z
 //! # optional: branch_labels = ["..."], depends_on = ["..."], transactional = false,
-//! # migration_lock_timeout_ms = 2000, statement_timeout_ms = 600000, lock_retries = 3
+//! # online = true, phase = "expand" (or "contract"), migration_lock_timeout_ms = 2000,
+//! # statement_timeout_ms = 600000, lock_retries = 3
 //!
 //! [[upgrade]]
 //! op = "add_column"
@@ -43,7 +44,7 @@ mod write;
 
 pub(crate) use diagnostics::did_you_mean;
 pub use diagnostics::ScriptError;
-pub use format::{DataTest, Expect, Header, Script};
+pub use format::{DataTest, Expect, Header, Phase, Script};
 pub(crate) use id::{file_name, new_revision_id, validate_revision_id, RESERVED};
 pub use sum::{SumProblem, Sums, SUM_FILE};
 /// A TOML date-time, as stored in `created`.

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::diagnostics::{find_key, located, parse_error};
 use super::source::on_all_cores;
-use super::{validate_revision_id, DataTest, Datetime, Header, Script, ScriptError};
+use super::{validate_revision_id, DataTest, Datetime, Header, Phase, Script, ScriptError};
 use crate::ops::{Op, BATCH_SIZE};
 
 /// The file layout as serde reads it.
@@ -32,6 +32,8 @@ struct RawFile<S = Step> {
     transactional: bool,
     #[serde(default)]
     online: bool,
+    #[serde(default)]
+    phase: Option<Phase>,
     #[serde(default)]
     replaces: Vec<String>,
     #[serde(default)]
@@ -98,6 +100,7 @@ impl RawFile<Op> {
             depends_on: self.depends_on,
             transactional: self.transactional,
             online: self.online,
+            phase: self.phase,
             replaces: self.replaces,
             allow: self.allow,
             migration_lock_timeout_ms: self.migration_lock_timeout_ms,
@@ -321,6 +324,7 @@ impl Script {
                 depends_on: raw.depends_on,
                 transactional: raw.transactional,
                 online: raw.online,
+                phase: raw.phase,
                 replaces: raw.replaces,
                 allow,
                 migration_lock_timeout_ms: raw.migration_lock_timeout_ms,
@@ -486,6 +490,7 @@ fn plain_header(header: &str) -> Option<RawFile> {
         depends_on: Vec::new(),
         transactional: true,
         online: false,
+        phase: None,
         replaces: Vec::new(),
         allow: Vec::new(),
         migration_lock_timeout_ms: None,
@@ -532,6 +537,7 @@ fn plain_header(header: &str) -> Option<RawFile> {
             "depends_on" => raw.depends_on = one_or_many(value)?,
             "allow" => raw.allow = texts(value)?,
             "replaces" => raw.replaces = texts(value)?,
+            "phase" => raw.phase = Some(Phase::from_label(&text(value)?)?),
             "migration_lock_timeout_ms" => raw.migration_lock_timeout_ms = Some(number(value)?),
             "statement_timeout_ms" => raw.statement_timeout_ms = Some(number(value)?),
             "lock_retries" => raw.lock_retries = Some(number(value)?),
@@ -585,6 +591,8 @@ mod tests {
              statement_timeout_ms = 60000\nlock_retries = 0\n",
             "  revision=\"a1\"\t\r\nmessage =\t\"tab\there\"\r\ndown_revision = []\n",
             "revision = \"a1\"\nmessage = \"m\"\ncreated = 2026-11-21T15:30:00.25+01:00\n",
+            "revision = \"a1\"\nmessage = \"m\"\nonline = true\nphase = \"expand\"\n",
+            "revision = \"a1\"\nmessage = \"m\"\nphase = \"contract\"\n",
         ];
         for h in read {
             let toml: RawFile = toml::from_str(h).unwrap_or_else(|e| panic!("{e}\n{h}"));
@@ -606,6 +614,7 @@ mod tests {
             "revision = \"a1\"\nmessage = \"m\"\ndown_revision = [\"a\", [\"b\"]]\n",
             "\"revision\" = \"a1\"\nmessage = \"m\"\n",
             "message = \"m\"\n",
+            "revision = \"a1\"\nmessage = \"m\"\nphase = \"expanded\"\n",
             "# bell \u{7}\nrevision = \"a1\"\nmessage = \"m\"\n",
             "# cr \r here\nrevision = \"a1\"\nmessage = \"m\"\n",
         ];

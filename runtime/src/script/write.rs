@@ -98,6 +98,9 @@ pub(super) fn render(
     if header.online {
         out.push_str("online = true\n");
     }
+    if let Some(phase) = header.phase {
+        let _ = writeln!(out, "phase = {}", string(phase.as_str()));
+    }
     if !header.replaces.is_empty() {
         let _ = writeln!(out, "replaces = {}", strings(&header.replaces));
     }
