@@ -20,8 +20,8 @@ use strata::dialect::IntrospectOptions;
 use strata::dialect::{Dialect, DialectKind};
 use strata::diff::{diff, diff_on, DiffOptions};
 use strata::model::{
-    ColumnDef, ColumnType, DefaultValue, ForeignKeyDef, IndexDef, ReferentialAction, TableDef,
-    UniqueDef,
+    ColumnDef, ColumnType, DefaultValue, EnumDef, ForeignKeyDef, IndexDef, ReferentialAction,
+    TableDef, UniqueDef,
 };
 use strata::ops::{Change, Op};
 use strata::schema::{ColumnDefault, Schema, SqlType};
@@ -267,13 +267,14 @@ fn output_text(out: &std::process::Output) -> String {
     )
 }
 
-/// Runs `create.py --via <via> <url>`: the peer builds the model set in the empty database.
-async fn peer_creates(url: &str, via: Via) {
+/// Runs `create.py --via <via> --models <module> <url>`: the peer builds the model set of
+/// `tests/parity/<module>.py` in the empty database.
+async fn peer_creates(url: &str, via: Via, module: &str) {
     let via = match via {
         Via::Alembic => "alembic",
         Via::CreateAll => "create_all",
     };
-    let (out, shown) = python("create.py", &["--via", via, url]).await;
+    let (out, shown) = python("create.py", &["--via", via, "--models", module, url]).await;
     assert!(
         out.status.success(),
         "`{shown}` failed ({})\n{}\nIf SQLAlchemy, Alembic, psycopg2 or PyMySQL is \
@@ -283,10 +284,11 @@ async fn peer_creates(url: &str, via: Via) {
     );
 }
 
-/// Runs `check.py <url>`: Alembic's autogenerate comparison of the database with the
-/// SQLAlchemy models. Returns the differences it reports (empty when none).
-async fn peer_finds(url: &str) -> Vec<String> {
-    let (out, shown) = python("check.py", &[url]).await;
+/// Runs `check.py <url> <module>`: Alembic's autogenerate comparison of the database with the
+/// SQLAlchemy models of `tests/parity/<module>.py`. Returns the differences it reports (empty
+/// when none).
+async fn peer_finds(url: &str, module: &str) -> Vec<String> {
+    let (out, shown) = python("check.py", &[url, module]).await;
     let stdout = String::from_utf8_lossy(&out.stdout);
     let found: Vec<String> = stdout.lines().map(str::to_string).collect();
     // Exit 1 with differences on stdout is a verdict; anything else is a failure to run.
@@ -304,8 +306,9 @@ async fn peer_finds(url: &str) -> Vec<String> {
 /// target schema from the models, normalised for the dialect, diffed against nothing, rendered,
 /// and run between the dialect's prologue and finally hooks, in one transaction where DDL is
 /// transactional (SQLite, PostgreSQL) and statement by statement where it is not (MySQL).
-async fn strata_creates(conn: &mut AnyConnection, dialect: &dyn Dialect) {
-    let mut target = Schema::from_models(MODELS).expect("the parity models form a schema");
+async fn strata_creates(conn: &mut AnyConnection, dialect: &dyn Dialect, models: &[&TableDef]) {
+    let mut target =
+        Schema::from_models(models.iter().copied()).expect("the parity models form a schema");
     dialect.normalize(&mut target);
     let plan = diff(&Schema::new(), &target, &DiffOptions::default()).expect("diff from empty");
     assert!(plan.notes.is_empty(), "unexpected notes: {:?}", plan.notes);
@@ -934,7 +937,7 @@ async fn parity(kind: DialectKind, via: Via) {
     let tag = format!("parity_{kind}_{via:?}");
 
     let peer_db = TestDb::new(kind, &format!("{tag}_peer")).await;
-    peer_creates(&peer_db.url, via).await;
+    peer_creates(&peer_db.url, via, "models").await;
     let mut peer_conn = peer_db.connect().await.into_conn();
 
     let ours_db = TestDb::new(kind, &format!("{tag}_strata")).await;
@@ -943,7 +946,7 @@ async fn parity(kind: DialectKind, via: Via) {
     // by version), as `strata upgrade` does.
     let dialect = ours.dialect();
     let mut ours_conn = ours.into_conn();
-    strata_creates(&mut ours_conn, dialect).await;
+    strata_creates(&mut ours_conn, dialect, &MODELS).await;
 
     let opts = IntrospectOptions::default();
     let mut peer = introspect(&mut peer_conn, dialect, &opts)
@@ -1092,7 +1095,7 @@ async fn parity(kind: DialectKind, via: Via) {
         ],
         other => unreachable!("{other}: not tested"),
     };
-    let on_ours = sorted(peer_finds(&ours_db.url).await);
+    let on_ours = sorted(peer_finds(&ours_db.url, "models").await);
     assert_eq!(
         on_ours, expected,
         "{kind}: Alembic autogenerate on Strata's database reports other differences than the \
@@ -1137,7 +1140,7 @@ async fn comment_changes(kind: DialectKind, db: &TestDb, expected: &[&str]) {
     let statements: Vec<String> = rendered.into_iter().flat_map(|r| r.statements).collect();
     run_statements(&mut conn, dialect, &statements, &[]).await;
 
-    let on_ours = sorted(peer_finds(&db.url).await);
+    let on_ours = sorted(peer_finds(&db.url, "models").await);
     let peer_new: Vec<&str> = on_ours
         .iter()
         .map(String::as_str)
@@ -1177,7 +1180,7 @@ async fn comment_changes(kind: DialectKind, db: &TestDb, expected: &[&str]) {
     let statements: Vec<String> = rendered.into_iter().flat_map(|r| r.statements).collect();
     run_statements(&mut conn, dialect, &statements, &[]).await;
     assert_eq!(
-        sorted(peer_finds(&db.url).await),
+        sorted(peer_finds(&db.url, "models").await),
         expected,
         "{kind}: Alembic after Strata's plan"
     );
@@ -1211,4 +1214,150 @@ async fn mysql_matches_alembic_upgrade() {
 #[tokio::test]
 async fn mysql_matches_create_all() {
     parity(DialectKind::Mysql, Via::CreateAll).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Enums (issue 15): tests/parity/enum_models.py against the same table as a Strata model.
+// ---------------------------------------------------------------------------------------------
+
+/// `enum_models.Mood`, stored by value.
+const MOOD: EnumDef = EnumDef {
+    name: "mood",
+    rust_path: "Mood",
+    values: &["happy", "sad", "so-so"],
+};
+
+/// `enum_models.Diary`: two columns of one enum type, the key not generated.
+const DIARY: TableDef = table(
+    "diary",
+    &[
+        ColumnDef {
+            primary_key: true,
+            ..col("id", ColumnType::Integer)
+        },
+        col("mood", ColumnType::Enum(&MOOD)),
+        ColumnDef {
+            nullable: true,
+            ..col("previous", ColumnType::Enum(&MOOD))
+        },
+    ],
+    &[],
+    &[],
+);
+
+/// The peer (an autogenerated Alembic revision, as Flask-Migrate writes it) and Strata create
+/// the enum table: PostgreSQL one named type with the values in order, MySQL `ENUM(...)`
+/// columns, read back alike; a value outside the enum is refused by both. On SQLite,
+/// SQLAlchemy (1.4 and later, by default) writes `VARCHAR(5)` without a check, Strata `TEXT`
+/// with a named check that refuses other values: asserted as the documented difference.
+/// Alembic's autogenerate, run on Strata's database, reports nothing on PostgreSQL and MySQL.
+async fn enum_parity(kind: DialectKind) {
+    let tag = format!("parity_enum_{kind}");
+    let peer_db = TestDb::new(kind, &format!("{tag}_peer")).await;
+    peer_creates(&peer_db.url, Via::Alembic, "enum_models").await;
+    let peer = peer_db.connect().await;
+    let dialect = peer.dialect();
+    let mut peer_conn = peer.into_conn();
+    let ours_db = TestDb::new(kind, &format!("{tag}_strata")).await;
+    let mut ours_conn = ours_db.connect().await.into_conn();
+    strata_creates(&mut ours_conn, dialect, &[&DIARY]).await;
+
+    let opts = IntrospectOptions::default();
+    let columns = |s: Schema| s.table("diary").expect("table diary").columns.clone();
+    let peer_cols = columns(
+        introspect(&mut peer_conn, dialect, &opts)
+            .await
+            .expect("introspect the peer's database")
+            .schema,
+    );
+    let ours_cols = columns(
+        introspect(&mut ours_conn, dialect, &opts)
+            .await
+            .expect("introspect Strata's database")
+            .schema,
+    );
+    // MySQL keeps no type name: an `ENUM(...)` column reads back unnamed.
+    let mood = SqlType::Enum {
+        name: if kind == DialectKind::Mysql { "" } else { "mood" }.into(),
+        values: vec!["happy".into(), "sad".into(), "so-so".into()],
+    };
+    let types = |cols: &[strata::schema::Column]| -> Vec<SqlType> {
+        cols.iter().skip(1).map(|c| c.ty.clone()).collect()
+    };
+    assert_eq!(types(&ours_cols), [mood.clone(), mood.clone()], "Strata");
+    if kind == DialectKind::Sqlite {
+        assert_eq!(
+            types(&peer_cols),
+            [SqlType::Varchar(5), SqlType::Varchar(5)],
+            "SQLAlchemy: VARCHAR(longest value), no check"
+        );
+    } else {
+        assert_eq!(peer_cols, ours_cols, "{kind}: the columns as introspected");
+    }
+    if kind == DialectKind::Postgres {
+        let types = "SELECT t.typname || ':' || string_agg(e.enumlabel, ',' ORDER BY \
+                     e.enumsortorder) FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid \
+                     GROUP BY t.typname";
+        assert_eq!(
+            text_rows(&mut peer_conn, types).await,
+            text_rows(&mut ours_conn, types).await,
+            "one named type, same values in the same order"
+        );
+    }
+
+    // Rows: a value of the enum goes in on both; another is refused by both (SQLite: by
+    // Strata's check only).
+    let insert = |v: &str| format!("INSERT INTO diary (id, mood) VALUES ({}, '{v}')", v.len());
+    for conn in [&mut peer_conn, &mut ours_conn] {
+        if kind == DialectKind::Mysql {
+            conn.execute("SET SESSION sql_mode = 'STRICT_ALL_TABLES'")
+                .await
+                .expect("strict");
+        }
+        conn.execute(insert("so-so").as_str())
+            .await
+            .expect("a value of the enum");
+    }
+    let refused = |r: Result<sqlx::any::AnyQueryResult, sqlx::Error>| r.is_err();
+    let bogus = insert("bogus!");
+    assert!(
+        refused(ours_conn.execute(bogus.as_str()).await),
+        "{kind}: Strata accepted a value outside the enum"
+    );
+    assert_eq!(
+        refused(peer_conn.execute(bogus.as_str()).await),
+        kind != DialectKind::Sqlite,
+        "{kind}: the peer's answer to a value outside the enum"
+    );
+    let _ = peer_conn.close().await;
+    let _ = ours_conn.close().await;
+
+    // The peer's verdict on Strata's database.
+    let expected: &[&str] = match kind {
+        DialectKind::Sqlite => &[
+            "modify_type diary.mood: TEXT -> VARCHAR(5)",
+            "modify_type diary.previous: TEXT -> VARCHAR(5)",
+        ],
+        _ => &[],
+    };
+    assert_eq!(
+        sorted(peer_finds(&ours_db.url, "enum_models").await),
+        expected,
+        "{kind}: Alembic autogenerate on Strata's enum table"
+    );
+}
+
+#[tokio::test]
+async fn sqlite_enum_matches_alembic() {
+    enum_parity(DialectKind::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_enum_matches_alembic() {
+    enum_parity(DialectKind::Postgres).await;
+}
+
+#[tokio::test]
+async fn mysql_enum_matches_alembic() {
+    enum_parity(DialectKind::Mysql).await;
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Ask the peer whether a database matches the parity models (models.py).
 
-Usage: check.py URL
+Usage: check.py URL [MODULE]
+
+MODULE: the module of this folder holding the models' metadata (default: models).
 
 Runs Alembic's autogenerate comparison (what `flask db migrate` / `alembic
 revision --autogenerate` does) between the database and models.metadata, with
@@ -22,7 +24,8 @@ sys.path.insert(0, HERE)
 
 from create import sqlalchemy_url  # noqa: E402 - also checks the peer is installed
 
-import models  # noqa: E402
+import importlib  # noqa: E402
+
 import sqlalchemy  # noqa: E402
 from alembic.autogenerate import compare_metadata  # noqa: E402
 from alembic.migration import MigrationContext  # noqa: E402
@@ -65,9 +68,10 @@ def summary(diff, dialect) -> str:
     return f"{op} {diff[1:]!r}"
 
 
-def differences(url: str) -> list:
-    """Alembic's findings between the database at `url` (SQLAlchemy spelling) and the models,
-    one summary line each."""
+def differences(url: str, module: str = "models") -> list:
+    """Alembic's findings between the database at `url` (SQLAlchemy spelling) and the models
+    of `module`, one summary line each."""
+    metadata = importlib.import_module(module).metadata
     engine = sqlalchemy.create_engine(url)
     try:
         with engine.connect() as conn:
@@ -79,16 +83,16 @@ def differences(url: str) -> list:
                     "include_object": include_object,
                 },
             )
-            diffs = compare_metadata(ctx, models.metadata)
+            diffs = compare_metadata(ctx, metadata)
             return [summary(d, conn.dialect) for d in diffs]
     finally:
         engine.dispose()
 
 
 def main() -> int:
-    if len(sys.argv) != 2:
+    if len(sys.argv) not in (2, 3):
         sys.exit(__doc__)
-    lines = differences(sqlalchemy_url(sys.argv[1]))
+    lines = differences(sqlalchemy_url(sys.argv[1]), *sys.argv[2:])
     for line in lines:
         print(line)
     return 1 if lines else 0
