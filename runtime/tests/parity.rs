@@ -1278,7 +1278,12 @@ async fn enum_parity(kind: DialectKind) {
     );
     // MySQL keeps no type name: an `ENUM(...)` column reads back unnamed.
     let mood = SqlType::Enum {
-        name: if kind == DialectKind::Mysql { "" } else { "mood" }.into(),
+        name: if kind == DialectKind::Mysql {
+            ""
+        } else {
+            "mood"
+        }
+        .into(),
         values: vec!["happy".into(), "sad".into(), "so-so".into()],
     };
     let types = |cols: &[strata::schema::Column]| -> Vec<SqlType> {

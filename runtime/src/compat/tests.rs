@@ -238,3 +238,115 @@ fn an_expand_contract_split_passes_the_gate_before_the_deploy() {
     assert!(left.is_empty(), "{:?}", left.upgrade);
     assert_eq!(split.notes.len(), 2, "{:?}", split.notes);
 }
+
+/// Every finding kind, one op each: as one revision the op breaks the previous release with
+/// that finding; split, its expand half passes the gate, and expand + contract build what the
+/// op builds.
+#[test]
+fn every_finding_kind_passes_the_gate_once_split() {
+    let alter = |rename: Option<&str>,
+                 ty: Option<Change<SqlType>>,
+                 nullable: Option<Change<bool>>| Op::AlterColumn {
+        table: "users".into(),
+        column: "name".into(),
+        rename: rename.map(Into::into),
+        ty,
+        nullable,
+        default: None,
+    };
+    let cases: Vec<(&str, Op)> = vec![
+        (
+            "users TableGone r1",
+            Op::DropTable {
+                table: old().table("users").cloned().expect("users"),
+            },
+        ),
+        (
+            "users TableGone r1",
+            Op::RenameTable {
+                from: "users".into(),
+                to: "members".into(),
+            },
+        ),
+        (
+            "users.bio ColumnGone r1",
+            Op::DropColumn {
+                table: "users".into(),
+                column: column("bio"),
+            },
+        ),
+        (
+            "users.name ColumnGone r1",
+            alter(Some("full_name"), None, None),
+        ),
+        (
+            "users.name TypeChanged",
+            alter(
+                None,
+                Some(Change {
+                    from: SqlType::Varchar(80),
+                    to: SqlType::Integer,
+                }),
+                None,
+            ),
+        ),
+        (
+            "users.name NowNullable r1",
+            alter(
+                None,
+                None,
+                Some(Change {
+                    from: false,
+                    to: true,
+                }),
+            ),
+        ),
+        (
+            "users.plan RequiredColumn r1",
+            Op::AddColumn {
+                table: "users".into(),
+                column: Column::new("plan", SqlType::Text),
+            },
+        ),
+        (
+            "users NewUnique",
+            Op::AddUnique {
+                table: "users".into(),
+                unique: Unique {
+                    name: "uq_users_name".into(),
+                    columns: vec!["name".into()],
+                },
+            },
+        ),
+        (
+            "users NewCheck",
+            Op::AddCheck {
+                table: "users".into(),
+                check: Check {
+                    name: "ck_users_name".into(),
+                    expr: "name <> ''".into(),
+                },
+            },
+        ),
+    ];
+    for (finding, op) in cases {
+        let whole = after(vec![op.clone()]);
+        assert!(
+            whole.iter().any(|f| f.starts_with(finding)),
+            "{op:?}: expected `{finding}...`, found {whole:?}"
+        );
+        let split = super::split::expand_contract(std::slice::from_ref(&op), &old());
+        assert!(
+            after(split.expand.clone()).is_empty(),
+            "{op:?}: the expand half breaks the previous release: {:?}",
+            split.expand
+        );
+        let mut one = old();
+        crate::ops::apply_all(&mut one, std::slice::from_ref(&op)).expect("the op");
+        let mut two = old();
+        crate::ops::apply_all(&mut two, &split.expand).expect("expand");
+        crate::ops::apply_all(&mut two, &split.contract).expect("contract");
+        let left = crate::diff::compare_neutral(&two, &one).expect("diff");
+        assert!(left.is_empty(), "{op:?}: {:?}", left.upgrade);
+    }
+}
