@@ -264,10 +264,12 @@ fn header_options_round_trip() {
     h.branch_labels = vec!["billing".into()];
     h.depends_on = vec!["x9".into(), "y8".into()];
     h.transactional = false;
+    h.phase = Some(strata::script::Phase::Contract);
     let script = Script::new(h, every_op()[4..5].to_vec(), vec![]).expect("script");
     let text = round_trip(&script);
     assert!(text.starts_with("# Multi\n# line message\n"), "{text}");
     assert!(text.contains("transactional = false\n"), "{text}");
+    assert!(text.contains("phase = \"contract\"\n"), "{text}");
     let mut h = header("r_2", &[], "");
     h.created = None;
     round_trip(&Script::new(h, vec![], vec![]).expect("script"));
@@ -463,6 +465,12 @@ fn header_errors_point_at_the_header() {
     let e = parse_err("abc_m.toml", &format!("{HEAD}transactional = \"no\"\n"));
     assert!(
         e.starts_with("versions/abc_m.toml:3:17: `transactional`: invalid type: string"),
+        "{e}"
+    );
+    let e = parse_err("abc_m.toml", &format!("{HEAD}phase = \"expanded\"\n"));
+    assert!(
+        e.starts_with("versions/abc_m.toml:3:9:")
+            && e.contains("unknown variant `expanded`, expected `expand` or `contract`"),
         "{e}"
     );
     let e = parse_err("abc_m.toml", "message = \"m\"\n");
