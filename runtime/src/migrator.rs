@@ -80,6 +80,9 @@ pub struct NewRevision {
     pub depends_on: Vec<String>,
     /// Which half of an expand/contract pair it is (`--expand-contract`).
     pub phase: Option<crate::script::Phase>,
+    /// Write `online = true` whatever `strata.toml` says (an expand revision with a backfill
+    /// in batches, which commit one by one only outside a transaction).
+    pub online: bool,
     /// An explicit revision id.
     pub rev_id: Option<String>,
     /// Upgrade ops.
@@ -1211,7 +1214,7 @@ impl Migrator {
         header.phase = new.phase;
         header.depends_on = depends_on;
         header.replaces = replaces;
-        header.online = self.settings.online;
+        header.online = self.settings.online || new.online;
         let mut script = Script::new(header, new.upgrade, new.downgrade)?;
         let path = script.write_noted(&self.versions_dir(), &new.notes)?;
         let mut scripts: Vec<Script> = self.graph.scripts().cloned().collect();

@@ -524,8 +524,20 @@ impl Ctx {
             self.generated(&script);
             return Ok(Outcome::Done);
         }
+        // A backfill in batches commits batch by batch only outside a transaction: on
+        // PostgreSQL, in the online forms (which also build its indexes concurrently).
+        let online = split.expand.iter().any(|op| {
+            matches!(
+                op,
+                crate::ops::Op::Sql {
+                    batch_size: Some(_),
+                    ..
+                }
+            )
+        });
         let expand = m.write_revision(NewRevision {
             message: format!("{} (expand)", new.message),
+            online,
             downgrade: reverse(&split.expand),
             upgrade: split.expand,
             head: new.head.clone(),
@@ -537,6 +549,13 @@ impl Ctx {
             ..NewRevision::default()
         })?;
         self.generated(&expand);
+        if online && !m.settings().online {
+            self.out.info(
+                "The expand revision runs online (`online = true`): it copies data in batches, \
+                 which on PostgreSQL commit one by one, with its indexes built concurrently; \
+                 remove the line from its header to run it in one transaction.",
+            );
+        }
         let contract = m.write_revision(NewRevision {
             message: format!("{} (contract)", new.message),
             downgrade: reverse(&split.contract),

@@ -1,6 +1,6 @@
 //! Stage 6c, compat: splitting a change into an expand revision (compatible with the previous release) and a contract revision (run after the deploy), for `migrate -m --expand-contract`.
 
-use crate::ops::{Change, Op};
+use crate::ops::{Change, Op, BATCH_SIZE};
 use crate::schema::{Column, Schema};
 
 /// A change split in two.
@@ -72,13 +72,36 @@ fn plain(ident: &str) -> bool {
         && !RESERVED.contains(&ident)
 }
 
-/// A backfill step copying `from` into `to` where `to` is still NULL (plain identifiers).
-fn copy(table: &str, from: &str, to: &str) -> Op {
+/// The rows one run of a backfill copies (`batch_size` of its `sql` step).
+pub const COPY_BATCH: u32 = 10_000;
+
+/// A backfill step copying `from` into `to` where `to` is still NULL (plain identifiers). With
+/// a single-column primary key (`key`, plain), in batches of [`COPY_BATCH`] rows: one text
+/// every dialect runs, the batch picked in a derived table (MySQL refuses `LIMIT` directly in
+/// an `IN` subquery, and a subquery on the table it updates). Only rows whose `from` is set
+/// are picked, so the runs end; the executor repeats the step until a run changes no rows,
+/// committing each batch where the revision runs outside a transaction (`online = true` on
+/// PostgreSQL). Without such a key, one `UPDATE`.
+fn copy(table: &str, from: &str, to: &str, key: Option<&str>) -> Op {
+    let (sql, batch_size) = match key {
+        Some(k) => (
+            format!(
+                "UPDATE {table} SET {to} = {from} WHERE {k} IN (SELECT {k} FROM (SELECT {k} \
+                 FROM {table} WHERE {to} IS NULL AND {from} IS NOT NULL LIMIT {BATCH_SIZE}) \
+                 strata_batch)"
+            ),
+            Some(COPY_BATCH),
+        ),
+        None => (
+            format!("UPDATE {table} SET {to} = {from} WHERE {to} IS NULL"),
+            None,
+        ),
+    };
     Op::Sql {
-        sql: format!("UPDATE {table} SET {to} = {from} WHERE {to} IS NULL"),
+        sql,
         reverse: Some("SELECT 1".into()),
         dialect: None,
-        batch_size: None,
+        batch_size,
         elidable: false,
     }
 }
@@ -143,9 +166,18 @@ pub fn expand_contract(ops: &[Op], before: &Schema) -> ExpandContract {
                 nullable,
                 default,
             } => {
-                let Some(old) = before.table(table).and_then(|t| t.column(column)) else {
+                let Some(t) = before.table(table) else {
                     out.contract.push(op.clone());
                     continue;
+                };
+                let Some(old) = t.column(column) else {
+                    out.contract.push(op.clone());
+                    continue;
+                };
+                // A single-column key with a plain name picks the batches.
+                let key = match t.primary_key.as_ref().map(|pk| pk.columns.as_slice()) {
+                    Some([k]) if plain(k) => Some(k.as_str()),
+                    _ => None,
                 };
                 if ![table.as_str(), column, new].iter().all(|i| plain(i)) {
                     out.contract.push(op.clone());
@@ -172,8 +204,8 @@ pub fn expand_contract(ops: &[Op], before: &Schema) -> ExpandContract {
                     table: table.clone(),
                     column: added,
                 });
-                out.expand.push(copy(table, column, new));
-                out.contract.push(copy(table, column, new));
+                out.expand.push(copy(table, column, new, key));
+                out.contract.push(copy(table, column, new, key));
                 let required = nullable.as_ref().map_or(!old.nullable, |n| !n.to);
                 if required {
                     out.contract.push(set_not_null(table, new));
