@@ -166,7 +166,7 @@ async fn an_interrupted_step_outside_a_transaction_is_recorded_and_blocks_until_
         for needle in [
             "bbbb00000002",
             "started at",
-            "outside a transaction",
+            "outside a single transaction",
             "statement 3 was running",
             "`stamp bbbb00000002`",
             "`upgrade --retry-interrupted`",
