@@ -695,19 +695,36 @@ impl Migrator {
             let mut transactional =
                 script.header.transactional && !(online && dialect.online_forms());
             // A statement whose effect later statements may only use once committed (an enum
-            // value added on PostgreSQL) splits the step: the statements before it, it, and
-            // those after it each commit on their own.
-            let firsts: Vec<usize> = (0..statements.len())
-                .filter(|&i| dialect.commits_first(&statements[i]))
-                .collect();
-            if transactional && !firsts.is_empty() {
+            // value added on PostgreSQL) takes the step out of a single transaction: such
+            // statements go first where nothing before them could make what they need, each
+            // committing on its own (and safe to run again), and the rest runs as one unit, so
+            // a failure there rolls all of it back. One that cannot go first splits the rest.
+            if transactional && statements.iter().any(|s| dialect.commits_first(s)) {
                 transactional = false;
-                let mut start = 0;
-                for i in firsts {
-                    if start < i {
-                        atomic.push(start..i);
+                let mut firsts = 0;
+                if atomic.is_empty() {
+                    let (mut ahead, mut rest) = (Vec::new(), Vec::new());
+                    for s in statements.drain(..) {
+                        if dialect.commits_first(&s)
+                            && rest.iter().all(|e: &String| dialect.may_precede(&s, e))
+                        {
+                            ahead.push(s);
+                        } else {
+                            rest.push(s);
+                        }
                     }
-                    start = i + 1;
+                    firsts = ahead.len();
+                    statements = ahead;
+                    statements.extend(rest);
+                }
+                let mut start = firsts;
+                for (i, s) in statements.iter().enumerate().skip(firsts) {
+                    if dialect.commits_first(s) {
+                        if start < i {
+                            atomic.push(start..i);
+                        }
+                        start = i + 1;
+                    }
                 }
                 if start < statements.len() {
                     atomic.push(start..statements.len());

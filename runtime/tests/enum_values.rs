@@ -153,3 +153,89 @@ async fn a_value_added_and_used_in_one_revision() {
         .collect();
     assert_eq!(values, ["happy", "sad"]);
 }
+
+/// A later statement of the revision fails: the `ADD VALUE` (which went first) stays, the
+/// rest rolled back together, and the interruption record it leaves is resolved by running
+/// the revision again, which is safe (`IF NOT EXISTS`; nothing else of it took effect).
+#[tokio::test]
+async fn a_failure_after_the_value_rolls_back_the_rest_and_the_revision_runs_again() {
+    let tdb = TestDb::new(DialectKind::Postgres, "enum_add_fail").await;
+    let dir = temp_dir("enum_add_fail");
+    write_revision(&dir, BASE, None, TABLE);
+    // A column added before the value: the value still goes first, so the column is rolled
+    // back with the failure (and added again by the retry).
+    let failing = format!(
+        "[[upgrade]]\nop = \"add_column\"\ntable = \"users\"\n\
+         column = {{ name = \"note\", type = \"text\", nullable = true }}\n\
+         {ADD_AND_USE}\n[[upgrade]]\nop = \"sql\"\nsql = \"UPDATE nowhere SET x = 1\"\n\
+         reverse = \"SELECT 1\"\n"
+    );
+    let path = write_revision(&dir, CHANGE, Some(BASE), &failing);
+    let m = Migrator::open(&dir.0).expect("open");
+    let mut db = m.connect(&tdb.url).await.expect("connect");
+    m.upgrade(&mut db, BASE, &RunOptions::default(), |_| {})
+        .await
+        .expect("revision 1");
+    db.conn()
+        .execute("INSERT INTO users (id, mood) VALUES (1, 'happy'), (2, 'sad')")
+        .await
+        .expect("rows");
+    let err = m
+        .upgrade(&mut db, "head", &RunOptions::default(), |_| {})
+        .await
+        .expect_err("the last step fails");
+    assert!(err.to_string().contains("nowhere"), "{err}");
+    // The value is there; the default and the row are as they were.
+    let values: Vec<String> = db
+        .conn()
+        .fetch_all("SELECT unnest(enum_range(NULL::mood))::text AS v")
+        .await
+        .expect("values")
+        .iter()
+        .map(|r| r.get("v"))
+        .collect();
+    assert_eq!(values, ["happy", "sad", "meh"]);
+    assert_eq!(
+        moods(&mut db).await,
+        [(1, "happy".to_string()), (2, "sad".to_string())]
+    );
+    db.conn()
+        .execute("SELECT note FROM users")
+        .await
+        .expect_err("the column went with the rollback");
+    assert_eq!(
+        m.current(&mut db).await.expect("current"),
+        vec![BASE.to_string()]
+    );
+    // The cause fixed (the step removed), the revision runs again from its start.
+    std::fs::write(
+        &path,
+        std::fs::read_to_string(&path)
+            .expect("read")
+            .replace("UPDATE nowhere SET x = 1", "SELECT 1"),
+    )
+    .expect("fix");
+    let m = Migrator::open(&dir.0).expect("open again");
+    m.upgrade(&mut db, "head", &RunOptions::default(), |_| {})
+        .await
+        .expect_err("an interruption record is open");
+    let retry = RunOptions {
+        retry_interrupted: true,
+        ..RunOptions::default()
+    };
+    m.upgrade(&mut db, "head", &retry, |_| {})
+        .await
+        .expect("runs again");
+    assert_eq!(
+        moods(&mut db).await,
+        [(1, "happy".to_string()), (2, "meh".to_string())]
+    );
+    db.conn()
+        .execute("SELECT note FROM users")
+        .await
+        .expect("the column");
+    assert_eq!(
+        m.current(&mut db).await.expect("current"),
+        vec![CHANGE.to_string()]
+    );
+}

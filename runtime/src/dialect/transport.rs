@@ -44,10 +44,18 @@ pub trait Transport: Syntax {
     /// Whether `sql` must be committed before anything after it can use what it made
     /// (PostgreSQL: `ALTER TYPE ... ADD VALUE`, whose new value "cannot be used until the
     /// transaction has been committed"). A step holding one runs outside a single transaction:
-    /// the statements before it, it, and the statements after it each commit on their own.
-    /// Default: none.
+    /// such statements go first where [`Transport::may_precede`] allows, each committing on
+    /// its own, and the rest runs as one unit. Default: none.
     fn commits_first(&self, sql: &str) -> bool {
         let _ = sql;
+        false
+    }
+
+    /// Whether `first` (a statement that [commits first](Transport::commits_first)) may run
+    /// before `earlier`, a statement written before it in the same step: `earlier` cannot
+    /// make or change what `first` needs (PostgreSQL: it names no type). Default: no.
+    fn may_precede(&self, first: &str, earlier: &str) -> bool {
+        let _ = (first, earlier);
         false
     }
 

@@ -138,6 +138,14 @@ pub(super) fn adds_value(sql: &str) -> bool {
     text.starts_with("ALTER TYPE ") && text.contains(" ADD VALUE ")
 }
 
+/// Whether `sql` has the word `TYPE` anywhere (outside quotes or not): whether it may create,
+/// rename, drop or change a type. An `ALTER TYPE ... ADD VALUE` moves before a statement only
+/// when this is false for it.
+pub(super) fn names_a_type(sql: &str) -> bool {
+    sql.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .any(|w| w.eq_ignore_ascii_case("type"))
+}
+
 #[cfg(test)]
 mod tests {
     use crate::dialect::postgres::Postgres;
@@ -214,6 +222,28 @@ mod tests {
             r#"ALTER TABLE "t" ADD COLUMN "value" text"#,
         ] {
             assert!(!super::adds_value(sql), "{sql}");
+        }
+    }
+
+    #[test]
+    fn a_value_goes_before_statements_that_name_no_type() {
+        let first = r#"ALTER TYPE "mood" ADD VALUE IF NOT EXISTS 'meh'"#;
+        for (earlier, before) in [
+            (r#"ALTER TABLE "users" ADD COLUMN "note" text"#, true),
+            ("UPDATE users SET typed = 1", true),
+            (r#"CREATE TYPE "mood" AS ENUM ('happy')"#, false),
+            (r#"ALTER TYPE "old" RENAME TO "mood""#, false),
+            (
+                r#"ALTER TABLE "t" ALTER COLUMN "c" TYPE "mood" USING "c"::text::"mood""#,
+                false,
+            ),
+            ("create type mood as enum ('a')", false),
+        ] {
+            assert_eq!(
+                crate::dialect::Transport::may_precede(&Postgres, first, earlier),
+                before,
+                "{earlier}"
+            );
         }
     }
 }

@@ -309,6 +309,10 @@ impl Transport for Postgres {
         enums::adds_value(sql)
     }
 
+    fn may_precede(&self, first: &str, earlier: &str) -> bool {
+        enums::adds_value(first) && !enums::names_a_type(earlier)
+    }
+
     fn repeat_script_sql(&self, sql: &str, commit_each: bool) -> Option<String> {
         online::repeat_script_sql(sql, commit_each)
     }
