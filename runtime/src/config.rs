@@ -338,8 +338,8 @@ pub(crate) const SETTINGS_TEMPLATE: &str = r#"# Strata settings for this migrati
 # %(table_name)s, %(column_0_name)s (first column), %(column_0_N_name)s (all columns joined
 # by _), %(column_0_label)s (table_column), %(referred_table_name)s (fk only) and
 # %(constraint_name)s (ck only: the check's own name); %% is a literal %. A missing key keeps
-# the default shown. Names longer than 63 bytes are cut and end with a hash. This table must
-# stay the last part of the file (the keys above belong before any [table]).
+# the default shown. Names longer than 63 bytes are cut and end with a hash. Keep [naming]
+# at the end of the file: the keys above belong before it.
 # [naming]
 # pk = "pk_%(table_name)s"
 # uq = "uq_%(table_name)s_%(column_0_N_name)s"
@@ -370,6 +370,30 @@ mod tests {
         let s = Settings::parse(PathBuf::from("strata.toml"), &uncommented).expect("valid");
         assert_eq!(s.naming_convention(), &Naming::default());
         assert!(s.naming.ix.is_some());
+    }
+
+    #[test]
+    fn the_readmes_naming_example_is_valid() {
+        let readme = include_str!("../../README.md");
+        let section = readme
+            .split("### Naming convention")
+            .nth(1)
+            .expect("the README has a Naming convention section");
+        let example = section
+            .split("```toml\n")
+            .nth(1)
+            .and_then(|s| s.split("```").next())
+            .expect("a toml example");
+        let s = Settings::parse(PathBuf::from("strata.toml"), example).expect("valid");
+        let n = s.naming_convention();
+        assert_eq!(n.primary_key("users", &["id"]), "users_pkey");
+        assert_eq!(n.unique("users", &["a", "b"]), "users_a_b_key");
+        assert_eq!(n.index("users", &["email"]), "ix_users_email");
+        assert_eq!(
+            n.foreign_key("posts", &["user_id"], "users"),
+            "posts_user_id_fkey"
+        );
+        assert_eq!(n.check("posts", "title_len"), "posts_title_len_check");
     }
 
     #[test]

@@ -469,9 +469,11 @@ fn custom_schema() -> Schema {
         name: "users_email_key".into(),
         columns: vec!["email".into()],
     });
-    u.indexes.push(Index::new("idx_users_email", vec!["email".into()], false));
+    u.indexes
+        .push(Index::new("idx_users_email", vec!["email".into()], false));
     // The built-in convention's name is a hand-chosen one under this convention.
-    u.indexes.push(Index::new("ix_users_email", vec!["email".into()], true));
+    u.indexes
+        .push(Index::new("ix_users_email", vec!["email".into()], true));
     u.checks.push(Check {
         name: "users_email_len_check".into(),
         expr: "length(email) > 3".into(),

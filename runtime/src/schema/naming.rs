@@ -408,7 +408,7 @@ impl Naming {
                 return Err(NamingError {
                     key,
                     message: format!(
-                        "template {text:?} is also `{other}`'s, so a {} and a {} on the same \
+                        "template {text:?} is also `{other}`'s, so {} and {} on the same \
                          columns would get the same name; give `{key}` another prefix",
                         kind_words(other),
                         kind_words(key)
@@ -529,11 +529,11 @@ impl Naming {
 /// The words for the objects a key names, in messages.
 fn kind_words(key: &str) -> &'static str {
     match key {
-        "pk" => "primary key",
-        "uq" => "unique constraint",
-        "ix" => "index",
-        "fk" => "foreign key",
-        _ => "check",
+        "pk" => "a primary key",
+        "uq" => "a unique constraint",
+        "ix" => "an index",
+        "fk" => "a foreign key",
+        _ => "a check",
     }
 }
 
