@@ -3,8 +3,9 @@
 //! Strata names constraints and indexes after their table and columns, by the naming
 //! convention the schema carries ([`crate::schema::Naming`], strata.toml's `[naming]`). When a
 //! table or column is renamed, every name that is exactly the convention's name for the old
-//! table or column is renamed to the convention's name for the new one, so that a later table with the old name does not collide with `pk_<old>`
-//! (PostgreSQL index and constraint names are per schema; SQLite index names per database).
+//! table or column is renamed to the convention's name for the new one, so that a later table
+//! with the old name does not collide with `pk_<old>` (PostgreSQL index and constraint names
+//! are per schema; SQLite index names per database).
 //! Hand-chosen names stay. This module decides which names change; the dialect writes the SQL
 //! ([`crate::dialect::Dialect::rename_names_sql`]).
 
@@ -114,7 +115,8 @@ impl Op {
     /// table or column become the convention's name for the new one; hand-chosen names stay.
     /// A table rename renames its primary key, unique, index, foreign key and check names and
     /// the foreign key names of other tables' foreign keys that reference it; a column rename
-    /// the primary key, unique, index and foreign key names that list the column. A name is left as it is when the new name is already taken.
+    /// the primary key, unique, index and foreign key names that list the column. A name is
+    /// left as it is when the new name is already taken.
     pub fn name_changes(&self, before: &Schema) -> Vec<NameChange> {
         let mut out = Vec::new();
         let naming = &before.naming;
