@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use thiserror::Error;
 
+use crate::schema::naming::{Naming, NamingTemplates};
+
 /// The settings file's name inside the migrations directory.
 pub const SETTINGS_FILE: &str = "strata.toml";
 
@@ -39,6 +41,13 @@ pub struct Settings {
     /// are rendered in the forms that do not block the tables' readers and writers
     /// (PostgreSQL). Existing files keep what their header says.
     pub online: bool,
+    /// The `[naming]` table: the templates that name constraints and indexes without an
+    /// explicit name, as written (a missing key keeps the built-in convention). Checked when
+    /// the file is read; the checked convention is [`Settings::naming_convention`].
+    pub naming: NamingTemplates,
+    /// `naming`, checked.
+    #[serde(skip)]
+    pub(crate) convention: Naming,
 }
 
 impl Default for Settings {
@@ -54,6 +63,8 @@ impl Default for Settings {
             statement_timeout_ms: None,
             lock_retries: crate::apply::Timeouts::DEFAULT_RETRIES,
             online: false,
+            naming: NamingTemplates::default(),
+            convention: Naming::default(),
         }
     }
 }
@@ -116,7 +127,7 @@ impl Settings {
     /// values: an invalid `include` / `exclude` pattern or an empty `schema` is an error
     /// naming the setting, the file and the line.
     pub(crate) fn parse(path: PathBuf, text: &str) -> Result<Settings, ConfigError> {
-        let settings: Settings = toml::from_str(text).map_err(|e| ConfigError::Parse {
+        let mut settings: Settings = toml::from_str(text).map_err(|e| ConfigError::Parse {
             message: describe_toml_error(text, &e),
             path: path.clone(),
         })?;
@@ -165,7 +176,22 @@ impl Settings {
         if let Some(why) = crate::apply::Timeouts::check_retries(Some(settings.lock_retries)) {
             return Err(invalid("lock_retries", "", why));
         }
+        settings.convention = Naming::from_templates(&settings.naming).map_err(|e| {
+            let line = naming_line(text, e.key);
+            ConfigError::Invalid {
+                path: path.clone(),
+                line,
+                setting: naming_setting(e.key),
+                message: e.message,
+            }
+        })?;
         Ok(settings)
+    }
+
+    /// The naming convention of constraints and indexes (`[naming]`, checked; the built-in
+    /// one when the file has none).
+    pub fn naming_convention(&self) -> &Naming {
+        &self.convention
     }
 
     /// The statement timeouts of a migration run, before a revision's header overrides them.
@@ -176,6 +202,39 @@ impl Settings {
             lock_retries: self.lock_retries,
         }
     }
+}
+
+/// `naming.<key>`, for messages.
+fn naming_setting(key: &str) -> &'static str {
+    match key {
+        "pk" => "naming.pk",
+        "uq" => "naming.uq",
+        "ix" => "naming.ix",
+        "fk" => "naming.fk",
+        _ => "naming.ck",
+    }
+}
+
+/// The line of `key` inside the `[naming]` table of `text` (or `naming.<key> = ...` at the
+/// top level); 1 when not found.
+fn naming_line(text: &str, key: &str) -> usize {
+    let sets = |l: &str, k: &str| {
+        l.trim_start()
+            .strip_prefix(k)
+            .is_some_and(|r| r.trim_start().starts_with('='))
+    };
+    let mut in_naming = false;
+    for (i, l) in text.lines().enumerate() {
+        let t = l.trim();
+        if t.starts_with('[') {
+            in_naming = t.trim_start_matches('[').trim_end_matches(']').trim() == "naming";
+            continue;
+        }
+        if (in_naming && sets(t, key)) || sets(t, &format!("naming.{key}")) {
+            return i + 1;
+        }
+    }
+    1
 }
 
 /// The line of `setting` in `text` (where `needle` appears, for arrays written over several
@@ -273,6 +332,20 @@ pub(crate) const SETTINGS_TEMPLATE: &str = r#"# Strata settings for this migrati
 # let reads and writes go on (CREATE INDEX CONCURRENTLY, NOT VALID then VALIDATE, NOT NULL
 # through a validated check, backfills in batches), each statement committing on its own.
 # online = false
+
+# How constraints and indexes without an explicit name are named, as SQLAlchemy's
+# naming_convention: keep an existing database's names when adopting it. Tokens:
+# %(table_name)s, %(column_0_name)s (first column), %(column_0_N_name)s (all columns joined
+# by _), %(column_0_label)s (table_column), %(referred_table_name)s (fk only) and
+# %(constraint_name)s (ck only: the check's own name); %% is a literal %. A missing key keeps
+# the default shown. Names longer than 63 bytes are cut and end with a hash. Keep [naming]
+# at the end of the file: the keys above belong before it.
+# [naming]
+# pk = "pk_%(table_name)s"
+# uq = "uq_%(table_name)s_%(column_0_N_name)s"
+# ix = "ix_%(table_name)s_%(column_0_N_name)s"
+# fk = "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s"
+# ck = "ck_%(table_name)s_%(constraint_name)s"
 "#;
 
 #[cfg(test)]
@@ -283,6 +356,80 @@ mod tests {
     fn template_parses_to_defaults() {
         let s: Settings = toml::from_str(SETTINGS_TEMPLATE).expect("template parses");
         assert_eq!(s, Settings::default());
+    }
+
+    #[test]
+    fn the_templates_naming_example_is_the_default() {
+        // Uncommenting the `[naming]` example changes nothing.
+        let uncommented: String = SETTINGS_TEMPLATE
+            .lines()
+            .skip_while(|l| *l != "# [naming]")
+            .map(|l| format!("{}\n", l.trim_start_matches("# ")))
+            .collect();
+        assert!(uncommented.starts_with("[naming]\n"), "{uncommented}");
+        let s = Settings::parse(PathBuf::from("strata.toml"), &uncommented).expect("valid");
+        assert_eq!(s.naming_convention(), &Naming::default());
+        assert!(s.naming.ix.is_some());
+    }
+
+    #[test]
+    fn the_readmes_naming_example_is_valid() {
+        let readme = include_str!("../../README.md");
+        let section = readme
+            .split("### Naming convention")
+            .nth(1)
+            .expect("the README has a Naming convention section");
+        let example = section
+            .split("```toml\n")
+            .nth(1)
+            .and_then(|s| s.split("```").next())
+            .expect("a toml example");
+        let s = Settings::parse(PathBuf::from("strata.toml"), example).expect("valid");
+        let n = s.naming_convention();
+        assert_eq!(n.primary_key("users", &["id"]), "users_pkey");
+        assert_eq!(n.unique("users", &["a", "b"]), "users_a_b_key");
+        assert_eq!(n.index("users", &["email"]), "ix_users_email");
+        assert_eq!(
+            n.foreign_key("posts", &["user_id"], "users"),
+            "posts_user_id_fkey"
+        );
+        assert_eq!(n.check("posts", "title_len"), "posts_title_len_check");
+    }
+
+    #[test]
+    fn naming_templates_are_read_and_checked() {
+        let path = PathBuf::from("migrations/strata.toml");
+        let text = "online = true\n\n[naming]\nuq = \"%(table_name)s_%(column_0_name)s_key\"\n";
+        let s = Settings::parse(path.clone(), text).expect("valid");
+        assert_eq!(
+            s.naming_convention().unique("users", &["email"]),
+            "users_email_key"
+        );
+        assert_eq!(
+            s.naming_convention().index("users", &["email"]),
+            "ix_users_email"
+        );
+        let text = "[naming]\npk = \"pk_%(table_name)s\"\nix = \"ix_%(table_name)s\"\n";
+        let e = Settings::parse(path.clone(), text).expect_err("no column token");
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with("migrations/strata.toml:3: `naming.ix`: template \"ix_%(table_name)s\" has no column token"),
+            "{msg}"
+        );
+        assert!(msg.contains("add `%(column_0_N_name)s`"), "{msg}");
+        let e = Settings::parse(path.clone(), "naming.ck = \"ck_%(table_name)s_%(name)s\"\n")
+            .expect_err("unknown token");
+        assert!(
+            e.to_string()
+                .starts_with("migrations/strata.toml:1: `naming.ck`: template"),
+            "{e}"
+        );
+        assert!(e.to_string().contains("unknown token `%(name)s`"), "{e}");
+        let e = Settings::parse(path, "\n[naming]\nidx = \"ix_%(table_name)s\"\n")
+            .expect_err("unknown key");
+        let msg = e.to_string();
+        assert!(msg.starts_with("migrations/strata.toml: line 3"), "{msg}");
+        assert!(msg.contains("idx") && msg.contains("`ix`"), "{msg}");
     }
 
     #[test]

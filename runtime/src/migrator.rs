@@ -193,6 +193,17 @@ impl Migrator {
         &self.settings
     }
 
+    /// The naming convention of constraints and indexes (strata.toml's `[naming]`): what the
+    /// models' schema, introspection and the replay of files name by.
+    pub fn naming(&self) -> &crate::schema::Naming {
+        self.settings.naming_convention()
+    }
+
+    /// An empty schema on this directory's naming convention: where a replay starts.
+    fn empty_schema(&self) -> Schema {
+        Schema::with_naming(self.naming().clone())
+    }
+
     /// The migrations directory.
     pub fn directory(&self) -> &Path {
         &self.dir
@@ -206,6 +217,7 @@ impl Migrator {
     fn introspect_options(&self) -> IntrospectOptions {
         IntrospectOptions {
             schema: self.settings.schema.clone(),
+            naming: self.naming().clone(),
         }
     }
 
@@ -871,7 +883,7 @@ impl Migrator {
         };
         // Offline, the schema before the first step is the replay of every applied revision.
         let schema = if start_heads.is_empty() {
-            Schema::new()
+            self.empty_schema()
         } else {
             self.schema_at(start)?
         };
@@ -956,7 +968,7 @@ impl Migrator {
     }
 
     fn replay(&self, target: &str, skip: Option<&str>) -> Result<Schema, Error> {
-        let mut schema = Schema::new();
+        let mut schema = self.empty_schema();
         for step in self.graph.upgrade_steps(&[] as &[String], target)? {
             if skip == Some(step.revision.as_str()) {
                 continue;
@@ -1010,7 +1022,7 @@ impl Migrator {
         let current = introspect::introspect(&mut db.conn, dialect, &self.introspect_options())
             .await?
             .schema;
-        let models = Schema::from_models(models.iter().copied())?;
+        let models = Schema::from_models_with(models.iter().copied(), self.naming())?;
         let mut target = models.clone();
         dialect.normalize(&mut target);
         let opts = DiffOptions {
@@ -1035,7 +1047,7 @@ impl Migrator {
         target: &str,
     ) -> Result<Vec<crate::compat::CompatFinding>, Error> {
         let revisions = self.upgrade_ops(&[] as &[String], target)?;
-        Ok(crate::compat::check(old, &Schema::new(), &revisions))
+        Ok(crate::compat::check(old, &self.empty_schema(), &revisions))
     }
 
     /// The rolling-deploy gate on a database: the app built from `old` against the live

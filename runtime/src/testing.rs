@@ -242,7 +242,7 @@ impl Drop for TestDb {
 /// rename hints removed, columns sorted by name (the diff never reorders columns) and every
 /// constraint and index list sorted. Names are kept.
 pub fn canonical(schema: &Schema) -> Schema {
-    let mut out = Schema::new();
+    let mut out = Schema::with_naming(schema.naming.clone());
     for table in schema.tables.values() {
         let mut t = table.clone();
         t.renamed_from = None;

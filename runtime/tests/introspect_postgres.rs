@@ -22,6 +22,7 @@ async fn pg(tag: &str) -> TestDb {
 async fn read_schema(conn: &mut AnyConnection, schema: Option<&str>) -> Introspected {
     let opts = IntrospectOptions {
         schema: schema.map(Into::into),
+        ..IntrospectOptions::default()
     };
     introspect(conn, &Postgres, &opts)
         .await

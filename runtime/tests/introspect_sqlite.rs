@@ -544,3 +544,53 @@ dialect = "sqlite"
         .expect("rows");
     assert_eq!(rows, [(7,)]);
 }
+
+#[tokio::test]
+async fn unnamed_constraints_are_named_by_the_configured_convention() {
+    let db = TestDb::sqlite("introspect_naming");
+    let mut conn = db.connect().await.into_conn();
+    run(
+        &mut conn,
+        r#"CREATE TABLE "users" ("id" INTEGER NOT NULL PRIMARY KEY);
+CREATE TABLE "posts" (
+  "id" INTEGER NOT NULL,
+  "user_id" INTEGER,
+  "slug" TEXT,
+  PRIMARY KEY ("id"),
+  UNIQUE ("slug"),
+  FOREIGN KEY ("user_id") REFERENCES "users" ("id"),
+  CHECK (length(slug) > 1)
+)"#,
+    )
+    .await;
+    let templates: strata::schema::naming::NamingTemplates = toml::from_str(
+        "pk = \"%(table_name)s_pkey\"\n\
+         uq = \"%(table_name)s_%(column_0_name)s_key\"\n\
+         fk = \"%(table_name)s_%(column_0_name)s_fkey\"\n\
+         ck = \"%(table_name)s_check_%(constraint_name)s\"\n",
+    )
+    .expect("toml");
+    let naming = strata::schema::Naming::from_templates(&templates).expect("valid");
+    let opts = IntrospectOptions {
+        naming: naming.clone(),
+        ..IntrospectOptions::default()
+    };
+    let got = introspect(&mut conn, &Sqlite, &opts)
+        .await
+        .expect("introspection succeeds")
+        .schema;
+    assert_eq!(got.naming, naming, "the schema carries the convention");
+    let posts = got.table("posts").expect("posts");
+    assert_eq!(
+        posts.primary_key.as_ref().map(|p| p.name.as_str()),
+        Some("posts_pkey")
+    );
+    assert_eq!(posts.uniques[0].name, "posts_slug_key");
+    assert_eq!(posts.foreign_keys[0].name, "posts_user_id_fkey");
+    assert_eq!(posts.checks[0].name, "posts_check_1");
+    // The built-in convention, as before.
+    let got = read(&mut conn).await.schema;
+    let posts = got.table("posts").expect("posts");
+    assert_eq!(posts.uniques[0].name, "uq_posts_slug");
+    assert_eq!(posts.checks[0].name, "ck_posts_1");
+}

@@ -332,3 +332,140 @@ async fn names_follow_renames_and_free_the_old_ones() {
         }
     }
 }
+
+/// A team's own convention (strata.toml's `[naming]`).
+const NAMING: &str = r#"[naming]
+pk = "%(table_name)s_pkey"
+uq = "%(table_name)s_%(column_0_N_name)s_key"
+ix = "idx_%(table_name)s_%(column_0_N_name)s"
+fk = "%(table_name)s_%(column_0_N_name)s_fkey_%(referred_table_name)s"
+ck = "%(table_name)s_%(constraint_name)s_check"
+"#;
+
+/// `users` and `posts` named by [`NAMING`], plus `ix_users_name`, which under it is a
+/// hand-chosen name.
+const N1: &str = r#"
+[[upgrade]]
+op = "create_table"
+
+[upgrade.table]
+name = "users"
+primary_key = { name = "users_pkey", columns = ["id"] }
+uniques = [{ name = "users_name_key", columns = ["name"] }]
+indexes = [
+  { name = "idx_users_email", columns = ["email"] },
+  { name = "ix_users_name", columns = ["name", "email"] },
+]
+checks = [{ name = "users_email_len_check", expr = "length(email) > 3" }]
+columns = [
+  { name = "id", type = "integer" },
+  { name = "name", type = "varchar(80)" },
+  { name = "email", type = "varchar(120)" },
+]
+
+[[upgrade]]
+op = "create_table"
+
+[upgrade.table]
+name = "posts"
+primary_key = { name = "posts_pkey", columns = ["id"] }
+foreign_keys = [{ name = "posts_user_id_fkey_users", columns = ["user_id"], ref_table = "users", ref_columns = ["id"] }]
+columns = [
+  { name = "id", type = "integer" },
+  { name = "user_id", type = "integer" },
+]
+"#;
+
+/// A new `users` with the old one's conventional names.
+const N3: &str = r#"
+[[upgrade]]
+op = "create_table"
+
+[upgrade.table]
+name = "users"
+primary_key = { name = "users_pkey", columns = ["id"] }
+indexes = [{ name = "idx_users_email", columns = ["email"] }]
+columns = [
+  { name = "id", type = "integer" },
+  { name = "email", type = "varchar(120)" },
+]
+"#;
+
+/// The schema of `db`, on `m`'s naming convention.
+async fn read(m: &Migrator, db: &mut strata::db::Db) -> Schema {
+    let opts = IntrospectOptions {
+        naming: m.naming().clone(),
+        ..IntrospectOptions::default()
+    };
+    let d = db.dialect();
+    introspect(db.conn(), d, &opts)
+        .await
+        .expect("introspect")
+        .schema
+}
+
+#[tokio::test]
+async fn names_follow_renames_by_the_configured_convention() {
+    for kind in DIALECTS {
+        let dir = temp_dir("live_naming");
+        std::fs::write(dir.0.join("strata.toml"), NAMING).expect("strata.toml");
+        write_revision(&dir, "n1", None, N1);
+        write_revision(&dir, "n2", Some("n1"), B2);
+        write_revision(&dir, "n3", Some("n2"), N3);
+        write_revision(&dir, "n4", Some("n3"), D4);
+        let m = Migrator::open(&dir.0).expect("open");
+        let tdb = TestDb::new(kind, "rename_naming").await;
+        let mut db = m.connect(&tdb.url).await.expect("connect");
+
+        up(&m, &mut db, "n2").await;
+        let after = read(&m, &mut db).await;
+        let members = after.table("members").expect("members");
+        let expected: &[&str] = match kind {
+            DialectKind::Postgres => &[
+                "idx_members_email",
+                "ix_users_name",
+                "members_email_len_check",
+                "members_name_key",
+                "members_pkey",
+            ],
+            DialectKind::Mysql => &[
+                "PRIMARY",
+                "idx_members_email",
+                "ix_users_name",
+                "members_email_len_check",
+                "members_name_key",
+            ],
+            // Index names followed; names inside CREATE TABLE stay on SQLite.
+            _ => &[
+                "idx_members_email",
+                "ix_users_name",
+                "users_email_len_check",
+                "users_name_key",
+                "users_pkey",
+            ],
+        };
+        assert_eq!(names(members), expected, "{kind}");
+        if kind == DialectKind::Postgres {
+            assert_eq!(
+                names(after.table("posts").expect("posts")),
+                ["posts_pkey", "posts_user_id_fkey_members"]
+            );
+        }
+        let again = autogenerate(kind, &after, &models_at(&m, kind, "n2"));
+        assert!(again.upgrade.is_empty(), "{kind}: {:?}", again.upgrade);
+
+        // The old names are free for a new `users`; a column rename follows the convention.
+        up(&m, &mut db, "n4").await;
+        let head = read(&m, &mut db).await;
+        let users = head.table("users").expect("users");
+        let ix: Vec<&str> = users.indexes.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(ix, ["idx_users_contact"], "{kind}");
+        let again = autogenerate(kind, &head, &models_at(&m, kind, "n4"));
+        assert!(again.upgrade.is_empty(), "{kind}: {:?}", again.upgrade);
+
+        m.downgrade(&mut db, "base", &RunOptions::default(), |_| {})
+            .await
+            .unwrap_or_else(|e| panic!("{kind} downgrade: {e}"));
+        assert!(read(&m, &mut db).await.tables.is_empty(), "{kind}");
+    }
+}

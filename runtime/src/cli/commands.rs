@@ -481,9 +481,10 @@ impl Ctx {
                 new.notes = self.lint_new(&m, parent.as_deref(), d, &changes.upgrade);
             }
             if expand_contract {
-                let before = parent
-                    .as_deref()
-                    .map_or_else(|| Ok(crate::schema::Schema::new()), |p| m.schema_at(p))?;
+                let before = parent.as_deref().map_or_else(
+                    || Ok(crate::schema::Schema::with_naming(m.naming().clone())),
+                    |p| m.schema_at(p),
+                )?;
                 return self.write_expand_contract(&mut m, new, &changes.upgrade, &before);
             }
             new.upgrade = changes.upgrade;

@@ -60,6 +60,9 @@ pub trait Catalog: Syntax {
 pub struct IntrospectOptions {
     /// The PostgreSQL schema to read; `None` reads `current_schema()`. Ignored on SQLite.
     pub schema: Option<String>,
+    /// The naming convention (strata.toml's `[naming]`): what the schema read carries
+    /// ([`crate::schema::Schema::naming`]), and how SQLite's unnamed constraints are named.
+    pub naming: crate::schema::Naming,
 }
 
 /// A database whose catalog could not be read.

@@ -49,9 +49,13 @@ fn unpaired<'a, 'b, A, B, K: PartialEq>(
 }
 
 /// The name each check of `current` takes when the table is renamed to `new`
-/// ([`Op::name_changes`]).
-fn check_names_after_rename(current: &Table, new: &str) -> impl Fn(&str) -> String {
-    let mut one = crate::schema::Schema::new();
+/// ([`Op::name_changes`], by `naming`).
+fn check_names_after_rename(
+    current: &Table,
+    new: &str,
+    naming: &crate::schema::Naming,
+) -> impl Fn(&str) -> String {
+    let mut one = crate::schema::Schema::with_naming(naming.clone());
     one.insert(current.clone());
     let changes = Op::RenameTable {
         from: current.name.clone(),
@@ -85,10 +89,12 @@ fn renamed_in_expr(expr: &str, renames: Option<&BTreeMap<String, String>>) -> St
 
 /// Adds to `steps` the ops that bring the indexes and constraints of `current` (a kept table,
 /// current names) to those of `target`. The primary key is handled with the columns; check
-/// expressions compare by `check_key` (the dialect's comparison form).
+/// expressions compare by `check_key` (the dialect's comparison form); check names after a
+/// table rename by `naming`, the current schema's convention.
 pub(super) fn compare(
     current: &Table,
     target: &Table,
+    naming: &crate::schema::Naming,
     renames: &Renames,
     check_key: &dyn Fn(&str) -> String,
     steps: &mut Steps,
@@ -158,7 +164,7 @@ pub(super) fn compare(
     // column names); then the leftovers by expression alone, since a check renamed on SQLite
     // keeps its old name inside the table's definition. A check whose expression changed is
     // left over on both sides: dropped and added again.
-    let check_name = check_names_after_rename(current, new);
+    let check_name = check_names_after_rename(current, new, naming);
     let column_renames = renames.columns.get(old);
     let current_key = |expr: &str| check_key(&renamed_in_expr(expr, column_renames));
     let (removed, added) = unpaired(

@@ -179,7 +179,7 @@ pub(super) fn filtered<'a>(schema: &'a Schema, opts: &DiffOptions) -> Cow<'a, Sc
     if schema.tables.values().all(|t| covers(opts, &t.name)) {
         return Cow::Borrowed(schema);
     }
-    let mut out = Schema::new();
+    let mut out = Schema::with_naming(schema.naming.clone());
     for t in schema.tables.values().filter(|t| covers(opts, &t.name)) {
         out.insert(t.clone());
     }

@@ -368,7 +368,7 @@ fn compare_filtered(
 
     for (cur, tgt, m) in &column_matches {
         columns::column_ops(cur, tgt, m, &renames, &mut steps.columns, &mut notes);
-        constraints::compare(cur, tgt, &renames, check_key, &mut steps);
+        constraints::compare(cur, tgt, &current.naming, &renames, check_key, &mut steps);
     }
 
     // Created tables: referenced ones first; foreign keys closing a cycle are added afterwards.

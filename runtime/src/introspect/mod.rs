@@ -48,6 +48,7 @@ pub async fn introspect(
         results.push(rows);
     }
     let mut schema = dialect.assemble(results, opts)?;
+    schema.naming = opts.naming.clone();
     schema.tables.retain(|name, _| !is_bookkeeping(name));
     Ok(Introspected {
         schema,

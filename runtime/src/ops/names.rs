@@ -1,17 +1,19 @@
 //! Stage 5, ops: constraint and index names that follow a table or column rename.
 //!
-//! Strata names constraints and indexes after their table and columns
-//! ([`crate::schema::naming`]). When a table or column is renamed, every name that is exactly
-//! the conventional name for the old table or column is renamed to the conventional name for
-//! the new one, so that a later table with the old name does not collide with `pk_<old>`
-//! (PostgreSQL index and constraint names are per schema; SQLite index names per database).
+//! Strata names constraints and indexes after their table and columns, by the naming
+//! convention the schema carries ([`crate::schema::Naming`], strata.toml's `[naming]`). When a
+//! table or column is renamed, every name that is exactly the convention's name for the old
+//! table or column is renamed to the convention's name for the new one, so that a later table
+//! with the old name does not collide with `pk_<old>` (PostgreSQL index and constraint names
+//! are per schema; SQLite index names per database).
 //! Hand-chosen names stay. This module decides which names change; the dialect writes the SQL
 //! ([`crate::dialect::Dialect::rename_names_sql`]).
 
 use std::collections::BTreeSet;
 
 use super::Op;
-use crate::schema::naming::{self, NameChange, NameKind};
+use crate::schema::naming::{NameChange, NameKind};
+use crate::schema::Naming;
 use crate::schema::{Schema, Table};
 
 /// Every constraint and index name in `schema` (the names a rename must not take).
@@ -36,8 +38,9 @@ fn renamed(cols: &[String], from: &str, to: &str) -> Vec<String> {
 
 /// The names `t` (named `old` before and `new` after the op) changes: each object's name is
 /// compared with `conventional(old, before-columns)` and, when equal, becomes
-/// `conventional(new, after-columns)`.
+/// `conventional(new, after-columns)`, by `naming`.
 fn changes_in(
+    naming: &Naming,
     t: &Table,
     old: &str,
     new: &str,
@@ -56,30 +59,34 @@ fn changes_in(
         }
     };
     if let Some(pk) = &t.primary_key {
-        if pk.name == naming::primary_key(old) {
-            push(NameKind::PrimaryKey, &pk.name, naming::primary_key(new));
+        if pk.name == naming.primary_key(old, &pk.columns) {
+            push(
+                NameKind::PrimaryKey,
+                &pk.name,
+                naming.primary_key(new, &cols(&pk.columns)),
+            );
         }
     }
     for u in &t.uniques {
-        if u.name == naming::unique(old, &u.columns) {
+        if u.name == naming.unique(old, &u.columns) {
             push(
                 NameKind::Unique,
                 &u.name,
-                naming::unique(new, &cols(&u.columns)),
+                naming.unique(new, &cols(&u.columns)),
             );
         }
     }
     for i in &t.indexes {
-        if i.name == naming::index(old, &i.columns) {
+        if i.name == naming.index(old, &i.columns) {
             push(
                 NameKind::Index,
                 &i.name,
-                naming::index(new, &cols(&i.columns)),
+                naming.index(new, &cols(&i.columns)),
             );
         }
     }
     for fk in &t.foreign_keys {
-        if fk.name == naming::foreign_key(old, &fk.columns, &fk.ref_table) {
+        if fk.name == naming.foreign_key(old, &fk.columns, &fk.ref_table) {
             let ref_table = if table_renamed && fk.ref_table == old {
                 new
             } else {
@@ -88,15 +95,14 @@ fn changes_in(
             push(
                 NameKind::ForeignKey,
                 &fk.name,
-                naming::foreign_key(new, &cols(&fk.columns), ref_table),
+                naming.foreign_key(new, &cols(&fk.columns), ref_table),
             );
         }
     }
     if table_renamed {
         for ck in &t.checks {
-            let suffix = ck.name.strip_prefix(&format!("ck_{old}_"));
-            if let Some(s) = suffix.filter(|s| naming::check(old, s) == ck.name) {
-                push(NameKind::Check, &ck.name, naming::check(new, s));
+            if let Some(s) = naming.check_own_name(old, &ck.name) {
+                push(NameKind::Check, &ck.name, naming.check(new, &s));
             }
         }
     }
@@ -105,27 +111,29 @@ fn changes_in(
 impl Op {
     /// The constraint and index names this op renames along with the table or column it
     /// renames (empty for every other op), given the schema `before` it runs: the names that
-    /// are exactly Strata's conventional name for the old table or column become the
-    /// conventional name for the new one; hand-chosen names stay. A table rename renames its
-    /// `pk_`, `uq_`, `ix_`, `fk_` and `ck_` names and the `fk_` names of other tables'
-    /// foreign keys that reference it; a column rename the `uq_`, `ix_` and `fk_` names that
-    /// list the column. A name is left as it is when the new name is already taken.
+    /// are exactly the name `before`'s naming convention ([`Schema::naming`]) gives the old
+    /// table or column become the convention's name for the new one; hand-chosen names stay.
+    /// A table rename renames its primary key, unique, index, foreign key and check names and
+    /// the foreign key names of other tables' foreign keys that reference it; a column rename
+    /// the primary key, unique, index and foreign key names that list the column. A name is
+    /// left as it is when the new name is already taken.
     pub fn name_changes(&self, before: &Schema) -> Vec<NameChange> {
         let mut out = Vec::new();
+        let naming = &before.naming;
         match self {
             Op::RenameTable { from, to } if from != to => {
                 let Some(t) = before.table(from) else {
                     return out;
                 };
-                changes_in(t, from, to, <[String]>::to_vec, true, &mut out);
+                changes_in(naming, t, from, to, <[String]>::to_vec, true, &mut out);
                 for other in before.tables.values().filter(|o| o.name != *from) {
                     for fk in other.foreign_keys.iter().filter(|f| f.ref_table == *from) {
-                        if fk.name == naming::foreign_key(&other.name, &fk.columns, from) {
+                        if fk.name == naming.foreign_key(&other.name, &fk.columns, from) {
                             out.push(NameChange {
                                 table: other.name.clone(),
                                 kind: NameKind::ForeignKey,
                                 from: fk.name.clone(),
-                                to: naming::foreign_key(&other.name, &fk.columns, to),
+                                to: naming.foreign_key(&other.name, &fk.columns, to),
                             });
                         }
                     }
@@ -141,6 +149,7 @@ impl Op {
                     return out;
                 };
                 changes_in(
+                    naming,
                     t,
                     table,
                     table,
@@ -182,21 +191,17 @@ pub(super) fn apply_changes(schema: &mut Schema, changes: &[NameChange]) {
     }
 }
 
-/// The check of `table` named `ck_<table>_<s>` when `name` is `ck_<other>_<s>` (the
-/// conventional name it had before a table rename), the longest such `<s>` first: how a drop
-/// written with the old name finds a check whose expression the database rewrote.
-fn renamed_check(table: &Table, name: &str) -> Option<String> {
-    let rest = name.strip_prefix("ck_")?;
-    let prefix = format!("ck_{}_", table.name);
+/// The check of `table` named `naming.check(table, s)` when `name` is
+/// `naming.check(other, s)` (the conventional name it had before a table rename), the longest
+/// such `s` first: how a drop written with the old name finds a check whose expression the
+/// database rewrote.
+fn renamed_check(naming: &Naming, table: &Table, name: &str) -> Option<String> {
     table
         .checks
         .iter()
         .filter_map(|c| {
-            let s = c.name.strip_prefix(&prefix)?;
-            let fits = naming::check(&table.name, s) == c.name
-                && rest.len() > s.len()
-                && rest.ends_with(s)
-                && rest[..rest.len() - s.len()].ends_with('_');
+            let s = naming.check_own_name(&table.name, &c.name)?;
+            let fits = naming.is_check_named(name, &s);
             fits.then_some((s.len(), c.name.clone()))
         })
         .max()
@@ -210,8 +215,9 @@ impl Op {
     /// the same columns and target, a check with the same expression, the table's primary
     /// key). A file written against a database where a rename kept the old names (SQLite
     /// keeps constraint names inside the table's definition) thus drops the right object
-    /// where the rename renamed them. `None` for other ops, or when nothing matches.
-    pub(crate) fn existing_name(&self, table: &Table) -> Option<String> {
+    /// where the rename renamed them (a check by `naming`, the convention of the table's
+    /// schema). `None` for other ops, or when nothing matches.
+    pub(crate) fn existing_name(&self, table: &Table, naming: &Naming) -> Option<String> {
         fn pick<T>(
             items: &[T],
             name: impl Fn(&T) -> &str,
@@ -280,7 +286,7 @@ impl Op {
                         == crate::dialect::sql_text::check_key(&check.expr)
                 },
             )
-            .or_else(|| renamed_check(table, &check.name)),
+            .or_else(|| renamed_check(naming, table, &check.name)),
             Op::AlterPrimaryKey { from: Some(_), .. } => {
                 table.primary_key.as_ref().map(|p| p.name.clone())
             }

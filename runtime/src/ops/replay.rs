@@ -284,8 +284,11 @@ pub(super) fn drop_index(
     name: &str,
     index: &Index,
 ) -> Result<(), ReplayError> {
+    let naming = schema.naming.clone();
     let t = table(schema, name)?;
-    let found = op.existing_name(t).unwrap_or_else(|| index.name.clone());
+    let found = op
+        .existing_name(t, &naming)
+        .unwrap_or_else(|| index.name.clone());
     // A unique index read back as a unique constraint (MySQL): see `Op::existing_name`.
     if index.unique
         && !t.indexes.iter().any(|i| i.name == found)
@@ -311,8 +314,11 @@ pub(super) fn drop_unique(
     name: &str,
     unique: &Unique,
 ) -> Result<(), ReplayError> {
+    let naming = schema.naming.clone();
     let t = table(schema, name)?;
-    let found = op.existing_name(t).unwrap_or_else(|| unique.name.clone());
+    let found = op
+        .existing_name(t, &naming)
+        .unwrap_or_else(|| unique.name.clone());
     // A unique constraint kept as a unique index: see `Op::existing_name`.
     if !t.uniques.iter().any(|u| u.name == found) && t.indexes.iter().any(|i| i.name == found) {
         return remove(&mut t.indexes, "unique constraint", name, &found, |x| {
@@ -369,8 +375,11 @@ pub(super) fn drop_check(
     name: &str,
     check: &Check,
 ) -> Result<(), ReplayError> {
+    let naming = schema.naming.clone();
     let t = table(schema, name)?;
-    let found = op.existing_name(t).unwrap_or_else(|| check.name.clone());
+    let found = op
+        .existing_name(t, &naming)
+        .unwrap_or_else(|| check.name.clone());
     remove(&mut t.checks, "check constraint", name, &found, |x| &x.name)
 }
 

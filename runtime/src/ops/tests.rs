@@ -445,3 +445,108 @@ fn a_rename_never_takes_a_name_in_use() {
         .filter(|op| !matches!(op, Op::RenameTable { .. } | Op::AlterColumn { .. }))
         .all(|op| op.name_changes(&named_schema()).is_empty()));
 }
+
+/// `users` and `posts` named by a team's own convention (strata.toml's `[naming]`).
+fn custom_naming() -> crate::schema::Naming {
+    let templates: crate::schema::naming::NamingTemplates = toml::from_str(
+        "pk = \"%(table_name)s_pkey\"\n\
+         uq = \"%(table_name)s_%(column_0_N_name)s_key\"\n\
+         ix = \"idx_%(table_name)s_%(column_0_N_name)s\"\n\
+         fk = \"%(table_name)s_%(column_0_N_name)s_fkey\"\n\
+         ck = \"%(table_name)s_%(constraint_name)s_check\"\n",
+    )
+    .expect("toml");
+    crate::schema::Naming::from_templates(&templates).expect("valid")
+}
+
+fn custom_schema() -> Schema {
+    let mut u = users();
+    u.primary_key = Some(PrimaryKey {
+        name: "users_pkey".into(),
+        columns: vec!["id".into()],
+    });
+    u.uniques.push(Unique {
+        name: "users_email_key".into(),
+        columns: vec!["email".into()],
+    });
+    u.indexes
+        .push(Index::new("idx_users_email", vec!["email".into()], false));
+    // The built-in convention's name is a hand-chosen one under this convention.
+    u.indexes
+        .push(Index::new("ix_users_email", vec!["email".into()], true));
+    u.checks.push(Check {
+        name: "users_email_len_check".into(),
+        expr: "length(email) > 3".into(),
+    });
+    let mut p = posts();
+    p.foreign_keys[0].name = "posts_user_id_fkey".into();
+    let mut s = Schema::with_naming(custom_naming());
+    s.insert(u);
+    s.insert(p);
+    s
+}
+
+#[test]
+fn renames_follow_the_configured_convention() {
+    let mut s = custom_schema();
+    let op = Op::RenameTable {
+        from: "users".into(),
+        to: "members".into(),
+    };
+    op.apply(&mut s).expect("applies");
+    assert_eq!(
+        names(s.table("members").expect("members")),
+        [
+            "idx_members_email",
+            "ix_users_email",
+            "members_email_key",
+            "members_email_len_check",
+            "members_pkey",
+        ]
+    );
+    // A foreign key name without the referenced table does not change with it.
+    assert_eq!(
+        names(s.table("posts").expect("posts")),
+        ["posts_user_id_fkey"]
+    );
+    // A file written before the rename drops the check by its old name, though the database
+    // rewrote its expression.
+    let drop = Op::DropCheck {
+        table: "members".into(),
+        check: Check {
+            name: "users_email_len_check".into(),
+            expr: "char_length(email) > 3".into(),
+        },
+    };
+    let mut dropped = s.clone();
+    drop.apply(&mut dropped).expect("finds the renamed check");
+    assert!(dropped.table("members").expect("members").checks.is_empty());
+    op.reverse().expect("reverse").apply(&mut s).expect("back");
+    assert_eq!(s, custom_schema());
+
+    let rename_column = Op::AlterColumn {
+        table: "posts".into(),
+        column: "user_id".into(),
+        rename: Some("author_id".into()),
+        ty: None,
+        nullable: None,
+        default: None,
+    };
+    let changes = rename_column.name_changes(&s);
+    assert_eq!(
+        changes
+            .iter()
+            .map(|c| (c.from.as_str(), c.to.as_str()))
+            .collect::<Vec<_>>(),
+        [("posts_user_id_fkey", "posts_author_id_fkey")]
+    );
+    // The same names on the built-in convention are hand-chosen: nothing follows.
+    let mut builtin = custom_schema();
+    builtin.naming = crate::schema::Naming::default();
+    assert!(rename_column.name_changes(&builtin).is_empty());
+    let changes = op.name_changes(&builtin);
+    assert_eq!(
+        changes.iter().map(|c| c.from.as_str()).collect::<Vec<_>>(),
+        ["ix_users_email"]
+    );
+}

@@ -82,7 +82,7 @@ fn objects_after(
 /// The table `from` as it is once `op` (a rename of it to `to`, or any op on it when
 /// `from == to`) has run, checked by replaying the op on that one table.
 fn renamed_after(op: &Op, before: &Schema, from: &str, to: &str) -> Result<Table, RenderError> {
-    let mut one = Schema::new();
+    let mut one = Schema::with_naming(before.naming.clone());
     one.insert(existing_table(before, from)?.clone());
     op.apply(&mut one).map_err(RenderError::inconsistent)?;
     one.tables.remove(to).ok_or_else(|| {
@@ -128,9 +128,9 @@ pub(crate) fn render_op_with(
         | Op::DropUnique { table, .. }
         | Op::DropForeignKey { table, .. }
         | Op::DropCheck { table, .. }
-        | Op::AlterPrimaryKey { table, .. } => {
-            before.table(table).and_then(|t| op.existing_name(t))
-        }
+        | Op::AlterPrimaryKey { table, .. } => before
+            .table(table)
+            .and_then(|t| op.existing_name(t, &before.naming)),
         _ => None,
     };
     let base = OpContext {

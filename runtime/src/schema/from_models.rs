@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use thiserror::Error;
 
 use super::{
-    naming, Check, Column, ColumnDefault, ForeignKey, Index, PrimaryKey, Schema, Table, Unique,
+    Check, Column, ColumnDefault, ForeignKey, Index, Naming, PrimaryKey, Schema, Table, Unique,
 };
 use crate::model::{ColumnType, DefaultValue, EnumDef, TableDef};
 
@@ -150,10 +150,19 @@ fn check_enums<'a>(models: impl IntoIterator<Item = &'a TableDef>) -> Result<(),
 }
 
 impl Schema {
-    /// Builds the schema the given models describe, with conventional names for every
-    /// constraint and index that has no explicit name.
+    /// Builds the schema the given models describe, with names in the built-in convention
+    /// for every constraint and index that has no explicit name.
     pub fn from_models<'a>(
         models: impl IntoIterator<Item = &'a TableDef>,
+    ) -> Result<Schema, SchemaError> {
+        Schema::from_models_with(models, &Naming::default())
+    }
+
+    /// [`Schema::from_models`], naming the constraints and indexes that have no explicit name
+    /// by `naming` (strata.toml's `[naming]`), which the schema carries.
+    pub fn from_models_with<'a>(
+        models: impl IntoIterator<Item = &'a TableDef>,
+        naming: &Naming,
     ) -> Result<Schema, SchemaError> {
         let mut by_name: BTreeMap<&str, &TableDef> = BTreeMap::new();
         for def in models {
@@ -167,15 +176,19 @@ impl Schema {
             }
         }
         check_enums(by_name.values().copied())?;
-        let mut schema = Schema::new();
+        let mut schema = Schema::with_naming(naming.clone());
         for def in by_name.values() {
-            schema.insert(table_from_def(def, &by_name)?);
+            schema.insert(table_from_def(def, &by_name, naming)?);
         }
         Ok(schema)
     }
 }
 
-fn table_from_def(def: &TableDef, all: &BTreeMap<&str, &TableDef>) -> Result<Table, SchemaError> {
+fn table_from_def(
+    def: &TableDef,
+    all: &BTreeMap<&str, &TableDef>,
+    naming: &Naming,
+) -> Result<Table, SchemaError> {
     let t = def.name;
     let mut table = Table {
         name: t.into(),
@@ -186,7 +199,7 @@ fn table_from_def(def: &TableDef, all: &BTreeMap<&str, &TableDef>) -> Result<Tab
     let pk: Vec<String> = def.primary_key().map(|c| c.name.to_string()).collect();
     if !pk.is_empty() {
         table.primary_key = Some(PrimaryKey {
-            name: naming::primary_key(t),
+            name: naming.primary_key(t, &pk),
             columns: pk,
         });
     }
@@ -204,17 +217,17 @@ fn table_from_def(def: &TableDef, all: &BTreeMap<&str, &TableDef>) -> Result<Tab
         // As SQLAlchemy does: `unique` + `index` is one unique index, not two objects.
         match (c.unique, c.index) {
             (true, true) => table.indexes.push(Index {
-                name: naming::index(t, &cols),
+                name: naming.index(t, &cols),
                 columns: vec![c.name.into()],
                 unique: true,
                 ..Index::default()
             }),
             (true, false) => table.uniques.push(Unique {
-                name: naming::unique(t, &cols),
+                name: naming.unique(t, &cols),
                 columns: vec![c.name.into()],
             }),
             (false, true) => table.indexes.push(Index {
-                name: naming::index(t, &cols),
+                name: naming.index(t, &cols),
                 columns: vec![c.name.into()],
                 unique: false,
                 ..Index::default()
@@ -255,7 +268,7 @@ fn table_from_def(def: &TableDef, all: &BTreeMap<&str, &TableDef>) -> Result<Tab
                 }
             };
             table.foreign_keys.push(ForeignKey {
-                name: naming::foreign_key(t, &cols, fk.table),
+                name: naming.foreign_key(t, &cols, fk.table),
                 columns: vec![c.name.into()],
                 ref_table: fk.table.into(),
                 ref_columns: vec![ref_column.into()],
@@ -289,7 +302,7 @@ fn table_from_def(def: &TableDef, all: &BTreeMap<&str, &TableDef>) -> Result<Tab
         table.indexes.push(Index {
             name: ix
                 .name
-                .map_or_else(|| naming::index(t, &name_parts), Into::into),
+                .map_or_else(|| naming.index(t, &name_parts), Into::into),
             columns,
             unique: ix.unique,
             expr: ix.expr.map(Into::into),
@@ -303,13 +316,13 @@ fn table_from_def(def: &TableDef, all: &BTreeMap<&str, &TableDef>) -> Result<Tab
         table.uniques.push(Unique {
             name: uq
                 .name
-                .map_or_else(|| naming::unique(t, &columns), Into::into),
+                .map_or_else(|| naming.unique(t, &columns), Into::into),
             columns,
         });
     }
     for ck in def.checks {
         table.checks.push(Check {
-            name: naming::check(t, ck.name),
+            name: naming.check(t, ck.name),
             expr: ck.expr.into(),
         });
     }

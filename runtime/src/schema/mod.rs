@@ -17,12 +17,13 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::model::ReferentialAction;
 pub use from_models::SchemaError;
+pub use naming::Naming;
 pub(crate) use types::closest;
 pub use types::SqlType;
 pub use unmodeled::{Unmodeled, UnmodeledKind};
 
 /// A set of tables, keyed by table name (so iteration is in name order).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Schema {
     /// The tables, keyed by name.
     pub tables: BTreeMap<String, Table>,
@@ -31,12 +32,34 @@ pub struct Schema {
     /// a schema built from models. Never written to migration files, never compared.
     #[serde(skip)]
     pub unmodeled: Vec<Unmodeled>,
+    /// The naming convention (strata.toml's `[naming]`) that names this schema's constraints
+    /// and indexes: what a table or column rename replayed on it follows
+    /// ([`crate::ops::Op::name_changes`]). It travels with the schema from where it is made
+    /// (the models, introspection, the replay of files start) through every op applied to it,
+    /// so diff, ops and rendering need no extra argument. Not part of the schema's contents:
+    /// never written, never compared (two schemas with the same tables are equal).
+    #[serde(skip)]
+    pub naming: Naming,
+}
+
+impl PartialEq for Schema {
+    fn eq(&self, other: &Self) -> bool {
+        self.tables == other.tables && self.unmodeled == other.unmodeled
+    }
 }
 
 impl Schema {
-    /// An empty schema.
+    /// An empty schema, on the built-in naming convention.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty schema whose constraints and indexes follow `naming`.
+    pub fn with_naming(naming: Naming) -> Self {
+        Schema {
+            naming,
+            ..Schema::default()
+        }
     }
 
     /// Adds (or replaces) a table.

@@ -23,6 +23,9 @@ pub enum Variant {
     /// `Base` plus the columns with defaults of the Flask-Migrate project that `adopt` takes
     /// over (tests/parity/flask_app.py): `created_at`, `active`, `score`, `role`.
     Legacy,
+    /// `Base` plus `Post`, which has every kind of constraint and index without an explicit
+    /// name: what a `[naming]` convention names.
+    Naming,
 }
 
 const LIB_RS: &str = r#"//! Models of the end-to-end test project.
@@ -53,6 +56,24 @@ pub struct User {
     #[cfg(feature = "legacy")]
     #[model(max_length = 20, default = "member")]
     pub role: String,
+}
+
+/// A post: a primary key, a unique constraint, a foreign key, single- and two-column indexes
+/// and a check, none named explicitly.
+#[cfg(feature = "naming")]
+#[derive(Debug, Model)]
+#[model(
+    table = "posts",
+    index(columns("user_id", "title")),
+    check(name = "title_len", expr = "length(title) > 0")
+)]
+pub struct Post {
+    #[model(primary_key)]
+    pub id: i32,
+    #[model(references = "users", index)]
+    pub user_id: i32,
+    #[model(max_length = 200, unique)]
+    pub title: String,
 }
 
 /// The derive recognises types by path; the project needs no chrono for the column type.
@@ -100,6 +121,7 @@ publish = false
 [features]
 phone = []
 legacy = []
+naming = []
 
 [dependencies]
 strata = {{ path = {runtime:?} }}
@@ -138,10 +160,12 @@ pub fn binary(variant: Variant) -> PathBuf {
     static BASE: OnceLock<PathBuf> = OnceLock::new();
     static PHONE: OnceLock<PathBuf> = OnceLock::new();
     static LEGACY: OnceLock<PathBuf> = OnceLock::new();
+    static NAMING: OnceLock<PathBuf> = OnceLock::new();
     let cell = match variant {
         Variant::Base => &BASE,
         Variant::Phone => &PHONE,
         Variant::Legacy => &LEGACY,
+        Variant::Naming => &NAMING,
     };
     cell.get_or_init(|| {
         // One cargo at a time: both variants write target/debug/migrate.
@@ -160,6 +184,9 @@ pub fn binary(variant: Variant) -> PathBuf {
             Variant::Legacy => {
                 cmd.args(["--features", "legacy"]);
             }
+            Variant::Naming => {
+                cmd.args(["--features", "naming"]);
+            }
         }
         let out = cmd.output().expect("run cargo build");
         assert!(
@@ -174,6 +201,7 @@ pub fn binary(variant: Variant) -> PathBuf {
             Variant::Base => "migrate-base",
             Variant::Phone => "migrate-phone",
             Variant::Legacy => "migrate-legacy",
+            Variant::Naming => "migrate-naming",
         };
         let copy = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
         std::fs::copy(&built, &copy).expect("copy the built binary aside");

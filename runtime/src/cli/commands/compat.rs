@@ -22,8 +22,13 @@ impl Ctx {
             }
             return Ok(Outcome::Done);
         }
-        let schema =
-            Schema::from_models(crate::registry::models().iter().copied()).map_err(Error::from)?;
+        // Named as autogenerate names them: by the migrations directory's `[naming]`.
+        let settings = crate::config::Settings::load(&self.g.directory).map_err(Error::from)?;
+        let schema = Schema::from_models_with(
+            crate::registry::models().iter().copied(),
+            settings.naming_convention(),
+        )
+        .map_err(Error::from)?;
         let text = Snapshot::of(&schema).to_json();
         match snapshot {
             Some(path) => {

@@ -5,9 +5,10 @@
 //! table-valued pragmas `pragma_table_xinfo`,
 //! `pragma_index_list` + `pragma_index_info`, and `pragma_foreign_key_list`. What the pragmas
 //! do not report (constraint names, check constraints, `AUTOINCREMENT`) is read from the
-//! `CREATE TABLE` text ([`super::ddl`]); an unnamed constraint gets its conventional name
-//! ([`crate::schema::naming`]), which is the name Strata gives it in models too; an unnamed
-//! check constraint, which has no columns to name it after, is `ck_<table>_<n>` (n counting
+//! `CREATE TABLE` text ([`super::ddl`]); an unnamed constraint gets its conventional name by
+//! the naming convention of strata.toml ([`IntrospectOptions::naming`]), which is the name
+//! Strata gives it in models too; an unnamed check constraint, which has no columns to name it
+//! after, is named as a check whose own name is `<n>` (`ck_<table>_<n>` by default; n counting
 //! the table's unnamed checks from 1, in declaration order).
 //!
 //! An index's `DESC` columns, expression and `WHERE` predicate are read from its `CREATE INDEX`
@@ -29,7 +30,7 @@ use crate::dialect::sql_text::{
     bool_default, number, parse_type, sort_constraints, string_literal, strip_outer_parens,
 };
 use crate::schema::{
-    naming, Check, Column, ColumnDefault, ForeignKey, Index, PrimaryKey, ReferentialAction, Schema,
+    Check, Column, ColumnDefault, ForeignKey, Index, Naming, PrimaryKey, ReferentialAction, Schema,
     SqlType, Table, Unique, Unmodeled, UnmodeledKind,
 };
 
@@ -115,8 +116,9 @@ fn same_list(a: &[String], b: &[String]) -> bool {
 
 pub(super) fn assemble(
     results: Vec<Vec<CatalogValues>>,
-    _opts: &IntrospectOptions,
+    opts: &IntrospectOptions,
 ) -> Result<Schema, IntrospectError> {
+    let naming = &opts.naming;
     let results = expect_results(results, QUERY_NAMES.len())?;
     let [tables, columns, indexes, fks]: [Vec<CatalogValues>; 4] = results
         .try_into()
@@ -182,7 +184,7 @@ pub(super) fn assemble(
     }
 
     for d in drafts.values_mut() {
-        primary_key(d);
+        primary_key(d, naming);
     }
 
     let mut raw_indexes: BTreeMap<(String, String), RawIndex> = BTreeMap::new();
@@ -208,7 +210,7 @@ pub(super) fn assemble(
     for ((tbl, _), ix) in raw_indexes {
         if let Some(d) = drafts.get_mut(&tbl) {
             let shape = index_sql.get(ix.name.as_str()).and_then(|s| index_shape(s));
-            add_index(d, ix, shape);
+            add_index(d, ix, shape, naming);
         }
     }
 
@@ -251,7 +253,7 @@ pub(super) fn assemble(
         let Some(d) = drafts.get_mut(&tbl) else {
             continue;
         };
-        add_foreign_key(d, fk, &lookup)?;
+        add_foreign_key(d, fk, &lookup, naming)?;
     }
 
     refuse_leftover_rebuild(&drafts)?;
@@ -281,7 +283,7 @@ pub(super) fn assemble(
             }
             let name = name.unwrap_or_else(|| {
                 unnamed += 1;
-                naming::check(&d.table.name, &unnamed.to_string())
+                naming.check(&d.table.name, &unnamed.to_string())
             });
             d.table.checks.push(Check { name, expr });
         }
@@ -441,10 +443,10 @@ pub(super) fn column_type(declared: &str) -> SqlType {
     }
 }
 
-/// Sets the primary key (name from the DDL, else `pk_<table>`) and the rowid-alias facts:
-/// the single `INTEGER PRIMARY KEY` column never holds NULL, and is autoincrement when declared
-/// `AUTOINCREMENT`.
-fn primary_key(d: &mut Draft) {
+/// Sets the primary key (name from the DDL, else the convention's, `pk_<table>` by default)
+/// and the rowid-alias facts: the single `INTEGER PRIMARY KEY` column never holds NULL, and is
+/// autoincrement when declared `AUTOINCREMENT`.
+fn primary_key(d: &mut Draft, naming: &Naming) {
     if d.pk.is_empty() {
         return;
     }
@@ -468,7 +470,7 @@ fn primary_key(d: &mut Draft) {
             .ddl
             .pk_name
             .clone()
-            .unwrap_or_else(|| naming::primary_key(&d.table.name)),
+            .unwrap_or_else(|| naming.primary_key(&d.table.name, &columns)),
         columns,
     });
 }
@@ -478,7 +480,7 @@ fn primary_key(d: &mut Draft) {
 /// (origin `pk`) are the key itself. A partial or expression index of another shape
 /// ([`index_shape`] is `None`) is left out: the neutral schema cannot describe it, and leaving
 /// it out means a diff never drops it.
-fn add_index(d: &mut Draft, ix: RawIndex, shape: Option<IndexShape>) {
+fn add_index(d: &mut Draft, ix: RawIndex, shape: Option<IndexShape>, naming: &Naming) {
     let special = ix.partial || ix.columns.iter().any(Option::is_none);
     if ix.origin == "c" && (shape.is_some() || !special) {
         let shape = shape.unwrap_or_default();
@@ -512,7 +514,7 @@ fn add_index(d: &mut Draft, ix: RawIndex, shape: Option<IndexShape>) {
     let name = declared
         .map(|i| d.ddl.uniques.remove(i))
         .and_then(|(name, _)| name)
-        .unwrap_or_else(|| naming::unique(&d.table.name, &columns));
+        .unwrap_or_else(|| naming.unique(&d.table.name, &columns));
     d.table.uniques.push(Unique { name, columns });
 }
 
@@ -520,6 +522,7 @@ fn add_foreign_key(
     d: &mut Draft,
     fk: RawFk,
     lookup: &BTreeMap<String, (String, Vec<String>, Vec<String>)>,
+    naming: &Naming,
 ) -> Result<(), IntrospectError> {
     let target = lookup.get(&fk.ref_table.to_lowercase());
     let ref_table = target.map_or_else(|| fk.ref_table.clone(), |(name, _, _)| name.clone());
@@ -546,7 +549,7 @@ fn add_foreign_key(
     let name = declared
         .map(|i| d.ddl.foreign_keys.remove(i))
         .and_then(|(name, _, _)| name)
-        .unwrap_or_else(|| naming::foreign_key(&d.table.name, &fk.columns, &ref_table));
+        .unwrap_or_else(|| naming.foreign_key(&d.table.name, &fk.columns, &ref_table));
     let action = |what: &str, s: &str| {
         referential_action(s).ok_or_else(|| {
             IntrospectError::Decode(format!(
