@@ -998,6 +998,42 @@ mod tests {
     }
 
     #[test]
+    fn references_take_a_string_or_a_model_and_field() {
+        let attrs: Vec<syn::Attribute> = vec![
+            syn::parse_quote!(#[model(references = crate::models::User::id)]),
+            syn::parse_quote!(#[model(on_delete = "cascade")]),
+        ];
+        let cx = Ctxt::new();
+        let a = parse_field_attrs(&cx, &attrs);
+        assert!(cx.check().is_ok());
+        let Some(Reference::Typed { model, field, .. }) = &a.references else {
+            panic!("a typed reference");
+        };
+        assert_eq!(path_name(model), "crate::models::User");
+        assert_eq!(field, "id");
+        assert!(a.on_delete.is_some());
+
+        let attrs: Vec<syn::Attribute> = vec![syn::parse_quote!(#[model(references = "users")])];
+        let cx = Ctxt::new();
+        let a = parse_field_attrs(&cx, &attrs);
+        assert!(cx.check().is_ok());
+        assert!(matches!(&a.references, Some(Reference::Name(s)) if s.value() == "users"));
+
+        for bad in [
+            quote::quote!(#[model(references = User)]),
+            quote::quote!(#[model(references = users)]),
+            quote::quote!(#[model(references = User::<T>::id)]),
+            quote::quote!(#[model(references = 42)]),
+        ] {
+            let attr: syn::Attribute = syn::parse_quote!(#bad);
+            let cx = Ctxt::new();
+            let a = parse_field_attrs(&cx, &[attr]);
+            assert!(a.references.is_none(), "{bad}");
+            assert!(cx.check().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn default_literals() {
         let lit = |e: Expr| default_lit(&e);
         assert_eq!(lit(syn::parse_quote!(42)), Ok(DefaultLit::Int(42)));
