@@ -124,6 +124,21 @@ pub enum DefaultLit {
     Str(String),
 }
 
+/// The value of `references = ...` on a field.
+pub enum Reference {
+    /// `references = "table"` or `"table.column"`.
+    Name(LitStr),
+    /// `references = User::id`: a model struct and one of its fields.
+    Typed {
+        /// The path to the model struct (`User`, `crate::models::User`, `Self`).
+        model: syn::Path,
+        /// The referenced field.
+        field: syn::Ident,
+        /// The whole path as written, for errors about the pair.
+        tokens: syn::Path,
+    },
+}
+
 /// `#[model(...)]` on a field. Flags keep their path so errors can point at them.
 #[derive(Default)]
 pub struct FieldAttrs {
@@ -143,8 +158,8 @@ pub struct FieldAttrs {
     pub default: Option<(Expr, DefaultLit)>,
     /// `default_sql = "..."`.
     pub default_sql: Option<LitStr>,
-    /// `references = "table[.column]"`.
-    pub references: Option<LitStr>,
+    /// `references = "table[.column]"` or `references = Model::field`.
+    pub references: Option<Reference>,
     /// `on_delete = "..."`.
     pub on_delete: Option<LitStr>,
     /// `on_update = "..."`.
@@ -367,6 +382,70 @@ fn string_value(
                 &other,
                 format!("`{name}` takes a string: write `{name} = \"{example}\"`"),
             );
+            Ok(None)
+        }
+    }
+}
+
+/// How to write `references`, for errors about its value.
+const REFERENCES_FORMS: &str = "a model and its field (`references = User::id`), or a table \
+                                name as a string (`references = \"users.id\"`, or \
+                                `\"users\"` for its primary key)";
+
+/// Parses `references = "table[.column]"` or `references = Model::field`.
+fn reference_value(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<Option<Reference>> {
+    let Some(expr) = value_expr(cx, meta, "User::id")? else {
+        return Ok(None);
+    };
+    match expr {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) => Ok(Some(Reference::Name(s))),
+        Expr::Path(p) if p.qself.is_none() && p.path.segments.len() >= 2 => {
+            let path = p.path;
+            let generic = path
+                .segments
+                .iter()
+                .find(|s| !matches!(s.arguments, syn::PathArguments::None));
+            if let Some(seg) = generic {
+                cx.error_spanned_by(
+                    &seg.arguments,
+                    "a typed reference names a model struct and its field, without generic \
+                     arguments: write `references = User::id`",
+                );
+                return Ok(None);
+            }
+            let mut model = path.clone();
+            let last = model.segments.pop().map(|p| p.into_value().ident);
+            // `pop` leaves a trailing `::`; drop it so the path prints and resolves as written.
+            if let Some(seg) = model.segments.pop() {
+                model.segments.push(seg.into_value());
+            }
+            Ok(last.map(|field| Reference::Typed {
+                model,
+                field,
+                tokens: path,
+            }))
+        }
+        Expr::Path(p) if p.qself.is_none() && p.path.get_ident().is_some() => {
+            let name = path_name(&p.path);
+            let msg = if name.starts_with(|c: char| c.is_ascii_lowercase()) {
+                format!(
+                    "write a table name as a string: `references = \"{name}\"`; or reference \
+                     a model's field: `references = User::id`"
+                )
+            } else {
+                format!(
+                    "a typed reference names the model and its field: write `references = \
+                     {name}::id`; or give a table name as a string: `references = \"{}\"`",
+                    crate::util::snake_case(&name)
+                )
+            };
+            cx.error_spanned_by(&p, msg);
+            Ok(None)
+        }
+        other => {
+            cx.error_spanned_by(&other, format!("`references` takes {REFERENCES_FORMS}"));
             Ok(None)
         }
     }
@@ -843,12 +922,16 @@ fn parse_field_attrs(cx: &Ctxt, attrs: &[syn::Attribute]) -> FieldAttrs {
                         }
                     }
                 }
-                "column" | "default_sql" | "references" | "on_delete" | "on_update"
-                | "sql_type" | "renamed_from" => {
+                "references" => {
+                    if let Some(r) = reference_value(cx, &meta)? {
+                        set(cx, &mut out.references, &path, r);
+                    }
+                }
+                "column" | "default_sql" | "on_delete" | "on_update" | "sql_type"
+                | "renamed_from" => {
                     let example = match name.as_str() {
                         "column" => "column_name",
                         "default_sql" => "CURRENT_TIMESTAMP",
-                        "references" => "users.id",
                         "on_delete" | "on_update" => "cascade",
                         "sql_type" => "citext",
                         _ => "old_name",
@@ -857,7 +940,6 @@ fn parse_field_attrs(cx: &Ctxt, attrs: &[syn::Attribute]) -> FieldAttrs {
                         let slot = match name.as_str() {
                             "column" => &mut out.column,
                             "default_sql" => &mut out.default_sql,
-                            "references" => &mut out.references,
                             "on_delete" => &mut out.on_delete,
                             "on_update" => &mut out.on_update,
                             "sql_type" => &mut out.sql_type,
@@ -913,6 +995,42 @@ mod tests {
             struct S;
         );
         assert_eq!(doc_comment(&item.attrs), None);
+    }
+
+    #[test]
+    fn references_take_a_string_or_a_model_and_field() {
+        let attrs: Vec<syn::Attribute> = vec![
+            syn::parse_quote!(#[model(references = crate::models::User::id)]),
+            syn::parse_quote!(#[model(on_delete = "cascade")]),
+        ];
+        let cx = Ctxt::new();
+        let a = parse_field_attrs(&cx, &attrs);
+        assert!(cx.check().is_ok());
+        let Some(Reference::Typed { model, field, .. }) = &a.references else {
+            panic!("a typed reference");
+        };
+        assert_eq!(path_name(model), "crate::models::User");
+        assert_eq!(field, "id");
+        assert!(a.on_delete.is_some());
+
+        let attrs: Vec<syn::Attribute> = vec![syn::parse_quote!(#[model(references = "users")])];
+        let cx = Ctxt::new();
+        let a = parse_field_attrs(&cx, &attrs);
+        assert!(cx.check().is_ok());
+        assert!(matches!(&a.references, Some(Reference::Name(s)) if s.value() == "users"));
+
+        for bad in [
+            quote::quote!(#[model(references = User)]),
+            quote::quote!(#[model(references = users)]),
+            quote::quote!(#[model(references = User::<T>::id)]),
+            quote::quote!(#[model(references = 42)]),
+        ] {
+            let attr: syn::Attribute = syn::parse_quote!(#bad);
+            let cx = Ctxt::new();
+            let a = parse_field_attrs(&cx, &[attr]);
+            assert!(a.references.is_none(), "{bad}");
+            assert!(cx.check().is_err(), "{bad}");
+        }
     }
 
     #[test]

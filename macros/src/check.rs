@@ -9,7 +9,7 @@ use quote::ToTokens;
 use syn::ext::IdentExt;
 use syn::LitStr;
 
-use crate::ast::{Container, DefaultLit, Field};
+use crate::ast::{Container, DefaultLit, Field, Reference};
 use crate::ctxt::Ctxt;
 use crate::ty::{self, Ty};
 use crate::util::{did_you_mean, snake_case};
@@ -79,12 +79,34 @@ pub enum Default {
     Sql(String),
 }
 
+/// What a foreign key references.
+pub enum Target {
+    /// `references = "table[.column]"`: the names, checked when the models are read.
+    Name {
+        /// Referenced table.
+        table: String,
+        /// Referenced column, `None` for the primary key.
+        column: Option<String>,
+    },
+    /// `references = User::id`: resolved by the compiler, in the code `expand` writes.
+    Typed {
+        /// The model struct, as written (`Self` included).
+        model: syn::Path,
+        /// The referenced field.
+        field: syn::Ident,
+        /// The whole `User::id` path, for errors about the pair.
+        tokens: syn::Path,
+        /// The referencing field.
+        this_field: syn::Ident,
+        /// The referencing field's type, where a type mismatch is reported.
+        this_ty: Box<syn::Type>,
+    },
+}
+
 /// A resolved foreign key.
 pub struct ForeignKey {
-    /// Referenced table.
-    pub table: String,
-    /// Referenced column, `None` for the primary key.
-    pub column: Option<String>,
+    /// What it references.
+    pub target: Target,
     /// `on_delete`, as a variant name of `ReferentialAction`.
     pub on_delete: &'static str,
     /// `on_update`, as a variant name of `ReferentialAction`.
@@ -624,11 +646,12 @@ fn check_default(cx: &Ctxt, f: &Field<'_>, resolved: Option<&ColumnType>) -> Opt
     }
 }
 
-/// `references` is `"table"` or `"table.column"` with valid names; `on_delete`/`on_update`
-/// are known actions, only with `references`, and `set_null` only on a nullable column.
+/// `references` is `"table"` or `"table.column"` with valid names, or a typed `Model::field`
+/// (checked by the compiler, see `expand`); `on_delete`/`on_update` are known actions, only
+/// with `references`, and `set_null` only on a nullable column.
 fn check_references(cx: &Ctxt, f: &Field<'_>, nullable: bool, typed: bool) -> Option<ForeignKey> {
     let a = &f.attrs;
-    let Some(lit) = &a.references else {
+    let Some(reference) = &a.references else {
         for (given, name) in [(&a.on_delete, "on_delete"), (&a.on_update, "on_update")] {
             if let Some(lit) = given {
                 cx.error_spanned_by(
@@ -642,6 +665,31 @@ fn check_references(cx: &Ctxt, f: &Field<'_>, nullable: bool, typed: bool) -> Op
         }
         return None;
     };
+    let target = match reference {
+        Reference::Name(lit) => name_target(cx, lit),
+        Reference::Typed {
+            model,
+            field,
+            tokens,
+        } => Target::Typed {
+            model: model.clone(),
+            field: field.clone(),
+            tokens: tokens.clone(),
+            this_field: f.ident.clone(),
+            this_ty: Box::new(f.ty.clone()),
+        },
+    };
+    let on_delete = check_action(cx, a.on_delete.as_ref(), "on_delete", nullable || !typed);
+    let on_update = check_action(cx, a.on_update.as_ref(), "on_update", nullable || !typed);
+    Some(ForeignKey {
+        target,
+        on_delete,
+        on_update,
+    })
+}
+
+/// `references = "table"` / `"table.column"`: valid names.
+fn name_target(cx: &Ctxt, lit: &LitStr) -> Target {
     let value = lit.value();
     let (table, column) = match split_reference(&value) {
         Some((t, c)) => {
@@ -663,14 +711,7 @@ fn check_references(cx: &Ctxt, f: &Field<'_>, nullable: bool, typed: bool) -> Op
             (String::new(), None)
         }
     };
-    let on_delete = check_action(cx, a.on_delete.as_ref(), "on_delete", nullable || !typed);
-    let on_update = check_action(cx, a.on_update.as_ref(), "on_update", nullable || !typed);
-    Some(ForeignKey {
-        table,
-        column,
-        on_delete,
-        on_update,
-    })
+    Target::Name { table, column }
 }
 
 /// One referential action (default `NoAction`): a known name, and `set_null` only where the

@@ -3,11 +3,12 @@
 //! Generated code names nothing but `::strata::__private::...`, so users need no other
 //! dependency and the runtime may reorganise its modules freely.
 
-use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
+use syn::ext::IdentExt;
 
 use crate::ast::DefaultLit;
-use crate::check::{Column, ColumnType, Default, EnumType, Table};
+use crate::check::{Column, ColumnType, Default, EnumType, Table, Target};
 use crate::ty::Ty;
 
 fn opt_str(v: &Option<String>) -> TokenStream {
@@ -61,7 +62,94 @@ fn default_value(d: &Option<Default>) -> TokenStream {
     quote!(::core::option::Option::Some(#v))
 }
 
-fn column(c: &Column) -> TokenStream {
+/// The first and last spans of `tokens`: an expression built from tokens spanned with the
+/// first and the last one covers all of them (what `syn::Error::new_spanned` does), so an
+/// error the compiler reports on that expression underlines the user's whole type.
+fn span_range(tokens: &impl ToTokens) -> (Span, Span) {
+    let mut iter = tokens.to_token_stream().into_iter();
+    let first = iter.next().map_or_else(Span::call_site, |t| t.span());
+    let last = iter.last().map_or(first, |t| t.span());
+    (first, last)
+}
+
+/// A typed `references = Model::field`, resolved by the compiler. The code holds, in the
+/// column's `const` initializer:
+///
+/// - `type __StrataRef = Model;`: the only place naming the model, so a mistyped one is one
+///   error ("cannot find type", with the compiler's "a struct with a similar name exists");
+/// - a closure that is never called, type-checked with the initializer: `&m.field` on the model
+///   (a mistyped field is "no field `..` on type `Model`", with the compiler's suggestion) and
+///   `reference_type(&m.field, &this.own_field)` (the two fields' types must match, reported
+///   on this field's type). Being part of the initializer, an error there stops its evaluation,
+///   so the lookups below add no follow-on error;
+/// - the table name from `<Model as Model>::TABLE_NAME` (a model that is not one is "`X` is
+///   not a model") and the column from `FIELD_COLUMNS`, both usable in `const` context without
+///   reading the other model's `TABLE` (two models referencing each other would be a cycle).
+///   A field that exists but is `skip` is not a column: a compile-time panic on the field.
+fn typed_reference(ident: &syn::Ident, target: &Target, actions: TokenStream) -> TokenStream {
+    let Target::Typed {
+        model,
+        field,
+        tokens,
+        this_field,
+        this_ty,
+    } = target
+    else {
+        return TokenStream::new();
+    };
+    // `Self` cannot be named in the item below; inside the derive it is the struct itself.
+    let model = if model.is_ident("Self") {
+        let span = model.segments[0].ident.span();
+        let mut own = ident.clone();
+        own.set_span(span);
+        syn::Path::from(own)
+    } else {
+        model.clone()
+    };
+    let model_span = model
+        .segments
+        .last()
+        .map_or_else(Span::call_site, |s| s.ident.span());
+    let field_name = field.unraw().to_string();
+    let shown = tokens.to_token_stream().to_string().replace(' ', "");
+    let skipped = format!(
+        "`{shown}` is a `skip` field, not a column, so no foreign key can reference it; \
+         reference a column of `{}`",
+        model.to_token_stream().to_string().replace(' ', "")
+    );
+    let (ty_first, ty_last) = span_range(this_ty);
+    let mut own_field = this_field.clone();
+    own_field.set_span(ty_last);
+    let this = quote_spanned!(ty_first=> this);
+    // The function's path ends on the type's last token too, so the call and its argument
+    // both underline the whole type.
+    let func = syn::Ident::new("reference_type", ty_last);
+    let check = quote_spanned!(ty_first=>
+        ::strata::__private::#func(&m.#field, &#this.#own_field)
+    );
+    let p = quote_spanned!(model_span=> <__StrataRef as ::strata::__private::Model>);
+    let column = quote_spanned!(field.span()=>
+        match ::strata::__private::field_column(#p::FIELD_COLUMNS, #field_name) {
+            ::core::option::Option::Some(column) => column,
+            // The model's own derive failed and reported why; add nothing to that.
+            ::core::option::Option::None if #p::TABLE_NAME.is_empty() => #field_name,
+            ::core::option::Option::None => ::core::panic!(#skipped),
+        }
+    );
+    quote! {
+        ::core::option::Option::Some({
+            type __StrataRef = #model;
+            let _ = |#this: #ident, m: __StrataRef| #check;
+            ::strata::__private::ForeignKeyDef {
+                table: #p::TABLE_NAME,
+                column: ::core::option::Option::Some(#column),
+                #actions
+            }
+        })
+    }
+}
+
+fn column(c: &Column, ident: &syn::Ident) -> TokenStream {
     let Column {
         name,
         field,
@@ -77,16 +165,23 @@ fn column(c: &Column) -> TokenStream {
     let references = match &c.references {
         None => quote!(::core::option::Option::None),
         Some(fk) => {
-            let table = &fk.table;
-            let col = opt_str(&fk.column);
             let on_delete = format_ident!("{}", fk.on_delete);
             let on_update = format_ident!("{}", fk.on_update);
-            quote!(::core::option::Option::Some(::strata::__private::ForeignKeyDef {
-                table: #table,
-                column: #col,
+            let actions = quote! {
                 on_delete: ::strata::__private::ReferentialAction::#on_delete,
                 on_update: ::strata::__private::ReferentialAction::#on_update,
-            }))
+            };
+            match &fk.target {
+                Target::Name { table, column } => {
+                    let col = opt_str(column);
+                    quote!(::core::option::Option::Some(::strata::__private::ForeignKeyDef {
+                        table: #table,
+                        column: #col,
+                        #actions
+                    }))
+                }
+                typed @ Target::Typed { .. } => typed_reference(ident, typed, actions),
+            }
         }
     };
     let comment = opt_str(&c.comment);
@@ -114,7 +209,9 @@ pub fn expand(input: &syn::DeriveInput, table: &Table) -> TokenStream {
     let rust_name = ident.to_string();
     let comment = opt_str(&table.comment);
     let renamed_from = opt_str(&table.renamed_from);
-    let columns = table.columns.iter().map(column);
+    let columns = table.columns.iter().map(|c| column(c, ident));
+    let fields = table.columns.iter().map(|c| &c.field);
+    let cols = table.columns.iter().map(|c| &c.name);
     let indexes = table.indexes.iter().map(|ix| {
         let name = opt_str(&ix.name);
         let cols = &ix.columns;
@@ -148,8 +245,11 @@ pub fn expand(input: &syn::DeriveInput, table: &Table) -> TokenStream {
     quote! {
         #[automatically_derived]
         impl ::strata::__private::Model for #ident {
+            const TABLE_NAME: &'static str = #name;
+            const FIELD_COLUMNS: &'static [(&'static str, &'static str)] =
+                &[#((#fields, #cols)),*];
             const TABLE: &'static ::strata::__private::TableDef = &::strata::__private::TableDef {
-                name: #name,
+                name: Self::TABLE_NAME,
                 rust_path: ::core::concat!(::core::module_path!(), "::", #rust_name),
                 comment: #comment,
                 renamed_from: #renamed_from,
@@ -179,6 +279,9 @@ pub fn stub(input: &syn::DeriveInput, errors: syn::Error) -> TokenStream {
 
         #[automatically_derived]
         impl #impl_generics ::strata::__private::Model for #ident #ty_generics #where_clause {
+            // Empty: typed references to this model then add no error of their own.
+            const TABLE_NAME: &'static str = "";
+            const FIELD_COLUMNS: &'static [(&'static str, &'static str)] = &[];
             const TABLE: &'static ::strata::__private::TableDef = &::strata::__private::TableDef {
                 name: "",
                 rust_path: "",

@@ -65,13 +65,34 @@ mod util;
 /// | `default = 0` | a literal default: integer (also negative), float, bool or string |
 /// | `default_sql = "CURRENT_TIMESTAMP"` | an SQL expression default, written verbatim; not together with `default` |
 /// | `references = "users.id"` | a foreign key; `references = "users"` references the table's primary key |
-/// | `on_delete = "cascade"`, `on_update = "..."` | with `references` only: `"cascade"`, `"set_null"` (nullable fields), `"set_default"`, `"restrict"` or `"no_action"` (the default) |
+/// | `references = User::id` | a typed foreign key: a model struct (any path, `Self` included) and one of its fields (see below) |
+/// | `on_delete = "cascade"`, `on_update = "..."` | with `references` only (either form): `"cascade"`, `"set_null"` (nullable fields), `"set_default"`, `"restrict"` or `"no_action"` (the default) |
 /// | `sql_type = "citext"` | the column's SQL type, verbatim: the escape hatch for any Rust type |
 /// | `precision = 10, scale = 2` | decimals only: `numeric(10, 2)`; `scale <= precision` |
 /// | `renamed_from = "old"` | the column's previous name: the diff renames instead of dropping and adding |
 /// | `skip` | the field is not a column (no other attribute is allowed with it) |
 ///
 /// Doc comments on the struct and its fields become table and column comments.
+///
+/// # Typed references
+///
+/// `#[model(references = User::id)]` takes the table name from `User`'s own
+/// (`<User as Model>::TABLE_NAME`) and the column name from its field `id` (its
+/// `column = "..."`, through `<User as Model>::FIELD_COLUMNS`), both in `const` context, so the
+/// field's `ForeignKeyDef` holds names exactly as the string form does. The derive emits code
+/// that the compiler checks, each mistake as one error on the user's token:
+///
+/// - a model that does not exist: "cannot find type `Usr`", with the compiler's similar-name
+///   help; a struct without the derive: "`Tag` is not a model";
+/// - a field that does not exist: "no field `idd` on type `User`", with its similar-name help;
+///   a `skip` field (not a column): a compile-time error naming it;
+/// - a type mismatch: the referencing field's type must be the referenced field's, or an
+///   `Option` of it (either way round), else "this field's type `i64` does not match the type
+///   `i32` of the field it references", on the referencing field's type.
+///
+/// Two models may reference each other, and a model itself (`Self::id`): only the referenced
+/// model's `TABLE_NAME` and `FIELD_COLUMNS` are read, never its `TABLE`. The referenced field
+/// must be visible from the referencing struct's module, as for any field access.
 ///
 /// # Types
 ///

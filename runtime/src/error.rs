@@ -24,9 +24,9 @@ pub enum Error {
     /// The database catalog cannot be read.
     #[error(transparent)]
     Introspect(#[from] crate::dialect::IntrospectError),
-    /// The models do not form a valid schema.
+    /// The models do not form a valid schema (every problem found, not only the first).
     #[error(transparent)]
-    Schema(#[from] crate::schema::SchemaError),
+    Schema(#[from] crate::schema::SchemaErrors),
     /// The diff refused to plan (no models, or a plan that drops everything).
     #[error(transparent)]
     Diff(#[from] crate::diff::DiffError),

@@ -119,8 +119,8 @@ pub use strata_macros::Model;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::model::{
-        CheckDef, ColumnDef, ColumnType, DefaultValue, Enum, EnumDef, ForeignKeyDef, IndexDef,
-        Model, ReferentialAction, TableDef, UniqueDef,
+        field_column, reference_type, CheckDef, ColumnDef, ColumnType, DefaultValue, Enum, EnumDef,
+        ForeignKeyDef, IndexDef, Model, ReferenceType, ReferentialAction, TableDef, UniqueDef,
     };
     pub use crate::registry::Registration;
     pub use inventory;

@@ -20,10 +20,63 @@
 //! ```
 
 /// A struct that maps to a database table. Implemented by `#[derive(Model)]`; never by hand.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a model",
+    label = "not a `#[derive(Model)]` struct",
+    note = "a typed reference (`references = Model::field`) names a struct with \
+            `#[derive(strata::Model)]`; derive it on `{Self}`, or reference a table by name \
+            (`references = \"table.column\"`)"
+)]
 pub trait Model {
     /// The complete metadata of the table this struct maps to.
     const TABLE: &'static TableDef;
+    /// The table name, equal to `TABLE.name`.
+    ///
+    /// Typed references (`references = User::id`) read this and [`Model::FIELD_COLUMNS`]
+    /// rather than `TABLE`: two models that reference each other (or a model that references
+    /// itself) would otherwise each need the other's `TABLE` to build their own, a cycle the
+    /// compiler refuses.
+    const TABLE_NAME: &'static str;
+    /// `(field name, column name)` of each column, in field order (fields marked `skip` are
+    /// absent); equal to the `field` and `name` of `TABLE.columns`. See [`Model::TABLE_NAME`].
+    const FIELD_COLUMNS: &'static [(&'static str, &'static str)];
 }
+
+/// The column name of the field named `field` in a [`Model::FIELD_COLUMNS`] list, usable in
+/// `const` context; `None` when no column has that field (it does not exist, or is `skip`).
+pub const fn field_column(
+    fields: &'static [(&'static str, &'static str)],
+    field: &str,
+) -> Option<&'static str> {
+    let mut i = 0;
+    while i < fields.len() {
+        if str_eq(fields[i].0, field) {
+            return Some(fields[i].1);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Whether a field of type `Self` may hold a foreign key to a field of type `T`: the same
+/// type, or either of them in an `Option`. The check `#[derive(Model)]` emits for a typed
+/// reference (`references = User::id`).
+#[diagnostic::on_unimplemented(
+    message = "this field's type `{Self}` does not match the type `{T}` of the field it \
+               references",
+    label = "the referenced field is `{T}`",
+    note = "a foreign key field has the type of the field it references (`{T}`), or an \
+            `Option` of it; change this field's type, or reference another field"
+)]
+pub trait ReferenceType<T> {}
+
+impl<T> ReferenceType<T> for T {}
+impl<T> ReferenceType<T> for Option<T> {}
+impl<T> ReferenceType<Option<T>> for T {}
+
+/// Compiles only when a field of type `R` may reference a field of type `T` (see
+/// [`ReferenceType`]); never called, only type-checked, by the code `#[derive(Model)]` emits.
+pub fn reference_type<T, R: ReferenceType<T>>(_referenced: &T, _referencing: &R) {}
 
 /// The metadata of one table, as declared by a `#[derive(Model)]` struct.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -69,7 +122,8 @@ pub struct ColumnDef {
     pub unique: bool,
     /// `#[model(index)]`: a single-column, non-unique index.
     pub index: bool,
-    /// `#[model(references = "table.column", on_delete = ..., on_update = ...)]`.
+    /// `#[model(references = "table.column", on_delete = ..., on_update = ...)]`, or a typed
+    /// `references = User::id` (resolved to the table and column names at compile time).
     pub references: Option<ForeignKeyDef>,
     /// The field's doc comment, used as the column comment.
     pub comment: Option<&'static str>,
@@ -181,7 +235,9 @@ pub enum ReferentialAction {
     SetDefault,
 }
 
-/// A single-column foreign key declared with `references`.
+/// A single-column foreign key declared with `references`. The typed form
+/// (`references = User::id`) is resolved to names when the model compiles: `table` is
+/// `User`'s table name and `column` the column name of its field `id`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ForeignKeyDef {
     /// The referenced table.
@@ -441,6 +497,10 @@ mod tests {
         uniques: &[],
         checks: &[],
     };
+
+    const FIELDS: &[(&str, &str)] = &[("id", "person_id"), ("email", "email")];
+    const _: () = assert!(matches!(field_column(FIELDS, "id"), Some(c) if str_eq(c, "person_id")));
+    const _: () = assert!(field_column(FIELDS, "person_id").is_none());
 
     const _: () = assert!(T.has_column("email"));
     const _: () = assert!(!T.has_column("mail"));

@@ -28,8 +28,9 @@ use crate::error::Error;
 use output::Out;
 
 /// Runs the `migrate` command line with the process's arguments and returns its exit code:
-/// 0 on success; 1 when the command failed (one `Error: ...` line on stderr, and a `hint:`
-/// line where one helps) or a check found work to do; 2 for usage errors.
+/// 0 on success; 1 when the command failed (one `Error: ...` line on stderr, followed by one
+/// line per problem when the models have several, and a `hint:` line where one helps) or a
+/// check found work to do; 2 for usage errors.
 pub fn main() -> ExitCode {
     main_from(std::env::args_os())
 }
@@ -150,5 +151,53 @@ impl From<crate::script::ScriptError> for Failure {
 impl From<crate::graph::GraphError> for Failure {
     fn from(e: crate::graph::GraphError) -> Failure {
         Failure::from(Error::from(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ColumnDef, ColumnType, ForeignKeyDef, ReferentialAction, TableDef};
+
+    const fn model(
+        name: &'static str,
+        rust_path: &'static str,
+        columns: &'static [ColumnDef],
+    ) -> TableDef {
+        TableDef {
+            name,
+            rust_path,
+            comment: None,
+            renamed_from: None,
+            columns,
+            indexes: &[],
+            uniques: &[],
+            checks: &[],
+        }
+    }
+
+    const fn to(table: &'static str) -> ColumnDef {
+        ColumnDef {
+            references: Some(ForeignKeyDef {
+                table,
+                column: None,
+                on_delete: ReferentialAction::NoAction,
+                on_update: ReferentialAction::NoAction,
+            }),
+            ..ColumnDef::new("ref_id", ColumnType::Integer)
+        }
+    }
+
+    #[test]
+    fn the_error_line_lists_every_schema_problem() {
+        const A: TableDef = model("a", "app::A", &[to("nope")]);
+        const B: TableDef = model("b", "app::B", &[to("gone")]);
+        let err = crate::schema::Schema::from_models([&A, &B]).expect_err("two bad references");
+        let failure = Failure::from(Error::from(err));
+        let lines: Vec<&str> = failure.message.lines().collect();
+        assert_eq!(lines.len(), 3, "{}", failure.message);
+        assert_eq!(lines[0], "the models have 2 problems; fix each:");
+        assert!(lines[1].starts_with("- `app::A.ref_id` references table `nope`"));
+        assert!(lines[2].starts_with("- `app::B.ref_id` references table `gone`"));
     }
 }

@@ -7,7 +7,7 @@ use thiserror::Error;
 use super::{
     Check, Column, ColumnDefault, ForeignKey, Index, Naming, PrimaryKey, Schema, Table, Unique,
 };
-use crate::model::{ColumnType, DefaultValue, EnumDef, TableDef};
+use crate::model::{ColumnDef, ColumnType, DefaultValue, EnumDef, TableDef};
 
 /// A model set that cannot become a schema. Each variant names the Rust items involved.
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -110,6 +110,48 @@ pub enum SchemaError {
     },
 }
 
+/// Every problem of a model set, each a [`SchemaError`], in a stable order: duplicate tables,
+/// then enums, then each table's (in table-name order) foreign keys, indexes and unique
+/// constraints (in field and declaration order). Never empty. Its message is the one error's
+/// message, or a line counting them followed by one line each.
+#[derive(Debug, PartialEq, Eq)]
+pub struct SchemaErrors(Vec<SchemaError>);
+
+impl SchemaErrors {
+    /// The errors, in order (at least one).
+    pub fn errors(&self) -> &[SchemaError] {
+        &self.0
+    }
+
+    /// The errors, in order (at least one).
+    pub fn into_errors(self) -> Vec<SchemaError> {
+        self.0
+    }
+}
+
+impl From<SchemaError> for SchemaErrors {
+    fn from(e: SchemaError) -> Self {
+        SchemaErrors(vec![e])
+    }
+}
+
+impl std::fmt::Display for SchemaErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.as_slice() {
+            [one] => write!(f, "{one}"),
+            all => {
+                write!(f, "the models have {} problems; fix each:", all.len())?;
+                for e in all {
+                    write!(f, "\n- {e}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for SchemaErrors {}
+
 /// Two Rust paths in a stable order, for messages naming both.
 fn ordered(a: &str, b: &str) -> (String, String) {
     let (first, second) = if a <= b { (a, b) } else { (b, a) };
@@ -117,8 +159,8 @@ fn ordered(a: &str, b: &str) -> (String, String) {
 }
 
 /// Refuses two Rust enums with one type name and different values, and a default that is not
-/// one of its enum's values.
-fn check_enums<'a>(models: impl IntoIterator<Item = &'a TableDef>) -> Result<(), SchemaError> {
+/// one of its enum's values; each problem is added to `errors`.
+fn check_enums<'a>(models: impl IntoIterator<Item = &'a TableDef>, errors: &mut Vec<SchemaError>) {
     let mut seen: BTreeMap<&str, &EnumDef> = BTreeMap::new();
     for def in models {
         for c in def.columns {
@@ -126,7 +168,7 @@ fn check_enums<'a>(models: impl IntoIterator<Item = &'a TableDef>) -> Result<(),
             if let Some(prev) = seen.insert(e.name, e) {
                 if prev.values != e.values {
                     let (first, second) = ordered(prev.rust_path, e.rust_path);
-                    return Err(SchemaError::DuplicateEnum {
+                    errors.push(SchemaError::DuplicateEnum {
                         name: e.name.into(),
                         first,
                         second,
@@ -135,7 +177,7 @@ fn check_enums<'a>(models: impl IntoIterator<Item = &'a TableDef>) -> Result<(),
             }
             if let Some(DefaultValue::Str(v)) = c.default {
                 if !e.values.contains(&v) {
-                    return Err(SchemaError::EnumDefault {
+                    errors.push(SchemaError::EnumDefault {
                         model: def.rust_path.into(),
                         field: c.field.into(),
                         value: v.into(),
@@ -146,15 +188,15 @@ fn check_enums<'a>(models: impl IntoIterator<Item = &'a TableDef>) -> Result<(),
             }
         }
     }
-    Ok(())
 }
 
 impl Schema {
     /// Builds the schema the given models describe, with names in the built-in convention
-    /// for every constraint and index that has no explicit name.
+    /// for every constraint and index that has no explicit name. Fails with every problem
+    /// found, not only the first (see [`SchemaErrors`] for their order).
     pub fn from_models<'a>(
         models: impl IntoIterator<Item = &'a TableDef>,
-    ) -> Result<Schema, SchemaError> {
+    ) -> Result<Schema, SchemaErrors> {
         Schema::from_models_with(models, &Naming::default())
     }
 
@@ -163,32 +205,47 @@ impl Schema {
     pub fn from_models_with<'a>(
         models: impl IntoIterator<Item = &'a TableDef>,
         naming: &Naming,
-    ) -> Result<Schema, SchemaError> {
+    ) -> Result<Schema, SchemaErrors> {
+        let mut errors = Vec::new();
+        // In Rust-path order, so which of two structs with one table name is kept (and so
+        // every message) does not depend on the order the models were registered in.
+        let mut defs: Vec<&TableDef> = models.into_iter().collect();
+        defs.sort_by_key(|d| d.rust_path);
         let mut by_name: BTreeMap<&str, &TableDef> = BTreeMap::new();
-        for def in models {
-            if let Some(prev) = by_name.insert(def.name, def) {
+        for def in defs {
+            if let Some(prev) = by_name.get(def.name) {
                 let (first, second) = ordered(prev.rust_path, def.rust_path);
-                return Err(SchemaError::DuplicateTable {
+                errors.push(SchemaError::DuplicateTable {
                     table: def.name.into(),
                     first,
                     second,
                 });
+            } else {
+                by_name.insert(def.name, def);
             }
         }
-        check_enums(by_name.values().copied())?;
+        check_enums(by_name.values().copied(), &mut errors);
         let mut schema = Schema::with_naming(naming.clone());
         for def in by_name.values() {
-            schema.insert(table_from_def(def, &by_name, naming)?);
+            schema.insert(table_from_def(def, &by_name, naming, &mut errors));
         }
-        Ok(schema)
+        if errors.is_empty() {
+            Ok(schema)
+        } else {
+            Err(SchemaErrors(errors))
+        }
     }
 }
 
+/// The table `def` describes, its unnamed constraints and indexes named by `naming`; each
+/// problem (a reference or a column list that does not resolve) is added to `errors` and the
+/// item left out.
 fn table_from_def(
     def: &TableDef,
     all: &BTreeMap<&str, &TableDef>,
     naming: &Naming,
-) -> Result<Table, SchemaError> {
+    errors: &mut Vec<SchemaError>,
+) -> Table {
     let t = def.name;
     let mut table = Table {
         name: t.into(),
@@ -235,37 +292,8 @@ fn table_from_def(
             (false, false) => {}
         }
         if let Some(fk) = c.references {
-            let target = all.get(fk.table).ok_or_else(|| SchemaError::UnknownTable {
-                model: def.rust_path.into(),
-                field: c.field.into(),
-                table: fk.table.into(),
-            })?;
-            let ref_column = match fk.column {
-                Some(col) => {
-                    if !target.has_column(col) {
-                        return Err(SchemaError::UnknownColumn {
-                            model: def.rust_path.into(),
-                            field: c.field.into(),
-                            table: fk.table.into(),
-                            column: col.into(),
-                        });
-                    }
-                    col
-                }
-                None => {
-                    let keys: Vec<&'static str> = target.primary_key().map(|k| k.name).collect();
-                    match keys.as_slice() {
-                        [one] => *one,
-                        _ => {
-                            return Err(SchemaError::AmbiguousReference {
-                                model: def.rust_path.into(),
-                                field: c.field.into(),
-                                table: fk.table.into(),
-                                len: keys.len(),
-                            })
-                        }
-                    }
-                }
+            let Some(ref_column) = ref_column(def, c, all, errors) else {
+                continue;
             };
             table.foreign_keys.push(ForeignKey {
                 name: naming.foreign_key(t, &cols, fk.table),
@@ -277,24 +305,25 @@ fn table_from_def(
             });
         }
     }
-    let check_cols = |what: &str, cols: &[&str]| -> Result<Vec<String>, SchemaError> {
-        cols.iter()
-            .map(|col| {
-                if def.has_column(col) {
-                    Ok(col.to_string())
-                } else {
-                    Err(SchemaError::UnknownIndexColumn {
-                        model: def.rust_path.into(),
-                        what: format!("{what}(columns({}))", cols.join(", ")),
-                        column: col.to_string(),
-                    })
-                }
-            })
-            .collect()
+    // `None` (each missing column reported) when a column is not the table's.
+    let mut check_cols = |what: &str, cols: &[&str]| -> Option<Vec<String>> {
+        let missing = cols.iter().filter(|col| !def.has_column(col));
+        let before = errors.len();
+        errors.extend(missing.map(|col| SchemaError::UnknownIndexColumn {
+            model: def.rust_path.into(),
+            what: format!("{what}(columns({}))", cols.join(", ")),
+            column: col.to_string(),
+        }));
+        (errors.len() == before).then(|| cols.iter().map(|c| c.to_string()).collect())
     };
     for ix in def.indexes {
-        let columns = check_cols("index", ix.columns)?;
-        let desc = check_cols("index", ix.desc)?;
+        // A `desc` column is one of `columns`: once one is reported, not twice.
+        let Some(columns) = check_cols("index", ix.columns) else {
+            continue;
+        };
+        let Some(desc) = check_cols("index", ix.desc) else {
+            continue;
+        };
         // An expression index is named after its columns and the expression's words
         // (`lower(email)`: `ix_users_lower_email`).
         let mut name_parts = columns.clone();
@@ -312,7 +341,9 @@ fn table_from_def(
         });
     }
     for uq in def.uniques {
-        let columns = check_cols("unique", uq.columns)?;
+        let Some(columns) = check_cols("unique", uq.columns) else {
+            continue;
+        };
         table.uniques.push(Unique {
             name: uq
                 .name
@@ -326,7 +357,54 @@ fn table_from_def(
             expr: ck.expr.into(),
         });
     }
-    Ok(table)
+    table
+}
+
+/// The column the foreign key of `c` (a column of `def`) references: its named column, or
+/// the referenced table's single-column primary key. `None` when it does not resolve (the
+/// problem added to `errors`).
+fn ref_column(
+    def: &TableDef,
+    c: &ColumnDef,
+    all: &BTreeMap<&str, &TableDef>,
+    errors: &mut Vec<SchemaError>,
+) -> Option<&'static str> {
+    let fk = c.references?;
+    let Some(target) = all.get(fk.table) else {
+        errors.push(SchemaError::UnknownTable {
+            model: def.rust_path.into(),
+            field: c.field.into(),
+            table: fk.table.into(),
+        });
+        return None;
+    };
+    match fk.column {
+        Some(col) if target.has_column(col) => Some(col),
+        Some(col) => {
+            errors.push(SchemaError::UnknownColumn {
+                model: def.rust_path.into(),
+                field: c.field.into(),
+                table: fk.table.into(),
+                column: col.into(),
+            });
+            None
+        }
+        None => {
+            let keys: Vec<&'static str> = target.primary_key().map(|k| k.name).collect();
+            match keys.as_slice() {
+                [one] => Some(*one),
+                _ => {
+                    errors.push(SchemaError::AmbiguousReference {
+                        model: def.rust_path.into(),
+                        field: c.field.into(),
+                        table: fk.table.into(),
+                        len: keys.len(),
+                    });
+                    None
+                }
+            }
+        }
+    }
 }
 
 fn default_from_def(d: DefaultValue) -> ColumnDefault {
@@ -482,7 +560,124 @@ mod tests {
     #[test]
     fn unknown_reference_is_reported() {
         let err = Schema::from_models([&POSTS]).expect_err("users missing");
-        assert!(matches!(err, SchemaError::UnknownTable { ref table, .. } if table == "users"));
+        assert!(
+            matches!(err.errors(), [SchemaError::UnknownTable { table, .. }] if table == "users")
+        );
+    }
+
+    #[test]
+    fn every_problem_is_reported_in_a_stable_order() {
+        const fn fk(table: &'static str, column: Option<&'static str>) -> Option<ForeignKeyDef> {
+            Some(ForeignKeyDef {
+                table,
+                column,
+                on_delete: ReferentialAction::NoAction,
+                on_update: ReferentialAction::NoAction,
+            })
+        }
+        const COMMENTS: TableDef = TableDef {
+            indexes: &[IndexDef {
+                columns: &["body", "posted"],
+                ..IndexDef::BASE
+            }],
+            ..table(
+                "comments",
+                "app::Comment",
+                &[
+                    ColumnDef {
+                        primary_key: true,
+                        ..col("id", ColumnType::Integer)
+                    },
+                    ColumnDef {
+                        references: fk("posts", Some("uid")),
+                        ..col("post_id", ColumnType::BigInt)
+                    },
+                    col("body", ColumnType::Text),
+                ],
+            )
+        };
+        const TAGS: TableDef = table(
+            "tags",
+            "app::Tag",
+            &[ColumnDef {
+                references: fk("userz", None),
+                ..col("owner_id", ColumnType::Integer)
+            }],
+        );
+        // Any order in, one order out: table by table, in name order.
+        for models in [[&TAGS, &COMMENTS, &USERS], [&USERS, &TAGS, &COMMENTS]] {
+            let err = Schema::from_models(models).expect_err("three problems");
+            assert_eq!(err.errors().len(), 3, "{err}");
+            assert_eq!(
+                err.to_string(),
+                "the models have 3 problems; fix each:\n\
+                 - `app::Comment.post_id` references table `posts`, which no registered model \
+                 maps to; check the spelling, or link the crate that defines it into this \
+                 binary\n\
+                 - `app::Comment`: index(columns(body, posted)) names column `posted`, which the \
+                 struct does not have\n\
+                 - `app::Tag.owner_id` references table `userz`, which no registered model maps \
+                 to; check the spelling, or link the crate that defines it into this binary"
+            );
+        }
+        // One problem reads as before.
+        let err = Schema::from_models([&TAGS, &USERS]).expect_err("one problem");
+        assert_eq!(
+            err.to_string(),
+            "`app::Tag.owner_id` references table `userz`, which no registered model maps to; \
+             check the spelling, or link the crate that defines it into this binary"
+        );
+    }
+
+    #[test]
+    fn two_bad_references_in_two_models_are_both_reported() {
+        const A: TableDef = table(
+            "a",
+            "app::A",
+            &[ColumnDef {
+                references: Some(ForeignKeyDef {
+                    table: "users",
+                    column: Some("mail"),
+                    on_delete: ReferentialAction::NoAction,
+                    on_update: ReferentialAction::NoAction,
+                }),
+                ..col("user_email", ColumnType::Text)
+            }],
+        );
+        const B: TableDef = table(
+            "b",
+            "app::B",
+            &[ColumnDef {
+                references: Some(ForeignKeyDef {
+                    table: "b",
+                    column: None,
+                    on_delete: ReferentialAction::NoAction,
+                    on_update: ReferentialAction::NoAction,
+                }),
+                ..col("parent", ColumnType::Integer)
+            }],
+        );
+        let err = Schema::from_models([&B, &USERS, &A]).expect_err("two problems");
+        assert_eq!(
+            err.errors(),
+            [
+                SchemaError::UnknownColumn {
+                    model: "app::A".into(),
+                    field: "user_email".into(),
+                    table: "users".into(),
+                    column: "mail".into(),
+                },
+                SchemaError::AmbiguousReference {
+                    model: "app::B".into(),
+                    field: "parent".into(),
+                    table: "b".into(),
+                    len: 0,
+                },
+            ]
+        );
+        let text = err.to_string();
+        assert_eq!(text.lines().count(), 3, "{text}");
+        assert!(text.starts_with("the models have 2 problems"), "{text}");
     }
 
     const fn table(

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub use crate::model::ReferentialAction;
-pub use from_models::SchemaError;
+pub use from_models::{SchemaError, SchemaErrors};
 pub use naming::Naming;
 pub(crate) use types::closest;
 pub use types::SqlType;
