@@ -13,7 +13,14 @@ use crate::ctxt::Ctxt;
 use crate::util::did_you_mean;
 
 /// The attributes accepted on the struct.
-pub const STRUCT_ATTRS: &[&str] = &["table", "index", "unique", "check", "renamed_from"];
+pub const STRUCT_ATTRS: &[&str] = &[
+    "table",
+    "index",
+    "unique",
+    "check",
+    "renamed_from",
+    "pk_name",
+];
 
 /// The attributes accepted on a field.
 pub const FIELD_ATTRS: &[&str] = &[
@@ -32,6 +39,7 @@ pub const FIELD_ATTRS: &[&str] = &[
     "precision",
     "scale",
     "renamed_from",
+    "fk_name",
     "skip",
 ];
 
@@ -54,6 +62,8 @@ pub struct ContainerAttrs {
     pub table: Option<LitStr>,
     /// `renamed_from = "..."`.
     pub renamed_from: Option<LitStr>,
+    /// `pk_name = "..."`.
+    pub pk_name: Option<LitStr>,
     /// `index(...)`, in order.
     pub indexes: Vec<IndexAttr>,
     /// `unique(...)`, in order.
@@ -164,6 +174,8 @@ pub struct FieldAttrs {
     pub on_delete: Option<LitStr>,
     /// `on_update = "..."`.
     pub on_update: Option<LitStr>,
+    /// `fk_name = "..."`.
+    pub fk_name: Option<LitStr>,
     /// `sql_type = "..."`.
     pub sql_type: Option<LitStr>,
     /// `precision = P`.
@@ -821,6 +833,11 @@ fn parse_container_attrs(cx: &Ctxt, attrs: &[syn::Attribute]) -> ContainerAttrs 
                         set(cx, &mut out.renamed_from, &meta.path, s);
                     }
                 }
+                "pk_name" => {
+                    if let Some(s) = string_value(cx, &meta, "users_pkey")? {
+                        set(cx, &mut out.pk_name, &meta.path, s);
+                    }
+                }
                 "index" => {
                     if let Some(ix) = parse_columns_attr(cx, &meta, ColumnsAttr::Index)? {
                         out.indexes.push(ix);
@@ -928,12 +945,13 @@ fn parse_field_attrs(cx: &Ctxt, attrs: &[syn::Attribute]) -> FieldAttrs {
                     }
                 }
                 "column" | "default_sql" | "on_delete" | "on_update" | "sql_type"
-                | "renamed_from" => {
+                | "renamed_from" | "fk_name" => {
                     let example = match name.as_str() {
                         "column" => "column_name",
                         "default_sql" => "CURRENT_TIMESTAMP",
                         "on_delete" | "on_update" => "cascade",
                         "sql_type" => "citext",
+                        "fk_name" => "posts_user_id_fkey",
                         _ => "old_name",
                     };
                     if let Some(s) = string_value(cx, &meta, example)? {
@@ -943,6 +961,7 @@ fn parse_field_attrs(cx: &Ctxt, attrs: &[syn::Attribute]) -> FieldAttrs {
                             "on_delete" => &mut out.on_delete,
                             "on_update" => &mut out.on_update,
                             "sql_type" => &mut out.sql_type,
+                            "fk_name" => &mut out.fk_name,
                             _ => &mut out.renamed_from,
                         };
                         set(cx, slot, &path, s);

@@ -42,6 +42,8 @@ pub struct Table {
     pub uniques: Vec<Unique>,
     /// Check constraints.
     pub checks: Vec<Check>,
+    /// `pk_name = "..."`.
+    pub primary_key_name: Option<String>,
 }
 
 /// A resolved column type (mirrors `strata::model::ColumnType`).
@@ -111,6 +113,8 @@ pub struct ForeignKey {
     pub on_delete: &'static str,
     /// `on_update`, as a variant name of `ReferentialAction`.
     pub on_update: &'static str,
+    /// `fk_name = "..."`.
+    pub name: Option<String>,
 }
 
 /// A resolved column (mirrors `strata::model::ColumnDef`).
@@ -386,6 +390,11 @@ pub fn check(cx: &Ctxt, cont: &Container<'_>) -> Table {
         .as_ref()
         .map(|l| check_name(cx, l, "previous table name"));
     let pk_count = check_has_primary_key(cx, cont);
+    let primary_key_name = cont
+        .attrs
+        .pk_name
+        .as_ref()
+        .map(|l| check_name(cx, l, "primary key name"));
     let columns = check_columns(cx, cont, pk_count);
     let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
     let indexes = check_indexes(cx, cont, &names);
@@ -399,6 +408,7 @@ pub fn check(cx: &Ctxt, cont: &Container<'_>) -> Table {
         indexes,
         uniques,
         checks,
+        primary_key_name,
     }
 }
 
@@ -652,7 +662,11 @@ fn check_default(cx: &Ctxt, f: &Field<'_>, resolved: Option<&ColumnType>) -> Opt
 fn check_references(cx: &Ctxt, f: &Field<'_>, nullable: bool, typed: bool) -> Option<ForeignKey> {
     let a = &f.attrs;
     let Some(reference) = &a.references else {
-        for (given, name) in [(&a.on_delete, "on_delete"), (&a.on_update, "on_update")] {
+        for (given, name) in [
+            (&a.on_delete, "on_delete"),
+            (&a.on_update, "on_update"),
+            (&a.fk_name, "fk_name"),
+        ] {
             if let Some(lit) = given {
                 cx.error_spanned_by(
                     lit,
@@ -681,10 +695,15 @@ fn check_references(cx: &Ctxt, f: &Field<'_>, nullable: bool, typed: bool) -> Op
     };
     let on_delete = check_action(cx, a.on_delete.as_ref(), "on_delete", nullable || !typed);
     let on_update = check_action(cx, a.on_update.as_ref(), "on_update", nullable || !typed);
+    let name = a
+        .fk_name
+        .as_ref()
+        .map(|l| check_name(cx, l, "foreign key name"));
     Some(ForeignKey {
         target,
         on_delete,
         on_update,
+        name,
     })
 }
 

@@ -167,9 +167,11 @@ fn column(c: &Column, ident: &syn::Ident) -> TokenStream {
         Some(fk) => {
             let on_delete = format_ident!("{}", fk.on_delete);
             let on_update = format_ident!("{}", fk.on_update);
+            let name = opt_str(&fk.name);
             let actions = quote! {
                 on_delete: ::strata::__private::ReferentialAction::#on_delete,
                 on_update: ::strata::__private::ReferentialAction::#on_update,
+                name: #name,
             };
             match &fk.target {
                 Target::Name { table, column } => {
@@ -209,6 +211,7 @@ pub fn expand(input: &syn::DeriveInput, table: &Table) -> TokenStream {
     let rust_name = ident.to_string();
     let comment = opt_str(&table.comment);
     let renamed_from = opt_str(&table.renamed_from);
+    let primary_key_name = opt_str(&table.primary_key_name);
     let columns = table.columns.iter().map(|c| column(c, ident));
     let fields = table.columns.iter().map(|c| &c.field);
     let cols = table.columns.iter().map(|c| &c.name);
@@ -257,6 +260,7 @@ pub fn expand(input: &syn::DeriveInput, table: &Table) -> TokenStream {
                 indexes: &[#(#indexes),*],
                 uniques: &[#(#uniques),*],
                 checks: &[#(#checks),*],
+                primary_key_name: #primary_key_name,
             };
         }
 
@@ -291,6 +295,7 @@ pub fn stub(input: &syn::DeriveInput, errors: syn::Error) -> TokenStream {
                 indexes: &[],
                 uniques: &[],
                 checks: &[],
+                primary_key_name: ::core::option::Option::None,
             };
         }
     }

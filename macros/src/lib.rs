@@ -49,6 +49,7 @@ mod util;
 /// | `unique(columns("a", "b"))` | a multi-column unique constraint; add `name = "uq_..."`; repeatable |
 /// | `check(name = "positive_price", expr = "price > 0")` | a check constraint (the SQL is written verbatim); repeatable |
 /// | `renamed_from = "old_table"` | the table's previous name: the diff renames instead of dropping and creating |
+/// | `pk_name = "users_pkey"` | the primary key's name (default: the naming convention, `pk_<table>`) |
 ///
 /// Column names in `columns(...)` are column names (after `column = ...`), not field names.
 ///
@@ -67,6 +68,7 @@ mod util;
 /// | `references = "users.id"` | a foreign key; `references = "users"` references the table's primary key |
 /// | `references = User::id` | a typed foreign key: a model struct (any path, `Self` included) and one of its fields (see below) |
 /// | `on_delete = "cascade"`, `on_update = "..."` | with `references` only (either form): `"cascade"`, `"set_null"` (nullable fields), `"set_default"`, `"restrict"` or `"no_action"` (the default) |
+/// | `fk_name = "posts_user_id_fkey"` | with `references` only: the foreign key's name (default: the naming convention) |
 /// | `sql_type = "citext"` | the column's SQL type, verbatim: the escape hatch for any Rust type |
 /// | `precision = 10, scale = 2` | decimals only: `numeric(10, 2)`; `scale <= precision` |
 /// | `renamed_from = "old"` | the column's previous name: the diff renames instead of dropping and adding |

@@ -98,6 +98,9 @@ pub struct TableDef {
     pub uniques: &'static [UniqueDef],
     /// Check constraints: `#[model(check(name = "...", expr = "..."))]`.
     pub checks: &'static [CheckDef],
+    /// `#[model(pk_name = "...")]`: the primary key's name; `None` names it by the naming
+    /// convention.
+    pub primary_key_name: Option<&'static str>,
 }
 
 /// The metadata of one column.
@@ -248,6 +251,8 @@ pub struct ForeignKeyDef {
     pub on_delete: ReferentialAction,
     /// `on_update = ...`.
     pub on_update: ReferentialAction,
+    /// `fk_name = "..."`: the foreign key's name; `None` names it by the naming convention.
+    pub name: Option<&'static str>,
 }
 
 /// A table-level index.
@@ -496,6 +501,7 @@ mod tests {
         }],
         uniques: &[],
         checks: &[],
+        primary_key_name: None,
     };
 
     const FIELDS: &[(&str, &str)] = &[("id", "person_id"), ("email", "email")];

@@ -68,6 +68,7 @@ const USERS: TableDef = TableDef {
     indexes: &[],
     uniques: &[],
     checks: &[],
+    primary_key_name: None,
 };
 
 const POSTS: TableDef = TableDef {
@@ -88,6 +89,7 @@ const POSTS: TableDef = TableDef {
                 column: None,
                 on_delete: ReferentialAction::Cascade,
                 on_update: ReferentialAction::NoAction,
+                name: None,
             }),
             ..col("user_id", ColumnType::Integer)
         },
@@ -119,6 +121,7 @@ const POSTS: TableDef = TableDef {
         name: "positive_id",
         expr: "id > 0",
     }],
+    primary_key_name: None,
 };
 
 const TAGS: TableDef = TableDef {
@@ -134,6 +137,7 @@ const TAGS: TableDef = TableDef {
                 column: None,
                 on_delete: ReferentialAction::NoAction,
                 on_update: ReferentialAction::NoAction,
+                name: None,
             }),
             ..col("post_id", ColumnType::BigInt)
         },
@@ -145,6 +149,7 @@ const TAGS: TableDef = TableDef {
     indexes: &[],
     uniques: &[],
     checks: &[],
+    primary_key_name: None,
 };
 
 const SQLITE_DDL: &str = r#"

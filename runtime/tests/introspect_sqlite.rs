@@ -518,6 +518,7 @@ dialect = "sqlite"
             indexes: &[],
             uniques: &[],
             checks: &[],
+            primary_key_name: None,
         }
     }
     static A: TableDef = table("a");

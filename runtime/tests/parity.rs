@@ -57,6 +57,7 @@ const fn fk(
         column: Some("id"),
         on_delete,
         on_update,
+        name: None,
     })
 }
 
@@ -75,6 +76,7 @@ const fn table(
         indexes,
         uniques,
         checks: &[],
+        primary_key_name: None,
     }
 }
 

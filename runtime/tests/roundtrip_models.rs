@@ -52,6 +52,7 @@ const fn fk(
         column,
         on_delete,
         on_update,
+        name: None,
     })
 }
 
@@ -65,6 +66,7 @@ const fn table(name: &'static str, columns: &'static [ColumnDef]) -> TableDef {
         indexes: &[],
         uniques: &[],
         checks: &[],
+        primary_key_name: None,
     }
 }
 

@@ -77,6 +77,7 @@ fn model(i: usize) -> TableDef {
                     ReferentialAction::NoAction
                 },
                 on_update: ReferentialAction::NoAction,
+                name: None,
             }),
             ..col("parent_id", ColumnType::Integer)
         });
@@ -115,6 +116,7 @@ fn model(i: usize) -> TableDef {
         indexes: leak(indexes),
         uniques: leak(uniques),
         checks: &[],
+        primary_key_name: None,
     }
 }
 

@@ -112,6 +112,7 @@ fn author_table_is_complete() {
             name: "handle_not_empty",
             expr: "handle <> ''",
         }],
+        primary_key_name: None,
     };
     let t = Author::TABLE;
     assert_eq!(TableDef { columns: &[], ..*t }, expected);
@@ -176,6 +177,7 @@ fn chapter_table_is_complete() {
                 column: Some("id"),
                 on_delete: ReferentialAction::SetNull,
                 on_update: ReferentialAction::Cascade,
+                name: None,
             }),
             ..col("author_id", "author_id", ColumnType::BigInt)
         },
@@ -185,6 +187,7 @@ fn chapter_table_is_complete() {
                 column: None,
                 on_delete: ReferentialAction::NoAction,
                 on_update: ReferentialAction::NoAction,
+                name: None,
             }),
             ..col("book_ref", "book_ref", ColumnType::Text)
         },

@@ -33,6 +33,7 @@ const USERS: TableDef = TableDef {
     indexes: &[],
     uniques: &[],
     checks: &[],
+    primary_key_name: None,
 };
 
 #[tokio::test]

@@ -72,6 +72,7 @@ fn typed_references_carry_the_referenced_table_and_column_names() {
             column: Some("member_no"),
             on_delete: ReferentialAction::Cascade,
             on_update: ReferentialAction::Restrict,
+            name: None,
         }
     );
     assert_eq!(
@@ -81,6 +82,7 @@ fn typed_references_carry_the_referenced_table_and_column_names() {
             column: Some("mail"),
             on_delete: ReferentialAction::NoAction,
             on_update: ReferentialAction::NoAction,
+            name: None,
         }
     );
     assert_eq!(fk_of(Club::TABLE, "parent_id").table, "zz_clubs");

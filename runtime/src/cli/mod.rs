@@ -173,6 +173,7 @@ mod tests {
             indexes: &[],
             uniques: &[],
             checks: &[],
+            primary_key_name: None,
         }
     }
 
@@ -183,6 +184,7 @@ mod tests {
                 column: None,
                 on_delete: ReferentialAction::NoAction,
                 on_update: ReferentialAction::NoAction,
+                name: None,
             }),
             ..ColumnDef::new("ref_id", ColumnType::Integer)
         }

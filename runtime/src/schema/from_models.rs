@@ -256,7 +256,9 @@ fn table_from_def(
     let pk: Vec<String> = def.primary_key().map(|c| c.name.to_string()).collect();
     if !pk.is_empty() {
         table.primary_key = Some(PrimaryKey {
-            name: naming.primary_key(t, &pk),
+            name: def
+                .primary_key_name
+                .map_or_else(|| naming.primary_key(t, &pk), Into::into),
             columns: pk,
         });
     }
@@ -296,7 +298,9 @@ fn table_from_def(
                 continue;
             };
             table.foreign_keys.push(ForeignKey {
-                name: naming.foreign_key(t, &cols, fk.table),
+                name: fk
+                    .name
+                    .map_or_else(|| naming.foreign_key(t, &cols, fk.table), Into::into),
                 columns: vec![c.name.into()],
                 ref_table: fk.table.into(),
                 ref_columns: vec![ref_column.into()],
@@ -465,6 +469,7 @@ mod tests {
         indexes: &[],
         uniques: &[],
         checks: &[],
+        primary_key_name: None,
     };
 
     const POSTS: TableDef = TableDef {
@@ -484,6 +489,7 @@ mod tests {
                     column: None,
                     on_delete: ReferentialAction::Cascade,
                     on_update: ReferentialAction::NoAction,
+                    name: None,
                 }),
                 ..col("user_id", ColumnType::Integer)
             },
@@ -500,6 +506,7 @@ mod tests {
             name: "recent",
             expr: "created_at > '2000-01-01'",
         }],
+        primary_key_name: None,
     };
     use crate::model::CheckDef;
 
@@ -544,6 +551,46 @@ mod tests {
     }
 
     #[test]
+    fn explicit_key_names_win_over_the_convention() {
+        const NAMED_USERS: TableDef = TableDef {
+            primary_key_name: Some("users_pkey"),
+            ..USERS
+        };
+        const FK: ForeignKeyDef = ForeignKeyDef {
+            name: Some("posts_author_fkey"),
+            ..match POSTS.columns[1].references {
+                Some(fk) => fk,
+                None => panic!("posts.user_id references users"),
+            }
+        };
+        const COLS: [ColumnDef; 3] = [
+            POSTS.columns[0],
+            ColumnDef {
+                references: Some(FK),
+                ..POSTS.columns[1]
+            },
+            POSTS.columns[2],
+        ];
+        const NAMED_POSTS: TableDef = TableDef {
+            columns: &COLS,
+            ..POSTS
+        };
+        let s = Schema::from_models([&NAMED_POSTS, &NAMED_USERS]).expect("valid models");
+        let users = s.table("users").expect("users");
+        assert_eq!(
+            users.primary_key.as_ref().map(|p| p.name.as_str()),
+            Some("users_pkey")
+        );
+        let posts = s.table("posts").expect("posts");
+        assert_eq!(posts.foreign_keys[0].name, "posts_author_fkey");
+        // The rest keeps the convention.
+        assert_eq!(
+            posts.primary_key.as_ref().map(|p| p.name.as_str()),
+            Some("pk_posts")
+        );
+    }
+
+    #[test]
     fn duplicate_tables_name_both_structs() {
         let other = TableDef {
             rust_path: "app::legacy::Person",
@@ -573,6 +620,7 @@ mod tests {
                 column,
                 on_delete: ReferentialAction::NoAction,
                 on_update: ReferentialAction::NoAction,
+                name: None,
             })
         }
         const COMMENTS: TableDef = TableDef {
@@ -640,6 +688,7 @@ mod tests {
                     column: Some("mail"),
                     on_delete: ReferentialAction::NoAction,
                     on_update: ReferentialAction::NoAction,
+                    name: None,
                 }),
                 ..col("user_email", ColumnType::Text)
             }],
@@ -653,6 +702,7 @@ mod tests {
                     column: None,
                     on_delete: ReferentialAction::NoAction,
                     on_update: ReferentialAction::NoAction,
+                    name: None,
                 }),
                 ..col("parent", ColumnType::Integer)
             }],
@@ -694,6 +744,7 @@ mod tests {
             indexes: &[],
             uniques: &[],
             checks: &[],
+            primary_key_name: None,
         }
     }
 

@@ -6,6 +6,7 @@ use strata::Model;
 #[model(
     table = "order_lines",
     renamed_from = "order_items",
+    pk_name = "order_lines_pkey",
     index(columns("order_id", "position"), name = "ix_lines_order_pos", unique),
     index(columns("sku")),
     unique(columns("order_id", "sku"), name = "uq_lines_order_sku"),
@@ -40,7 +41,12 @@ pub struct OrderLine {
     pub barcode: Option<String>,
     #[model(references = "products")]
     pub product_id: i64,
-    #[model(references = "warehouses.code", on_delete = "set_null", on_update = "cascade")]
+    #[model(
+        references = "warehouses.code",
+        on_delete = "set_null",
+        on_update = "cascade",
+        fk_name = "order_lines_warehouse_fkey"
+    )]
     pub warehouse: Option<String>,
     #[model(references = "a.b", on_delete = "set_default", on_update = "restrict")]
     pub a: i32,
@@ -111,4 +117,11 @@ fn main() {
     assert_eq!(T.checks[2].expr, "qty < 1000");
     assert_eq!(T.indexes[0].name, Some("ix_lines_order_pos"));
     assert_eq!(Counter::TABLE.name, "counter");
+    assert_eq!(T.primary_key_name, Some("order_lines_pkey"));
+    assert_eq!(Counter::TABLE.primary_key_name, None);
+    assert_eq!(
+        T.column("warehouse").unwrap().references.unwrap().name,
+        Some("order_lines_warehouse_fkey")
+    );
+    assert_eq!(T.column("product_id").unwrap().references.unwrap().name, None);
 }
