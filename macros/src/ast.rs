@@ -15,6 +15,7 @@ use crate::util::did_you_mean;
 /// The attributes accepted on the struct.
 pub const STRUCT_ATTRS: &[&str] = &[
     "table",
+    "schema",
     "index",
     "unique",
     "check",
@@ -60,6 +61,8 @@ pub struct Container<'a> {
 pub struct ContainerAttrs {
     /// `table = "..."`.
     pub table: Option<LitStr>,
+    /// `schema = "..."`.
+    pub schema: Option<LitStr>,
     /// `renamed_from = "..."`.
     pub renamed_from: Option<LitStr>,
     /// `pk_name = "..."`.
@@ -826,6 +829,11 @@ fn parse_container_attrs(cx: &Ctxt, attrs: &[syn::Attribute]) -> ContainerAttrs 
                 "table" => {
                     if let Some(s) = string_value(cx, &meta, "users")? {
                         set(cx, &mut out.table, &meta.path, s);
+                    }
+                }
+                "schema" => {
+                    if let Some(s) = string_value(cx, &meta, "audit")? {
+                        set(cx, &mut out.schema, &meta.path, s);
                     }
                 }
                 "renamed_from" => {

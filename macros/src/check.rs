@@ -30,6 +30,8 @@ pub const ACTIONS: &[&str] = &[
 pub struct Table {
     /// Table name.
     pub name: String,
+    /// `schema = "..."`: the PostgreSQL schema (MySQL database) holding the table.
+    pub schema: Option<String>,
     /// Doc comment.
     pub comment: Option<String>,
     /// Previous table name.
@@ -191,6 +193,23 @@ fn check_name(cx: &Ctxt, lit: &LitStr, what: &str) -> String {
     value
 }
 
+/// A table or schema name: a valid identifier without `.`, which separates a schema from its
+/// table (`audit.events`) everywhere Strata names a table.
+fn check_unqualified(cx: &Ctxt, lit: &LitStr, what: &str, fix: &str) -> String {
+    let value = lit.value();
+    if let Some(msg) = name_problem(&value, what) {
+        cx.error_spanned_by(lit, msg);
+    } else if value.contains('.') {
+        cx.error_spanned_by(
+            lit,
+            format!(
+                "the {what} `{value}` contains `.`, which Strata reads as `schema.table`; {fix}"
+            ),
+        );
+    }
+    value
+}
+
 /// What is wrong with `name` as an SQL identifier, if anything.
 pub fn name_problem(name: &str, what: &str) -> Option<String> {
     if name.trim().is_empty() {
@@ -221,15 +240,19 @@ pub fn action_variant(value: &str) -> Option<&'static str> {
     })
 }
 
-/// Splits `references = "table"` / `"table.column"`.
+/// Splits `references = "table"` / `"table.column"` / `"schema.table.column"` into the
+/// table (`schema.table` in the last form) and the column.
 pub fn split_reference(value: &str) -> Option<(&str, Option<&str>)> {
-    let mut parts = value.split('.');
-    let table = parts.next()?;
-    let column = parts.next();
-    if parts.next().is_some() || table.is_empty() || column == Some("") {
+    let parts: Vec<&str> = value.split('.').collect();
+    if parts.iter().any(|p| p.is_empty()) {
         return None;
     }
-    Some((table, column))
+    match parts.len() {
+        1 => Some((value, None)),
+        2 => Some((parts[0], Some(parts[1]))),
+        3 => Some((&value[..value.len() - parts[2].len() - 1], Some(parts[2]))),
+        _ => None,
+    }
 }
 
 /// Whether a `default = <literal>` fits the column's type (a custom type accepts anything).
@@ -384,6 +407,11 @@ fn field_type(cx: &Ctxt, f: &Field<'_>) -> Option<(ColumnType, bool)> {
 /// order they are called, which is the order the user reads them.
 pub fn check(cx: &Ctxt, cont: &Container<'_>) -> Table {
     let name = check_table_name(cx, cont);
+    let schema = cont
+        .attrs
+        .schema
+        .as_ref()
+        .map(|l| check_unqualified(cx, l, "schema name", "a schema name is one name"));
     let renamed_from = cont
         .attrs
         .renamed_from
@@ -402,6 +430,7 @@ pub fn check(cx: &Ctxt, cont: &Container<'_>) -> Table {
     let checks = check_checks(cx, cont);
     Table {
         name,
+        schema,
         comment: cont.doc.clone(),
         renamed_from,
         columns,
@@ -416,7 +445,12 @@ pub fn check(cx: &Ctxt, cont: &Container<'_>) -> Table {
 /// valid identifier.
 fn check_table_name(cx: &Ctxt, cont: &Container<'_>) -> String {
     match &cont.attrs.table {
-        Some(lit) => check_name(cx, lit, "table name"),
+        Some(lit) => check_unqualified(
+            cx,
+            lit,
+            "table name",
+            "put the schema in `#[model(schema = \"...\")]`",
+        ),
         None => {
             let name = snake_case(&cont.ident.unraw().to_string());
             if let Some(msg) = name_problem(&name, "table name") {
@@ -707,12 +741,17 @@ fn check_references(cx: &Ctxt, f: &Field<'_>, nullable: bool, typed: bool) -> Op
     })
 }
 
-/// `references = "table"` / `"table.column"`: valid names.
+/// `references = "table"` / `"table.column"` / `"schema.table.column"`: valid names.
 fn name_target(cx: &Ctxt, lit: &LitStr) -> Target {
     let value = lit.value();
     let (table, column) = match split_reference(&value) {
         Some((t, c)) => {
-            for (part, what) in [(Some(t), "referenced table"), (c, "referenced column")] {
+            let (schema, bare) = t.split_once('.').map_or((None, t), |(s, b)| (Some(s), b));
+            for (part, what) in [
+                (schema, "referenced schema"),
+                (Some(bare), "referenced table"),
+                (c, "referenced column"),
+            ] {
                 if let Some(msg) = part.and_then(|p| name_problem(p, what)) {
                     cx.error_spanned_by(lit, msg);
                 }
@@ -723,8 +762,8 @@ fn name_target(cx: &Ctxt, lit: &LitStr) -> Target {
             cx.error_spanned_by(
                 lit,
                 format!(
-                    "`references` takes `\"table\"` (its primary key) or `\"table.column\"`, \
-                     not `\"{value}\"`"
+                    "`references` takes `\"table\"` (its primary key), `\"table.column\"` \
+                     or `\"schema.table.column\"`, not `\"{value}\"`"
                 ),
             );
             (String::new(), None)
@@ -916,7 +955,9 @@ mod tests {
     fn references_split() {
         assert_eq!(split_reference("users"), Some(("users", None)));
         assert_eq!(split_reference("users.id"), Some(("users", Some("id"))));
-        assert_eq!(split_reference("a.b.c"), None);
+        assert_eq!(split_reference("a.b.c"), Some(("a.b", Some("c"))));
+        assert_eq!(split_reference("a.b.c.d"), None);
+        assert_eq!(split_reference("a..c"), None);
         assert_eq!(split_reference(".id"), None);
         assert_eq!(split_reference("users."), None);
         assert_eq!(split_reference(""), None);

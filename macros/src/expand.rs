@@ -208,6 +208,12 @@ fn column(c: &Column, ident: &syn::Ident) -> TokenStream {
 pub fn expand(input: &syn::DeriveInput, table: &Table) -> TokenStream {
     let ident = &input.ident;
     let name = &table.name;
+    // What references and the runtime call the table: `schema.table` when it has a schema.
+    let key = match &table.schema {
+        Some(schema) => format!("{schema}.{name}"),
+        None => name.clone(),
+    };
+    let schema = opt_str(&table.schema);
     let rust_name = ident.to_string();
     let comment = opt_str(&table.comment);
     let renamed_from = opt_str(&table.renamed_from);
@@ -248,11 +254,12 @@ pub fn expand(input: &syn::DeriveInput, table: &Table) -> TokenStream {
     quote! {
         #[automatically_derived]
         impl ::strata::__private::Model for #ident {
-            const TABLE_NAME: &'static str = #name;
+            const TABLE_NAME: &'static str = #key;
             const FIELD_COLUMNS: &'static [(&'static str, &'static str)] =
                 &[#((#fields, #cols)),*];
             const TABLE: &'static ::strata::__private::TableDef = &::strata::__private::TableDef {
-                name: Self::TABLE_NAME,
+                name: #name,
+                schema: #schema,
                 rust_path: ::core::concat!(::core::module_path!(), "::", #rust_name),
                 comment: #comment,
                 renamed_from: #renamed_from,
@@ -288,6 +295,7 @@ pub fn stub(input: &syn::DeriveInput, errors: syn::Error) -> TokenStream {
             const FIELD_COLUMNS: &'static [(&'static str, &'static str)] = &[];
             const TABLE: &'static ::strata::__private::TableDef = &::strata::__private::TableDef {
                 name: "",
+                schema: ::core::option::Option::None,
                 rust_path: "",
                 comment: ::core::option::Option::None,
                 renamed_from: ::core::option::Option::None,

@@ -45,6 +45,7 @@ mod util;
 /// | attribute | meaning |
 /// | --- | --- |
 /// | `table = "users"` | the table name; default: the struct name in snake_case (`BlogPost` -> `blog_post`) |
+/// | `schema = "audit"` | the PostgreSQL schema holding the table (default: the connection's); references and messages then name it `audit.<table>` |
 /// | `index(columns("a", "b"))` | a multi-column index; add `name = "ix_..."` for an explicit name, `unique` for a unique index; repeatable |
 /// | `unique(columns("a", "b"))` | a multi-column unique constraint; add `name = "uq_..."`; repeatable |
 /// | `check(name = "positive_price", expr = "price > 0")` | a check constraint (the SQL is written verbatim); repeatable |
@@ -65,7 +66,7 @@ mod util;
 /// | `index` | a single-column index |
 /// | `default = 0` | a literal default: integer (also negative), float, bool or string |
 /// | `default_sql = "CURRENT_TIMESTAMP"` | an SQL expression default, written verbatim; not together with `default` |
-/// | `references = "users.id"` | a foreign key; `references = "users"` references the table's primary key |
+/// | `references = "users.id"` | a foreign key; `references = "users"` references the table's primary key; `references = "audit.events.id"` a table in a schema |
 /// | `references = User::id` | a typed foreign key: a model struct (any path, `Self` included) and one of its fields (see below) |
 /// | `on_delete = "cascade"`, `on_update = "..."` | with `references` only (either form): `"cascade"`, `"set_null"` (nullable fields), `"set_default"`, `"restrict"` or `"no_action"` (the default) |
 /// | `fk_name = "posts_user_id_fkey"` | with `references` only: the foreign key's name (default: the naming convention) |

@@ -41,6 +41,11 @@ pub struct Settings {
     /// are rendered in the forms that do not block the tables' readers and writers
     /// (PostgreSQL). Existing files keep what their header says.
     pub online: bool,
+    /// Let autogenerate write a `create_schema` step for a schema the models use
+    /// (`#[model(schema = "...")]`) and the database lacks (PostgreSQL). Off, such a schema
+    /// is an error naming it: creating schemas needs the `CREATE` privilege on the database,
+    /// which a deploy role often lacks.
+    pub create_schemas: bool,
     /// The `[naming]` table: the templates that name constraints and indexes without an
     /// explicit name, as written (a missing key keeps the built-in convention). Checked when
     /// the file is read; the checked convention is [`Settings::naming_convention`].
@@ -63,6 +68,7 @@ impl Default for Settings {
             statement_timeout_ms: None,
             lock_retries: crate::apply::Timeouts::DEFAULT_RETRIES,
             online: false,
+            create_schemas: false,
             naming: NamingTemplates::default(),
             convention: Naming::default(),
         }
@@ -308,6 +314,11 @@ pub(crate) const SETTINGS_TEMPLATE: &str = r#"# Strata settings for this migrati
 
 # The PostgreSQL schema to compare and migrate (default: the connection's current schema).
 # schema = "public"
+
+# Let autogenerate write a create_schema step for a schema the models put tables in
+# (#[model(schema = "audit")], PostgreSQL) that the database does not have. Off, such a
+# schema is an error naming it: creating one needs the CREATE privilege on the database.
+# create_schemas = false
 
 # How long upgrade/downgrade wait for another process's migration lock, in seconds.
 # lock_timeout_seconds = 60

@@ -36,6 +36,22 @@ pub enum Error {
     /// Applying failed; the database is as it was before the failing transaction.
     #[error(transparent)]
     Apply(#[from] crate::apply::ApplyError),
+    /// The models put tables in a schema the database does not have, and strata.toml does
+    /// not ask for schemas to be created.
+    #[error(
+        "the models put tables in schema `{schema}` (`{model}`), which this database does not \
+         have; nothing was written. Create it (CREATE SCHEMA \"{schema}\"), or set \
+         `create_schemas = true` in {} so the revision creates it",
+        settings.display()
+    )]
+    MissingSchema {
+        /// The schema.
+        schema: String,
+        /// The Rust path of a model that names it.
+        model: String,
+        /// The settings file.
+        settings: PathBuf,
+    },
     /// `adopt` into a migrations directory that already has revisions.
     #[error(
         "{} already has {count} revision(s); `adopt` writes the first revision (a baseline of \

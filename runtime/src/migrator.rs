@@ -214,9 +214,17 @@ impl Migrator {
         self.dir.join("versions")
     }
 
+    /// What introspection reads: the configured schema, and the other schemas the migration
+    /// files name (so the tables their ops touch are there to render them against; a
+    /// comparison with the models adds the models' own, [`Migrator::compare_asking`]).
     fn introspect_options(&self) -> IntrospectOptions {
+        let ops = self
+            .graph
+            .all_scripts()
+            .flat_map(|s| s.upgrade.iter().chain(&s.downgrade));
         IntrospectOptions {
             schema: self.settings.schema.clone(),
+            schemas: crate::ops::schemas_named(ops).into_iter().collect(),
             naming: self.naming().clone(),
         }
     }
@@ -1019,10 +1027,15 @@ impl Migrator {
     ) -> Result<(Changes, Vec<diff::RenameCandidate>), Error> {
         self.ensure_up_to_date(db).await?;
         let dialect = db.dialect();
-        let current = introspect::introspect(&mut db.conn, dialect, &self.introspect_options())
+        let models_list = models;
+        let models = Schema::from_models_with(models.iter().copied(), self.naming())?;
+        let mut iopts = self.introspect_options();
+        iopts.schemas.extend(models.schemas.iter().cloned());
+        iopts.schemas.sort();
+        iopts.schemas.dedup();
+        let current = introspect::introspect(&mut db.conn, dialect, &iopts)
             .await?
             .schema;
-        let models = Schema::from_models_with(models.iter().copied(), self.naming())?;
         let mut target = models.clone();
         dialect.normalize(&mut target);
         let opts = DiffOptions {
@@ -1036,6 +1049,27 @@ impl Migrator {
         let target = diff::with_renames(target, &confirmed);
         // Compared as the database reads back; written as the models say (files are portable).
         let changes = diff::diff_on(dialect, &current, &target, &opts)?;
+        // A dialect without schemas refuses a model in one now, not when the file runs.
+        for op in &changes.upgrade {
+            crate::render::refuse_schemas(op, dialect)?;
+        }
+        if !self.settings.create_schemas && dialect.has_schemas() {
+            let missing = changes.upgrade.iter().find_map(|op| match op {
+                Op::CreateSchema { schema } => Some(schema),
+                _ => None,
+            });
+            if let Some(schema) = missing {
+                let model = models_list
+                    .iter()
+                    .find(|m| m.schema == Some(schema.as_str()))
+                    .map_or_else(String::new, |m| m.rust_path.to_owned());
+                return Err(Error::MissingSchema {
+                    schema: schema.clone(),
+                    model,
+                    settings: self.dir.join(crate::config::SETTINGS_FILE),
+                });
+            }
+        }
         Ok((diff::with_model_spelling(changes, &models)?, declined))
     }
 

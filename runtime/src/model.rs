@@ -30,7 +30,8 @@
 pub trait Model {
     /// The complete metadata of the table this struct maps to.
     const TABLE: &'static TableDef;
-    /// The table name, equal to `TABLE.name`.
+    /// The table as references name it: `TABLE.name`, or `schema.name` when the model has a
+    /// schema ([`TableDef::key`]).
     ///
     /// Typed references (`references = User::id`) read this and [`Model::FIELD_COLUMNS`]
     /// rather than `TABLE`: two models that reference each other (or a model that references
@@ -81,8 +82,13 @@ pub fn reference_type<T, R: ReferenceType<T>>(_referenced: &T, _referencing: &R)
 /// The metadata of one table, as declared by a `#[derive(Model)]` struct.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TableDef {
-    /// The table name (`#[model(table = "...")]`, or the struct name in snake_case).
+    /// The table name (`#[model(table = "...")]`, or the struct name in snake_case), without
+    /// its schema.
     pub name: &'static str,
+    /// `#[model(schema = "audit")]`: the PostgreSQL schema holding the table; `None` is the
+    /// connection's current schema. Everywhere else the table is then named `audit.<name>`
+    /// ([`TableDef::key`]).
+    pub schema: Option<&'static str>,
     /// The Rust path of the struct (`my_app::models::User`), used in messages.
     pub rust_path: &'static str,
     /// The struct's doc comment, used as the table comment.
@@ -243,7 +249,7 @@ pub enum ReferentialAction {
 /// `User`'s table name and `column` the column name of its field `id`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ForeignKeyDef {
-    /// The referenced table.
+    /// The referenced table (`schema.table` when it is in a schema).
     pub table: &'static str,
     /// The referenced column; `None` means the referenced table's primary key.
     pub column: Option<&'static str>,
@@ -323,6 +329,15 @@ const fn str_eq(a: &str, b: &str) -> bool {
 }
 
 impl TableDef {
+    /// The table's name everywhere Strata names a table (schemas, ops, migration files,
+    /// references, messages): `name`, or `schema.name` when the table has a schema.
+    pub fn key(&self) -> String {
+        match self.schema {
+            Some(schema) => format!("{schema}.{}", self.name),
+            None => self.name.to_owned(),
+        }
+    }
+
     /// The column named `name` (the column name, not the field name), usable in `const` context.
     pub const fn column(&self, name: &str) -> Option<&ColumnDef> {
         let mut i = 0;
@@ -489,6 +504,7 @@ mod tests {
     ];
     const T: TableDef = TableDef {
         name: "users",
+        schema: None,
         rust_path: "app::User",
         comment: None,
         renamed_from: None,

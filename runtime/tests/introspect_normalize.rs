@@ -21,6 +21,7 @@ const fn col(name: &'static str, ty: ColumnType) -> ColumnDef {
 
 const USERS: TableDef = TableDef {
     name: "users",
+    schema: None,
     rust_path: "app::User",
     comment: Some("People."),
     renamed_from: None,
@@ -73,6 +74,7 @@ const USERS: TableDef = TableDef {
 
 const POSTS: TableDef = TableDef {
     name: "posts",
+    schema: None,
     rust_path: "app::Post",
     comment: None,
     renamed_from: None,
@@ -126,6 +128,7 @@ const POSTS: TableDef = TableDef {
 
 const TAGS: TableDef = TableDef {
     name: "tags",
+    schema: None,
     rust_path: "app::Tag",
     comment: None,
     renamed_from: None,

@@ -511,6 +511,7 @@ dialect = "sqlite"
     const fn table(name: &'static str) -> TableDef {
         TableDef {
             name,
+            schema: None,
             rust_path: name,
             comment: None,
             renamed_from: None,

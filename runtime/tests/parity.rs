@@ -69,6 +69,7 @@ const fn table(
 ) -> TableDef {
     TableDef {
         name,
+        schema: None,
         rust_path: name,
         comment: None,
         renamed_from: None,

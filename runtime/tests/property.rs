@@ -1591,6 +1591,8 @@ fn op_kinds(op: &Op) -> Vec<&'static str> {
         Op::DropForeignKey { .. } => vec!["drop_foreign_key"],
         Op::AddCheck { .. } => vec!["add_check"],
         Op::DropCheck { .. } => vec!["drop_check"],
+        Op::CreateSchema { .. } => vec!["create_schema"],
+        Op::DropSchema { .. } => vec!["drop_schema"],
         Op::Sql { .. } => vec!["sql"],
     }
 }

@@ -59,6 +59,7 @@ const fn fk(
 const fn table(name: &'static str, columns: &'static [ColumnDef]) -> TableDef {
     TableDef {
         name,
+        schema: None,
         rust_path: name,
         comment: None,
         renamed_from: None,

@@ -109,6 +109,7 @@ fn model(i: usize) -> TableDef {
     };
     TableDef {
         name: name(i),
+        schema: None,
         rust_path: name(i),
         comment: None,
         renamed_from: None,

@@ -354,6 +354,8 @@ async fn live_round_trip(s: &Scenario, kind: DialectKind) -> Result<(), String> 
         };
     }
 
+    live.schemas = s.from.schemas.union(&s.to.schemas).cloned().collect();
+
     // 1. The database as from.toml describes it.
     let create = diff(&Schema::new(), &s.from, &all).map_err(|e| format!("creating from: {e}"))?;
     let from_db = live

@@ -99,6 +99,7 @@ fn col(name: &'static str, field: &'static str, ty: ColumnType) -> ColumnDef {
 fn author_table_is_complete() {
     let expected = TableDef {
         name: "zz_authors",
+        schema: None,
         rust_path: "metadata::Author",
         comment: Some("An author\nof posts."),
         renamed_from: Some("writers"),

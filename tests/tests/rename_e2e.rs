@@ -15,6 +15,7 @@ use strata::testing::TestDb;
 /// The test project's `users` with `username` renamed to `login` (no hint).
 const USERS: TableDef = TableDef {
     name: "users",
+    schema: None,
     rust_path: "e2e_app::User",
     comment: None,
     renamed_from: None,

@@ -166,6 +166,7 @@ mod tests {
     ) -> TableDef {
         TableDef {
             name,
+            schema: None,
             rust_path,
             comment: None,
             renamed_from: None,

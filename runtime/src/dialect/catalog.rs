@@ -60,6 +60,10 @@ pub trait Catalog: Syntax {
 pub struct IntrospectOptions {
     /// The PostgreSQL schema to read; `None` reads `current_schema()`. Ignored on SQLite.
     pub schema: Option<String>,
+    /// The other PostgreSQL schemas to read (`#[model(schema = "...")]` and the schemas the
+    /// migration files name), whose tables are named `schema.table`. A dialect without
+    /// schemas ignores them.
+    pub schemas: Vec<String>,
     /// The naming convention (strata.toml's `[naming]`): what the schema read carries
     /// ([`crate::schema::Schema::naming`]), and how SQLite's unnamed constraints are named.
     pub naming: crate::schema::Naming,
@@ -76,6 +80,17 @@ pub enum IntrospectError {
         query: String,
         /// The driver's error.
         source: super::DriverError,
+    },
+    /// A model puts a table in the connection's default schema by name, which would name the
+    /// same table two ways.
+    #[error(
+        "`#[model(schema = \"{schema}\")]` names this connection's default schema; remove \
+         `schema = \"{schema}\"` from those models (tables of the default schema need none), \
+         or make another schema the default (strata.toml's `schema`)"
+    )]
+    DefaultSchemaNamed {
+        /// The schema.
+        schema: String,
     },
     /// A catalog row did not have the expected shape.
     #[error("unexpected catalog data: {0}")]

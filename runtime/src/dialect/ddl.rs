@@ -10,6 +10,7 @@ use std::fmt;
 
 use super::{RenderError, Syntax};
 use crate::schema::naming::{NameChange, NameKind};
+use crate::schema::split_table;
 use crate::schema::{
     Check, Column, ColumnDefault, ForeignKey, Index, PrimaryKey, ReferentialAction, Schema,
     SqlType, Table, Unique, Unmodeled,
@@ -96,9 +97,19 @@ impl From<Vec<String>> for Statements {
     }
 }
 
+/// `name` (an index or constraint name) in the schema of `table`: `audit.ix` for a table
+/// `audit.events`, `name` itself for a table of the default schema; quote it with
+/// [`Syntax::quote_table`].
+pub fn in_schema_of(table: &str, name: &str) -> String {
+    match split_table(table).0 {
+        Some(schema) => format!("{schema}.{name}"),
+        None => name.to_owned(),
+    }
+}
+
 /// `ALTER TABLE "table" <action>`.
 pub fn alter_table<D: Syntax + ?Sized>(d: &D, table: &str, action: impl fmt::Display) -> String {
-    format!("ALTER TABLE {} {action}", d.quote_ident(table))
+    format!("ALTER TABLE {} {action}", d.quote_table(table))
 }
 
 /// The statements of a hand-written `sql` step: the text as written, trimmed, without a
@@ -218,7 +229,7 @@ pub trait Ddl: Syntax {
             "CONSTRAINT {} FOREIGN KEY {} REFERENCES {} {}",
             self.quote_ident(&fk.name),
             self.ident_list(&fk.columns),
-            self.quote_ident(&fk.ref_table),
+            self.quote_table(&fk.ref_table),
             self.ident_list(&fk.ref_columns)
         );
         if fk.on_delete != ReferentialAction::NoAction {
@@ -254,7 +265,7 @@ pub trait Ddl: Syntax {
         items.extend(table.checks.iter().map(|c| self.check_sql(c)));
         Ok(format!(
             "CREATE TABLE {} (\n    {}\n)",
-            self.quote_ident(&table.name),
+            self.quote_table(&table.name),
             items.join(",\n    ")
         ))
     }
@@ -287,10 +298,13 @@ pub trait Ddl: Syntax {
         }
     }
 
-    /// `DROP INDEX "name"` (index names are per schema on both built-in dialects).
+    /// `DROP INDEX "name"` (index names are per schema on both built-in dialects: one of a
+    /// table in another schema is named with it, `"audit"."ix_events_at"`).
     fn drop_index_sql(&self, table: &str, index: &Index) -> String {
-        let _ = table;
-        format!("DROP INDEX {}", self.quote_ident(&index.name))
+        format!(
+            "DROP INDEX {}",
+            self.quote_table(&in_schema_of(table, &index.name))
+        )
     }
 
     /// A table comment, where the dialect has them (PostgreSQL `COMMENT ON TABLE`). Default:
@@ -374,7 +388,7 @@ pub trait Ddl: Syntax {
     /// `drop_table`: `DROP TABLE`.
     fn drop_table(&self, table: &Table, cx: &OpContext<'_>) -> Result<Statements, RenderError> {
         let _ = cx;
-        Ok(vec![format!("DROP TABLE {}", self.quote_ident(&table.name))].into())
+        Ok(vec![format!("DROP TABLE {}", self.quote_table(&table.name))].into())
     }
 
     /// `rename_table`: `ALTER TABLE ... RENAME TO`, then the names that follow the table.
@@ -384,10 +398,24 @@ pub trait Ddl: Syntax {
         to: &str,
         cx: &OpContext<'_>,
     ) -> Result<Statements, RenderError> {
+        let ((from_schema, _), (to_schema, to_name)) = (split_table(from), split_table(to));
+        if from_schema != to_schema {
+            return Err(RenderError::Unsupported {
+                dialect: self.name(),
+                what: format!(
+                    "renaming table `{from}` to `{to}`, which moves it to another schema"
+                ),
+                hint: Some(
+                    "keep the table in its schema (a rename keeps the schema), or move it by \
+                     hand (ALTER TABLE ... SET SCHEMA) and `stamp` once the models say so"
+                        .into(),
+                ),
+            });
+        }
         let mut out = vec![alter_table(
             self,
             from,
-            format_args!("RENAME TO {}", self.quote_ident(to)),
+            format_args!("RENAME TO {}", self.quote_ident(to_name)),
         )];
         if !cx.names.is_empty() {
             out.extend(self.rename_names_sql(cx.names, cx.after()?, cx.objects));
@@ -587,6 +615,17 @@ pub trait Ddl: Syntax {
         Ok(vec![self.drop_index_sql(table, &index)].into())
     }
 
+    /// `create_schema`: `CREATE SCHEMA "name"`.
+    fn create_schema(&self, schema: &str) -> Result<Statements, RenderError> {
+        Ok(vec![format!("CREATE SCHEMA {}", self.quote_ident(schema))].into())
+    }
+
+    /// `drop_schema`: `DROP SCHEMA "name"`, which the server refuses while the schema holds
+    /// anything (`RESTRICT` is the standard default), so nothing Strata does not model goes.
+    fn drop_schema(&self, schema: &str) -> Result<Statements, RenderError> {
+        Ok(vec![format!("DROP SCHEMA {}", self.quote_ident(schema))].into())
+    }
+
     /// `sql`: the hand-written text, as one statement (the render stage skips steps meant for
     /// another dialect).
     fn sql(&self, sql: &str, cx: &OpContext<'_>) -> Result<Statements, RenderError> {
@@ -715,7 +754,7 @@ pub fn create_index_text<D: Syntax + ?Sized>(
         "CREATE {}INDEX {concurrently}{} ON {}",
         if index.unique { "UNIQUE " } else { "" },
         d.quote_ident(&index.name),
-        d.quote_ident(table),
+        d.quote_table(table),
     );
     if let Some(method) = index.method() {
         sql.push_str(" USING ");

@@ -31,10 +31,10 @@ use thiserror::Error;
 pub use bookkeeping::Bookkeeping;
 pub use catalog::{Catalog, CatalogRow, CatalogValues, IntrospectError, IntrospectOptions};
 pub use ddl::{
-    alter_table, check_autoincrement, create_index_text, float_literal, index_keys_sql,
-    is_repeated, repeated, sql_statements, standard_add_column, standard_alter_column,
-    standard_column_sql, standard_create_table, volatile_default, ColumnChange, Ddl, OpContext,
-    Statements, REPEAT_MARKER,
+    alter_table, check_autoincrement, create_index_text, float_literal, in_schema_of,
+    index_keys_sql, is_repeated, repeated, sql_statements, standard_add_column,
+    standard_alter_column, standard_column_sql, standard_create_table, volatile_default,
+    ColumnChange, Ddl, OpContext, Statements, REPEAT_MARKER,
 };
 pub(crate) use driver::server_code;
 pub use driver::DriverError;
@@ -168,6 +168,24 @@ pub trait Syntax: Send + Sync + fmt::Debug {
     /// Quotes an identifier (table, column, constraint or index name).
     fn quote_ident(&self, ident: &str) -> String {
         format!("\"{}\"", ident.replace('"', "\"\""))
+    }
+
+    /// Quotes a table as Strata names it: `events`, or `audit.events` for a table in the
+    /// schema `audit`, each part quoted (`"audit"."events"`).
+    fn quote_table(&self, table: &str) -> String {
+        match crate::schema::split_table(table) {
+            (Some(schema), name) => {
+                format!("{}.{}", self.quote_ident(schema), self.quote_ident(name))
+            }
+            (None, name) => self.quote_ident(name),
+        }
+    }
+
+    /// Whether tables may live in schemas other than the connection's (`#[model(schema =
+    /// ...)]`); a dialect without them refuses such tables with
+    /// [`RenderError::Unsupported`] before anything runs.
+    fn has_schemas(&self) -> bool {
+        false
     }
 
     /// Quotes a string literal.

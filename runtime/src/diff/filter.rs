@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use super::DiffOptions;
 use crate::introspect::is_bookkeeping;
-use crate::schema::Schema;
+use crate::schema::{split_table, Schema, Table};
 
 /// One piece of a compiled glob.
 #[derive(Debug, Clone, PartialEq)]
@@ -180,7 +180,29 @@ pub(super) fn filtered<'a>(schema: &'a Schema, opts: &DiffOptions) -> Cow<'a, Sc
         return Cow::Borrowed(schema);
     }
     let mut out = Schema::with_naming(schema.naming.clone());
+    out.schemas = schema.schemas.clone();
     for t in schema.tables.values().filter(|t| covers(opts, &t.name)) {
+        out.insert(t.clone());
+    }
+    Cow::Owned(out)
+}
+
+/// `current` without the tables of schemas `target` does not use: autogenerate compares the
+/// default schema and the schemas the models name (Alembic's `include_schemas` for those),
+/// so a schema the models stopped using is left as it is.
+pub(super) fn in_schemas_of<'a>(current: &'a Schema, target: &Schema) -> Cow<'a, Schema> {
+    let compared = |t: &Table| {
+        split_table(&t.name)
+            .0
+            .is_none_or(|s| target.schemas.contains(s))
+    };
+    if current.tables.values().all(compared) {
+        return Cow::Borrowed(current);
+    }
+    let mut out = Schema::with_naming(current.naming.clone());
+    out.schemas = current.schemas.clone();
+    out.unmodeled = current.unmodeled.clone();
+    for t in current.tables.values().filter(|t| compared(t)) {
         out.insert(t.clone());
     }
     Cow::Owned(out)

@@ -196,6 +196,7 @@ impl Renames {
 /// The upgrade, step by step (see the module docs for the order and why).
 #[derive(Debug, Default)]
 pub(crate) struct Steps {
+    pub create_schemas: Vec<Op>,
     pub drop_foreign_keys: Vec<Op>,
     pub drop_tables: Vec<Op>,
     pub drop_constraints: Vec<Op>,
@@ -204,11 +205,13 @@ pub(crate) struct Steps {
     pub add_constraints: Vec<Op>,
     pub create_tables: Vec<Op>,
     pub add_foreign_keys: Vec<Op>,
+    pub drop_schemas: Vec<Op>,
 }
 
 impl Steps {
     fn into_ops(self) -> Vec<Op> {
         [
+            self.create_schemas,
             self.drop_foreign_keys,
             self.drop_tables,
             self.drop_constraints,
@@ -217,6 +220,7 @@ impl Steps {
             self.add_constraints,
             self.create_tables,
             self.add_foreign_keys,
+            self.drop_schemas,
         ]
         .concat()
     }
@@ -265,6 +269,7 @@ fn diff_with(
     check_key: &dyn Fn(&str) -> String,
 ) -> Result<Changes, DiffError> {
     let current = filter::filtered(current, opts);
+    let current = filter::in_schemas_of(&current, target);
     let target = filter::filtered(target, opts);
     if target.tables.is_empty() {
         return Err(DiffError::NoModels);
@@ -286,7 +291,7 @@ fn diff_with(
             tables,
         });
     }
-    compare_filtered(&current, &target, matched, check_key)
+    compare_filtered(&current, &target, matched, check_key, false)
 }
 
 /// The ops that bring `current` to `target`, both read from databases of `dialect`, like
@@ -298,9 +303,13 @@ pub fn compare<C: Catalog + ?Sized>(
     target: &Schema,
 ) -> Result<Changes, DiffError> {
     let matched = tables::match_tables(current, target);
-    compare_filtered(current, target, matched, &|expr: &str| {
-        dialect.check_expr_key(expr)
-    })
+    compare_filtered(
+        current,
+        target,
+        matched,
+        &|expr: &str| dialect.check_expr_key(expr),
+        true,
+    )
 }
 
 /// [`compare`] for two dialect-neutral schemas (replayed from migration files), with the
@@ -313,6 +322,7 @@ pub fn compare_neutral(current: &Schema, target: &Schema) -> Result<Changes, Dif
         target,
         matched,
         &crate::dialect::check_text::check_expr_key,
+        true,
     )
 }
 
@@ -321,6 +331,7 @@ fn compare_filtered(
     target: &Schema,
     matched: tables::TableMatch,
     check_key: &dyn Fn(&str) -> String,
+    drop_schemas: bool,
 ) -> Result<Changes, DiffError> {
     let mut renames = Renames::default();
     for (old, new) in &matched.kept {
@@ -339,6 +350,22 @@ fn compare_filtered(
 
     let mut steps = Steps::default();
     let mut notes = Vec::new();
+
+    // Schemas: created before anything goes in them. Dropped (empty, after everything) only
+    // when comparing two complete schemas: a database read for autogenerate holds schemas
+    // the models merely stopped using.
+    for schema in target.schemas.difference(&current.schemas) {
+        steps.create_schemas.push(Op::CreateSchema {
+            schema: schema.clone(),
+        });
+    }
+    if drop_schemas {
+        for schema in current.schemas.difference(&target.schemas) {
+            steps.drop_schemas.push(Op::DropSchema {
+                schema: schema.clone(),
+            });
+        }
+    }
 
     // Dropped tables: referencing ones first; foreign keys closing a cycle go beforehand.
     let dropped: Vec<Table> = matched

@@ -165,6 +165,8 @@ fn restore(op: &mut Op, models: &Schema) {
         | Op::DropCheck { .. }
         | Op::AlterColumnComment { .. }
         | Op::AlterTableComment { .. }
+        | Op::CreateSchema { .. }
+        | Op::DropSchema { .. }
         | Op::Sql { .. } => {}
     }
 }

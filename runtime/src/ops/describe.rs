@@ -122,6 +122,8 @@ impl Op {
                 "Detected removed check constraint '{}' on table '{table}'",
                 check.name
             )],
+            Op::CreateSchema { schema } => vec![format!("Detected added schema '{schema}'")],
+            Op::DropSchema { schema } => vec![format!("Detected removed schema '{schema}'")],
             Op::Sql { sql, dialect, .. } => {
                 let mut lines = sql.trim().lines();
                 let first = lines.next().unwrap_or_default().trim();

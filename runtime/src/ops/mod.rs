@@ -16,12 +16,15 @@ mod replay;
 pub use crate::schema::naming::{NameChange, NameKind};
 pub(crate) use replay::follow_unmodeled;
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::dialect::DialectKind;
 use crate::schema::{
-    Check, Column, ColumnDefault, ForeignKey, Index, PrimaryKey, Schema, SqlType, Table, Unique,
+    split_table, Check, Column, ColumnDefault, ForeignKey, Index, PrimaryKey, Schema, SqlType,
+    Table, Unique,
 };
 
 /// One schema operation.
@@ -168,6 +171,20 @@ pub enum Op {
         /// The constraint as it was.
         check: Check,
     },
+    /// Create the PostgreSQL schema (namespace) that tables of `#[model(schema = "...")]`
+    /// go in. Autogenerate writes it for a schema the models use and the database lacks,
+    /// when strata.toml says `create_schemas = true`.
+    CreateSchema {
+        /// The schema.
+        schema: String,
+    },
+    /// Drop an empty schema (the reverse of [`Op::CreateSchema`]). Never its contents: the
+    /// server refuses to drop a schema that still holds anything (a view, a function, a table
+    /// Strata does not model), and the step fails with nothing changed.
+    DropSchema {
+        /// The schema.
+        schema: String,
+    },
     /// Hand-written SQL (data migrations and anything the ops do not cover).
     Sql {
         /// The statement(s) to run.
@@ -277,6 +294,20 @@ pub enum ReplayError {
         /// The column.
         column: String,
     },
+    /// The op creates a schema that already exists.
+    #[error("schema `{0}` already exists")]
+    SchemaExists(String),
+    /// The op drops a schema that does not exist.
+    #[error("schema `{0}` does not exist at this point")]
+    NoSchema(String),
+    /// The op drops a schema that still holds a table.
+    #[error("schema `{schema}` still holds table `{table}`; drop or move its tables first")]
+    SchemaNotEmpty {
+        /// The schema.
+        schema: String,
+        /// A table it holds.
+        table: String,
+    },
     /// The op drops a constraint or index that does not exist.
     #[error("{kind} `{name}` does not exist on table `{table}`")]
     NoConstraint {
@@ -339,6 +370,8 @@ impl Op {
             Op::DropForeignKey { table, foreign_key } => Op::AddForeignKey { table, foreign_key },
             Op::AddCheck { table, check } => Op::DropCheck { table, check },
             Op::DropCheck { table, check } => Op::AddCheck { table, check },
+            Op::CreateSchema { schema } => Op::DropSchema { schema },
+            Op::DropSchema { schema } => Op::CreateSchema { schema },
             Op::Sql {
                 sql,
                 reverse,
@@ -358,7 +391,8 @@ impl Op {
         })
     }
 
-    /// The table this op works on (the new name for a rename); `None` for `sql`.
+    /// The table this op works on (the new name for a rename); `None` for `sql` and the
+    /// schema ops.
     pub fn table(&self) -> Option<&str> {
         match self {
             Op::CreateTable { table } | Op::DropTable { table } => Some(&table.name),
@@ -377,7 +411,7 @@ impl Op {
             | Op::DropForeignKey { table, .. }
             | Op::AddCheck { table, .. }
             | Op::DropCheck { table, .. } => Some(table),
-            Op::Sql { .. } => None,
+            Op::Sql { .. } | Op::CreateSchema { .. } | Op::DropSchema { .. } => None,
         }
     }
 
@@ -472,11 +506,52 @@ impl Op {
             }
             Op::AddCheck { table, check } => replay::add_check(s, table, check),
             Op::DropCheck { table, check } => replay::drop_check(s, self, table, check),
+            Op::CreateSchema { schema } => replay::create_schema(s, schema),
+            Op::DropSchema { schema } => replay::drop_schema(s, schema),
             Op::Sql { .. } => Ok(()),
         }?;
         follow_unmodeled(self, &renamed_names, &mut schema.unmodeled);
         Ok(())
     }
+}
+
+/// The schemas other than the default one that `ops` name: those they create or drop, and
+/// those of the tables they touch or reference (`audit` for `audit.events`).
+pub fn schemas_named<'a>(ops: impl IntoIterator<Item = &'a Op>) -> BTreeSet<String> {
+    fn add(out: &mut BTreeSet<String>, table: &str) {
+        if let (Some(schema), _) = split_table(table) {
+            out.insert(schema.to_owned());
+        }
+    }
+    let mut out = BTreeSet::new();
+    for op in ops {
+        match op {
+            Op::CreateSchema { schema } | Op::DropSchema { schema } => {
+                out.insert(schema.clone());
+            }
+            Op::CreateTable { table } | Op::DropTable { table } => {
+                add(&mut out, &table.name);
+                for fk in &table.foreign_keys {
+                    add(&mut out, &fk.ref_table);
+                }
+            }
+            Op::RenameTable { from, to } => {
+                add(&mut out, from);
+                add(&mut out, to);
+            }
+            Op::AddForeignKey { table, foreign_key }
+            | Op::DropForeignKey { table, foreign_key } => {
+                add(&mut out, table);
+                add(&mut out, &foreign_key.ref_table);
+            }
+            other => {
+                if let Some(table) = other.table() {
+                    add(&mut out, table);
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The downgrade of `ops`: each op reversed, in reverse order.

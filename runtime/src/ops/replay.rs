@@ -56,6 +56,33 @@ pub(super) fn drop_table(schema: &mut Schema, t: &Table) -> Result<(), ReplayErr
     Ok(())
 }
 
+// Schemas.
+
+pub(super) fn create_schema(schema: &mut Schema, name: &str) -> Result<(), ReplayError> {
+    if !schema.schemas.insert(name.to_owned()) {
+        return Err(ReplayError::SchemaExists(name.to_owned()));
+    }
+    Ok(())
+}
+
+/// Drops an empty schema: one holding a table is an error (the server would refuse too).
+pub(super) fn drop_schema(schema: &mut Schema, name: &str) -> Result<(), ReplayError> {
+    if let Some(t) = schema
+        .tables
+        .keys()
+        .find(|t| crate::schema::split_table(t).0 == Some(name))
+    {
+        return Err(ReplayError::SchemaNotEmpty {
+            schema: name.to_owned(),
+            table: t.clone(),
+        });
+    }
+    if !schema.schemas.remove(name) {
+        return Err(ReplayError::NoSchema(name.to_owned()));
+    }
+    Ok(())
+}
+
 /// Renames the table, the references to it, and its conventional names (`op` is the rename).
 pub(super) fn rename_table(
     schema: &mut Schema,

@@ -10,7 +10,7 @@
 use crate::dialect::{repeated, ColumnChange, Dialect, OpContext, RenderError, Statements};
 use crate::ops::Op;
 use crate::ops::BATCH_SIZE;
-use crate::schema::{Schema, Table, Unmodeled};
+use crate::schema::{split_table, Schema, Table, Unmodeled};
 
 /// The statements for one op.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,6 +103,57 @@ fn with<'a>(
     }
 }
 
+/// A typed refusal, before anything runs, of an op that puts or finds a table in a schema
+/// other than the connection's (or creates one) on a dialect without schemas.
+pub(crate) fn refuse_schemas(op: &Op, d: &dyn Dialect) -> Result<(), RenderError> {
+    if d.has_schemas() {
+        return Ok(());
+    }
+    let named = match op {
+        Op::CreateSchema { schema } | Op::DropSchema { schema } => Some(schema.clone()),
+        Op::CreateTable { table } | Op::DropTable { table } => {
+            let refs = table.foreign_keys.iter().map(|fk| fk.ref_table.as_str());
+            std::iter::once(table.name.as_str())
+                .chain(refs)
+                .find(|t| split_table(t).0.is_some())
+                .map(str::to_owned)
+        }
+        Op::RenameTable { from, to } => [from, to]
+            .into_iter()
+            .find(|t| split_table(t).0.is_some())
+            .cloned(),
+        Op::AddForeignKey { foreign_key, .. } | Op::DropForeignKey { foreign_key, .. }
+            if split_table(&foreign_key.ref_table).0.is_some() =>
+        {
+            Some(foreign_key.ref_table.clone())
+        }
+        _ => op
+            .table()
+            .filter(|t| split_table(t).0.is_some())
+            .map(str::to_owned),
+    };
+    match named {
+        Some(name) => Err(RenderError::Unsupported {
+            dialect: d.name(),
+            what: match op {
+                Op::CreateSchema { .. } | Op::DropSchema { .. } => format!("schema `{name}`"),
+                _ => format!("table `{name}` in a schema of its own"),
+            },
+            hint: Some(match d.name() {
+                "mysql" => "`#[model(schema = \"...\")]` is a PostgreSQL schema; on MySQL a \
+                            schema is a database of its own, which the version record of this \
+                            one cannot follow: leave `schema` out of these models and give that \
+                            database a migrations directory of its own (`-d <dir>`, with its URL)"
+                    .into(),
+                _ => "`#[model(schema = \"...\")]` puts tables in PostgreSQL schemas; leave it \
+                      out of the models this database serves"
+                    .into(),
+            }),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Renders one op for `dialect` on a database whose schema is `before`.
 pub fn render_op(
     op: &Op,
@@ -121,6 +172,7 @@ pub(crate) fn render_op_with(
     online: bool,
 ) -> Result<Statements, RenderError> {
     let d = dialect;
+    refuse_schemas(op, d)?;
     let names = op.name_changes(before);
     let objects = objects_after(op, before, &names);
     let dropped_name = match op {
@@ -280,6 +332,15 @@ pub(crate) fn render_op_with(
             let cx = with(&base, Some(t), Some(&after));
             d.drop_check(table, check, &cx)
         }
+        Op::CreateSchema { schema } => {
+            if before.schemas.contains(schema) {
+                return Err(RenderError::inconsistent(format_args!(
+                    "cannot create schema `{schema}`: it already exists at this point"
+                )));
+            }
+            d.create_schema(schema)
+        }
+        Op::DropSchema { schema } => d.drop_schema(schema),
         Op::Sql {
             sql,
             dialect: only,

@@ -211,17 +211,18 @@ impl Schema {
         // every message) does not depend on the order the models were registered in.
         let mut defs: Vec<&TableDef> = models.into_iter().collect();
         defs.sort_by_key(|d| d.rust_path);
-        let mut by_name: BTreeMap<&str, &TableDef> = BTreeMap::new();
+        let mut by_name: BTreeMap<String, &TableDef> = BTreeMap::new();
         for def in defs {
-            if let Some(prev) = by_name.get(def.name) {
+            let key = def.key();
+            if let Some(prev) = by_name.get(&key) {
                 let (first, second) = ordered(prev.rust_path, def.rust_path);
                 errors.push(SchemaError::DuplicateTable {
-                    table: def.name.into(),
+                    table: key,
                     first,
                     second,
                 });
             } else {
-                by_name.insert(def.name, def);
+                by_name.insert(key, def);
             }
         }
         check_enums(by_name.values().copied(), &mut errors);
@@ -242,15 +243,20 @@ impl Schema {
 /// item left out.
 fn table_from_def(
     def: &TableDef,
-    all: &BTreeMap<&str, &TableDef>,
+    all: &BTreeMap<String, &TableDef>,
     naming: &Naming,
     errors: &mut Vec<SchemaError>,
 ) -> Table {
-    let t = def.name;
+    let key = def.key();
+    let t = key.as_str();
     let mut table = Table {
         name: t.into(),
         comment: def.comment.map(Into::into),
-        renamed_from: def.renamed_from.map(Into::into),
+        // The previous name in the same schema, unless it names its own.
+        renamed_from: def.renamed_from.map(|old| match def.schema {
+            Some(schema) if !old.contains('.') => format!("{schema}.{old}"),
+            _ => old.to_owned(),
+        }),
         ..Table::default()
     };
     let pk: Vec<String> = def.primary_key().map(|c| c.name.to_string()).collect();
@@ -370,7 +376,7 @@ fn table_from_def(
 fn ref_column(
     def: &TableDef,
     c: &ColumnDef,
-    all: &BTreeMap<&str, &TableDef>,
+    all: &BTreeMap<String, &TableDef>,
     errors: &mut Vec<SchemaError>,
 ) -> Option<&'static str> {
     let fk = c.references?;
@@ -443,6 +449,7 @@ mod tests {
 
     const USERS: TableDef = TableDef {
         name: "users",
+        schema: None,
         rust_path: "app::User",
         comment: Some("People."),
         renamed_from: None,
@@ -474,6 +481,7 @@ mod tests {
 
     const POSTS: TableDef = TableDef {
         name: "posts",
+        schema: None,
         rust_path: "app::Post",
         comment: None,
         renamed_from: None,
@@ -737,6 +745,7 @@ mod tests {
     ) -> TableDef {
         TableDef {
             name,
+            schema: None,
             rust_path,
             comment: None,
             renamed_from: None,

@@ -11,7 +11,7 @@ pub mod snapshot;
 pub(crate) mod types;
 pub mod unmodeled;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -22,8 +22,24 @@ pub(crate) use types::closest;
 pub use types::SqlType;
 pub use unmodeled::{Unmodeled, UnmodeledKind};
 
+/// Splits a table's name as Strata writes it (`events`, or `audit.events` for a table in the
+/// PostgreSQL schema `audit`) into its schema and its own name. A table name never contains
+/// `.` otherwise: the derive refuses one, and introspection leaves such tables alone.
+pub fn split_table(table: &str) -> (Option<&str>, &str) {
+    match table.split_once('.') {
+        Some((schema, name)) => (Some(schema), name),
+        None => (None, table),
+    }
+}
+
+/// The table's own name, without its schema: `events` for `audit.events`.
+pub fn table_name(table: &str) -> &str {
+    split_table(table).1
+}
+
 /// A set of tables, keyed by table name (so iteration is in name order).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(from = "SchemaFile")]
 pub struct Schema {
     /// The tables, keyed by name.
     pub tables: BTreeMap<String, Table>,
@@ -40,11 +56,37 @@ pub struct Schema {
     /// never written, never compared (two schemas with the same tables are equal).
     #[serde(skip)]
     pub naming: Naming,
+    /// The schemas other than the default one that are known to exist: for models, those
+    /// their tables use (`#[model(schema = ...)]`); introspected, those asked for that the
+    /// database has; replayed, those created by [`crate::ops::Op::CreateSchema`] or holding a
+    /// table. [`Schema::insert`] adds a table's own. Never written.
+    #[serde(skip)]
+    pub schemas: BTreeSet<String>,
+}
+
+/// A schema as written (a snapshot, a scenario): its tables, each inserted with
+/// [`Schema::insert`] so the schemas they are in are known.
+#[derive(Deserialize)]
+struct SchemaFile {
+    #[serde(default)]
+    tables: BTreeMap<String, Table>,
+}
+
+impl From<SchemaFile> for Schema {
+    fn from(file: SchemaFile) -> Schema {
+        let mut schema = Schema::new();
+        for (_, table) in file.tables {
+            schema.insert(table);
+        }
+        schema
+    }
 }
 
 impl PartialEq for Schema {
     fn eq(&self, other: &Self) -> bool {
-        self.tables == other.tables && self.unmodeled == other.unmodeled
+        self.tables == other.tables
+            && self.unmodeled == other.unmodeled
+            && self.schemas == other.schemas
     }
 }
 
@@ -62,8 +104,13 @@ impl Schema {
         }
     }
 
-    /// Adds (or replaces) a table.
+    /// Adds (or replaces) a table, and its schema to [`Schema::schemas`].
     pub fn insert(&mut self, table: Table) {
+        if let (Some(schema), _) = split_table(&table.name) {
+            if !self.schemas.contains(schema) {
+                self.schemas.insert(schema.to_owned());
+            }
+        }
         self.tables.insert(table.name.clone(), table);
     }
 

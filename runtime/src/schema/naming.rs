@@ -4,7 +4,8 @@
 //! `fk_<table>_<cols>_<reftable>`, `ck_<table>_<name>`; a `[naming]` table in strata.toml
 //! replaces any of them with a template in SQLAlchemy's `naming_convention` tokens
 //! ([`Naming`]). A name longer than [`MAX_NAME_LEN`] bytes is cut and given a stable hash
-//! suffix, so it is the same on every machine and every run.
+//! suffix, so it is the same on every machine and every run. A table in a schema
+//! (`audit.events`) is named by its own name (`pk_events`): names live in the table's schema.
 
 use std::sync::{Arc, OnceLock};
 
@@ -12,33 +13,40 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
+use super::table_name;
+
 /// The longest name the convention produces (PostgreSQL's identifier limit).
 pub const MAX_NAME_LEN: usize = 63;
 
 /// `pk_<table>`: the built-in convention ([`Naming::default`]), which Strata's own tables
 /// keep whatever strata.toml says.
 pub fn primary_key(table: &str) -> String {
-    shorten(format!("pk_{table}"))
+    shorten(format!("pk_{}", table_name(table)))
 }
 
 /// `uq_<table>_<cols>` (the built-in convention).
 pub fn unique(table: &str, columns: &[impl AsRef<str>]) -> String {
-    shorten(format!("uq_{table}_{}", join(columns)))
+    shorten(format!("uq_{}_{}", table_name(table), join(columns)))
 }
 
 /// `ix_<table>_<cols>` (the built-in convention).
 pub fn index(table: &str, columns: &[impl AsRef<str>]) -> String {
-    shorten(format!("ix_{table}_{}", join(columns)))
+    shorten(format!("ix_{}_{}", table_name(table), join(columns)))
 }
 
 /// `fk_<table>_<cols>_<reftable>` (the built-in convention).
 pub fn foreign_key(table: &str, columns: &[impl AsRef<str>], ref_table: &str) -> String {
-    shorten(format!("fk_{table}_{}_{ref_table}", join(columns)))
+    shorten(format!(
+        "fk_{}_{}_{}",
+        table_name(table),
+        join(columns),
+        table_name(ref_table)
+    ))
 }
 
 /// `ck_<table>_<name>` (the built-in convention).
 pub fn check(table: &str, name: &str) -> String {
-    shorten(format!("ck_{table}_{name}"))
+    shorten(format!("ck_{}_{name}", table_name(table)))
 }
 
 fn join(columns: &[impl AsRef<str>]) -> String {
@@ -263,11 +271,11 @@ impl Template {
     fn value(t: Token, v: &Values<'_>) -> String {
         let first = v.columns.first().copied().unwrap_or_default();
         match t {
-            Token::Table => v.table.to_string(),
+            Token::Table => table_name(v.table).to_string(),
             Token::Column0 => first.to_string(),
             Token::Columns => join(v.columns),
-            Token::Column0Label => format!("{}_{first}", v.table),
-            Token::ReferredTable => v.referred_table.to_string(),
+            Token::Column0Label => format!("{}_{first}", table_name(v.table)),
+            Token::ReferredTable => table_name(v.referred_table).to_string(),
             Token::ConstraintName => v.constraint_name.to_string(),
         }
     }
@@ -491,7 +499,7 @@ impl Naming {
         let segments = self
             .templates
             .ck
-            .segments(|t| (t == Token::Table).then(|| table.to_string()));
+            .segments(|t| (t == Token::Table).then(|| table_name(table).to_string()));
         let fixed: usize = segments
             .iter()
             .map(|s| match s {

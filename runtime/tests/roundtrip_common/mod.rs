@@ -32,6 +32,9 @@ pub struct Live {
     pub dialect: &'static dyn Dialect,
     /// The version-table heads after the last step run through [`Live::step`].
     pub heads: Vec<String>,
+    /// The schemas other than the default one that introspection reads (`audit` for a
+    /// scenario's `audit.events`).
+    pub schemas: Vec<String>,
     _test: TestDb,
 }
 
@@ -44,6 +47,7 @@ impl Live {
             dialect: db.dialect(),
             db,
             heads: Vec::new(),
+            schemas: Vec::new(),
             _test: test,
         }
     }
@@ -168,7 +172,11 @@ impl Live {
     }
 
     pub async fn introspect(&mut self) -> Introspected {
-        introspect(self.db.conn(), self.dialect, &IntrospectOptions::default())
+        let opts = IntrospectOptions {
+            schemas: self.schemas.clone(),
+            ..IntrospectOptions::default()
+        };
+        introspect(self.db.conn(), self.dialect, &opts)
             .await
             .unwrap_or_else(|e| panic!("{}: introspection failed: {e}", self.kind()))
     }
@@ -196,7 +204,7 @@ impl Live {
             let sql = format!(
                 "SELECT {} FROM {} ORDER BY {}",
                 exprs.join(", "),
-                self.dialect.quote_ident(&t.name),
+                self.dialect.quote_table(&t.name),
                 order.join(", ")
             );
             let rows = self
@@ -393,7 +401,7 @@ pub fn seed_statements(d: &dyn Dialect, schema: &Schema) -> Result<Vec<String>, 
             }
             out.push(format!(
                 "INSERT INTO {} ({}) VALUES ({})",
-                d.quote_ident(&t.name),
+                d.quote_table(&t.name),
                 cols.join(", "),
                 vals.join(", ")
             ));

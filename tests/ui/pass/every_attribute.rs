@@ -58,6 +58,18 @@ pub struct OrderLine {
     pub cached: std::collections::HashMap<String, String>,
 }
 
+/// A table in a PostgreSQL schema of its own, referenced by schema, table and column.
+#[derive(Model)]
+#[model(schema = "audit", table = "events")]
+pub struct Event {
+    #[model(primary_key)]
+    pub id: i64,
+    #[model(references = "audit.events.id")]
+    pub parent_id: Option<i64>,
+    #[model(references = Event::id)]
+    pub cause_id: Option<i64>,
+}
+
 #[derive(Model)]
 pub struct Counter {
     #[model(primary_key, autoincrement = false)]
@@ -124,4 +136,12 @@ fn main() {
         Some("order_lines_warehouse_fkey")
     );
     assert_eq!(T.column("product_id").unwrap().references.unwrap().name, None);
+    assert_eq!(T.schema, None);
+    assert_eq!((Event::TABLE.schema, Event::TABLE.name), (Some("audit"), "events"));
+    assert_eq!(Event::TABLE.key(), "audit.events");
+    assert_eq!(<Event as strata::model::Model>::TABLE_NAME, "audit.events");
+    let parent = Event::TABLE.column("parent_id").unwrap().references.unwrap();
+    assert_eq!((parent.table, parent.column), ("audit.events", Some("id")));
+    let cause = Event::TABLE.column("cause_id").unwrap().references.unwrap();
+    assert_eq!((cause.table, cause.column), ("audit.events", Some("id")));
 }

@@ -4,7 +4,7 @@ use strata::Model;
 pub struct Post {
     #[model(primary_key)]
     pub id: i32,
-    #[model(references = "public.users.id")]
+    #[model(references = "db.public.users.id")]
     pub user_id: i32,
 }
 

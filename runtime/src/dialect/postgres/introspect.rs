@@ -10,9 +10,14 @@
 //! index's key columns are read in order with their `DESC`, then at most one expression
 //! (`pg_get_indexdef`), its predicate (`pg_get_expr`) and method (`pg_am`); an index of
 //! another shape (expressions before columns, several expressions) is left out (so a diff
-//! never drops it); operator classes and `INCLUDE` columns are ignored; a generated column is read as a plain column without default; a foreign key
-//! to a table of another schema names the table without its schema. Needs PostgreSQL 12 or
-//! later (`attgenerated`).
+//! never drops it); operator classes and `INCLUDE` columns are ignored; a generated
+//! column is read as a plain column without default. Needs PostgreSQL 12 or later
+//! (`attgenerated`).
+//!
+//! Tables of the default schema (strata.toml's `schema`, else `current_schema()`) are named
+//! as they are; tables of the other schemas asked for ([`IntrospectOptions::schemas`]) are
+//! named `schema.table`, and so is a foreign key's table in any other schema. With other
+//! schemas asked for, a fifth query lists those that exist.
 
 use std::collections::BTreeMap;
 
@@ -37,21 +42,54 @@ const QUERY_NAMES: [&str; 4] = ["tables", "columns", "constraints", "indexes"];
 /// The longest identifier PostgreSQL keeps (NAMEDATALEN - 1); longer ones are cut.
 const MAX_IDENT: usize = 63;
 
-/// The tables read: ordinary and partitioned tables of the schema (partitions are part of
-/// their parent and not listed).
-fn tables_of(opts: &IntrospectOptions) -> String {
-    let schema = opts
-        .schema
+/// The schema whose tables are named without it: the configured one, else the
+/// connection's current schema.
+fn default_schema(opts: &IntrospectOptions) -> String {
+    opts.schema
         .as_deref()
-        .map_or_else(|| "current_schema()".to_string(), |s| Postgres.quote_str(s));
-    format!("n.nspname = {schema} AND c.relkind IN ('r', 'p') AND NOT c.relispartition")
+        .map_or_else(|| "current_schema()".to_string(), |s| Postgres.quote_str(s))
+}
+
+/// The other schemas read (`#[model(schema = ...)]` and the migration files' `schema.table`
+/// names), as a quoted list, or `None`.
+fn other_schemas(opts: &IntrospectOptions) -> Option<String> {
+    (!opts.schemas.is_empty()).then(|| {
+        let quoted: Vec<String> = opts.schemas.iter().map(|s| Postgres.quote_str(s)).collect();
+        quoted.join(", ")
+    })
+}
+
+/// The tables read: ordinary and partitioned tables (partitions are part of their parent
+/// and not listed) of the default schema, without a `.` in their name (Strata would read it
+/// as `schema.table`: such a table is left alone), and of the other schemas asked for.
+fn tables_of(opts: &IntrospectOptions) -> String {
+    let default = default_schema(opts);
+    let namespaces = match other_schemas(opts) {
+        Some(list) => format!(
+            "((n.nspname = {default} AND strpos(c.relname, '.') = 0) OR \
+             (n.nspname IN ({list}) AND n.nspname <> {default}))"
+        ),
+        None => format!("n.nspname = {default} AND strpos(c.relname, '.') = 0"),
+    };
+    format!("{namespaces} AND c.relkind IN ('r', 'p') AND NOT c.relispartition")
+}
+
+/// The name Strata gives the table `rel` of the namespace `nsp` (two SQL expressions):
+/// its own name in the default schema, `schema.table` in another.
+fn table_key(opts: &IntrospectOptions, nsp: &str, rel: &str) -> String {
+    format!(
+        "CASE WHEN {nsp} = {} THEN {rel}::text ELSE {nsp}::text || '.' || {rel}::text END",
+        default_schema(opts)
+    )
 }
 
 pub(super) fn catalog_queries(opts: &IntrospectOptions) -> Vec<String> {
     let tables = tables_of(opts);
-    vec![
+    let name = table_key(opts, "n.nspname", "c.relname");
+    let ref_table = table_key(opts, "fn.nspname", "ft.relname");
+    let mut queries = vec![
         format!(
-            "SELECT c.oid::int8 AS oid, c.relname::text AS name, \
+            "SELECT c.oid::int8 AS oid, {name} AS name, \
              obj_description(c.oid, 'pg_class') AS comment \
              FROM pg_catalog.pg_class c \
              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
@@ -78,7 +116,7 @@ pub(super) fn catalog_queries(opts: &IntrospectOptions) -> Vec<String> {
             "SELECT con.oid::int8 AS con_oid, con.conrelid::int8 AS oid, \
              con.conname::text AS name, con.contype::text AS kind, k.ord::int8 AS ord, \
              a.attname::text AS col, fa.attname::text AS ref_col, \
-             ft.relname::text AS ref_table, con.confdeltype::text AS on_delete, \
+             {ref_table} AS ref_table, con.confdeltype::text AS on_delete, \
              con.confupdtype::text AS on_update, \
              CASE WHEN con.contype = 'c' THEN pg_get_constraintdef(con.oid) END AS def \
              FROM pg_catalog.pg_constraint con \
@@ -91,6 +129,7 @@ pub(super) fn catalog_queries(opts: &IntrospectOptions) -> Vec<String> {
              LEFT JOIN pg_catalog.pg_attribute fa \
                ON fa.attrelid = con.confrelid AND fa.attnum = k.fattnum \
              LEFT JOIN pg_catalog.pg_class ft ON ft.oid = con.confrelid \
+             LEFT JOIN pg_catalog.pg_namespace fn ON fn.oid = ft.relnamespace \
              WHERE {tables} AND con.contype IN ('p', 'u', 'f', 'c') \
              ORDER BY con.conrelid, con.conname, con.oid, k.ord"
         ),
@@ -116,7 +155,15 @@ pub(super) fn catalog_queries(opts: &IntrospectOptions) -> Vec<String> {
                AND con.contype IN ('p', 'u', 'x')) \
              ORDER BY i.indrelid, ic.relname, k.ord"
         ),
-    ]
+    ];
+    if let Some(list) = other_schemas(opts) {
+        queries.push(format!(
+            "SELECT nspname::text AS name, (nspname = {}) AS is_default \
+             FROM pg_catalog.pg_namespace WHERE nspname IN ({list}) ORDER BY nspname",
+            default_schema(opts)
+        ));
+    }
+    queries
 }
 
 /// A constraint's rows gathered.
@@ -148,9 +195,21 @@ struct RawIndex {
 
 pub(super) fn assemble(
     results: Vec<Vec<CatalogValues>>,
-    _opts: &IntrospectOptions,
+    opts: &IntrospectOptions,
 ) -> Result<Schema, IntrospectError> {
-    let results = expect_results(results, QUERY_NAMES.len())?;
+    let asked = usize::from(!opts.schemas.is_empty());
+    let mut results = expect_results(results, QUERY_NAMES.len() + asked)?;
+    let mut schemas = std::collections::BTreeSet::new();
+    if asked == 1 {
+        for row in results.pop().unwrap_or_default() {
+            let r = CatalogRow::new("schemas", &row);
+            let name = r.text("name")?;
+            if r.flag("is_default")? {
+                return Err(IntrospectError::DefaultSchemaNamed { schema: name });
+            }
+            schemas.insert(name);
+        }
+    }
     let [tables, columns, constraints, indexes]: [Vec<CatalogValues>; 4] = results
         .try_into()
         .map_err(|_| IntrospectError::Decode("wrong number of catalog results".into()))?;
@@ -262,6 +321,7 @@ pub(super) fn assemble(
     }
 
     let mut schema = Schema::new();
+    schema.schemas = schemas;
     for (_, mut table) in by_oid {
         sort_constraints(&mut table);
         schema.insert(table);

@@ -8,8 +8,9 @@ mod render;
 pub use online::BACKFILL_BATCH;
 
 use super::{
-    alter_table, standard_add_column, standard_alter_column, standard_create_table, Bookkeeping,
-    Catalog, ColumnChange, Ddl, DialectKind, OpContext, RenderError, Statements, Syntax, Transport,
+    alter_table, in_schema_of, standard_add_column, standard_alter_column, standard_create_table,
+    Bookkeeping, Catalog, ColumnChange, Ddl, DialectKind, OpContext, RenderError, Statements,
+    Syntax, Transport,
 };
 use crate::dialect::catalog::{CatalogValues, IntrospectError, IntrospectOptions};
 use crate::schema::naming::NameChange;
@@ -22,6 +23,10 @@ pub struct Postgres;
 impl Syntax for Postgres {
     fn name(&self) -> &'static str {
         DialectKind::Postgres.name()
+    }
+
+    fn has_schemas(&self) -> bool {
+        true
     }
 
     fn type_sql(&self, ty: &SqlType) -> Result<String, RenderError> {
@@ -39,7 +44,7 @@ impl Ddl for Postgres {
     }
 
     fn drop_table(&self, table: &Table, cx: &OpContext<'_>) -> Result<Statements, RenderError> {
-        let sql = vec![format!("DROP TABLE {}", self.quote_ident(&table.name))];
+        let sql = vec![format!("DROP TABLE {}", self.quote_table(&table.name))];
         enums::with_types(self, cx, sql.into())
     }
 
@@ -197,12 +202,11 @@ impl Ddl for Postgres {
         index: &Index,
         cx: &OpContext<'_>,
     ) -> Result<Statements, RenderError> {
-        let _ = table;
-        let name = cx.dropped(&index.name);
+        let name = in_schema_of(table, cx.dropped(&index.name));
         if cx.online {
-            return Ok(online::drop_index(self, name));
+            return Ok(online::drop_index(self, &name));
         }
-        Ok(vec![format!("DROP INDEX {}", self.quote_ident(name))].into())
+        Ok(vec![format!("DROP INDEX {}", self.quote_table(&name))].into())
     }
 
     fn column_sql(&self, table: &Table, column: &Column) -> Result<String, RenderError> {

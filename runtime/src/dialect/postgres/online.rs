@@ -18,11 +18,11 @@
 //! retried.
 
 use super::Postgres;
-use crate::dialect::create_index_text;
 use crate::dialect::{
     alter_table, repeated, standard_alter_column, ColumnChange, Ddl, OpContext, RenderError,
     Statements, Syntax,
 };
+use crate::dialect::{create_index_text, in_schema_of};
 use crate::schema::{Check, Column, ColumnDefault, ForeignKey, Index};
 
 /// The rows one batch of an online backfill changes.
@@ -31,34 +31,37 @@ pub const BACKFILL_BATCH: u32 = 10_000;
 /// `DROP INDEX CONCURRENTLY IF EXISTS`: a `CREATE INDEX CONCURRENTLY` that failed or was
 /// cancelled leaves an INVALID index of its name behind, which a run again (`upgrade
 /// --retry-interrupted`) must clear first; on a first run it does nothing.
-fn clear_index(d: &Postgres, name: &str) -> String {
-    format!("DROP INDEX CONCURRENTLY IF EXISTS {}", d.quote_ident(name))
+fn clear_index(d: &Postgres, table: &str, name: &str) -> String {
+    format!(
+        "DROP INDEX CONCURRENTLY IF EXISTS {}",
+        d.quote_table(&in_schema_of(table, name))
+    )
 }
 
 /// `CREATE [UNIQUE] INDEX CONCURRENTLY`, after clearing an invalid leftover of its name.
 pub(super) fn create_index(d: &Postgres, table: &str, index: &Index) -> Statements {
     vec![
-        clear_index(d, &index.name),
+        clear_index(d, table, &index.name),
         create_index_text(d, table, index, "CONCURRENTLY "),
     ]
     .into()
 }
 
-/// `DROP INDEX CONCURRENTLY` (of the index's name in the database).
+/// `DROP INDEX CONCURRENTLY` (of the index's name in the database, in its table's schema).
 pub(super) fn drop_index(d: &Postgres, name: &str) -> Statements {
-    vec![format!("DROP INDEX CONCURRENTLY {}", d.quote_ident(name))].into()
+    vec![format!("DROP INDEX CONCURRENTLY {}", d.quote_table(name))].into()
 }
 
 /// A unique constraint over an index built concurrently: the constraint then takes the
 /// index over (and its name), without a scan.
 pub(super) fn add_unique(d: &Postgres, table: &str, name: &str, columns: &[String]) -> Statements {
-    let clear = clear_index(d, name);
+    let clear = clear_index(d, table, name);
     let name = d.quote_ident(name);
     vec![
         clear,
         format!(
             "CREATE UNIQUE INDEX CONCURRENTLY {name} ON {} {}",
-            d.quote_ident(table),
+            d.quote_table(table),
             d.ident_list(columns)
         ),
         alter_table(
@@ -172,7 +175,7 @@ pub(super) fn add_column(
         ..column.clone()
     };
     let col = d.quote_ident(&column.name);
-    let t = d.quote_ident(table);
+    let t = d.quote_table(table);
     let mut out = vec![
         alter_table(
             d,

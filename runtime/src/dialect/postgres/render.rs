@@ -5,7 +5,9 @@
 //! indexes and constraints in place).
 
 use super::Postgres;
-use crate::dialect::{alter_table, check_autoincrement, standard_column_sql, RenderError, Syntax};
+use crate::dialect::{
+    alter_table, check_autoincrement, in_schema_of, standard_column_sql, RenderError, Syntax,
+};
 use crate::schema::naming::{NameChange, NameKind};
 use crate::schema::{Column, SqlType, Table};
 
@@ -99,7 +101,7 @@ pub(super) fn column_comment(
 ) -> String {
     format!(
         "COMMENT ON COLUMN {}.{} IS {}",
-        d.quote_ident(table),
+        d.quote_table(table),
         d.quote_ident(column),
         comment_literal(d, text)
     )
@@ -109,7 +111,7 @@ pub(super) fn column_comment(
 pub(super) fn table_comment(d: &Postgres, table: &str, text: Option<&str>) -> String {
     format!(
         "COMMENT ON TABLE {} IS {}",
-        d.quote_ident(table),
+        d.quote_table(table),
         comment_literal(d, text)
     )
 }
@@ -126,7 +128,7 @@ pub(super) fn rename_names_sql(d: &Postgres, changes: &[NameChange]) -> Vec<Stri
         .map(|c| match c.kind {
             NameKind::Index => format!(
                 "ALTER INDEX {} RENAME TO {}",
-                d.quote_ident(&c.from),
+                d.quote_table(&in_schema_of(&c.table, &c.from)),
                 d.quote_ident(&c.to)
             ),
             _ => alter_table(
