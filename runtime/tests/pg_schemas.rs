@@ -10,6 +10,7 @@ mod common;
 
 use sqlx::{Executor, Row};
 use strata::dialect::DialectKind;
+use strata::migrator::Count;
 use strata::model::{ColumnDef, ColumnType, ForeignKeyDef, IndexDef, ReferentialAction, TableDef};
 use strata::ops::Op;
 use strata::testing::TestDb;
@@ -287,8 +288,32 @@ async fn tables_in_a_schema_of_their_own_round_trip_with_their_rows() {
         ["login@01-01 10", "login@01-02 11", "logout@01-01 12"]
     );
 
-    // Back to before the schema: its tables and the schema go, the users stay.
+    // Back to before the schema: what it would lose is counted in the schema's table (3
+    // events, 1 reference to them); then its tables and the schema go, the users stay.
     let m = Migrator::open(&dir.0).expect("open");
+    let losses = m
+        .downgrade_losses(&mut db, "0c0000000001")
+        .await
+        .expect("losses");
+    let counted: Vec<(String, Option<Count>)> = losses
+        .losses
+        .iter()
+        .map(|l| (l.what.clone(), l.count))
+        .collect();
+    assert!(
+        counted.contains(&(
+            "drops table 'audit.events' and all its rows".into(),
+            Some(Count::Rows(3))
+        )),
+        "{counted:?}"
+    );
+    assert!(
+        counted.contains(&(
+            "drops column 'audit.events.note' and its data".into(),
+            Some(Count::Values(0))
+        )),
+        "{counted:?}"
+    );
     m.downgrade(&mut db, "0c0000000001", &RunOptions::default(), |_| {})
         .await
         .expect("downgrade");
@@ -422,4 +447,58 @@ async fn sqlite_refuses_a_schema_before_writing_anything() {
             && text.contains("#[model(schema = \"...\")]"),
         "{text}"
     );
+}
+
+/// Adopting a database whose tables are in two schemas (made by another tool): the baseline
+/// creates the schema and both tables, the models agree with the adopted database, and a new
+/// database built from the baseline alone agrees too.
+#[tokio::test]
+async fn adopting_a_database_with_a_schema_takes_the_schema_in() {
+    let tdb = TestDb::postgres("pg_schemas_adopt").await;
+    let made = temp_dir("pg_schemas_adopt_made");
+    std::fs::write(made.join("strata.toml"), "create_schemas = true\n").expect("settings");
+    let mut db = tdb.connect().await;
+    // Made by "another tool": Strata's own tables removed afterwards.
+    autogenerate(&made, &mut db, "0e0000000001", &[&USERS, &EVENTS]).await;
+    upgrade(&made, &mut db, "head").await;
+    for t in strings(
+        &mut db,
+        "SELECT tablename::text FROM pg_tables WHERE tablename LIKE 'strata\\_%'",
+    )
+    .await
+    {
+        db.conn()
+            .execute(format!("DROP TABLE \"{t}\"").as_str())
+            .await
+            .expect("forget Strata");
+    }
+
+    let dir = temp_dir("pg_schemas_adopt");
+    let mut m = Migrator::open(&dir.0).expect("open");
+    let adoption = m
+        .adopt(
+            &mut db,
+            &[&USERS, &EVENTS],
+            NewRevision {
+                rev_id: Some("0e00000000aa".into()),
+                ..NewRevision::default()
+            },
+            |_| {},
+        )
+        .await
+        .expect("adopt");
+    assert_eq!(adoption.tables, ["audit.events", "users"]);
+    assert_eq!(
+        adoption.baseline.upgrade.first(),
+        Some(&Op::CreateSchema {
+            schema: "audit".into()
+        })
+    );
+    let changes = adoption.model_changes.expect("compared");
+    assert!(changes.is_empty(), "{:?}", changes.upgrade);
+
+    let fresh = TestDb::postgres("pg_schemas_adopt_fresh").await;
+    let mut fresh_db = fresh.connect().await;
+    upgrade(&dir, &mut fresh_db, "head").await;
+    agree(&dir, &mut fresh_db, &[&USERS, &EVENTS]).await;
 }

@@ -61,7 +61,7 @@ pub trait Bookkeeping: Syntax {
         format!(
             "SELECT count({}) FROM {}",
             column.map_or_else(|| "*".to_string(), |c| self.quote_ident(c)),
-            self.quote_ident(table)
+            self.quote_table(table)
         )
     }
 
@@ -72,7 +72,7 @@ pub trait Bookkeeping: Syntax {
         let not_null: Vec<String> = cols.iter().map(|c| format!("{c} IS NOT NULL")).collect();
         format!(
             "SELECT count(*) FROM (SELECT 1 AS one FROM {} WHERE {} GROUP BY {} HAVING count(*) > 1) d",
-            self.quote_ident(table),
+            self.quote_table(table),
             not_null.join(" AND "),
             cols.join(", ")
         )
