@@ -81,6 +81,8 @@ def differences(url: str, module: str = "models") -> list:
                     "compare_type": True,
                     "compare_server_default": True,
                     "include_object": include_object,
+                    # Tables in other schemas (schema_models) are compared only with this.
+                    "include_schemas": any(t.schema for t in metadata.tables.values()),
                 },
             )
             diffs = compare_metadata(ctx, metadata)

@@ -141,9 +141,10 @@ pub(crate) fn refuse_schemas(op: &Op, d: &dyn Dialect) -> Result<(), RenderError
             },
             hint: Some(match d.name() {
                 "mysql" => "`#[model(schema = \"...\")]` is a PostgreSQL schema; on MySQL a \
-                            schema is a database of its own, which the version record of this \
-                            one cannot follow: leave `schema` out of these models and give that \
-                            database a migrations directory of its own (`-d <dir>`, with its URL)"
+                            schema is another database, whose DROP SCHEMA drops everything in \
+                            it and whose tables this database's version record does not cover: \
+                            leave `schema` out of these models and give that database a \
+                            migrations directory of its own (`-d <dir>`, with its URL)"
                     .into(),
                 _ => "`#[model(schema = \"...\")]` puts tables in PostgreSQL schemas; leave it \
                       out of the models this database serves"
