@@ -188,6 +188,13 @@ pub trait Syntax: Send + Sync + fmt::Debug {
         false
     }
 
+    /// What to do instead, when [`Syntax::has_schemas`] is false: the hint of the refusal of a
+    /// table in a schema.
+    fn no_schemas_hint(&self) -> &'static str {
+        "`#[model(schema = \"...\")]` puts tables in PostgreSQL schemas; leave it out of the \
+         models this database serves"
+    }
+
     /// Quotes a string literal.
     fn quote_str(&self, s: &str) -> String {
         format!("'{}'", s.replace('\'', "''"))

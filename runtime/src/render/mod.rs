@@ -139,17 +139,7 @@ pub(crate) fn refuse_schemas(op: &Op, d: &dyn Dialect) -> Result<(), RenderError
                 Op::CreateSchema { .. } | Op::DropSchema { .. } => format!("schema `{name}`"),
                 _ => format!("table `{name}` in a schema of its own"),
             },
-            hint: Some(match d.name() {
-                "mysql" => "`#[model(schema = \"...\")]` is a PostgreSQL schema; on MySQL a \
-                            schema is another database, whose DROP SCHEMA drops everything in \
-                            it and whose tables this database's version record does not cover: \
-                            leave `schema` out of these models and give that database a \
-                            migrations directory of its own (`-d <dir>`, with its URL)"
-                    .into(),
-                _ => "`#[model(schema = \"...\")]` puts tables in PostgreSQL schemas; leave it \
-                      out of the models this database serves"
-                    .into(),
-            }),
+            hint: Some(d.no_schemas_hint().into()),
         }),
         None => Ok(()),
     }

@@ -154,6 +154,13 @@ impl Syntax for Mysql {
         DialectKind::Mysql.name()
     }
 
+    fn no_schemas_hint(&self) -> &'static str {
+        "`#[model(schema = \"...\")]` is a PostgreSQL schema; on MySQL a schema is another \
+         database, whose DROP SCHEMA drops everything in it and whose tables this database's \
+         version record does not cover: leave `schema` out of these models and give that \
+         database a migrations directory of its own (`-d <dir>`, with its URL)"
+    }
+
     fn quote_ident(&self, ident: &str) -> String {
         format!("`{}`", ident.replace('`', "``"))
     }
