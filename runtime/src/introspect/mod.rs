@@ -49,7 +49,12 @@ pub async fn introspect(
     }
     let mut schema = dialect.assemble(results, opts)?;
     schema.naming = opts.naming.clone();
-    schema.tables.retain(|name, _| !is_bookkeeping(name));
+    // A `.` in a name reads as `schema.table`: on a dialect without schemas such a table
+    // (made by hand; no model can name one) is left alone, never dropped.
+    let schemas = dialect.has_schemas();
+    schema
+        .tables
+        .retain(|name, _| !is_bookkeeping(name) && (schemas || !name.contains('.')));
     Ok(Introspected {
         schema,
         queries: executed,
