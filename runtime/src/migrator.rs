@@ -215,16 +215,23 @@ impl Migrator {
     }
 
     /// What introspection reads: the configured schema, and the other schemas the migration
-    /// files name (so the tables their ops touch are there to render them against; a
-    /// comparison with the models adds the models' own, [`Migrator::compare_asking`]).
+    /// files name (so the tables their ops touch are there to render them against).
     fn introspect_options(&self) -> IntrospectOptions {
+        self.introspect_options_for(&[])
+    }
+
+    /// [`Migrator::introspect_options`], with the schemas `models` use too (what a comparison
+    /// with them, or an adoption, reads).
+    fn introspect_options_for(&self, models: &[&TableDef]) -> IntrospectOptions {
         let ops = self
             .graph
             .all_scripts()
             .flat_map(|s| s.upgrade.iter().chain(&s.downgrade));
+        let mut schemas = crate::ops::schemas_named(ops);
+        schemas.extend(models.iter().filter_map(|m| m.schema.map(str::to_owned)));
         IntrospectOptions {
             schema: self.settings.schema.clone(),
-            schemas: crate::ops::schemas_named(ops).into_iter().collect(),
+            schemas: schemas.into_iter().collect(),
             naming: self.naming().clone(),
         }
     }
@@ -1027,15 +1034,12 @@ impl Migrator {
     ) -> Result<(Changes, Vec<diff::RenameCandidate>), Error> {
         self.ensure_up_to_date(db).await?;
         let dialect = db.dialect();
-        let models_list = models;
+        let defs = models;
         let models = Schema::from_models_with(models.iter().copied(), self.naming())?;
-        let mut iopts = self.introspect_options();
-        iopts.schemas.extend(models.schemas.iter().cloned());
-        iopts.schemas.sort();
-        iopts.schemas.dedup();
-        let current = introspect::introspect(&mut db.conn, dialect, &iopts)
-            .await?
-            .schema;
+        let current =
+            introspect::introspect(&mut db.conn, dialect, &self.introspect_options_for(defs))
+                .await?
+                .schema;
         let mut target = models.clone();
         dialect.normalize(&mut target);
         let opts = DiffOptions {
@@ -1053,13 +1057,13 @@ impl Migrator {
         for op in &changes.upgrade {
             crate::render::refuse_schemas(op, dialect)?;
         }
-        if !self.settings.create_schemas && dialect.has_schemas() {
+        if !self.settings.create_schemas {
             let missing = changes.upgrade.iter().find_map(|op| match op {
                 Op::CreateSchema { schema } => Some(schema),
                 _ => None,
             });
             if let Some(schema) = missing {
-                let model = models_list
+                let model = defs
                     .iter()
                     .find(|m| m.schema == Some(schema.as_str()))
                     .map_or_else(String::new, |m| m.rust_path.to_owned());

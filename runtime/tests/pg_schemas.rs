@@ -189,15 +189,31 @@ async fn strings(db: &mut strata::db::Db, sql: &str) -> Vec<String> {
         .collect()
 }
 
+/// A fresh PostgreSQL database and a migrations directory whose strata.toml says
+/// `create_schemas = true`.
+async fn creating_schemas(tag: &str) -> (TestDb, common::Dir, strata::db::Db) {
+    let tdb = TestDb::postgres(tag).await;
+    let dir = temp_dir(tag);
+    std::fs::write(dir.join("strata.toml"), "create_schemas = true\n").expect("settings");
+    let db = tdb.connect().await;
+    (tdb, dir, db)
+}
+
+/// Autogenerates revision `id` against `models` and upgrades to it.
+async fn step(
+    dir: &std::path::Path,
+    db: &mut strata::db::Db,
+    id: &str,
+    models: &[&'static TableDef],
+) {
+    autogenerate(dir, db, id, models).await;
+    upgrade(dir, db, "head").await;
+}
+
 #[tokio::test]
 async fn tables_in_a_schema_of_their_own_round_trip_with_their_rows() {
-    let tdb = TestDb::postgres("pg_schemas").await;
-    let dir = temp_dir("pg_schemas");
-    std::fs::write(dir.join("strata.toml"), "create_schemas = true\n").expect("settings");
-    let mut db = tdb.connect().await;
-
-    autogenerate(&dir, &mut db, "0c0000000001", &[&USERS]).await;
-    upgrade(&dir, &mut db, "head").await;
+    let (_tdb, dir, mut db) = creating_schemas("pg_schemas").await;
+    step(&dir, &mut db, "0c0000000001", &[&USERS]).await;
     db.conn()
         .execute("INSERT INTO users (name) VALUES ('ada'), ('grace')")
         .await
@@ -244,8 +260,7 @@ async fn tables_in_a_schema_of_their_own_round_trip_with_their_rows() {
     );
 
     // A reference into the schema from the default one.
-    autogenerate(&dir, &mut db, "0c0000000003", &[&USERS_WITH_LAST, &EVENTS]).await;
-    upgrade(&dir, &mut db, "head").await;
+    step(&dir, &mut db, "0c0000000003", &[&USERS_WITH_LAST, &EVENTS]).await;
     db.conn()
         .execute("UPDATE users SET last_event_id = 3 WHERE id = 1")
         .await
@@ -340,14 +355,9 @@ async fn tables_in_a_schema_of_their_own_round_trip_with_their_rows() {
 /// leaves it, and the downgrade's `DROP SCHEMA` fails on it with nothing changed.
 #[tokio::test]
 async fn a_schema_holding_more_than_strata_models_is_never_dropped_with_it() {
-    let tdb = TestDb::postgres("pg_schemas_keep").await;
-    let dir = temp_dir("pg_schemas_keep");
-    std::fs::write(dir.join("strata.toml"), "create_schemas = true\n").expect("settings");
-    let mut db = tdb.connect().await;
-    autogenerate(&dir, &mut db, "0d0000000001", &[&USERS]).await;
-    upgrade(&dir, &mut db, "head").await;
-    autogenerate(&dir, &mut db, "0d0000000002", &[&USERS, &EVENTS]).await;
-    upgrade(&dir, &mut db, "head").await;
+    let (_tdb, dir, mut db) = creating_schemas("pg_schemas_keep").await;
+    step(&dir, &mut db, "0d0000000001", &[&USERS]).await;
+    step(&dir, &mut db, "0d0000000002", &[&USERS, &EVENTS]).await;
     db.conn()
         .execute("CREATE VIEW audit.logins AS SELECT 1 AS one")
         .await
@@ -454,13 +464,9 @@ async fn sqlite_refuses_a_schema_before_writing_anything() {
 /// database built from the baseline alone agrees too.
 #[tokio::test]
 async fn adopting_a_database_with_a_schema_takes_the_schema_in() {
-    let tdb = TestDb::postgres("pg_schemas_adopt").await;
-    let made = temp_dir("pg_schemas_adopt_made");
-    std::fs::write(made.join("strata.toml"), "create_schemas = true\n").expect("settings");
-    let mut db = tdb.connect().await;
+    let (_tdb, made, mut db) = creating_schemas("pg_schemas_adopt").await;
     // Made by "another tool": Strata's own tables removed afterwards.
-    autogenerate(&made, &mut db, "0e0000000001", &[&USERS, &EVENTS]).await;
-    upgrade(&made, &mut db, "head").await;
+    step(&made, &mut db, "0e0000000001", &[&USERS, &EVENTS]).await;
     for t in strings(
         &mut db,
         "SELECT tablename::text FROM pg_tables WHERE tablename LIKE 'strata\\_%'",

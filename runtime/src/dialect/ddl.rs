@@ -10,7 +10,7 @@ use std::fmt;
 
 use super::{RenderError, Syntax};
 use crate::schema::naming::{NameChange, NameKind};
-use crate::schema::split_table;
+use crate::schema::{qualify, split_table, table_name};
 use crate::schema::{
     Check, Column, ColumnDefault, ForeignKey, Index, PrimaryKey, ReferentialAction, Schema,
     SqlType, Table, Unique, Unmodeled,
@@ -101,10 +101,7 @@ impl From<Vec<String>> for Statements {
 /// `audit.events`, `name` itself for a table of the default schema; quote it with
 /// [`Syntax::quote_table`].
 pub fn in_schema_of(table: &str, name: &str) -> String {
-    match split_table(table).0 {
-        Some(schema) => format!("{schema}.{name}"),
-        None => name.to_owned(),
-    }
+    qualify(split_table(table).0, name)
 }
 
 /// `ALTER TABLE "table" <action>`.
@@ -398,24 +395,12 @@ pub trait Ddl: Syntax {
         to: &str,
         cx: &OpContext<'_>,
     ) -> Result<Statements, RenderError> {
-        let ((from_schema, _), (to_schema, to_name)) = (split_table(from), split_table(to));
-        if from_schema != to_schema {
-            return Err(RenderError::Unsupported {
-                dialect: self.name(),
-                what: format!(
-                    "renaming table `{from}` to `{to}`, which moves it to another schema"
-                ),
-                hint: Some(
-                    "keep the table in its schema (a rename keeps the schema), or move it by \
-                     hand (ALTER TABLE ... SET SCHEMA) and `stamp` once the models say so"
-                        .into(),
-                ),
-            });
-        }
+        // A rename keeps the schema (render refuses a move), and RENAME TO takes the
+        // table's own name.
         let mut out = vec![alter_table(
             self,
             from,
-            format_args!("RENAME TO {}", self.quote_ident(to_name)),
+            format_args!("RENAME TO {}", self.quote_ident(table_name(to))),
         )];
         if !cx.names.is_empty() {
             out.extend(self.rename_names_sql(cx.names, cx.after()?, cx.objects));

@@ -187,10 +187,25 @@ pub(super) fn filtered<'a>(schema: &'a Schema, opts: &DiffOptions) -> Cow<'a, Sc
     Cow::Owned(out)
 }
 
-/// `current` without the tables of schemas `target` does not use: autogenerate compares the
-/// default schema and the schemas the models name (Alembic's `include_schemas` for those),
-/// so a schema the models stopped using is left as it is.
-pub(super) fn in_schemas_of<'a>(current: &'a Schema, target: &Schema) -> Cow<'a, Schema> {
+/// What autogenerate compares of `current` (the database) and `target` (the models): the
+/// tables `opts` covers, and of `current` only those of the default schema and the schemas
+/// `target` uses (Alembic's `include_schemas`, for those), so a schema the models stopped
+/// using is left as it is. The diff and the rename candidates both look at these.
+pub(super) fn compared<'a>(
+    current: &'a Schema,
+    target: &'a Schema,
+    opts: &DiffOptions,
+) -> (Cow<'a, Schema>, Cow<'a, Schema>) {
+    let target = filtered(target, opts);
+    let current = match filtered(current, opts) {
+        Cow::Borrowed(c) => in_schemas_of(c, &target),
+        Cow::Owned(c) => Cow::Owned(in_schemas_of(&c, &target).into_owned()),
+    };
+    (current, target)
+}
+
+/// `current` without the tables of schemas `target` does not use.
+fn in_schemas_of<'a>(current: &'a Schema, target: &Schema) -> Cow<'a, Schema> {
     let compared = |t: &Table| {
         split_table(&t.name)
             .0

@@ -268,9 +268,7 @@ fn diff_with(
     opts: &DiffOptions,
     check_key: &dyn Fn(&str) -> String,
 ) -> Result<Changes, DiffError> {
-    let current = filter::filtered(current, opts);
-    let current = filter::in_schemas_of(&current, target);
-    let target = filter::filtered(target, opts);
+    let (current, target) = filter::compared(current, target, opts);
     if target.tables.is_empty() {
         return Err(DiffError::NoModels);
     }

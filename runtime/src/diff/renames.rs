@@ -10,7 +10,7 @@
 //! confirmed candidates into the hints the diff already follows.
 
 use super::{columns, filter, tables, DiffOptions};
-use crate::schema::{Column, Schema, SqlType, Table};
+use crate::schema::{split_table, Column, Schema, SqlType, Table};
 
 /// A rename the diff suspects: the `from` side is dropped and the `to` side added with the
 /// same shape.
@@ -110,8 +110,7 @@ pub fn rename_candidates(
     target: &Schema,
     opts: &DiffOptions,
 ) -> Vec<RenameCandidate> {
-    let current = filter::filtered(current, opts);
-    let target = filter::filtered(target, opts);
+    let (current, target) = filter::compared(current, target, opts);
     let matched = tables::match_tables(&current, &target);
     let dropped: Vec<&Table> = matched
         .dropped
@@ -124,7 +123,10 @@ pub fn rename_candidates(
         .filter_map(|n| target.table(n))
         .collect();
     let mut out: Vec<RenameCandidate> =
-        unambiguous(&dropped, &created, |a, b| shape(a) == shape(b))
+        // A rename keeps the table in its schema: a table of another schema is no candidate.
+        unambiguous(&dropped, &created, |a, b| {
+            split_table(&a.name).0 == split_table(&b.name).0 && shape(a) == shape(b)
+        })
             .into_iter()
             .map(|(a, b)| RenameCandidate::Table {
                 from: a.name.clone(),

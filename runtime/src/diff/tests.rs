@@ -1560,3 +1560,31 @@ fn an_enum_read_back_from_mysql_without_its_name_is_no_change() {
         ["alter_column users"]
     );
 }
+
+/// Tables in schemas: a table of the same shape in another schema is no rename candidate (a
+/// rename keeps the schema); the schema the models start using is created first; and a
+/// database table in a schema the models do not use is left alone.
+#[test]
+fn schemas_are_created_first_and_never_renamed_across() {
+    let mut moved = posts();
+    moved.name = "audit.posts".into();
+    let before = schema([users(), posts()]);
+    let after = schema([users(), moved.clone()]);
+    assert_eq!(column_candidates(&before, &after), []);
+    assert_eq!(
+        kinds(&changes(&before, &after)),
+        [
+            "create_schema ",
+            "drop_table posts",
+            "create_table audit.posts"
+        ]
+    );
+    // The models stop using `audit`: its table stays.
+    let with_audit = schema([users(), posts(), moved]);
+    let left = diff(
+        &with_audit,
+        &schema([users(), posts()]),
+        &DiffOptions::default(),
+    );
+    assert!(left.expect("diff").is_empty());
+}

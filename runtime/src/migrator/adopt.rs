@@ -73,15 +73,10 @@ impl Migrator {
         let dialect = db.dialect();
         // The schemas the models use are adopted too (their tables, and the schema itself:
         // the baseline creates it on a new database).
-        let mut iopts = self.introspect_options();
-        iopts
-            .schemas
-            .extend(models.iter().filter_map(|m| m.schema.map(str::to_owned)));
-        iopts.schemas.sort();
-        iopts.schemas.dedup();
-        let live = introspect::introspect(&mut db.conn, dialect, &iopts)
-            .await?
-            .schema;
+        let live =
+            introspect::introspect(&mut db.conn, dialect, &self.introspect_options_for(models))
+                .await?
+                .schema;
         let opts = DiffOptions {
             include: self.settings.include.clone(),
             exclude: self.settings.exclude.clone(),

@@ -415,6 +415,23 @@ impl Op {
         }
     }
 
+    /// Every table this op names: the one it works on, the old name of a rename, and the
+    /// tables its foreign keys reference.
+    pub fn tables_named(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = self.table().into_iter().collect();
+        match self {
+            Op::CreateTable { table } | Op::DropTable { table } => {
+                out.extend(table.foreign_keys.iter().map(|fk| fk.ref_table.as_str()));
+            }
+            Op::RenameTable { from, .. } => out.push(from),
+            Op::AddForeignKey { foreign_key, .. } | Op::DropForeignKey { foreign_key, .. } => {
+                out.push(&foreign_key.ref_table);
+            }
+            _ => {}
+        }
+        out
+    }
+
     /// Why this op can lose data or fail on existing rows, if it can: dropping a table or a
     /// column, narrowing a type, making a column NOT NULL.
     pub fn destructive(&self) -> Option<String> {
@@ -516,38 +533,17 @@ impl Op {
 }
 
 /// The schemas other than the default one that `ops` name: those they create or drop, and
-/// those of the tables they touch or reference (`audit` for `audit.events`).
+/// those of the tables they touch or reference ([`Op::tables_named`]; `audit` for
+/// `audit.events`).
 pub fn schemas_named<'a>(ops: impl IntoIterator<Item = &'a Op>) -> BTreeSet<String> {
-    fn add(out: &mut BTreeSet<String>, table: &str) {
-        if let (Some(schema), _) = split_table(table) {
-            out.insert(schema.to_owned());
-        }
-    }
     let mut out = BTreeSet::new();
     for op in ops {
-        match op {
-            Op::CreateSchema { schema } | Op::DropSchema { schema } => {
-                out.insert(schema.clone());
-            }
-            Op::CreateTable { table } | Op::DropTable { table } => {
-                add(&mut out, &table.name);
-                for fk in &table.foreign_keys {
-                    add(&mut out, &fk.ref_table);
-                }
-            }
-            Op::RenameTable { from, to } => {
-                add(&mut out, from);
-                add(&mut out, to);
-            }
-            Op::AddForeignKey { table, foreign_key }
-            | Op::DropForeignKey { table, foreign_key } => {
-                add(&mut out, table);
-                add(&mut out, &foreign_key.ref_table);
-            }
-            other => {
-                if let Some(table) = other.table() {
-                    add(&mut out, table);
-                }
+        if let Op::CreateSchema { schema } | Op::DropSchema { schema } = op {
+            out.insert(schema.clone());
+        }
+        for table in op.tables_named() {
+            if let (Some(schema), _) = split_table(table) {
+                out.insert(schema.to_owned());
             }
         }
     }

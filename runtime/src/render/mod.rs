@@ -110,27 +110,11 @@ pub(crate) fn refuse_schemas(op: &Op, d: &dyn Dialect) -> Result<(), RenderError
         return Ok(());
     }
     let named = match op {
-        Op::CreateSchema { schema } | Op::DropSchema { schema } => Some(schema.clone()),
-        Op::CreateTable { table } | Op::DropTable { table } => {
-            let refs = table.foreign_keys.iter().map(|fk| fk.ref_table.as_str());
-            std::iter::once(table.name.as_str())
-                .chain(refs)
-                .find(|t| split_table(t).0.is_some())
-                .map(str::to_owned)
-        }
-        Op::RenameTable { from, to } => [from, to]
-            .into_iter()
-            .find(|t| split_table(t).0.is_some())
-            .cloned(),
-        Op::AddForeignKey { foreign_key, .. } | Op::DropForeignKey { foreign_key, .. }
-            if split_table(&foreign_key.ref_table).0.is_some() =>
-        {
-            Some(foreign_key.ref_table.clone())
-        }
+        Op::CreateSchema { schema } | Op::DropSchema { schema } => Some(schema.as_str()),
         _ => op
-            .table()
-            .filter(|t| split_table(t).0.is_some())
-            .map(str::to_owned),
+            .tables_named()
+            .into_iter()
+            .find(|t| split_table(t).0.is_some()),
     };
     match named {
         Some(name) => Err(RenderError::Unsupported {
@@ -212,6 +196,19 @@ pub(crate) fn render_op_with(
                 return Err(RenderError::inconsistent(format_args!(
                     "cannot rename table `{from}` to `{to}`: `{to}` already exists"
                 )));
+            }
+            if split_table(from).0 != split_table(to).0 {
+                return Err(RenderError::Unsupported {
+                    dialect: d.name(),
+                    what: format!(
+                        "renaming table `{from}` to `{to}`, which moves it to another schema"
+                    ),
+                    hint: Some(
+                        "keep the table in its schema (a rename keeps the schema), or move it \
+                         by hand (ALTER TABLE ... SET SCHEMA) and `stamp` once the models say so"
+                            .into(),
+                    ),
+                });
             }
             let after = renamed_after(op, before, from, to)?;
             d.rename_table(from, to, &with(&base, Some(t), Some(&after)))

@@ -227,8 +227,8 @@ impl Schema {
         }
         check_enums(by_name.values().copied(), &mut errors);
         let mut schema = Schema::with_naming(naming.clone());
-        for def in by_name.values() {
-            schema.insert(table_from_def(def, &by_name, naming, &mut errors));
+        for (key, def) in &by_name {
+            schema.insert(table_from_def(key, def, &by_name, naming, &mut errors));
         }
         if errors.is_empty() {
             Ok(schema)
@@ -238,24 +238,24 @@ impl Schema {
     }
 }
 
-/// The table `def` describes, its unnamed constraints and indexes named by `naming`; each
+/// The table `def` describes (named `t`, its [`TableDef::key`]), its unnamed constraints and
+/// indexes named by `naming`; each
 /// problem (a reference or a column list that does not resolve) is added to `errors` and the
 /// item left out.
 fn table_from_def(
+    t: &str,
     def: &TableDef,
     all: &BTreeMap<String, &TableDef>,
     naming: &Naming,
     errors: &mut Vec<SchemaError>,
 ) -> Table {
-    let key = def.key();
-    let t = key.as_str();
     let mut table = Table {
         name: t.into(),
         comment: def.comment.map(Into::into),
         // The previous name in the same schema, unless it names its own.
-        renamed_from: def.renamed_from.map(|old| match def.schema {
-            Some(schema) if !old.contains('.') => format!("{schema}.{old}"),
-            _ => old.to_owned(),
+        renamed_from: def.renamed_from.map(|old| match old.contains('.') {
+            true => old.to_owned(),
+            false => super::qualify(def.schema, old),
         }),
         ..Table::default()
     };

@@ -32,6 +32,14 @@ pub fn split_table(table: &str) -> (Option<&str>, &str) {
     }
 }
 
+/// `name` in `schema`, as Strata writes it: `audit.events`, or `events` without a schema.
+pub fn qualify(schema: Option<&str>, name: &str) -> String {
+    match schema {
+        Some(schema) => format!("{schema}.{name}"),
+        None => name.to_owned(),
+    }
+}
+
 /// The table's own name, without its schema: `events` for `audit.events`.
 pub fn table_name(table: &str) -> &str {
     split_table(table).1
